@@ -1,0 +1,38 @@
+"""mnp.core: n-d tensors on numpy storage with reverse-mode autograd.
+
+>>> import mnp.core as mnp
+>>> x = mnp.tensor([1.0, 2.0, 3.0], requires_grad=True)
+>>> (x ** 2).sum().backward()
+>>> x.grad.tolist()
+[2.0, 4.0, 6.0]
+"""
+from __future__ import annotations
+
+from .errors import (AnomalyError, AutogradError, BackendError, DTypeError, GradCheckError,
+                     MnpError, PluginError, ShapeError)
+from .dtypes import (bool_, float16, float32, float64, get_default_dtype, int32, int64,
+                     set_default_dtype)
+from .tensor import Tensor
+from .autograd import Function, enable_grad, grad, is_grad_enabled, no_grad
+from .creation import (arange, empty, eye, from_numpy, full, full_like, generator, get_rng_state,
+                       linspace, manual_seed, ones, ones_like, rand, randint, randn,
+                       set_rng_state, tensor, zeros, zeros_like)
+from .ops import *  # noqa: F401,F403
+from .ops import __dict__ as _ops_namespace
+from .dispatch import backends, get_backend, kernel, set_backend, use_backend
+from .hookspecs import hookimpl, hookspec
+from .plugins import PluginHost, lookup, plugins, registry, use_host
+from .gradcheck import grad_check, gradcheck
+from .profiler import Profiler, profile
+from .anomaly import detect_anomaly
+
+bool = bool_  # noqa: A001  (mnp.bool, as in the API)
+
+try:
+    from importlib.metadata import version as _version
+    __version__ = _version("mnp-core")
+except Exception:  # running from a source tree
+    __version__ = "0.0.0"
+
+__all__ = [n for n in dir() if not n.startswith("_")]
+del _ops_namespace

@@ -1,0 +1,307 @@
+"""Reverse-mode autograd: the `Function` base class, grad mode and the backward engine.
+
+An op subclasses `Function` and keeps ``forward`` and ``backward`` side by side::
+
+    class Exp(Function):
+        def forward(self, x):
+            self.y = np.exp(x)          # saved for backward
+            return self.y
+        def backward(self, grad):
+            return grad * self.y        # one gradient per input
+
+``Exp.apply(t)`` runs forward on ``t.data`` and records the node when grad is enabled.
+Backward walks the graph with an iterative topological sort (no recursion limit).
+"""
+from __future__ import annotations
+
+import contextlib
+import functools
+import time
+from typing import Any, Callable, Iterable, Sequence
+
+import numpy as np
+
+from .errors import AutogradError
+
+_grad_enabled = [True]
+#: active op observers (profiler, anomaly detection); empty on the fast path
+_observers: list[Any] = []
+
+
+class Function:
+    """One differentiable op. Subclasses define ``forward(*arrays, **kw)`` and ``backward(grad)``.
+
+    ``backward`` returns one gradient (numpy array, or None) per tensor input, as a tuple,
+    or a bare array when the op has a single input. ``self.needs_input_grad`` tells which
+    inputs want one.
+    """
+    __slots__ = ("inputs", "__dict__")
+
+    def forward(self, *arrays: np.ndarray, **kwargs: Any) -> np.ndarray:
+        raise AutogradError(f"{type(self).__name__} defines no forward")
+
+    def backward(self, grad: np.ndarray) -> Any:
+        raise AutogradError(f"{type(self).__name__} is not differentiable")
+
+    @property
+    def needs_input_grad(self) -> tuple[bool, ...]:
+        return tuple(t.requires_grad for t in self.inputs)
+
+    @classmethod
+    def op_name(cls) -> str:
+        return cls.__dict__.get("name") or cls.__name__.lower()
+
+    @classmethod
+    def apply(cls, *inputs: "Tensor", **kwargs: Any) -> "Tensor":
+        fn = object.__new__(cls)
+        if _observers:
+            return _apply_observed(cls, fn, inputs, kwargs)
+        out = fn.forward(*[t.data for t in inputs], **kwargs)
+        if _grad_enabled[0]:
+            for t in inputs:
+                if t.requires_grad:
+                    fn.inputs = inputs
+                    return _make(out, True, fn)
+        return _make(out, False, None)
+
+    def __repr__(self) -> str:
+        return f"<{type(self).__name__}Backward>"
+
+
+def _apply_observed(cls, fn, inputs, kwargs):
+    arrays = [t.data for t in inputs]
+    t0 = time.perf_counter()
+    out = fn.forward(*arrays, **kwargs)
+    dt = time.perf_counter() - t0
+    for obs in list(_observers):
+        obs.on_forward(cls.op_name(), dt, arrays, out)
+    if _grad_enabled[0] and any(t.requires_grad for t in inputs):
+        fn.inputs = inputs
+        return _make(out, True, fn)
+    return _make(out, False, None)
+
+
+def _make(data: np.ndarray, requires_grad: bool, ctx: Function | None) -> "Tensor":
+    t = object.__new__(Tensor)
+    t.data = data
+    t.grad = None
+    t.requires_grad = requires_grad
+    t._ctx = ctx
+    t._retains_grad = False
+    return t
+
+
+# -- grad mode ------------------------------------------------------------------------------
+def is_grad_enabled() -> bool:
+    """True unless inside `no_grad()`."""
+    return _grad_enabled[0]
+
+
+class _GradMode(contextlib.ContextDecorator):
+    def __init__(self, enabled: bool):
+        self.enabled = enabled
+
+    def __enter__(self):
+        self.prev = _grad_enabled[0]
+        _grad_enabled[0] = self.enabled
+        return self
+
+    def __exit__(self, *exc):
+        _grad_enabled[0] = self.prev
+        return False
+
+    def _recreate_cm(self):
+        return type(self)()
+
+
+class no_grad(_GradMode):
+    """Context manager and decorator: ops inside record no graph.
+
+    >>> import mnp.core as mnp
+    >>> w = mnp.ones(2, requires_grad=True)
+    >>> with mnp.no_grad():
+    ...     print((w * 2).requires_grad)
+    False
+    """
+    def __init__(self):
+        super().__init__(False)
+
+
+class enable_grad(_GradMode):
+    """Context manager and decorator: re-enables graph recording inside `no_grad()`."""
+    def __init__(self):
+        super().__init__(True)
+
+
+# -- the engine -----------------------------------------------------------------------------
+def _topo_order(roots: Sequence["Tensor"]) -> list["Tensor"]:
+    """Non-leaf tensors reachable from ``roots``, inputs before outputs (iterative DFS)."""
+    order: list[Tensor] = []
+    visited: set[int] = set()
+    stack: list[tuple[Tensor, bool]] = [(r, False) for r in roots]
+    while stack:
+        t, done = stack.pop()
+        if done:
+            order.append(t)
+            continue
+        if id(t) in visited:
+            continue
+        visited.add(id(t))
+        fn = t._ctx
+        if fn is None:
+            continue
+        if fn.inputs is None:
+            raise AutogradError(
+                f"backward: trying to backward through the graph a second time: the saved "
+                f"values of {type(fn).__name__} were freed by the first backward; pass "
+                f"retain_graph=True to the first backward() if you need to backward twice")
+        stack.append((t, True))
+        for p in fn.inputs:
+            if p._ctx is not None and id(p) not in visited:
+                stack.append((p, False))
+    return order
+
+
+def _accumulate(grads: dict[int, np.ndarray], t: "Tensor", g: np.ndarray) -> None:
+    key = id(t)
+    prev = grads.get(key)
+    grads[key] = g if prev is None else prev + g
+
+
+def _fit(t: "Tensor", g: Any, op: str) -> np.ndarray:
+    g = np.asarray(g)
+    if g.shape != t.data.shape:
+        if g.size == t.data.size:
+            g = g.reshape(t.data.shape)
+        else:
+            raise AutogradError(f"{op}: backward produced a gradient of shape {g.shape} for an "
+                                f"input of shape {t.data.shape}")
+    if g.dtype != t.data.dtype:
+        g = g.astype(t.data.dtype)
+    return g
+
+
+def run_backward(roots: Sequence["Tensor"], root_grads: Sequence[np.ndarray],
+                 retain_graph: bool = False,
+                 capture: Sequence["Tensor"] | None = None) -> list[np.ndarray | None] | None:
+    """Propagate ``root_grads`` from ``roots``. Without ``capture``, accumulate into leaves'
+    ``.grad``; with it, return the gradients of those tensors and touch no ``.grad``."""
+    order = _topo_order(roots)
+    grads: dict[int, np.ndarray] = {}
+    for r, g in zip(roots, root_grads):
+        _accumulate(grads, r, _fit(r, g, "backward"))
+    wanted = {id(t): None for t in capture} if capture is not None else None
+    leaves: dict[int, Tensor] = {}
+    for r in roots:
+        if r._ctx is None:
+            leaves[id(r)] = r
+    observed = bool(_observers)
+    for t in reversed(order):
+        g = grads.pop(id(t), None)
+        if g is None:
+            continue
+        if wanted is not None:
+            if id(t) in wanted:
+                wanted[id(t)] = g
+        elif t._retains_grad:
+            t.grad = _as_grad(t, g)
+        fn = t._ctx
+        if observed:
+            t0 = time.perf_counter()
+            in_grads = fn.backward(g)
+            for obs in list(_observers):
+                obs.on_backward(type(fn).op_name(), time.perf_counter() - t0, in_grads)
+        else:
+            in_grads = fn.backward(g)
+        inputs = fn.inputs
+        if len(inputs) == 1 and not isinstance(in_grads, tuple):
+            in_grads = (in_grads,)
+        for p, pg in zip(inputs, in_grads):
+            if pg is None or not p.requires_grad:
+                continue
+            _accumulate(grads, p, _fit(p, pg, type(fn).op_name()))
+            if p._ctx is None:
+                leaves[id(p)] = p
+        if not retain_graph:
+            fn.__dict__.clear()
+            fn.inputs = None
+    if wanted is not None:
+        for key, t in leaves.items():
+            if key in wanted:
+                wanted[key] = grads.get(key)
+        return [wanted[id(t)] for t in capture]
+    for key, leaf in leaves.items():
+        g = grads.get(key)
+        if g is None or not leaf.requires_grad:
+            continue
+        leaf.grad = _as_grad(leaf, g) if leaf.grad is None else _as_grad(leaf, leaf.grad.data + g)
+    return None
+
+
+def _as_grad(t: "Tensor", g: np.ndarray) -> "Tensor":
+    if g.base is not None or not g.flags.writeable:
+        g = np.array(g)  # own its memory: never alias a view of some other array
+    return _make(g, False, None)
+
+
+def _root_grad(t: "Tensor", gradient: Any, op: str) -> np.ndarray:
+    if not t.requires_grad:
+        raise AutogradError(f"{op}: the tensor does not require grad and has no grad_fn "
+                            f"(create inputs with requires_grad=True)")
+    if gradient is None:
+        if t.data.size != 1:
+            raise AutogradError(f"{op}: grad can be implicitly created only for scalar outputs; "
+                                f"got shape {t.data.shape}: pass gradient= of that shape")
+        return np.ones_like(t.data)
+    g = gradient.data if isinstance(gradient, Tensor) else np.asarray(gradient, dtype=t.data.dtype)
+    if g.shape != t.data.shape:
+        from .errors import shape_error
+        raise shape_error(op, t.data.shape, g.shape, why="(output and gradient) do not match")
+    return g
+
+
+def backward(tensor: "Tensor", gradient: Any = None, retain_graph: bool = False) -> None:
+    """Accumulate d(tensor)/d(leaf) into every leaf's ``.grad`` (see `Tensor.backward`)."""
+    g = _root_grad(tensor, gradient, "backward")
+    run_backward([tensor], [g], retain_graph=retain_graph)
+
+
+def grad(outputs: "Tensor | Sequence[Tensor]", inputs: "Tensor | Sequence[Tensor]",
+         grad_outputs: Any = None, retain_graph: bool = False,
+         allow_unused: bool = False) -> tuple["Tensor | None", ...]:
+    """Gradients of ``outputs`` with respect to ``inputs``, without touching any ``.grad``.
+
+    >>> import mnp.core as mnp
+    >>> x = mnp.tensor([1.0, 2.0], requires_grad=True)
+    >>> (gx,) = mnp.grad((x * x).sum(), x)
+    >>> gx.tolist()
+    [2.0, 4.0]
+    """
+    outs = [outputs] if isinstance(outputs, Tensor) else list(outputs)
+    ins = [inputs] if isinstance(inputs, Tensor) else list(inputs)
+    if grad_outputs is None:
+        gos = [None] * len(outs)
+    elif isinstance(grad_outputs, (Tensor, np.ndarray)):
+        gos = [grad_outputs]
+    else:
+        gos = list(grad_outputs)
+    if len(gos) != len(outs):
+        raise AutogradError(f"grad: {len(outs)} outputs but {len(gos)} grad_outputs")
+    for i, t in enumerate(ins):
+        if not t.requires_grad:
+            raise AutogradError(f"grad: input {i} does not require grad")
+    roots_g = [_root_grad(o, g, "grad") for o, g in zip(outs, gos)]
+    found = run_backward(outs, roots_g, retain_graph=retain_graph, capture=ins)
+    result = []
+    for i, (t, g) in enumerate(zip(ins, found)):
+        if g is None:
+            if not allow_unused:
+                raise AutogradError(f"grad: input {i} (shape {t.shape}) was not used to compute "
+                                    f"the outputs; pass allow_unused=True to get None for it")
+            result.append(None)
+        else:
+            result.append(_make(np.array(g), False, None))
+    return tuple(result)
+
+
+from .tensor import Tensor  # noqa: E402  (Tensor needs Function; Function makes Tensors)

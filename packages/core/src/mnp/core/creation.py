@@ -1,0 +1,160 @@
+"""Creating tensors: from data, filled, ranges and random (seeded by `manual_seed`)."""
+from __future__ import annotations
+
+from typing import Any
+
+import numpy as np
+
+from . import dtypes as _dt
+from .autograd import _make
+from .errors import DTypeError, ShapeError
+from .tensor import Tensor, as_array
+
+_rng = [np.random.default_rng()]
+
+
+def _shape(shape: tuple, op: str) -> tuple[int, ...]:
+    if len(shape) == 1 and isinstance(shape[0], (tuple, list)):
+        shape = tuple(shape[0])
+    try:
+        dims = tuple(int(s) for s in shape)
+    except (TypeError, ValueError):
+        raise ShapeError(f"{op}: shape must be integers, got {shape!r}") from None
+    if any(d < 0 for d in dims):
+        raise ShapeError(f"{op}: negative dimension in shape {dims}")
+    return dims
+
+
+def _new(arr: np.ndarray, requires_grad: bool) -> Tensor:
+    t = _make(arr, False, None)
+    if requires_grad:
+        t.requires_grad_(True)
+    return t
+
+
+def _float(dtype: Any, op: str) -> np.dtype:
+    return _dt.get_default_dtype() if dtype is None else _dt.to_dtype(dtype, op)
+
+
+def tensor(data: Any, dtype: Any = None, requires_grad: bool = False) -> Tensor:
+    """A tensor holding a copy of ``data`` (Python floats become float32).
+
+    >>> import mnp.core as mnp
+    >>> mnp.tensor([1.0, 2.0]).dtype
+    dtype('float32')
+    """
+    arr = as_array(data, dtype)
+    if isinstance(data, (np.ndarray, Tensor)) and np.shares_memory(arr, np.asarray(data)):
+        arr = arr.copy()
+    return _new(arr, requires_grad)
+
+
+def from_numpy(a: np.ndarray) -> Tensor:
+    """A tensor sharing memory with numpy array ``a`` (its dtype is kept when supported)."""
+    if not isinstance(a, np.ndarray):
+        raise DTypeError(f"from_numpy: expected a numpy.ndarray, got {type(a).__name__}")
+    return _make(_dt.infer(a, from_python=False, op="from_numpy"), False, None)
+
+
+def zeros(*shape: Any, dtype: Any = None, requires_grad: bool = False) -> Tensor:
+    return _new(np.zeros(_shape(shape, "zeros"), _float(dtype, "zeros")), requires_grad)
+
+
+def ones(*shape: Any, dtype: Any = None, requires_grad: bool = False) -> Tensor:
+    return _new(np.ones(_shape(shape, "ones"), _float(dtype, "ones")), requires_grad)
+
+
+def empty(*shape: Any, dtype: Any = None, requires_grad: bool = False) -> Tensor:
+    return _new(np.empty(_shape(shape, "empty"), _float(dtype, "empty")), requires_grad)
+
+
+def full(shape: Any, value: Any, dtype: Any = None, requires_grad: bool = False) -> Tensor:
+    """A tensor of ``shape`` filled with ``value`` (dtype inferred from ``value``)."""
+    shape = _shape((shape,) if isinstance(shape, (int, np.integer)) else tuple(shape), "full")
+    if dtype is None:
+        dtype = as_array(value, op="full").dtype
+    return _new(np.full(shape, value, _dt.to_dtype(dtype, "full")), requires_grad)
+
+
+def zeros_like(x: Any, dtype: Any = None, requires_grad: bool = False) -> Tensor:
+    arr = as_array(x, op="zeros_like")
+    return _new(np.zeros(arr.shape, arr.dtype if dtype is None else _dt.to_dtype(dtype)), requires_grad)
+
+
+def ones_like(x: Any, dtype: Any = None, requires_grad: bool = False) -> Tensor:
+    arr = as_array(x, op="ones_like")
+    return _new(np.ones(arr.shape, arr.dtype if dtype is None else _dt.to_dtype(dtype)), requires_grad)
+
+
+def full_like(x: Any, value: Any, dtype: Any = None, requires_grad: bool = False) -> Tensor:
+    arr = as_array(x, op="full_like")
+    return _new(np.full(arr.shape, value, arr.dtype if dtype is None else _dt.to_dtype(dtype)),
+                requires_grad)
+
+
+def arange(start: float, stop: float | None = None, step: float = 1, dtype: Any = None,
+           requires_grad: bool = False) -> Tensor:
+    """``[start, stop)`` by ``step``; int64 for integer arguments, else float32."""
+    if stop is None:
+        start, stop = 0, start
+    if step == 0:
+        raise ValueError("arange: step must not be zero")
+    ints = all(isinstance(v, (int, np.integer)) for v in (start, stop, step))
+    dt = _dt.to_dtype(dtype, "arange") if dtype is not None else (_dt.int64 if ints else _dt.get_default_dtype())
+    return _new(np.arange(start, stop, step).astype(dt), requires_grad)
+
+
+def linspace(start: float, stop: float, steps: int, dtype: Any = None,
+             requires_grad: bool = False) -> Tensor:
+    """``steps`` evenly spaced values from ``start`` to ``stop`` inclusive."""
+    if int(steps) < 0:
+        raise ValueError(f"linspace: steps must be non-negative, got {steps}")
+    return _new(np.linspace(start, stop, int(steps)).astype(_float(dtype, "linspace")), requires_grad)
+
+
+def eye(n: int, m: int | None = None, dtype: Any = None, requires_grad: bool = False) -> Tensor:
+    return _new(np.eye(int(n), None if m is None else int(m), dtype=_float(dtype, "eye")), requires_grad)
+
+
+def manual_seed(seed: int) -> None:
+    """Seed mnp's random generator (rand, randn, randint, and layers' initialisation)."""
+    _rng[0] = np.random.default_rng(int(seed))
+
+
+def generator() -> np.random.Generator:
+    """The numpy Generator behind mnp's random functions (seeded by `manual_seed`)."""
+    return _rng[0]
+
+
+def get_rng_state() -> dict:
+    """The random generator's state (a JSON-able dict) for checkpoints."""
+    return _rng[0].bit_generator.state
+
+
+def set_rng_state(state: dict) -> None:
+    g = np.random.default_rng()
+    g.bit_generator.state = state
+    _rng[0] = g
+
+
+def rand(*shape: Any, dtype: Any = None, requires_grad: bool = False) -> Tensor:
+    """Uniform on ``[0, 1)``."""
+    dt = _float(dtype, "rand")
+    return _new(_rng[0].random(_shape(shape, "rand")).astype(dt), requires_grad)
+
+
+def randn(*shape: Any, dtype: Any = None, requires_grad: bool = False) -> Tensor:
+    """Standard normal."""
+    dt = _float(dtype, "randn")
+    return _new(_rng[0].standard_normal(_shape(shape, "randn")).astype(dt), requires_grad)
+
+
+def randint(low: int, high: int | None = None, shape: Any = (), dtype: Any = None) -> Tensor:
+    """Integers in ``[low, high)`` (``randint(high, shape=...)`` starts at 0); int64."""
+    if high is None:
+        low, high = 0, low
+    if high <= low:
+        raise ValueError(f"randint: high ({high}) must be greater than low ({low})")
+    shape = (shape,) if isinstance(shape, (int, np.integer)) else tuple(shape)
+    dt = _dt.int64 if dtype is None else _dt.to_dtype(dtype, "randint")
+    return _new(_rng[0].integers(low, high, size=_shape(shape, "randint")).astype(dt), False)

@@ -1,0 +1,40 @@
+"""The error classes of mnp. Every error mnp raises on bad input is an `MnpError`."""
+from __future__ import annotations
+
+
+class MnpError(Exception):
+    """Base class of every error mnp raises on purpose."""
+
+
+class ShapeError(MnpError, ValueError):
+    """Shapes that do not fit the op; the message names the op and the shapes."""
+
+
+class DTypeError(MnpError, TypeError):
+    """A dtype the op cannot take; the message names the op and the dtype."""
+
+
+class PluginError(MnpError):
+    """A plugin failed to load, registered a duplicate name, or a name was not found."""
+
+
+class BackendError(MnpError):
+    """An unknown or unavailable backend, or a kernel no backend provides."""
+
+
+class GradCheckError(MnpError, AssertionError):
+    """Analytic and numeric gradients disagree; names the input, index and both values."""
+
+
+class AnomalyError(MnpError, FloatingPointError):
+    """Raised under `detect_anomaly()` by the first op that produces NaN or Inf."""
+
+
+def shape_error(op: str, *shapes: tuple, why: str = "") -> ShapeError:
+    """Build a ShapeError like ``add: shapes (2, 3) and (4,) cannot be broadcast``."""
+    listed = " and ".join(str(tuple(s)) for s in shapes)
+    return ShapeError(f"{op}: shapes {listed} {why}".rstrip())
+
+
+class AutogradError(MnpError, RuntimeError):
+    """Misuse of autograd: backward on a non-scalar without a gradient, a freed graph, ..."""

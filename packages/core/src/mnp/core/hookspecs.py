@@ -1,0 +1,101 @@
+"""The hooks a plugin can implement (pluggy project ``"mnp"``, entry-point group ``"mnp"``).
+
+Every hook receives a ``register`` callback and returns nothing. Hooks are called once,
+lazily, the first time a registry is used; ``import mnp.core`` calls none of them.
+
+A plugin is a module (named by an entry point in group ``mnp``) holding hook implementations::
+
+    # pyproject.toml:  [project.entry-points.mnp]  myplugin = "my_pkg.mnp_plugin"
+    from mnp.core import hookimpl
+
+    @hookimpl
+    def mnp_register_layers(register):
+        register("MyLayer", MyLayer)
+"""
+from __future__ import annotations
+
+from typing import Any, Callable, Protocol
+
+import pluggy
+
+PROJECT = "mnp"
+hookspec = pluggy.HookspecMarker(PROJECT)
+hookimpl = pluggy.HookimplMarker(PROJECT)
+
+
+class RegisterBackend(Protocol):
+    def __call__(self, name: str, kernels: dict[str, Callable] | None = None, *,
+                 priority: int = 0, available: bool | Callable[[], bool] = True,
+                 dtypes: dict[str, tuple[str, ...]] | None = None,
+                 description: str = "") -> None: ...
+
+
+class RegisterKernel(Protocol):
+    def __call__(self, backend: str, name: str, fn: Callable, *,
+                 dtypes: tuple[str, ...] | None = None) -> None: ...
+
+
+class RegisterName(Protocol):
+    def __call__(self, name: str, obj: Any) -> None: ...
+
+
+@hookspec
+def mnp_register_backends(register: RegisterBackend) -> None:
+    """Declare kernel backends.
+
+    ``register(name, kernels, priority=0, available=True, dtypes=None)``: ``kernels`` maps
+    kernel names to plain functions on numpy arrays; ``dtypes`` maps a kernel name to the
+    dtype names it handles (absent: every dtype). ``available`` may be a callable checked
+    when the dispatch table is built. The highest-priority available backend is the default;
+    kernels it lacks fall back to the ``numpy`` reference, per kernel and per dtype.
+    """
+
+
+@hookspec
+def mnp_register_kernels(register: RegisterKernel) -> None:
+    """Add kernels to a backend declared by any plugin: ``register(backend, name, fn, dtypes=None)``.
+
+    A package that defines ops registers its ``numpy`` reference kernels here; a faster
+    backend registers its own implementation under the same name.
+    """
+
+
+@hookspec
+def mnp_register_layers(register: RegisterName) -> None:
+    """Register layer classes by name: ``register("Linear", Linear)``. Saved models name them."""
+
+
+@hookspec
+def mnp_register_losses(register: RegisterName) -> None:
+    """Register loss classes by name: ``register("MSELoss", MSELoss)``."""
+
+
+@hookspec
+def mnp_register_optimizers(register: RegisterName) -> None:
+    """Register optimizer classes by name: ``register("Adam", Adam)``."""
+
+
+@hookspec
+def mnp_register_schedulers(register: RegisterName) -> None:
+    """Register learning-rate scheduler classes by name: ``register("StepLR", StepLR)``."""
+
+
+@hookspec
+def mnp_register_datasets(register: RegisterName) -> None:
+    """Register dataset factories by name: ``register("digits", digits)``; each returns ``(X, y)``."""
+
+
+@hookspec
+def mnp_register_metrics(register: RegisterName) -> None:
+    """Register metric functions by name: ``register("accuracy", accuracy)``."""
+
+
+#: hook name -> registry kind
+REGISTRY_HOOKS = {
+    "mnp_register_layers": "layers",
+    "mnp_register_losses": "losses",
+    "mnp_register_optimizers": "optimizers",
+    "mnp_register_schedulers": "schedulers",
+    "mnp_register_datasets": "datasets",
+    "mnp_register_metrics": "metrics",
+}

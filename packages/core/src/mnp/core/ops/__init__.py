@@ -1,0 +1,12 @@
+"""Every differentiable op of mnp.core, one module per family; each module's ``__all__``
+is the public part."""
+from .binary import *  # noqa: F401,F403
+from .unary import *  # noqa: F401,F403
+from .reduce import *  # noqa: F401,F403
+from .shape import *  # noqa: F401,F403
+from .index import *  # noqa: F401,F403
+from .linalg import *  # noqa: F401,F403
+from .vector import *  # noqa: F401,F403
+from .softmax import *  # noqa: F401,F403
+from .binary import compare  # noqa: F401
+from .index import getitem, index_key  # noqa: F401

@@ -1,0 +1,115 @@
+"""Helpers every op shares: turning operands into tensors, unbroadcasting, axis handling."""
+from __future__ import annotations
+
+from typing import Any, Sequence
+
+import numpy as np
+
+from .. import dtypes as _dt
+from ..autograd import _make
+from ..errors import ShapeError, shape_error
+from ..tensor import Tensor, as_array
+
+
+def to_tensor(x: Any, like: Tensor | None = None, op: str = "op") -> Tensor:
+    """``x`` as a Tensor; a Python scalar takes ``like``'s floating dtype (as PyTorch does)."""
+    if isinstance(x, Tensor):
+        return x
+    if isinstance(x, (bool, int, float)) and not isinstance(x, np.generic):
+        if like is not None:
+            lk = like.data.dtype
+            if isinstance(x, bool):
+                dt = lk
+            elif isinstance(x, int):
+                dt = lk if lk.kind in "fiu" else _dt.int64
+            else:
+                dt = lk if lk.kind == "f" else _dt.get_default_dtype()
+            return _make(np.asarray(x, dtype=dt), False, None)
+    return _make(as_array(x, op=op), False, None)
+
+
+def pair(a: Any, b: Any, op: str) -> tuple[Tensor, Tensor]:
+    """Both operands of a binary op as tensors."""
+    if isinstance(a, Tensor):
+        if isinstance(b, Tensor):
+            return a, b
+        return a, to_tensor(b, a, op)
+    if isinstance(b, Tensor):
+        return to_tensor(a, b, op), b
+    a = to_tensor(a, op=op)
+    return a, to_tensor(b, a, op)
+
+
+def result_dtype(a: np.ndarray, b: np.ndarray) -> np.dtype:
+    """PyTorch-style promotion: a float operand wins over an int/bool one."""
+    da, db = a.dtype, b.dtype
+    if da == db:
+        return da
+    fa, fb = da.kind == "f", db.kind == "f"
+    if fa != fb:
+        return da if fa else db
+    return np.promote_types(da, db)
+
+
+def promote(a: np.ndarray, b: np.ndarray) -> tuple[np.ndarray, np.ndarray]:
+    dt = result_dtype(a, b)
+    return (a if a.dtype == dt else a.astype(dt)), (b if b.dtype == dt else b.astype(dt))
+
+
+def check_broadcast(op: str, a: np.ndarray, b: np.ndarray) -> tuple[int, ...]:
+    """The broadcast shape of ``a`` and ``b``, or a ShapeError naming ``op`` and both shapes."""
+    if a.shape == b.shape:
+        return a.shape
+    try:
+        return np.broadcast_shapes(a.shape, b.shape)
+    except ValueError:
+        raise shape_error(op, a.shape, b.shape, why="cannot be broadcast together") from None
+
+
+def unbroadcast(grad: np.ndarray, shape: tuple[int, ...]) -> np.ndarray:
+    """Sum ``grad`` down to ``shape``: the backward of every broadcasting op."""
+    if grad.shape == shape:
+        return grad
+    lead = grad.ndim - len(shape)
+    if lead:
+        grad = grad.sum(axis=tuple(range(lead)))
+    axes = tuple(i for i, s in enumerate(shape) if s == 1 and grad.shape[i] != 1)
+    if axes:
+        grad = grad.sum(axis=axes, keepdims=True)
+    return grad
+
+
+def norm_axis(axis: Any, ndim: int, op: str) -> tuple[int, ...] | None:
+    """Normalize ``axis`` (None, int or sequence; negatives allowed) to a sorted tuple."""
+    if axis is None:
+        return None
+    axes = (axis,) if isinstance(axis, (int, np.integer)) else tuple(axis)
+    out = []
+    for ax in axes:
+        ax = int(ax)
+        if not -max(ndim, 1) <= ax < max(ndim, 1):
+            raise ShapeError(f"{op}: axis {ax} is out of range for a tensor of {ndim} dimensions")
+        out.append(ax % max(ndim, 1))
+    if len(set(out)) != len(out):
+        raise ShapeError(f"{op}: repeated axis in {axes}")
+    return tuple(sorted(out))
+
+
+def pick_axis(axis: Any, dim: Any, op: str) -> Any:
+    """Accept ``dim=`` as a synonym of ``axis=``."""
+    if dim is not None:
+        if axis is not None:
+            raise TypeError(f"{op}: pass axis or dim, not both")
+        return dim
+    return axis
+
+
+def require_float(op: str, *tensors: Tensor) -> None:
+    from ..errors import DTypeError
+    for t in tensors:
+        if t.data.dtype.kind != "f":
+            raise DTypeError(f"{op}: expected a floating point tensor, got dtype {t.data.dtype.name}")
+
+
+def shapes(*xs: Sequence) -> str:
+    return " and ".join(str(tuple(x)) for x in xs)

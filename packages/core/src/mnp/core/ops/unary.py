@@ -1,0 +1,309 @@
+"""Unary elementwise ops and activations; each backward beside its forward."""
+from __future__ import annotations
+
+from typing import Any
+
+import numpy as np
+
+from ..autograd import Function
+from ..dispatch import kernel
+from ..tensor import Tensor, method
+from ._util import to_tensor
+
+
+class _Unary(Function):
+    kernel_name = ""
+
+    def forward(self, x):
+        return kernel(self.kernel_name, x.dtype)(x)
+
+
+class Neg(_Unary):
+    kernel_name = "neg"
+
+    def backward(self, g):
+        return -g
+
+
+class Abs(_Unary):
+    kernel_name = "abs"
+
+    def forward(self, x):
+        self.x = x
+        return super().forward(x)
+
+    def backward(self, g):
+        return g * np.sign(self.x)
+
+
+class Sign(_Unary):
+    kernel_name = "sign"
+
+    def backward(self, g):
+        return np.zeros_like(g)
+
+
+class Exp(_Unary):
+    kernel_name = "exp"
+
+    def forward(self, x):
+        self.y = super().forward(x)
+        return self.y
+
+    def backward(self, g):
+        return kernel("mul", g.dtype)(g, self.y)
+
+
+class Log(_Unary):
+    kernel_name = "log"
+
+    def forward(self, x):
+        self.x = x
+        return super().forward(x)
+
+    def backward(self, g):
+        return g / self.x
+
+
+class Log1p(Log):
+    kernel_name = "log1p"
+
+    def backward(self, g):
+        return g / (1 + self.x)
+
+
+class Sqrt(Exp):
+    kernel_name = "sqrt"
+
+    def backward(self, g):
+        return g / (2 * self.y)
+
+
+class Sin(Log):
+    kernel_name = "sin"
+
+    def backward(self, g):
+        return g * np.cos(self.x)
+
+
+class Cos(Log):
+    kernel_name = "cos"
+
+    def backward(self, g):
+        return -g * np.sin(self.x)
+
+
+class Tanh(Exp):
+    kernel_name = "tanh"
+
+    def backward(self, g):
+        return kernel("tanh_backward", g.dtype)(g, self.y)
+
+
+class Sigmoid(Exp):
+    kernel_name = "sigmoid"
+
+    def backward(self, g):
+        return kernel("sigmoid_backward", g.dtype)(g, self.y)
+
+
+class ReLU(Log):
+    kernel_name = "relu"
+    name = "relu"
+
+    def backward(self, g):
+        return kernel("relu_backward", g.dtype)(g, self.x)
+
+
+class LeakyReLU(Function):
+    name = "leaky_relu"
+
+    def forward(self, x, negative_slope=0.01):
+        self.x, self.slope = x, negative_slope
+        return kernel("leaky_relu", x.dtype)(x, negative_slope)
+
+    def backward(self, g):
+        return kernel("leaky_relu_backward", g.dtype)(g, self.x, self.slope)
+
+
+class GELU(Function):
+    name = "gelu"
+
+    def forward(self, x, approximate="none"):
+        self.x, self.approximate = x, approximate
+        return kernel("gelu", x.dtype)(x, approximate)
+
+    def backward(self, g):
+        return kernel("gelu_backward", g.dtype)(g, self.x, self.approximate)
+
+
+class Softplus(Function):
+    def forward(self, x, beta=1.0, threshold=20.0):
+        self.x, self.beta, self.threshold = x, beta, threshold
+        bx = beta * x
+        return np.where(bx > threshold, x, np.logaddexp(0, bx) / beta).astype(x.dtype)
+
+    def backward(self, g):
+        bx = self.beta * self.x
+        s = 1.0 / (1.0 + np.exp(-np.clip(bx, -60, 60)))
+        return g * np.where(bx > self.threshold, 1.0, s).astype(g.dtype)
+
+
+class Clip(Function):
+    def forward(self, x, lo=None, hi=None):
+        self.mask = np.ones(x.shape, bool)
+        if lo is not None:
+            self.mask &= x >= lo
+        if hi is not None:
+            self.mask &= x <= hi
+        return np.clip(x, lo, hi).astype(x.dtype, copy=False)
+
+    def backward(self, g):
+        return g * self.mask
+
+
+class Cast(Function):
+    name = "astype"
+
+    def forward(self, x, dtype=None):
+        self.src = x.dtype
+        return x.astype(dtype)
+
+    def backward(self, g):
+        return g.astype(self.src)
+
+
+class Clone(Function):
+    def forward(self, x):
+        return x.copy()
+
+    def backward(self, g):
+        return g
+
+
+def _unary(cls, x: Any, op: str, floating: bool = True, **kw) -> Tensor:
+    x = to_tensor(x, op=op)
+    if floating and x.data.dtype.kind != "f":
+        from .. import dtypes
+        x = to_tensor(x.data.astype(dtypes.get_default_dtype()))
+    return cls.apply(x, **kw)
+
+
+@method
+def neg(x: Any) -> Tensor:
+    """``-x``."""
+    return _unary(Neg, x, "neg", floating=False)
+
+
+@method
+def abs(x: Any) -> Tensor:  # noqa: A001
+    """``|x|``; the gradient at 0 is 0."""
+    return _unary(Abs, x, "abs", floating=False)
+
+
+@method
+def sign(x: Any) -> Tensor:
+    """-1, 0 or 1 by sign; zero gradient."""
+    return _unary(Sign, x, "sign", floating=False)
+
+
+@method
+def exp(x: Any) -> Tensor:
+    return _unary(Exp, x, "exp")
+
+
+@method
+def log(x: Any) -> Tensor:
+    """Natural log (``-inf`` at 0, NaN below; see `safe_log`)."""
+    return _unary(Log, x, "log")
+
+
+@method
+def log1p(x: Any) -> Tensor:
+    """``log(1 + x)``, accurate for small ``x``."""
+    return _unary(Log1p, x, "log1p")
+
+
+@method
+def sqrt(x: Any) -> Tensor:
+    return _unary(Sqrt, x, "sqrt")
+
+
+@method
+def sin(x: Any) -> Tensor:
+    return _unary(Sin, x, "sin")
+
+
+@method
+def cos(x: Any) -> Tensor:
+    return _unary(Cos, x, "cos")
+
+
+@method
+def tanh(x: Any) -> Tensor:
+    return _unary(Tanh, x, "tanh")
+
+
+@method
+def sigmoid(x: Any) -> Tensor:
+    """``1 / (1 + exp(-x))``, computed without overflow."""
+    return _unary(Sigmoid, x, "sigmoid")
+
+
+@method
+def relu(x: Any) -> Tensor:
+    """``max(x, 0)``."""
+    return _unary(ReLU, x, "relu")
+
+
+@method
+def leaky_relu(x: Any, negative_slope: float = 0.01) -> Tensor:
+    """``x`` where positive, else ``negative_slope * x``."""
+    return _unary(LeakyReLU, x, "leaky_relu", negative_slope=float(negative_slope))
+
+
+@method
+def gelu(x: Any, approximate: str = "none") -> Tensor:
+    """Gaussian error linear unit, ``x * Phi(x)``; ``approximate="tanh"`` for the tanh form."""
+    if approximate not in ("none", "tanh"):
+        raise ValueError(f"gelu: approximate must be 'none' or 'tanh', got {approximate!r}")
+    return _unary(GELU, x, "gelu", approximate=approximate)
+
+
+@method
+def softplus(x: Any, beta: float = 1.0, threshold: float = 20.0) -> Tensor:
+    """``log(1 + exp(beta * x)) / beta``, linear where ``beta * x > threshold``."""
+    return _unary(Softplus, x, "softplus", beta=float(beta), threshold=float(threshold))
+
+
+@method
+def clip(x: Any, min: float | None = None, max: float | None = None) -> Tensor:  # noqa: A002
+    """Clamp into ``[min, max]``; the gradient passes only inside the range."""
+    if min is None and max is None:
+        raise ValueError("clip: at least one of min and max must be given")
+    return _unary(Clip, x, "clip", floating=False, lo=min, hi=max)
+
+
+clamp = method(clip, name="clamp")
+
+
+@method
+def astype(x: Any, dtype: Any) -> Tensor:
+    """A copy as ``dtype``; differentiable between floating dtypes."""
+    from ..dtypes import to_dtype
+    x = to_tensor(x, op="astype")
+    dt = to_dtype(dtype, "astype")
+    if dt.kind != "f" and x.requires_grad:
+        from ..autograd import _make
+        return _make(x.data.astype(dt), False, None)
+    return Cast.apply(x, dtype=dt)
+
+
+@method
+def clone(x: Any) -> Tensor:
+    """A copy that stays in the graph."""
+    return Clone.apply(to_tensor(x, op="clone"))
+
+
+__all__ = ["neg", "abs", "sign", "exp", "log", "log1p", "sqrt", "sin", "cos", "tanh", "sigmoid",
+           "relu", "leaky_relu", "gelu", "softplus", "clip", "clamp", "astype", "clone"]

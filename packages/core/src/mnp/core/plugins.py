@@ -1,0 +1,333 @@
+"""The plugin host: finds entry points in group ``mnp``, isolates failures, keeps the registries.
+
+Nothing is loaded on ``import mnp.core``; the host loads on first registry use
+(a kernel lookup, ``plugins()``, ``registry(kind)``). Tests inject their own host::
+
+    host = PluginHost(entry_points=lambda: [...], environ={})
+    with use_host(host):
+        ...
+"""
+from __future__ import annotations
+
+import contextlib
+import importlib
+import importlib.metadata as md
+import os
+import threading
+from dataclasses import dataclass, field
+from typing import Any, Callable, Iterable, Iterator, Mapping
+
+import pluggy
+
+from . import hookspecs
+from .errors import PluginError
+
+GROUP = "mnp"
+#: distributions of mnp itself, loaded first in this order
+BUILTIN_DISTRIBUTIONS = ("mnp-core", "mnp-nn", "mnp-optim", "mnp-data", "mnp-kernels-c")
+#: the reference backend of mnp-core; always loaded, whatever the environment says
+CORE_PLUGIN = ("numpy", "mnp.core.numpy_backend")
+KINDS = tuple(hookspecs.REGISTRY_HOOKS.values())
+
+
+@dataclass
+class BackendSpec:
+    """A declared kernel backend and the kernels registered for it."""
+    name: str
+    provider: str
+    priority: int = 0
+    available: bool | Callable[[], bool] = True
+    description: str = ""
+    kernels: dict[str, tuple[Callable, tuple[str, ...] | None, str]] = field(default_factory=dict)
+
+    def is_available(self) -> bool:
+        if callable(self.available):
+            try:
+                return bool(self.available())
+            except Exception:
+                return False
+        return bool(self.available)
+
+
+@dataclass
+class Entry:
+    """One registered object and the plugin that registered it."""
+    name: str
+    obj: Any
+    provider: str
+
+
+@dataclass
+class PluginInfo:
+    name: str
+    version: str
+    module: str
+    distribution: str
+    builtin: bool
+    status: str = "pending"          # loaded | failed | blocked
+    error: str | None = None
+    provides: dict[str, list[str]] = field(default_factory=dict)
+
+    def as_dict(self) -> dict:
+        return {"name": self.name, "version": self.version, "module": self.module,
+                "distribution": self.distribution, "builtin": self.builtin,
+                "status": self.status, "error": self.error,
+                "provides": {k: list(v) for k, v in self.provides.items()}}
+
+
+def _entry_points() -> list[md.EntryPoint]:
+    return list(md.entry_points(group=GROUP))
+
+
+def _split(value: str | None) -> set[str] | None:
+    if value is None:
+        return None
+    return {p.strip() for p in value.split(",") if p.strip()}
+
+
+class _Staging:
+    """What one plugin registers, committed only if the whole plugin succeeds."""
+
+    def __init__(self, host: "PluginHost", info: PluginInfo):
+        self.host, self.info = host, info
+        self.backends: dict[str, BackendSpec] = {}
+        self.kernels: list[tuple[str, str, Callable, tuple[str, ...] | None]] = []
+        self.entries: dict[str, dict[str, Entry]] = {k: {} for k in KINDS}
+
+    def register_backend(self, name: str, kernels: Mapping[str, Callable] | None = None, *,
+                         priority: int = 0, available: bool | Callable[[], bool] = True,
+                         dtypes: Mapping[str, Iterable[str]] | None = None,
+                         description: str = "") -> None:
+        if not isinstance(name, str) or not name:
+            raise PluginError(f"backend name must be a non-empty string, got {name!r}")
+        prior = self.host.backends.get(name) or self.backends.get(name)
+        if prior is not None:
+            raise PluginError(f"duplicate backend {name!r}: registered by {prior.provider!r} "
+                              f"and by {self.info.name!r}")
+        self.backends[name] = BackendSpec(name, self.info.name, int(priority), available, description)
+        for kname, fn in (kernels or {}).items():
+            kd = (dtypes or {}).get(kname)
+            self.register_kernel(name, kname, fn, dtypes=kd)
+
+    def register_kernel(self, backend: str, name: str, fn: Callable, *,
+                        dtypes: Iterable[str] | None = None) -> None:
+        if not callable(fn):
+            raise PluginError(f"kernel {backend}:{name} from {self.info.name!r} is not callable")
+        spec = self.backends.get(backend) or self.host.backends.get(backend)
+        if spec is None:
+            raise PluginError(f"kernel {name!r} registered by {self.info.name!r} for unknown "
+                              f"backend {backend!r}; known: {sorted(self.host.backends)}")
+        if name in spec.kernels or any(k[0] == backend and k[1] == name for k in self.kernels):
+            other = spec.kernels[name][2] if name in spec.kernels else self.info.name
+            raise PluginError(f"duplicate kernel {backend}:{name}: registered by {other!r} "
+                              f"and by {self.info.name!r}")
+        self.kernels.append((backend, name, fn, tuple(dtypes) if dtypes is not None else None))
+
+    def register_name(self, kind: str, name: str, obj: Any) -> None:
+        if not isinstance(name, str) or not name:
+            raise PluginError(f"{kind} name must be a non-empty string, got {name!r}")
+        prior = self.host.registries[kind].get(name) or self.entries[kind].get(name)
+        if prior is not None:
+            raise PluginError(f"duplicate {kind[:-1]} name {name!r}: registered by "
+                              f"{prior.provider!r} and by {self.info.name!r}")
+        self.entries[kind][name] = Entry(name, obj, self.info.name)
+
+    def commit(self) -> None:
+        host, provides = self.host, self.info.provides
+        for name, spec in self.backends.items():
+            host.backends[name] = spec
+        if self.backends:
+            provides["backends"] = sorted(self.backends)
+        for backend, name, fn, dtypes in self.kernels:
+            host.backends[backend].kernels[name] = (fn, dtypes, self.info.name)
+        if self.kernels:
+            provides["kernels"] = sorted({f"{b}:{n}" for b, n, _, _ in self.kernels})
+        for kind, entries in self.entries.items():
+            host.registries[kind].update(entries)
+            if entries:
+                provides[kind] = sorted(entries)
+
+
+class PluginHost:
+    """Loads the ``mnp`` entry points once and holds backends and name registries.
+
+    ``entry_points``: a callable returning entry points (default: the installed ones).
+    ``environ``: where ``MNP_LOAD_PLUGINS``, ``MNP_DISABLE_PLUGINS`` and
+    ``MNP_STRICT_PLUGINS`` are read (default: ``os.environ`` at load time).
+    """
+
+    def __init__(self, entry_points: Callable[[], Iterable[Any]] | None = None,
+                 environ: Mapping[str, str] | None = None):
+        self._entry_points = entry_points or _entry_points
+        self._environ = environ
+        self._lock = threading.RLock()
+        self.loaded = False
+        self.pm = pluggy.PluginManager(hookspecs.PROJECT)
+        self.pm.add_hookspecs(hookspecs)
+        self.plugins: list[PluginInfo] = []
+        self.backends: dict[str, BackendSpec] = {}
+        self.registries: dict[str, dict[str, Entry]] = {k: {} for k in KINDS}
+
+    # -- loading -------------------------------------------------------------------------
+    def _env(self, key: str) -> str | None:
+        env = os.environ if self._environ is None else self._environ
+        return env.get(key)
+
+    @property
+    def strict(self) -> bool:
+        return (self._env("MNP_STRICT_PLUGINS") or "").strip().lower() in ("1", "true", "yes", "on")
+
+    def load(self) -> "PluginHost":
+        """Load every plugin once (idempotent, thread-safe)."""
+        if self.loaded:
+            return self
+        with self._lock:
+            if not self.loaded:
+                try:
+                    self._load_all()
+                finally:
+                    self.loaded = True
+        return self
+
+    def _candidates(self) -> list[tuple[PluginInfo, Any]]:
+        seen: set[tuple[str, str]] = set()
+        found = []
+        for ep in self._entry_points():
+            key = (ep.name, ep.value)
+            if key in seen:
+                continue
+            seen.add(key)
+            dist = getattr(ep, "dist", None)
+            dname = (dist.metadata["Name"] if dist is not None else "") or ""
+            version = (dist.version if dist is not None else "") or ""
+            info = PluginInfo(ep.name, version, ep.value, dname,
+                              builtin=dname.lower() in BUILTIN_DISTRIBUTIONS)
+            found.append((info, ep))
+        if not any(i.module == CORE_PLUGIN[1] for i, _ in found):
+            found.append((PluginInfo(CORE_PLUGIN[0], _core_version(), CORE_PLUGIN[1],
+                                     "mnp-core", True), None))
+
+        def order(item):
+            info = item[0]
+            d = info.distribution.lower()
+            rank = BUILTIN_DISTRIBUTIONS.index(d) if info.builtin else len(BUILTIN_DISTRIBUTIONS)
+            return (rank, d, info.name)
+        return sorted(found, key=order)
+
+    def _blocked_reason(self, info: PluginInfo) -> str | None:
+        if info.module == CORE_PLUGIN[1]:
+            return None  # the reference backend is always there
+        names = {info.name, info.distribution}
+        only = _split(self._env("MNP_LOAD_PLUGINS"))
+        if only is not None and not names & only:
+            return f"not listed in MNP_LOAD_PLUGINS={self._env('MNP_LOAD_PLUGINS')!r}"
+        off = _split(self._env("MNP_DISABLE_PLUGINS")) or set()
+        if names & off:
+            return f"disabled by MNP_DISABLE_PLUGINS={self._env('MNP_DISABLE_PLUGINS')!r}"
+        return None
+
+    def _load_all(self) -> None:
+        for info, ep in self._candidates():
+            self.plugins.append(info)
+            reason = self._blocked_reason(info)
+            if reason:
+                info.status, info.error = "blocked", reason
+                continue
+            try:
+                module = ep.load() if ep is not None else importlib.import_module(info.module)
+                self.pm.register(module, name=f"{info.distribution}:{info.name}")
+                staging = _Staging(self, info)
+                self._call_hooks(module, staging)
+                staging.commit()
+                info.status = "loaded"
+            except Exception as exc:  # isolate every plugin
+                with contextlib.suppress(Exception):
+                    self.pm.unregister(name=f"{info.distribution}:{info.name}")
+                info.status, info.error = "failed", f"{type(exc).__name__}: {exc}"
+                if self.strict:
+                    raise PluginError(f"plugin {info.name!r} ({info.module}) failed to load: "
+                                      f"{info.error}") from exc
+
+    def _call_hooks(self, module: Any, staging: _Staging) -> None:
+        calls: list[tuple[str, Callable]] = [
+            ("mnp_register_backends", staging.register_backend),
+            ("mnp_register_kernels", staging.register_kernel),
+        ]
+        for hook, kind in hookspecs.REGISTRY_HOOKS.items():
+            calls.append((hook, lambda name, obj, _k=kind: staging.register_name(_k, name, obj)))
+        for hook, register in calls:
+            for impl in getattr(self.pm.hook, hook).get_hookimpls():
+                if impl.plugin is module:
+                    impl.function(register=register)
+
+    # -- queries -------------------------------------------------------------------------
+    def registry(self, kind: str) -> dict[str, Entry]:
+        if kind not in self.registries:
+            raise PluginError(f"unknown registry {kind!r}; known: {', '.join(KINDS)}")
+        self.load()
+        return self.registries[kind]
+
+    def lookup(self, kind: str, name: str) -> Any:
+        reg = self.registry(kind)
+        if name not in reg:
+            raise PluginError(f"no {kind[:-1]} named {name!r} is registered; "
+                              f"known: {', '.join(sorted(reg)) or '(none)'}")
+        return reg[name].obj
+
+
+def _core_version() -> str:
+    try:
+        return md.version("mnp-core")
+    except md.PackageNotFoundError:
+        return ""
+
+
+_host: PluginHost | None = None
+_listeners: list[Callable[[], None]] = []
+
+
+def get_host() -> PluginHost:
+    """The active plugin host (created on first use; loading still waits for first registry use)."""
+    global _host
+    if _host is None:
+        _host = PluginHost()
+    return _host
+
+
+def set_host(host: PluginHost | None) -> None:
+    """Replace the active host (``None``: a fresh default host on next use)."""
+    global _host
+    _host = host
+    for listener in _listeners:
+        listener()
+
+
+@contextlib.contextmanager
+def use_host(host: PluginHost) -> Iterator[PluginHost]:
+    """Use ``host`` inside the block, then restore the previous one."""
+    previous = _host
+    set_host(host)
+    try:
+        yield host
+    finally:
+        set_host(previous)
+
+
+def on_host_change(listener: Callable[[], None]) -> None:
+    _listeners.append(listener)
+
+
+def plugins() -> list[dict]:
+    """Every plugin found: ``{name, version, module, builtin, status, error, provides, ...}``."""
+    return [p.as_dict() for p in get_host().load().plugins]
+
+
+def registry(kind: str) -> dict[str, Any]:
+    """A snapshot of one registry (``layers``, ``losses``, ``optimizers``, ``schedulers``,
+    ``datasets``, ``metrics``) as ``{name: object}``."""
+    return {n: e.obj for n, e in get_host().registry(kind).items()}
+
+
+def lookup(kind: str, name: str) -> Any:
+    """The object registered as ``name`` in registry ``kind``; a `PluginError` lists the known names."""
+    return get_host().lookup(kind, name)

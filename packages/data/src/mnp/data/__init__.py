@@ -1,0 +1,1 @@
+"""mnp.data (contents arrive with their own change)."""

@@ -1,0 +1,1 @@
+"""mnp.nn (contents arrive with their own change)."""

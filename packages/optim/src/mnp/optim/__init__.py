@@ -1,0 +1,1 @@
+"""mnp.optim (contents arrive with their own change)."""

@@ -1,0 +1,4 @@
+"""The mnp plugin of mnp-optim: registers its parts through core's hooks."""
+from __future__ import annotations
+
+from mnp.core import hookimpl  # noqa: F401
