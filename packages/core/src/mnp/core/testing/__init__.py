@@ -1,0 +1,27 @@
+"""Test helpers for mnp and its plugins: value assertions and the backend conformance suite."""
+from __future__ import annotations
+
+from typing import Any
+
+import numpy as np
+
+
+def to_numpy(value: Any) -> np.ndarray:
+    """A float64 copy of an mnp Tensor, a torch tensor, or anything numpy takes."""
+    if hasattr(value, "detach"):          # torch
+        value = value.detach().cpu().numpy()
+    elif hasattr(value, "numpy") and not isinstance(value, np.ndarray):
+        value = value.numpy()
+    return np.asarray(value, dtype=np.float64)
+
+
+def assert_close(actual: Any, expected: Any, rtol: float = 1e-5, atol: float = 1e-6,
+                 what: str = "") -> None:
+    """Assert equal shapes and values within ``atol + rtol * |expected|``."""
+    a, e = to_numpy(actual), to_numpy(expected)
+    assert a.shape == e.shape, f"{what}: shape {a.shape} != expected {e.shape}"
+    np.testing.assert_allclose(a, e, rtol=rtol, atol=atol, err_msg=what)
+
+
+#: float32 tolerances for comparing with PyTorch
+F32 = {"rtol": 1e-4, "atol": 1e-5}

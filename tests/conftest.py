@@ -1,0 +1,34 @@
+"""Shared fixtures: the backend every op test runs under, and torch as the oracle."""
+from __future__ import annotations
+
+import numpy as np
+import pytest
+
+import mnp.core as mnp
+
+BACKENDS = ("numpy", "c")
+
+
+def _available(name: str) -> bool:
+    return any(b["name"] == name and b["available"] for b in mnp.backends())
+
+
+@pytest.fixture(params=BACKENDS)
+def backend(request):
+    """Run the test under each kernel backend; a backend not installed is skipped."""
+    name = request.param
+    if not _available(name):
+        pytest.skip(f"backend {name!r} is not installed")
+    with mnp.use_backend(name):
+        yield name
+
+
+@pytest.fixture
+def torch():
+    """PyTorch as the oracle; tests that take it are skipped without it."""
+    return pytest.importorskip("torch")
+
+
+@pytest.fixture
+def rng():
+    return np.random.default_rng(0)
