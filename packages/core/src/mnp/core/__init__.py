@@ -8,7 +8,7 @@
 """
 from __future__ import annotations
 
-from .errors import (AnomalyError, AutogradError, BackendError, DTypeError, GradCheckError,
+from .errors import (AnomalyError, ArgumentError, AutogradError, BackendError, DTypeError, GradCheckError,
                      MnpError, PluginError, ShapeError)
 from .dtypes import (bool_, float16, float32, float64, get_default_dtype, int32, int64,
                      set_default_dtype)

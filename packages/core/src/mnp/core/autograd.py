@@ -115,7 +115,8 @@ class _GradMode(contextlib.ContextDecorator):
 
 
 class no_grad(_GradMode):
-    """Context manager and decorator: ops inside record no graph.
+    """Context manager and decorator (``@no_grad()`` or bare ``@no_grad``): ops inside
+    record no graph.
 
     >>> import mnp.core as mnp
     >>> w = mnp.ones(2, requires_grad=True)
@@ -123,13 +124,22 @@ class no_grad(_GradMode):
     ...     print((w * 2).requires_grad)
     False
     """
-    def __init__(self):
+    def __new__(cls, func: Callable | None = None):
+        self = super().__new__(cls)
+        return self if func is None else self(func)
+
+    def __init__(self, func: Callable | None = None):
         super().__init__(False)
 
 
 class enable_grad(_GradMode):
-    """Context manager and decorator: re-enables graph recording inside `no_grad()`."""
-    def __init__(self):
+    """Context manager and decorator (``@enable_grad()`` or bare ``@enable_grad``):
+    re-enables graph recording inside `no_grad()`."""
+    def __new__(cls, func: Callable | None = None):
+        self = super().__new__(cls)
+        return self if func is None else self(func)
+
+    def __init__(self, func: Callable | None = None):
         super().__init__(True)
 
 
@@ -203,8 +213,8 @@ def run_backward(roots: Sequence["Tensor"], root_grads: Sequence[np.ndarray],
         if wanted is not None:
             if id(t) in wanted:
                 wanted[id(t)] = g
-        elif t._retains_grad:
-            t.grad = _as_grad(t, g)
+        elif t._retains_grad:   # accumulates across backward calls, as a leaf's does
+            t.grad = _as_grad(t, g) if t.grad is None else _as_grad(t, t.grad.data + g)
         fn = t._ctx
         if observed:
             t0 = time.perf_counter()

@@ -7,7 +7,7 @@ import numpy as np
 
 from . import dtypes as _dt
 from .autograd import _make
-from .errors import DTypeError, ShapeError
+from .errors import ArgumentError, DTypeError, ShapeError
 from .tensor import Tensor, as_array
 
 _rng = [np.random.default_rng()]
@@ -98,7 +98,7 @@ def arange(start: float, stop: float | None = None, step: float = 1, dtype: Any 
     if stop is None:
         start, stop = 0, start
     if step == 0:
-        raise ValueError("arange: step must not be zero")
+        raise ArgumentError("arange: step must not be zero")
     ints = all(isinstance(v, (int, np.integer)) for v in (start, stop, step))
     dt = _dt.to_dtype(dtype, "arange") if dtype is not None else (_dt.int64 if ints else _dt.get_default_dtype())
     return _new(np.arange(start, stop, step).astype(dt), requires_grad)
@@ -108,7 +108,7 @@ def linspace(start: float, stop: float, steps: int, dtype: Any = None,
              requires_grad: bool = False) -> Tensor:
     """``steps`` evenly spaced values from ``start`` to ``stop`` inclusive."""
     if int(steps) < 0:
-        raise ValueError(f"linspace: steps must be non-negative, got {steps}")
+        raise ArgumentError(f"linspace: steps must be non-negative, got {steps}")
     return _new(np.linspace(start, stop, int(steps)).astype(_float(dtype, "linspace")), requires_grad)
 
 
@@ -154,7 +154,7 @@ def randint(low: int, high: int | None = None, shape: Any = (), dtype: Any = Non
     if high is None:
         low, high = 0, low
     if high <= low:
-        raise ValueError(f"randint: high ({high}) must be greater than low ({low})")
+        raise ArgumentError(f"randint: high ({high}) must be greater than low ({low})")
     shape = (shape,) if isinstance(shape, (int, np.integer)) else tuple(shape)
     dt = _dt.int64 if dtype is None else _dt.to_dtype(dtype, "randint")
     return _new(_rng[0].integers(low, high, size=_shape(shape, "randint")).astype(dt), False)

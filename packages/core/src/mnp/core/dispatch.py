@@ -113,5 +113,5 @@ def kernel(name: str, dtype: np.dtype) -> Callable:
         return _cache[(name, dtype)]
     except KeyError:
         fn, _ = resolve(name, dtype)
-        _cache[(name, np.dtype(dtype))] = fn
+        _cache[(name, dtype)] = fn   # keyed as asked: the next identical call is one dict lookup
         return fn

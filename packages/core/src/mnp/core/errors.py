@@ -14,6 +14,10 @@ class DTypeError(MnpError, TypeError):
     """A dtype the op cannot take; the message names the op and the dtype."""
 
 
+class ArgumentError(MnpError, ValueError):
+    """An argument value the op cannot take (other than a shape or dtype); names op and value."""
+
+
 class PluginError(MnpError):
     """A plugin failed to load, registered a duplicate name, or a name was not found."""
 

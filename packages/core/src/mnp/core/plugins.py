@@ -13,6 +13,7 @@ import contextlib
 import importlib
 import importlib.metadata as md
 import os
+import re
 import threading
 from dataclasses import dataclass, field
 from typing import Any, Callable, Iterable, Iterator, Mapping
@@ -77,6 +78,11 @@ class PluginInfo:
 
 def _entry_points() -> list[md.EntryPoint]:
     return list(md.entry_points(group=GROUP))
+
+
+def _normalize(dist_name: str) -> str:
+    """A distribution name in PEP 503 form (``MNP_Core`` -> ``mnp-core``)."""
+    return re.sub(r"[-_.]+", "-", dist_name).lower()
 
 
 def _split(value: str | None) -> set[str] | None:
@@ -162,6 +168,7 @@ class PluginHost:
         self._environ = environ
         self._lock = threading.RLock()
         self.loaded = False
+        self._failure: PluginError | None = None   # strict mode: raised again on every load()
         self.pm = pluggy.PluginManager(hookspecs.PROJECT)
         self.pm.add_hookspecs(hookspecs)
         self.plugins: list[PluginInfo] = []
@@ -179,14 +186,18 @@ class PluginHost:
 
     def load(self) -> "PluginHost":
         """Load every plugin once (idempotent, thread-safe)."""
-        if self.loaded:
+        if self.loaded and self._failure is None:
             return self
         with self._lock:
             if not self.loaded:
                 try:
                     self._load_all()
+                except PluginError as exc:
+                    self._failure = exc
                 finally:
                     self.loaded = True
+        if self._failure is not None:
+            raise self._failure
         return self
 
     def _candidates(self) -> list[tuple[PluginInfo, Any]]:
@@ -201,7 +212,7 @@ class PluginHost:
             dname = (dist.metadata["Name"] if dist is not None else "") or ""
             version = (dist.version if dist is not None else "") or ""
             info = PluginInfo(ep.name, version, ep.value, dname,
-                              builtin=dname.lower() in BUILTIN_DISTRIBUTIONS)
+                              builtin=_normalize(dname) in BUILTIN_DISTRIBUTIONS)
             found.append((info, ep))
         if not any(i.module == CORE_PLUGIN[1] for i, _ in found):
             found.append((PluginInfo(CORE_PLUGIN[0], _core_version(), CORE_PLUGIN[1],
@@ -209,7 +220,7 @@ class PluginHost:
 
         def order(item):
             info = item[0]
-            d = info.distribution.lower()
+            d = _normalize(info.distribution)
             rank = BUILTIN_DISTRIBUTIONS.index(d) if info.builtin else len(BUILTIN_DISTRIBUTIONS)
             return (rank, d, info.name)
         return sorted(found, key=order)
@@ -235,6 +246,7 @@ class PluginHost:
                 continue
             try:
                 module = ep.load() if ep is not None else importlib.import_module(info.module)
+                self._check_hooks(module)
                 self.pm.register(module, name=f"{info.distribution}:{info.name}")
                 staging = _Staging(self, info)
                 self._call_hooks(module, staging)
@@ -247,6 +259,18 @@ class PluginHost:
                 if self.strict:
                     raise PluginError(f"plugin {info.name!r} ({info.module}) failed to load: "
                                       f"{info.error}") from exc
+
+    def _check_hooks(self, module: Any) -> None:
+        """Refuse hook implementations that match no hookspec (a misspelt hook would
+        otherwise be ignored without a word)."""
+        known = {n for n in dir(hookspecs) if n.startswith("mnp_")}
+        for attr in dir(module):
+            opts = self.pm.parse_hookimpl_opts(module, attr)
+            if opts is not None:
+                name = opts.get("specname") or attr
+                if name not in known:
+                    raise PluginError(f"{getattr(module, '__name__', module)} implements unknown "
+                                      f"hook {name!r}; known hooks: {', '.join(sorted(known))}")
 
     def _call_hooks(self, module: Any, staging: _Staging) -> None:
         calls: list[tuple[str, Callable]] = [

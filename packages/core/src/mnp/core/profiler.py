@@ -7,6 +7,7 @@ from collections import defaultdict
 from typing import Any, Iterator
 
 from . import autograd
+from .errors import ArgumentError
 
 
 class ProfileReport:
@@ -82,13 +83,13 @@ class Profiler:
 
     def start(self, name: str) -> None:
         if name in self._open:
-            raise ValueError(f"Profiler: section {name!r} is already running")
+            raise ArgumentError(f"Profiler: section {name!r} is already running")
         self._open[name] = time.perf_counter()
 
     def stop(self, name: str) -> float:
         """Close section ``name``; returns its seconds."""
         if name not in self._open:
-            raise ValueError(f"Profiler: section {name!r} was not started")
+            raise ArgumentError(f"Profiler: section {name!r} was not started")
         dt = time.perf_counter() - self._open.pop(name)
         self.totals[name] += dt
         self.counts[name] += 1

@@ -14,7 +14,7 @@ from typing import Any, Iterator
 import numpy as np
 
 from . import dtypes as _dt
-from .errors import AutogradError, DTypeError
+from .errors import AutogradError, DTypeError, ShapeError
 
 
 def as_array(data: Any, dtype: Any = None, op: str = "tensor") -> np.ndarray:
@@ -30,7 +30,10 @@ def as_array(data: Any, dtype: Any = None, op: str = "tensor") -> np.ndarray:
     else:
         try:
             arr = np.asarray(data.numpy() if hasattr(data, "numpy") and not isinstance(data, (list, tuple)) else data)
-        except (ValueError, TypeError) as exc:
+        except ValueError as exc:   # ragged nesting: numpy cannot find one shape
+            raise ShapeError(f"{op}: nested sequences of unequal lengths do not make one "
+                             f"shape: {exc}") from None
+        except TypeError as exc:
             raise DTypeError(f"{op}: cannot make a tensor from {type(data).__name__}: {exc}") from None
         arr = arr if dtype is not None else _dt.infer(arr, from_python=True, op=op)
     if dtype is not None:
@@ -138,7 +141,7 @@ class Tensor:
 
     def item(self) -> float | int | bool:
         if self.data.size != 1:
-            raise ValueError(f"item: only one-element tensors can be converted to a Python "
+            raise ShapeError(f"item: only one-element tensors can be converted to a Python "
                              f"scalar, got shape {self.data.shape}")
         return self.data.item()
 
@@ -186,8 +189,8 @@ class Tensor:
 
     def __bool__(self) -> bool:
         if self.data.size != 1:
-            raise ValueError(f"the truth value of a tensor with {self.data.size} elements is "
-                             f"ambiguous; use .any() or .all()")
+            raise ShapeError(f"bool: the truth value of a tensor of shape {self.data.shape} "
+                             f"({self.data.size} elements) is ambiguous")
         return bool(self.data)
 
     def __float__(self) -> float:
@@ -240,7 +243,7 @@ class Tensor:
 
     def __setitem__(self, index, value) -> None:
         self._check_inplace("__setitem__")
-        self.data[_ops.index_key(index)] = as_array(value)
+        _ops.setitem(self, index, value)
 
     def __eq__(self, other): return _ops.compare("eq", self, other)  # type: ignore[override]
     def __ne__(self, other): return _ops.compare("ne", self, other)  # type: ignore[override]

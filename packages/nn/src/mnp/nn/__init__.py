@@ -1,1 +1,28 @@
-"""mnp.nn (contents arrive with their own change)."""
+"""mnp.nn: modules, layers, losses, initialisation and functional ops on mnp.core.
+
+>>> import mnp.core as mnp
+>>> from mnp import nn
+>>> model = nn.Sequential(nn.Linear(2, 4), nn.Tanh(), nn.Linear(4, 1), nn.Sigmoid())
+>>> loss = nn.MSELoss()(model(mnp.zeros((4, 2))), mnp.ones((4, 1)))
+>>> loss.backward()
+>>> model[0].weight.grad.shape
+(4, 2)
+"""
+from __future__ import annotations
+
+from ._util import ArgumentError
+from .parameter import Parameter
+from .module import IncompatibleKeys, Module, ModuleError, RemovableHandle, StateDictError
+from .containers import ModuleDict, ModuleList, Sequential
+from .layers import (GELU, AvgPool1d, AvgPool2d, BatchNorm1d, BatchNorm2d, Conv1d, Conv2d, Dense,
+                     Dropout, Embedding, Flatten, Identity, LayerNorm, LeakyReLU, Linear,
+                     LogSoftmax, MaxPool1d, MaxPool2d, ReLU, Sigmoid, Softmax, Tanh)
+from .losses import (BCELoss, BCEWithLogitsLoss, CrossEntropyLoss, L1Loss, MSELoss, NLLLoss,
+                     SoftmaxCrossEntropy)
+from . import functional, init
+
+try:
+    from importlib.metadata import version as _version
+    __version__ = _version("mnp-nn")
+except Exception:  # running from a source tree
+    __version__ = "0.0.0"

@@ -5,10 +5,10 @@ any plugin."""
 from __future__ import annotations
 
 from ..hookspecs import hookimpl
-from . import elementwise, linalg, reduce
+from . import elementwise, linalg, reduce, softmax
 
 KERNELS: dict = {}
-for _mod in (elementwise, reduce, linalg):
+for _mod in (elementwise, reduce, linalg, softmax):
     KERNELS.update(_mod.KERNELS)
 
 

@@ -9,4 +9,4 @@ from .linalg import *  # noqa: F401,F403
 from .vector import *  # noqa: F401,F403
 from .softmax import *  # noqa: F401,F403
 from .binary import compare  # noqa: F401
-from .index import getitem, index_key  # noqa: F401
+from .index import getitem, index_key, setitem  # noqa: F401

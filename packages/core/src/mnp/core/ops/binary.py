@@ -7,11 +7,14 @@ import numpy as np
 
 from ..autograd import Function, _make
 from ..dispatch import kernel
+from ..errors import DTypeError
 from ..tensor import Tensor, method
 from ._util import check_broadcast, pair, promote, to_tensor, unbroadcast
 
 
 class _Binary(Function):
+    """Checks broadcasting, promotes both operands to one dtype, then calls the kernel;
+    ``save`` keeps what the backward needs (the promoted operands)."""
     kernel_name = ""
 
     def forward(self, a, b):
@@ -19,7 +22,12 @@ class _Binary(Function):
         if a.dtype != b.dtype:
             a, b = promote(a, b)
         self.shapes = (a.shape, b.shape)
-        return kernel(self.kernel_name, a.dtype)(a, b)
+        out = kernel(self.kernel_name, a.dtype)(a, b)
+        self.save(a, b, out)
+        return out
+
+    def save(self, a, b, out) -> None:
+        pass
 
 
 class Add(_Binary):
@@ -41,9 +49,8 @@ class Sub(_Binary):
 class Mul(_Binary):
     kernel_name = "mul"
 
-    def forward(self, a, b):
+    def save(self, a, b, out):
         self.a, self.b = a, b
-        return super().forward(a, b)
 
     def backward(self, g):
         sa, sb = self.shapes
@@ -56,10 +63,8 @@ class Mul(_Binary):
 class Div(_Binary):
     kernel_name = "div"
 
-    def forward(self, a, b):
-        self.b = b
-        self.out = super().forward(a, b)
-        return self.out
+    def save(self, a, b, out):
+        self.b, self.out = b, out
 
     def backward(self, g):
         sa, sb = self.shapes
@@ -70,50 +75,52 @@ class Div(_Binary):
 
 
 class Pow(_Binary):
+    """``a ** b``. As in PyTorch, the gradient in ``a`` is 0 where ``b == 0``; the gradient
+    in ``b`` (``a**b * log(a)``) is taken as 0 where ``a <= 0``."""
     kernel_name = "pow"
 
-    def forward(self, a, b):
-        self.a, self.b = a, b
-        self.out = super().forward(a, b)
-        return self.out
+    def save(self, a, b, out):
+        self.a, self.b, self.out = a, b, out
 
     def backward(self, g):
         sa, sb = self.shapes
         ra, rb = self.needs_input_grad
         a, b = self.a, self.b
         ga = gb = None
-        if ra:
-            ga = unbroadcast(g * b * np.power(a, b - 1), sa)
-        if rb:
-            with np.errstate(divide="ignore", invalid="ignore"):
-                loga = np.where(a > 0, np.log(np.where(a > 0, a, 1)), 0).astype(self.out.dtype)
-            gb = unbroadcast(g * self.out * loga, sb)
+        with np.errstate(divide="ignore", invalid="ignore"):
+            if ra:
+                d = np.where(b == 0, np.zeros((), g.dtype), b * np.power(a, b - 1))
+                ga = unbroadcast(g * d, sa)
+            if rb:
+                pos = a > 0
+                loga = np.where(pos, np.log(np.where(pos, a, 1)), 0).astype(self.out.dtype)
+                gb = unbroadcast(g * self.out * loga, sb)
         return ga, gb
 
 
 class Maximum(_Binary):
+    """Elementwise maximum; tied elements share the gradient equally, as in PyTorch."""
     kernel_name = "maximum"
 
-    def forward(self, a, b):
+    def save(self, a, b, out):
         self.a, self.b = a, b
-        return super().forward(a, b)
+
+    def _weights(self, dtype) -> np.ndarray:
+        wins = self.a > self.b
+        return np.where(self.a == self.b, dtype.type(0.5), wins).astype(dtype, copy=False)
 
     def backward(self, g):
         sa, sb = self.shapes
-        a, b = self.a, self.b
-        # ties share the gradient equally, as PyTorch does
-        wa = (a > b) + 0.5 * (a == b)
+        wa = self._weights(g.dtype)
         return unbroadcast(g * wa, sa), unbroadcast(g * (1 - wa), sb)
 
 
 class Minimum(Maximum):
     kernel_name = "minimum"
 
-    def backward(self, g):
-        sa, sb = self.shapes
-        a, b = self.a, self.b
-        wa = (a < b) + 0.5 * (a == b)
-        return unbroadcast(g * wa, sa), unbroadcast(g * (1 - wa), sb)
+    def _weights(self, dtype) -> np.ndarray:
+        wins = self.a < self.b
+        return np.where(self.a == self.b, dtype.type(0.5), wins).astype(dtype, copy=False)
 
 
 class Where(Function):
@@ -143,8 +150,11 @@ def add(a: Any, b: Any) -> Tensor:
 
 @method
 def sub(a: Any, b: Any) -> Tensor:
-    """``a - b`` with broadcasting."""
+    """``a - b`` with broadcasting (not defined for two bool tensors)."""
     a, b = pair(a, b, "sub")
+    if a.data.dtype.kind == "b" and b.data.dtype.kind == "b":
+        raise DTypeError("sub: subtracting bool tensors is not supported; use logical ops "
+                         "or convert to an integer dtype first")
     return Sub.apply(a, b)
 
 
@@ -167,8 +177,16 @@ def div(a: Any, b: Any) -> Tensor:
 
 @method
 def pow(a: Any, b: Any) -> Tensor:  # noqa: A001
-    """``a ** b`` with broadcasting; differentiable in both."""
+    """``a ** b`` with broadcasting; differentiable in both.
+
+    >>> import mnp.core as mnp
+    >>> (2 ** mnp.tensor([1.0, 3.0])).tolist()
+    [2.0, 8.0]
+    """
     a, b = pair(a, b, "pow")
+    if a.data.dtype.kind in "biu" and b.data.dtype.kind in "biu" and (b.data < 0).any():
+        raise DTypeError(f"pow: integers to negative integer powers are not allowed (dtypes "
+                         f"{a.data.dtype.name} and {b.data.dtype.name}); use a float tensor")
     return Pow.apply(a, b)
 
 
@@ -191,6 +209,14 @@ def where(cond: Any, a: Any, b: Any) -> Tensor:
     cond = to_tensor(cond, op="where")
     a, b = pair(a, b, "where")
     return Where.apply(cond, a, b)
+
+
+def _where_method(self: Tensor, condition: Any, other: Any) -> Tensor:
+    """``x.where(condition, other)``: ``x`` where ``condition`` holds, else ``other``."""
+    return where(condition, self, other)
+
+
+method(_where_method, name="where")
 
 
 _COMPARE = {"eq": np.equal, "ne": np.not_equal, "lt": np.less, "le": np.less_equal,

@@ -1,25 +1,54 @@
-"""Reductions over ``axis`` (None, int or tuple; ``dim=`` is a synonym) with ``keepdims``."""
+"""Reductions over ``axis`` (None = all, an int, or a tuple; negatives count from the end;
+``dim=`` is a synonym) with ``keepdims`` (``keepdim=`` is a synonym); each backward beside
+its forward.
+
+>>> import mnp.core as mnp
+>>> x = mnp.tensor([[1.0, 5.0], [5.0, 2.0]], requires_grad=True)
+>>> x.max().backward()            # ties share the gradient
+>>> x.grad.tolist()
+[[0.0, 0.5], [0.5, 0.0]]
+>>> round(mnp.var(mnp.tensor([1.0, 2.0, 3.0, 4.0]), ddof=1).item(), 4)
+1.6667
+"""
 from __future__ import annotations
 
+import builtins
+import math
 from typing import Any
 
 import numpy as np
 
-from ..autograd import Function
+from .. import dtypes as _dt
+from ..autograd import Function, _make
 from ..dispatch import kernel
+from ..errors import ArgumentError, ShapeError
 from ..tensor import Tensor, method
 from ._util import norm_axis, pick_axis, to_tensor
 
 
 def _expand(g: np.ndarray, shape: tuple[int, ...], axes: tuple[int, ...] | None,
             keepdims: bool) -> np.ndarray:
-    """Reshape a reduced gradient so it broadcasts back over ``shape``."""
+    """Reshape a reduced gradient (or output) so it broadcasts back over ``shape``."""
     if not keepdims:
         if axes is None:
             g = g.reshape((1,) * len(shape))
         else:
             g = np.expand_dims(g, axes)
     return g
+
+
+def _count(shape: tuple[int, ...], axes: tuple[int, ...] | None) -> int:
+    """How many elements each output element reduces over."""
+    if axes is None:
+        return math.prod(shape)
+    return math.prod(shape[a] for a in axes)
+
+
+def _squeeze(y: np.ndarray, axes: tuple[int, ...] | None, keepdims: bool) -> np.ndarray:
+    """Drop the reduced axes of a keepdims result unless ``keepdims``."""
+    if keepdims:
+        return y
+    return y.reshape(()) if axes is None else np.squeeze(y, axis=axes)
 
 
 class Sum(Function):
@@ -34,32 +63,275 @@ class Sum(Function):
 class Mean(Sum):
     def forward(self, x, axes=None, keepdims=False):
         out = super().forward(x, axes, keepdims)
-        self.count = x.size // max(out.size, 1) if x.size else 0
-        return (out / max(self.count, 1)).astype(out.dtype, copy=False)
+        self.count = _count(x.shape, axes)
+        if self.count == 0:
+            return np.full(out.shape, np.nan, out.dtype)
+        return (out / self.count).astype(out.dtype, copy=False)
 
     def backward(self, g):
-        return super().backward(g / max(self.count, 1))
+        return super().backward(g / builtins.max(self.count, 1))
 
 
-def _reduce(cls, x: Any, axis: Any, dim: Any, keepdims: bool, op: str) -> Tensor:
-    x = to_tensor(x, op=op)
+class Max(Function):
+    """Values only; the gradient is split evenly among tied maxima (as ``torch.amax``)."""
+    kernel_name = "max"
+
+    def forward(self, x, axes=None, keepdims=False):
+        self.x, self.axes, self.keepdims = x, axes, keepdims
+        self.out = np.asarray(kernel(self.kernel_name, x.dtype)(x, axes, keepdims))
+        return self.out
+
+    def backward(self, g):
+        x, axes, keepdims = self.x, self.axes, self.keepdims
+        mask = x == _expand(self.out, x.shape, axes, keepdims)
+        ties = np.sum(mask, axis=axes, keepdims=True, dtype=g.dtype)
+        return mask * (_expand(g, x.shape, axes, keepdims) / ties)
+
+
+class Min(Max):
+    kernel_name = "min"
+
+
+class Prod(Function):
+    """Product; the gradient is exact where the input holds zeros (no division by zero)."""
+
+    def forward(self, x, axes=None, keepdims=False):
+        self.x, self.axes, self.keepdims = x, axes, keepdims
+        self.out = np.asarray(kernel("prod", x.dtype)(x, axes, keepdims))
+        return self.out
+
+    def backward(self, g):
+        x, axes, keepdims = self.x, self.axes, self.keepdims
+        g = _expand(g, x.shape, axes, keepdims)
+        zero = x == 0
+        if not zero.any():
+            return g * (_expand(self.out, x.shape, axes, keepdims) / x)
+        # d prod / d x_i = product of the others: with one zero in the slice only the zero
+        # gets a gradient (the product of the rest); with two or more, nothing does
+        safe = np.where(zero, np.ones((), x.dtype), x)
+        rest = kernel("prod", x.dtype)(safe, axes, True)
+        zeros = np.sum(zero, axis=axes, keepdims=True)
+        d = np.where(zeros == 0, rest / safe, np.where((zeros == 1) & zero, rest, 0))
+        return g * d.astype(g.dtype, copy=False)
+
+
+class Var(Function):
+    """Variance with ``ddof`` (Bessel's correction when 1); two-pass for accuracy."""
+
+    def forward(self, x, axes=None, keepdims=False, ddof=0):
+        self.shape, self.axes, self.keepdims = x.shape, axes, keepdims
+        n = _count(x.shape, axes)
+        ksum = kernel("sum", x.dtype)
+        with np.errstate(invalid="ignore", divide="ignore"):
+            mean = ksum(x, axes, True) / x.dtype.type(n)
+            self.d = x - mean
+            self.denom = x.dtype.type(builtins.max(n - ddof, 0))
+            return np.asarray(ksum(self.d * self.d, axes, keepdims) / self.denom)
+
+    def backward(self, g):
+        g = _expand(g, self.shape, self.axes, self.keepdims)
+        with np.errstate(invalid="ignore", divide="ignore"):
+            return g * (2 / self.denom) * self.d
+
+
+class Std(Var):
+    """``sqrt(var)``; where the deviation is 0 the gradient is 0 (as PyTorch)."""
+
+    def forward(self, x, axes=None, keepdims=False, ddof=0):
+        self.std = np.sqrt(super().forward(x, axes, keepdims, ddof))
+        return self.std
+
+    def backward(self, g):
+        g = _expand(g, self.shape, self.axes, self.keepdims)
+        std = _expand(self.std, self.shape, self.axes, self.keepdims)
+        with np.errstate(invalid="ignore", divide="ignore"):
+            scale = np.where(std == 0, 0, g / (self.denom * std))
+        return (scale * self.d).astype(g.dtype, copy=False)
+
+
+class LogSumExp(Function):
+    """``log(sum(exp(x)))`` shifted by the max: no overflow. An all ``-inf`` slice (or an
+    empty one) gives ``-inf`` and a zero gradient."""
+
+    def forward(self, x, axes=None, keepdims=False):
+        self.axes, self.keepdims = axes, keepdims
+        dt = x.dtype
+        if _count(x.shape, axes) and x.size:
+            m = np.asarray(kernel("max", dt)(x, axes, True))
+            if not np.isfinite(m).all():
+                m = np.where(np.isfinite(m), m, np.zeros((), dt))
+        else:
+            m = np.zeros((), dt)
+        with np.errstate(divide="ignore", invalid="ignore"):
+            self.e = kernel("exp", dt)(x - m)
+            self.s = kernel("sum", dt)(self.e, axes, True)
+            out = (np.log(self.s) + m).astype(dt, copy=False)
+        return _squeeze(out, axes, keepdims)
+
+    def backward(self, g):
+        # the softmax of x: exp(x - m) / sum(exp(x - m)), exact even where the output rounds
+        s = np.where(self.s == 0, np.ones((), self.s.dtype), self.s)
+        with np.errstate(invalid="ignore"):
+            return _expand(g, self.e.shape, self.axes, self.keepdims) * (self.e / s)
+
+
+# -- the functions --------------------------------------------------------------------------
+def _keep(keepdims: bool, keepdim: bool | None) -> bool:
+    return bool(keepdims if keepdim is None else keepdim)
+
+
+def _axes(x: Tensor, axis: Any, dim: Any, op: str) -> tuple[int, ...] | None:
     axes = norm_axis(pick_axis(axis, dim, op), x.data.ndim, op)
-    return cls.apply(x, axes=axes, keepdims=bool(keepdims))
+    return None if x.data.ndim == 0 else axes
 
 
-@method
-def sum(x: Any, axis: Any = None, keepdims: bool = False, *, dim: Any = None) -> Tensor:  # noqa: A001
-    """Sum over ``axis`` (all by default)."""
-    return _reduce(Sum, x, axis, dim, keepdims, "sum")
-
-
-@method
-def mean(x: Any, axis: Any = None, keepdims: bool = False, *, dim: Any = None) -> Tensor:
-    """Mean over ``axis`` (all by default)."""
-    x = to_tensor(x, op="mean")
+def _floating(x: Any, op: str) -> Tensor:
+    x = to_tensor(x, op=op)
     if x.data.dtype.kind != "f":
-        from .. import dtypes
-        x = to_tensor(x.data.astype(dtypes.get_default_dtype()))
-    return _reduce(Mean, x, axis, dim, keepdims, "mean")
+        x = _make(x.data.astype(_dt.get_default_dtype()), False, None)
+    return x
 
-__all__ = ["sum", "mean"]
+
+def _nonempty(x: Tensor, axes: tuple[int, ...] | None, op: str) -> None:
+    if _count(x.data.shape, axes) == 0:
+        where = "the tensor" if axes is None else f"axis {axes}"
+        raise ShapeError(f"{op}: cannot reduce over {where} of a tensor of shape {x.data.shape}: "
+                         f"it has no elements (this reduction has no identity)")
+
+
+@method
+def sum(x: Any, axis: Any = None, keepdims: bool = False, *, dim: Any = None,  # noqa: A001
+        keepdim: bool | None = None) -> Tensor:
+    """Sum over ``axis`` (all by default); integer and bool tensors sum to int64.
+
+    >>> import mnp.core as mnp
+    >>> mnp.tensor([[1.0, 2.0], [3.0, 4.0]]).sum(axis=0).tolist()
+    [4.0, 6.0]
+    """
+    x = to_tensor(x, op="sum")
+    return Sum.apply(x, axes=_axes(x, axis, dim, "sum"), keepdims=_keep(keepdims, keepdim))
+
+
+@method
+def mean(x: Any, axis: Any = None, keepdims: bool = False, *, dim: Any = None,
+         keepdim: bool | None = None) -> Tensor:
+    """Mean over ``axis`` (all by default); integer tensors give the default float dtype."""
+    x = _floating(x, "mean")
+    return Mean.apply(x, axes=_axes(x, axis, dim, "mean"), keepdims=_keep(keepdims, keepdim))
+
+
+@method
+def max(x: Any, axis: Any = None, keepdims: bool = False, *, dim: Any = None,  # noqa: A001
+        keepdim: bool | None = None) -> Tensor:
+    """Largest value over ``axis`` (values only, like ``torch.amax``); tied maxima share the
+    gradient evenly. Use `argmax` for positions and `maximum` for two tensors."""
+    x = to_tensor(x, op="max")
+    axes = _axes(x, axis, dim, "max")
+    _nonempty(x, axes, "max")
+    return Max.apply(x, axes=axes, keepdims=_keep(keepdims, keepdim))
+
+
+@method
+def min(x: Any, axis: Any = None, keepdims: bool = False, *, dim: Any = None,  # noqa: A001
+        keepdim: bool | None = None) -> Tensor:
+    """Smallest value over ``axis`` (values only, like ``torch.amin``); tied minima share the
+    gradient evenly."""
+    x = to_tensor(x, op="min")
+    axes = _axes(x, axis, dim, "min")
+    _nonempty(x, axes, "min")
+    return Min.apply(x, axes=axes, keepdims=_keep(keepdims, keepdim))
+
+
+@method
+def prod(x: Any, axis: Any = None, keepdims: bool = False, *, dim: Any = None,
+         keepdim: bool | None = None) -> Tensor:
+    """Product over ``axis``; the gradient is exact with zeros in the input.
+
+    >>> import mnp.core as mnp
+    >>> x = mnp.tensor([2.0, 0.0, 3.0], requires_grad=True)
+    >>> x.prod().backward()
+    >>> x.grad.tolist()
+    [0.0, 6.0, 0.0]
+    """
+    x = to_tensor(x, op="prod")
+    return Prod.apply(x, axes=_axes(x, axis, dim, "prod"), keepdims=_keep(keepdims, keepdim))
+
+
+def _ddof(ddof: Any, correction: Any, op: str) -> int:
+    if correction is not None:
+        if ddof not in (0, False):
+            raise ArgumentError(f"{op}: pass ddof or correction, not both "
+                                f"(got ddof={ddof!r}, correction={correction!r})")
+        ddof = correction
+    return int(ddof)
+
+
+@method
+def var(x: Any, axis: Any = None, ddof: int = 0, keepdims: bool = False, *, dim: Any = None,
+        keepdim: bool | None = None, correction: int | None = None) -> Tensor:
+    """Variance over ``axis``: ``sum((x - mean)**2) / (n - ddof)``. ``ddof=0`` (the default,
+    as numpy) is the population variance; ``ddof=1`` (or ``correction=1``, PyTorch's
+    default) the unbiased estimate. ``n - ddof <= 0`` gives inf or NaN, as PyTorch."""
+    x = _floating(x, "var")
+    return Var.apply(x, axes=_axes(x, axis, dim, "var"), keepdims=_keep(keepdims, keepdim),
+                     ddof=_ddof(ddof, correction, "var"))
+
+
+@method
+def std(x: Any, axis: Any = None, ddof: int = 0, keepdims: bool = False, *, dim: Any = None,
+        keepdim: bool | None = None, correction: int | None = None) -> Tensor:
+    """Standard deviation, ``sqrt(var(x, axis, ddof))``; zero gradient where it is 0."""
+    x = _floating(x, "std")
+    return Std.apply(x, axes=_axes(x, axis, dim, "std"), keepdims=_keep(keepdims, keepdim),
+                     ddof=_ddof(ddof, correction, "std"))
+
+
+@method
+def logsumexp(x: Any, axis: Any = None, keepdims: bool = False, *, dim: Any = None,
+              keepdim: bool | None = None) -> Tensor:
+    """``log(sum(exp(x)))`` over ``axis``, computed stably (no overflow for large ``x``).
+
+    >>> import mnp.core as mnp
+    >>> round(mnp.logsumexp(mnp.tensor([1000.0, 1000.0])).item(), 2)
+    1000.69
+    """
+    x = _floating(x, "logsumexp")
+    return LogSumExp.apply(x, axes=_axes(x, axis, dim, "logsumexp"),
+                           keepdims=_keep(keepdims, keepdim))
+
+
+def _arg(name: str, x: Any, axis: Any, dim: Any, keepdims: bool) -> Tensor:
+    x = to_tensor(x, op=name)
+    axis = pick_axis(axis, dim, name)
+    if axis is not None and not isinstance(axis, (int, np.integer)):
+        raise ArgumentError(f"{name}: axis must be an int or None, got {axis!r}")
+    axes = _axes(x, axis, None, name)
+    _nonempty(x, axes, name)
+    ax = None if axes is None else axes[0]
+    out = np.asarray(kernel(name, x.data.dtype)(x.data, ax, bool(keepdims)), dtype=np.int64)
+    if axis is None and keepdims:
+        out = out.reshape((1,) * x.data.ndim)
+    return _make(out, False, None)
+
+
+@method
+def argmax(x: Any, axis: int | None = None, keepdims: bool = False, *, dim: int | None = None,
+           keepdim: bool | None = None) -> Tensor:
+    """Index (int64) of the largest value along ``axis``, or into the flattened tensor when
+    ``axis`` is None; the first one among ties. No gradient.
+
+    >>> import mnp.core as mnp
+    >>> mnp.tensor([[1.0, 9.0], [7.0, 3.0]]).argmax(axis=1).tolist()
+    [1, 0]
+    """
+    return _arg("argmax", x, axis, dim, _keep(keepdims, keepdim))
+
+
+@method
+def argmin(x: Any, axis: int | None = None, keepdims: bool = False, *, dim: int | None = None,
+           keepdim: bool | None = None) -> Tensor:
+    """Index (int64) of the smallest value along ``axis`` (flattened when None); no gradient."""
+    return _arg("argmin", x, axis, dim, _keep(keepdims, keepdim))
+
+
+__all__ = ["sum", "mean", "max", "min", "prod", "var", "std", "logsumexp", "argmax", "argmin"]

@@ -1,4 +1,126 @@
-"""softmax ops (filled in below)"""
+"""The stable softmax family: `softmax`, `log_softmax` (both max-shifted: logits like 1000
+neither overflow nor give NaN) and `safe_log`. ``dim=`` is a synonym of ``axis=``.
+
+>>> import mnp.core as mnp
+>>> mnp.log_softmax(mnp.tensor([1000.0, 0.0])).tolist()
+[0.0, -1000.0]
+>>> [round(p, 4) for p in mnp.softmax(mnp.tensor([1.0, 2.0, 3.0])).tolist()]
+[0.09, 0.2447, 0.6652]
+"""
 from __future__ import annotations
 
-__all__: list[str] = []
+from typing import Any
+
+import numpy as np
+
+from .. import dtypes as _dt
+from ..autograd import Function, _make
+from ..dispatch import kernel
+from ..errors import ArgumentError, ShapeError
+from ..tensor import Tensor, method
+from ._util import pick_axis, to_tensor
+
+
+class Softmax(Function):
+    def forward(self, x, axis=-1):
+        self.axis = axis
+        self.y = kernel("softmax", x.dtype)(x, axis)
+        return self.y
+
+    def backward(self, g):
+        return kernel("softmax_backward", g.dtype)(g, self.y, self.axis)
+
+
+class LogSoftmax(Function):
+    name = "log_softmax"
+
+    def forward(self, x, axis=-1):
+        self.axis = axis
+        self.y = kernel("log_softmax", x.dtype)(x, axis)
+        return self.y
+
+    def backward(self, g):
+        return kernel("log_softmax_backward", g.dtype)(g, self.y, self.axis)
+
+
+class SafeLog(Function):
+    name = "safe_log"
+
+    def forward(self, x, eps=1e-12):
+        eps = np.asarray(eps, x.dtype)
+        if eps <= 0:   # eps underflowed in a narrow dtype (1e-12 in float16)
+            eps = np.asarray(np.finfo(x.dtype).tiny, x.dtype)
+        self.x, self.keep = x, x >= eps
+        return kernel("log", x.dtype)(kernel("maximum", x.dtype)(x, eps))
+
+    def backward(self, g):
+        with np.errstate(divide="ignore", invalid="ignore"):
+            return np.where(self.keep, g / self.x, np.zeros((), g.dtype))
+
+
+def _floating(x: Any, op: str) -> Tensor:
+    x = to_tensor(x, op=op)
+    if x.data.dtype.kind != "f":
+        x = _make(x.data.astype(_dt.get_default_dtype()), False, None)
+    return x
+
+
+def _one_axis(x: Tensor, axis: Any, dim: Any, op: str) -> int:
+    if dim is not None and axis == -1:   # -1 is the default: dim= alone chooses
+        axis = None
+    axis = pick_axis(axis, dim, op)
+    if axis is None:
+        axis = -1
+    if not isinstance(axis, (int, np.integer)):
+        raise ShapeError(f"{op}: axis must be an int, got {axis!r}")
+    nd = max(x.data.ndim, 1)
+    if not -nd <= axis < nd:
+        raise ShapeError(f"{op}: axis {axis} is out of range for a tensor of shape {x.data.shape}")
+    return int(axis) % nd
+
+
+@method
+def softmax(x: Any, axis: int = -1, *, dim: int | None = None) -> Tensor:
+    """``exp(x) / sum(exp(x))`` along ``axis``, shifted by the max for stability.
+    A slice holding ``+inf``, or only ``-inf``, gives NaN, as in PyTorch."""
+    x = _floating(x, "softmax")
+    ax = _one_axis(x, axis, dim, "softmax")
+    if x.data.ndim == 0:
+        return Softmax.apply(x.reshape(1), axis=0).reshape(())
+    return Softmax.apply(x, axis=ax)
+
+
+@method
+def log_softmax(x: Any, axis: int = -1, *, dim: int | None = None) -> Tensor:
+    """``x - logsumexp(x)`` along ``axis``: exact for huge logits where
+    ``log(softmax(x))`` would give ``-inf``."""
+    x = _floating(x, "log_softmax")
+    ax = _one_axis(x, axis, dim, "log_softmax")
+    if x.data.ndim == 0:
+        return LogSoftmax.apply(x.reshape(1), axis=0).reshape(())
+    return LogSoftmax.apply(x, axis=ax)
+
+
+@method
+def safe_log(x: Any, eps: float = 1e-12) -> Tensor:
+    """``log(max(x, eps))``: finite at 0 and below (``log(eps)``; in a dtype where ``eps``
+    underflows, its smallest normal number is used instead).
+
+    Gradient: ``1 / x`` where ``x >= eps`` and 0 where ``x < eps``, as for
+    ``log(clamp(x, min=eps))`` (a clamped input has no influence on the output).
+
+    >>> import mnp.core as mnp
+    >>> p = mnp.tensor([0.0, 0.5], requires_grad=True)
+    >>> y = mnp.safe_log(p)
+    >>> round(y.tolist()[0], 3)
+    -27.631
+    >>> y.sum().backward()
+    >>> p.grad.tolist()
+    [0.0, 2.0]
+    """
+    if not eps > 0:
+        raise ArgumentError(f"safe_log: eps must be positive, got {eps!r}")
+    return SafeLog.apply(_floating(x, "safe_log"), eps=float(eps))
+
+
+__all__ = ["softmax", "log_softmax", "safe_log"]

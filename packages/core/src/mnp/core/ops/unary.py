@@ -7,6 +7,7 @@ import numpy as np
 
 from ..autograd import Function
 from ..dispatch import kernel
+from ..errors import ArgumentError, DTypeError
 from ..tensor import Tensor, method
 from ._util import to_tensor
 
@@ -145,8 +146,8 @@ class Softplus(Function):
 
     def backward(self, g):
         bx = self.beta * self.x
-        s = 1.0 / (1.0 + np.exp(-np.clip(bx, -60, 60)))
-        return g * np.where(bx > self.threshold, 1.0, s).astype(g.dtype)
+        s = kernel("sigmoid", bx.dtype)(bx)   # stable: exactly 0 far below, no overflow
+        return g * np.where(bx > self.threshold, 1, s).astype(g.dtype, copy=False)
 
 
 class Clip(Function):
@@ -191,8 +192,12 @@ def _unary(cls, x: Any, op: str, floating: bool = True, **kw) -> Tensor:
 
 @method
 def neg(x: Any) -> Tensor:
-    """``-x``."""
-    return _unary(Neg, x, "neg", floating=False)
+    """``-x`` (not defined for bool tensors)."""
+    x = to_tensor(x, op="neg")
+    if x.data.dtype.kind == "b":
+        raise DTypeError("neg: negating a bool tensor is not supported; use logical not "
+                         "or convert to an integer dtype first")
+    return Neg.apply(x)
 
 
 @method
@@ -266,7 +271,7 @@ def leaky_relu(x: Any, negative_slope: float = 0.01) -> Tensor:
 def gelu(x: Any, approximate: str = "none") -> Tensor:
     """Gaussian error linear unit, ``x * Phi(x)``; ``approximate="tanh"`` for the tanh form."""
     if approximate not in ("none", "tanh"):
-        raise ValueError(f"gelu: approximate must be 'none' or 'tanh', got {approximate!r}")
+        raise ArgumentError(f"gelu: approximate must be 'none' or 'tanh', got {approximate!r}")
     return _unary(GELU, x, "gelu", approximate=approximate)
 
 
@@ -280,8 +285,9 @@ def softplus(x: Any, beta: float = 1.0, threshold: float = 20.0) -> Tensor:
 def clip(x: Any, min: float | None = None, max: float | None = None) -> Tensor:  # noqa: A002
     """Clamp into ``[min, max]``; the gradient passes only inside the range."""
     if min is None and max is None:
-        raise ValueError("clip: at least one of min and max must be given")
-    return _unary(Clip, x, "clip", floating=False, lo=min, hi=max)
+        raise ArgumentError("clip: at least one of min and max must be given")
+    bounds_float = any(isinstance(v, float) for v in (min, max))
+    return _unary(Clip, x, "clip", floating=bounds_float, lo=min, hi=max)
 
 
 clamp = method(clip, name="clamp")

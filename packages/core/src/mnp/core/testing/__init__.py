@@ -8,7 +8,7 @@ import numpy as np
 
 def to_numpy(value: Any) -> np.ndarray:
     """A float64 copy of an mnp Tensor, a torch tensor, or anything numpy takes."""
-    if hasattr(value, "detach"):          # torch
+    if hasattr(value, "detach") and hasattr(value, "cpu"):   # torch (mnp Tensors have no .cpu)
         value = value.detach().cpu().numpy()
     elif hasattr(value, "numpy") and not isinstance(value, np.ndarray):
         value = value.numpy()
@@ -25,3 +25,11 @@ def assert_close(actual: Any, expected: Any, rtol: float = 1e-5, atol: float = 1
 
 #: float32 tolerances for comparing with PyTorch
 F32 = {"rtol": 1e-4, "atol": 1e-5}
+
+
+from .conformance import (ConformanceResult, assert_backend_conforms, format_results,  # noqa: E402
+                          run_conformance, summary)
+from .generators import GENERATORS  # noqa: E402
+
+__all__ = ["to_numpy", "assert_close", "F32", "run_conformance", "assert_backend_conforms",
+           "ConformanceResult", "format_results", "summary", "GENERATORS"]

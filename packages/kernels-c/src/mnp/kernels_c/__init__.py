@@ -1,0 +1,99 @@
+"""mnp.kernels_c: mnp's C kernel backend, compiled on this machine at install time.
+
+Installing the package adds backend ``"c"`` (priority 10, above ``numpy``) through the
+``mnp`` entry point; nothing else is needed to use it. Every kernel handles float32 and
+float64; other dtypes, and the rare inputs a kernel does not take, go to the ``numpy``
+reference.
+
+>>> import mnp.kernels_c as kc
+>>> kc.available()
+True
+>>> "gemm" in kc.kernels()
+True
+>>> kc.set_num_threads(1)   # or MNP_NUM_THREADS=1 in the environment
+"""
+from __future__ import annotations
+
+from typing import Any, Callable
+
+import numpy as np
+
+try:
+    from . import _ext
+except ImportError as exc:  # not built (a source tree without the extension)
+    _ext = None
+    _IMPORT_ERROR: str | None = f"{type(exc).__name__}: {exc}"
+else:
+    _IMPORT_ERROR = None
+
+#: every kernel the backend provides, all for float32 and float64
+KERNEL_NAMES: tuple[str, ...] = (
+    "gemm", "matmul",
+    "add", "sub", "mul", "div",
+    "relu", "sigmoid", "tanh", "relu_backward", "sigmoid_backward", "tanh_backward",
+    "sum", "max",
+    "im2col", "col2im", "conv2d_forward", "conv2d_backward",
+    "max_pool2d_forward", "max_pool2d_backward", "avg_pool2d_forward", "avg_pool2d_backward",
+    "cross_entropy_forward", "cross_entropy_backward",
+    "batch_norm_forward", "batch_norm_backward",
+    "sgd_step", "adam_step",
+)
+DTYPES: tuple[str, ...] = ("float32", "float64")
+
+# M*N*K from which `gemm`/`matmul` hand the product to numpy's BLAS (measured, see README)
+GEMM_BLAS_FROM = {"float32": 1e300, "float64": 1e300}
+
+
+def available() -> bool:
+    """True when the compiled extension imports on this machine."""
+    return _ext is not None
+
+
+def import_error() -> str | None:
+    """Why the extension did not import, or None."""
+    return _IMPORT_ERROR
+
+
+def kernels() -> list[str]:
+    """The names of the kernels this backend provides (empty when unavailable)."""
+    return list(KERNEL_NAMES) if available() else []
+
+
+def kernel_functions() -> dict[str, Callable]:
+    """``{name: function}`` for every kernel (the C functions themselves)."""
+    if _ext is None:
+        return {}
+    return {name: getattr(_ext, name) for name in KERNEL_NAMES}
+
+
+def set_num_threads(n: int) -> None:
+    """Threads large kernels may use (default: every core, or ``MNP_NUM_THREADS``)."""
+    if _ext is not None:
+        _ext.set_num_threads(int(n))
+
+
+def get_num_threads() -> int:
+    """Threads large kernels may use."""
+    return _ext.get_num_threads() if _ext is not None else 1
+
+
+def build_info() -> dict[str, Any]:
+    """Compile-time facts of this build: SIMD level, OpenMP, thread count, GEMM crossover."""
+    return _ext.build_info() if _ext is not None else {"error": _IMPORT_ERROR}
+
+
+def _fallback(name: str, args: tuple) -> Any:
+    """Run the ``numpy`` reference kernel ``name`` (inputs a C kernel does not take)."""
+    from mnp.core.dispatch import resolve
+
+    dtype = next((a.dtype for a in args if isinstance(a, np.ndarray)), np.dtype("float64"))
+    fn, _ = resolve(name, dtype, backend="numpy")
+    return fn(*args)
+
+
+if _ext is not None:
+    _ext._set_fallback(_fallback)
+    _ext._set_gemm_crossover(GEMM_BLAS_FROM["float32"], GEMM_BLAS_FROM["float64"])
+
+__all__ = ["available", "kernels", "kernel_functions", "set_num_threads", "get_num_threads",
+           "build_info", "import_error", "KERNEL_NAMES", "DTYPES"]

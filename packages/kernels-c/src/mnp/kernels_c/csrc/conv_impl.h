@@ -1,0 +1,185 @@
+/* im2col / col2im and convolution by im2col + the C GEMM for one element type; included by
+ * conv.c with T, SFX and GEMM (kc_sgemm / kc_dgemm) defined. */
+#define CAT_(a, b) a##b
+#define CAT(a, b) CAT_(a, b)
+#define FN(name) CAT(name, SFX)
+
+/* one image: cols[(c*kh + i)*kw + j][oh*OW + ow] = x[c][oh*sh - ph + i*dh][ow*sw - pw + j*dw] */
+static void FN(im2col_one_)(const T *restrict x, const conv_geom *G, T *restrict cols) {
+    Py_ssize_t OHW = G->OH * G->OW;
+    for (Py_ssize_t c = 0; c < G->C; c++)
+        for (Py_ssize_t i = 0; i < G->KH; i++)
+            for (Py_ssize_t j = 0; j < G->KW; j++) {
+                T *row = cols + ((c * G->KH + i) * G->KW + j) * OHW;
+                Py_ssize_t off_w = j * G->DW - G->PW;
+                /* ow range whose input column is inside [0, W) */
+                Py_ssize_t ow0 = off_w >= 0 ? 0 : (-off_w + G->SW - 1) / G->SW;
+                Py_ssize_t ow1 = G->W - off_w > 0 ? (G->W - off_w + G->SW - 1) / G->SW : 0;
+                if (ow1 > G->OW) ow1 = G->OW;
+                if (ow0 > ow1) ow0 = ow1;
+                for (Py_ssize_t oh = 0; oh < G->OH; oh++) {
+                    T *r = row + oh * G->OW;
+                    Py_ssize_t ih = oh * G->SH - G->PH + i * G->DH;
+                    if (ih < 0 || ih >= G->H) {
+                        memset(r, 0, G->OW * sizeof(T));
+                        continue;
+                    }
+                    const T *xr = x + (c * G->H + ih) * G->W + off_w;
+                    for (Py_ssize_t ow = 0; ow < ow0; ow++) r[ow] = 0;
+                    if (G->SW == 1)
+                        memcpy(r + ow0, xr + ow0, (ow1 - ow0) * sizeof(T));
+                    else
+                        for (Py_ssize_t ow = ow0; ow < ow1; ow++) r[ow] = xr[ow * G->SW];
+                    for (Py_ssize_t ow = ow1; ow < G->OW; ow++) r[ow] = 0;
+                }
+            }
+}
+
+/* the adjoint: dx[c][ih][iw] += cols[...] (dx zeroed by the caller) */
+static void FN(col2im_one_)(const T *restrict cols, const conv_geom *G, T *restrict dx) {
+    Py_ssize_t OHW = G->OH * G->OW;
+    for (Py_ssize_t c = 0; c < G->C; c++)
+        for (Py_ssize_t i = 0; i < G->KH; i++)
+            for (Py_ssize_t j = 0; j < G->KW; j++) {
+                const T *row = cols + ((c * G->KH + i) * G->KW + j) * OHW;
+                Py_ssize_t off_w = j * G->DW - G->PW;
+                Py_ssize_t ow0 = off_w >= 0 ? 0 : (-off_w + G->SW - 1) / G->SW;
+                Py_ssize_t ow1 = G->W - off_w > 0 ? (G->W - off_w + G->SW - 1) / G->SW : 0;
+                if (ow1 > G->OW) ow1 = G->OW;
+                if (ow0 > ow1) ow0 = ow1;
+                for (Py_ssize_t oh = 0; oh < G->OH; oh++) {
+                    Py_ssize_t ih = oh * G->SH - G->PH + i * G->DH;
+                    if (ih < 0 || ih >= G->H) continue;
+                    const T *r = row + oh * G->OW;
+                    T *xr = dx + (c * G->H + ih) * G->W + off_w;
+                    if (G->SW == 1)
+                        for (Py_ssize_t ow = ow0; ow < ow1; ow++) xr[ow] += r[ow];
+                    else
+                        for (Py_ssize_t ow = ow0; ow < ow1; ow++) xr[ow * G->SW] += r[ow];
+                }
+            }
+}
+
+static void FN(im2col_all_)(const T *x, const conv_geom *G, T *cols, int nt) {
+    Py_ssize_t xs = G->C * G->H * G->W, cs = G->C * G->KH * G->KW * G->OH * G->OW;
+#pragma omp parallel for num_threads(nt) if (nt > 1) schedule(static)
+    for (Py_ssize_t n = 0; n < G->N; n++) FN(im2col_one_)(x + n * xs, G, cols + n * cs);
+}
+
+static void FN(col2im_all_)(const T *cols, const conv_geom *G, T *dx, int nt) {
+    Py_ssize_t xs = G->C * G->H * G->W, cs = G->C * G->KH * G->KW * G->OH * G->OW;
+#pragma omp parallel for num_threads(nt) if (nt > 1) schedule(static)
+    for (Py_ssize_t n = 0; n < G->N; n++) {
+        memset(dx + n * xs, 0, xs * sizeof(T));
+        FN(col2im_one_)(cols + n * cs, G, dx + n * xs);
+    }
+}
+
+/* y[n] = w (OC x CKK) @ cols(x[n]) + b; threads over the batch, or inside GEMM for N < threads */
+static int FN(conv_forward_)(const T *x, const T *w, const T *b, const conv_geom *G, T *y, int nt) {
+    Py_ssize_t CKK = G->C * G->KH * G->KW, OHW = G->OH * G->OW;
+    Py_ssize_t xs = G->C * G->H * G->W, ys = G->OC * OHW;
+    int direct = conv_is_pointwise(G);
+    int outer = nt > 1 && G->N >= nt;
+    int team = outer ? nt : 1;
+    T *buf = direct ? NULL : kc_aligned_alloc((size_t)team * CKK * OHW * sizeof(T));
+    if (!direct && !buf) return -1;
+#pragma omp parallel for num_threads(team) if (team > 1) schedule(static)
+    for (Py_ssize_t n = 0; n < G->N; n++) {
+#ifdef _OPENMP
+        int tid = omp_get_thread_num();
+#else
+        int tid = 0;
+#endif
+        const T *cols = x + n * xs;
+        if (!direct) {
+            T *mine = buf + (size_t)tid * CKK * OHW;
+            FN(im2col_one_)(x + n * xs, G, mine);
+            cols = mine;
+        }
+        T *yn = y + n * ys;
+        if (b)
+            for (Py_ssize_t o = 0; o < G->OC; o++)
+                for (Py_ssize_t p = 0; p < OHW; p++) yn[o * OHW + p] = b[o];
+        GEMM(G->OC, OHW, CKK, w, CKK, 1, cols, OHW, 1, yn, OHW, b != NULL, outer ? 1 : nt);
+    }
+    kc_aligned_free(buf);
+    return 0;
+}
+
+/* dx, dw, db (each may be NULL) of the convolution; dw and db are overwritten */
+static int FN(conv_backward_)(const T *g, const T *x, const T *w, const conv_geom *G, T *dx,
+                              T *dw, T *db, int nt) {
+    Py_ssize_t CKK = G->C * G->KH * G->KW, OHW = G->OH * G->OW;
+    Py_ssize_t xs = G->C * G->H * G->W, gs = G->OC * OHW, wsz = G->OC * CKK;
+    int direct = conv_is_pointwise(G);
+    int outer = nt > 1 && G->N >= nt;
+    int team = outer ? nt : 1;
+    size_t per = (size_t)(direct ? 0 : 2 * CKK * OHW) + (dw ? (size_t)wsz : 0);
+    T *buf = per ? kc_aligned_alloc((size_t)team * per * sizeof(T)) : NULL;
+    if (per && !buf) return -1;
+    if (db) {
+        for (Py_ssize_t o = 0; o < G->OC; o++) {
+            double s = 0;
+            for (Py_ssize_t n = 0; n < G->N; n++) {
+                const T *gr = g + n * gs + o * OHW;
+                T acc = 0;
+                for (Py_ssize_t p = 0; p < OHW; p++) acc += gr[p];
+                s += acc;
+            }
+            db[o] = (T)s;
+        }
+    }
+#pragma omp parallel num_threads(team) if (team > 1)
+    {
+#ifdef _OPENMP
+        int tid = omp_get_thread_num();
+#else
+        int tid = 0;
+#endif
+        T *mine = buf ? buf + (size_t)tid * per : NULL;
+        T *cols = direct ? NULL : mine, *dcols = direct ? NULL : mine + CKK * OHW;
+        T *dwl = dw ? (team > 1 ? mine + (direct ? 0 : 2 * CKK * OHW) : dw) : NULL;
+        int first = 1;
+#pragma omp for schedule(static)
+        for (Py_ssize_t n = 0; n < G->N; n++) {
+            const T *gn = g + n * gs;
+            if (dw) {
+                const T *cn = x + n * xs;
+                if (!direct) {
+                    FN(im2col_one_)(x + n * xs, G, cols);
+                    cn = cols;
+                }
+                /* dw (OC x CKK) += g[n] (OC x OHW) @ cols^T (OHW x CKK) */
+                GEMM(G->OC, CKK, OHW, gn, OHW, 1, cn, 1, OHW, dwl, CKK, !first, outer ? 1 : nt);
+                first = 0;
+            }
+            if (dx) {
+                T *dxn = dx + n * xs;
+                /* dcols (CKK x OHW) = w^T (CKK x OC) @ g[n] (OC x OHW) */
+                if (direct) {
+                    GEMM(CKK, OHW, G->OC, w, 1, CKK, gn, OHW, 1, dxn, OHW, 0, outer ? 1 : nt);
+                } else {
+                    GEMM(CKK, OHW, G->OC, w, 1, CKK, gn, OHW, 1, dcols, OHW, 0, outer ? 1 : nt);
+                    memset(dxn, 0, xs * sizeof(T));
+                    FN(col2im_one_)(dcols, G, dxn);
+                }
+            }
+        }
+        if (dw && first) /* this thread saw no image */
+            memset(dwl, 0, wsz * sizeof(T));
+    }
+    if (dw && team > 1) {
+        size_t off = direct ? 0 : 2 * (size_t)CKK * OHW;
+        for (Py_ssize_t k = 0; k < wsz; k++) {
+            T s = 0;
+            for (int t = 0; t < team; t++) s += buf[(size_t)t * per + off + k];
+            dw[k] = s;
+        }
+    }
+    if (dw && G->N == 0) memset(dw, 0, wsz * sizeof(T));
+    kc_aligned_free(buf);
+    return 0;
+}
+
+#undef FN

@@ -1,0 +1,279 @@
+/* Elementwise kernels: add/sub/mul/div with numpy broadcasting over any strides,
+ * relu/sigmoid/tanh and their backwards. float32/float64; anything else goes to numpy. */
+#include "kc.h"
+#include "kc_math.h"
+
+#define EW_THREADS_FROM (1 << 18)   /* elements from which a memory-bound loop is split */
+#define EW_HEAVY_THREADS_FROM (1 << 15) /* ... and a loop calling exp */
+#define EW_NOGIL_FROM (1 << 14)
+
+enum { OP_ADD, OP_SUB, OP_MUL, OP_DIV };
+
+typedef void (*bin_fn)(Py_ssize_t n, const char *a, Py_ssize_t ia, const char *b, Py_ssize_t ib,
+                       char *o);
+
+/* out[i] = a[i*ia] OP b[i*ib], with the unit/zero stride cases written out to vectorize */
+#define BIN_INNER(NAME, T, EXPR)                                                                  \
+    static void NAME(Py_ssize_t n, const char *pa, Py_ssize_t ia, const char *pb, Py_ssize_t ib, \
+                     char *po) {                                                                  \
+        const T *restrict a = (const T *)pa;                                                      \
+        const T *restrict b = (const T *)pb;                                                      \
+        T *restrict o = (T *)po;                                                                  \
+        if (ia == 1 && ib == 1) {                                                                 \
+            for (Py_ssize_t i = 0; i < n; i++) { T x = a[i], y = b[i]; o[i] = (EXPR); }           \
+        } else if (ia == 1 && ib == 0) {                                                          \
+            const T y = b[0];                                                                     \
+            for (Py_ssize_t i = 0; i < n; i++) { T x = a[i]; o[i] = (EXPR); }                     \
+        } else if (ia == 0 && ib == 1) {                                                          \
+            const T x = a[0];                                                                     \
+            for (Py_ssize_t i = 0; i < n; i++) { T y = b[i]; o[i] = (EXPR); }                     \
+        } else {                                                                                  \
+            for (Py_ssize_t i = 0; i < n; i++) { T x = a[i * ia], y = b[i * ib]; o[i] = (EXPR); } \
+        }                                                                                         \
+    }
+
+BIN_INNER(add_f, float, x + y)
+BIN_INNER(sub_f, float, x - y)
+BIN_INNER(mul_f, float, x * y)
+BIN_INNER(div_f, float, x / y)
+BIN_INNER(add_d, double, x + y)
+BIN_INNER(sub_d, double, x - y)
+BIN_INNER(mul_d, double, x * y)
+BIN_INNER(div_d, double, x / y)
+
+static const bin_fn BIN[2][4] = {{add_f, sub_f, mul_f, div_f}, {add_d, sub_d, mul_d, div_d}};
+
+/* flat output elements [lo, hi) of a coalesced broadcast loop: k dims `cd`, element strides
+ * `ca`/`cb` (0 where broadcast), output C-contiguous */
+static void bin_range(bin_fn fn, int k, const Py_ssize_t *cd, const Py_ssize_t *ca,
+                      const Py_ssize_t *cb, const char *pa, const char *pb, char *po,
+                      Py_ssize_t isz, Py_ssize_t lo, Py_ssize_t hi) {
+    Py_ssize_t inner = cd[k - 1], ia = ca[k - 1], ib = cb[k - 1];
+    for (Py_ssize_t f = lo; f < hi;) {
+        Py_ssize_t o = f / inner, i = f % inner, rem = o, offa = 0, offb = 0;
+        for (int d = k - 2; d >= 0; d--) {
+            Py_ssize_t idx = rem % cd[d];
+            rem /= cd[d];
+            offa += idx * ca[d];
+            offb += idx * cb[d];
+        }
+        Py_ssize_t cnt = inner - i < hi - f ? inner - i : hi - f;
+        fn(cnt, pa + (offa + i * ia) * isz, ia, pb + (offb + i * ib) * isz, ib, po + f * isz);
+        f += cnt;
+    }
+}
+
+static void bin_run(bin_fn fn, int k, const Py_ssize_t *cd, const Py_ssize_t *ca,
+                    const Py_ssize_t *cb, const char *pa, const char *pb, char *po,
+                    Py_ssize_t isz, Py_ssize_t size) {
+    int nt = kc_threads_for((double)size, EW_THREADS_FROM);
+    KC_NOGIL_BEGIN(size >= EW_NOGIL_FROM)
+    if (nt > 1) {
+#pragma omp parallel num_threads(nt)
+        {
+#ifdef _OPENMP
+            int tid = omp_get_thread_num(), team = omp_get_num_threads();
+#else
+            int tid = 0, team = 1;
+#endif
+            Py_ssize_t lo = size * tid / team, hi = size * (tid + 1) / team;
+            bin_range(fn, k, cd, ca, cb, pa, pb, po, isz, lo, hi);
+        }
+    } else {
+        bin_range(fn, k, cd, ca, cb, pa, pb, po, isz, 0, size);
+    }
+    KC_NOGIL_END
+}
+
+static PyObject *binary(const char *name, int op, PyObject *const *args, Py_ssize_t nargs) {
+    if (kc_nargs(name, nargs, 2, 2)) return NULL;
+    int t = kc_ftype(args[0]);
+    if (t < 0 || t != kc_ftype(args[1])) return kc_fallback(name, args, nargs);
+    PyArrayObject *a = (PyArrayObject *)args[0], *b = (PyArrayObject *)args[1];
+    int na = PyArray_NDIM(a), nb = PyArray_NDIM(b);
+    if ((na == 0 && nb == 0) || na > 32 || nb > 32) return kc_fallback(name, args, nargs);
+    bin_fn fn = BIN[t == NPY_FLOAT ? 0 : 1][op];
+    Py_ssize_t isz = PyArray_ITEMSIZE(a);
+    /* the common case first: equal shapes, both C-contiguous */
+    if (na == nb && PyArray_IS_C_CONTIGUOUS(a) && PyArray_IS_C_CONTIGUOUS(b) &&
+        PyArray_CompareLists(PyArray_DIMS(a), PyArray_DIMS(b), na)) {
+        PyArrayObject *out = (PyArrayObject *)PyArray_SimpleNew(na, PyArray_DIMS(a), t);
+        if (!out) return NULL;
+        Py_ssize_t size = PyArray_SIZE(a), one = 1, cd[1] = {size};
+        if (size) bin_run(fn, 1, cd, &one, &one, PyArray_DATA(a), PyArray_DATA(b),
+                          PyArray_DATA(out), isz, size);
+        return (PyObject *)out;
+    }
+    int nd = na > nb ? na : nb;
+    npy_intp dims[32];
+    Py_ssize_t sa[32], sb[32];
+    for (int i = 0; i < nd; i++) {
+        int ia = i - (nd - na), ib = i - (nd - nb);
+        npy_intp da = ia >= 0 ? PyArray_DIM(a, ia) : 1, db = ib >= 0 ? PyArray_DIM(b, ib) : 1;
+        if (da != db && da != 1 && db != 1) {
+            char s1[128], s2[128];
+            return kc_shape_error(name, "shapes %s and %s cannot be broadcast together",
+                                  kc_shape_str(a, s1, 128), kc_shape_str(b, s2, 128));
+        }
+        dims[i] = da == 1 ? db : da;
+        npy_intp ta = (ia >= 0 && da != 1) ? PyArray_STRIDE(a, ia) : 0;
+        npy_intp tb = (ib >= 0 && db != 1) ? PyArray_STRIDE(b, ib) : 0;
+        if (ta % isz || tb % isz) return kc_fallback(name, args, nargs);
+        sa[i] = ta / isz;
+        sb[i] = tb / isz;
+    }
+    PyArrayObject *out = (PyArrayObject *)PyArray_SimpleNew(nd, dims, t);
+    if (!out) return NULL;
+    Py_ssize_t size = PyArray_SIZE(out);
+    if (size == 0) return (PyObject *)out;
+    /* drop unit dims, merge neighbours that are contiguous in both inputs */
+    Py_ssize_t cd[32], ca[32], cb[32];
+    int k = 0;
+    for (int i = 0; i < nd; i++) {
+        if (dims[i] == 1) continue;
+        if (k > 0 && ca[k - 1] == sa[i] * dims[i] && cb[k - 1] == sb[i] * dims[i]) {
+            cd[k - 1] *= dims[i];
+            ca[k - 1] = sa[i];
+            cb[k - 1] = sb[i];
+        } else {
+            cd[k] = dims[i];
+            ca[k] = sa[i];
+            cb[k] = sb[i];
+            k++;
+        }
+    }
+    if (k == 0) {
+        cd[0] = 1;
+        ca[0] = cb[0] = 0;
+        k = 1;
+    }
+    bin_run(fn, k, cd, ca, cb, PyArray_DATA(a), PyArray_DATA(b), PyArray_DATA(out), isz, size);
+    return (PyObject *)out;
+}
+
+KC_DECL(add) { return binary("add", OP_ADD, args, nargs); }
+KC_DECL(sub) { return binary("sub", OP_SUB, args, nargs); }
+KC_DECL(mul) { return binary("mul", OP_MUL, args, nargs); }
+KC_DECL(div) { return binary("div", OP_DIV, args, nargs); }
+
+/* ---- unary: y = f(x) ------------------------------------------------------------------- */
+enum { U_RELU, U_SIGMOID, U_TANH };
+
+static void unary_f(int op, const float *restrict x, float *restrict y, Py_ssize_t n) {
+    switch (op) {
+    case U_RELU:
+        for (Py_ssize_t i = 0; i < n; i++) y[i] = x[i] < 0 ? 0.0f : x[i];
+        break;
+    case U_SIGMOID:
+        for (Py_ssize_t i = 0; i < n; i++) y[i] = kc_sigmoidf(x[i]);
+        break;
+    default:
+        for (Py_ssize_t i = 0; i < n; i++) y[i] = kc_tanhf(x[i]);
+    }
+}
+
+static void unary_d(int op, const double *restrict x, double *restrict y, Py_ssize_t n) {
+    switch (op) {
+    case U_RELU:
+        for (Py_ssize_t i = 0; i < n; i++) y[i] = x[i] < 0 ? 0.0 : x[i];
+        break;
+    case U_SIGMOID:
+        for (Py_ssize_t i = 0; i < n; i++) y[i] = kc_sigmoidd(x[i]);
+        break;
+    default:
+        for (Py_ssize_t i = 0; i < n; i++) y[i] = tanh(x[i]);
+    }
+}
+
+static PyObject *unary(const char *name, int op, PyObject *const *args, Py_ssize_t nargs) {
+    if (kc_nargs(name, nargs, 1, 1)) return NULL;
+    int t = kc_ftype(args[0]);
+    if (t < 0 || PyArray_NDIM((PyArrayObject *)args[0]) == 0) return kc_fallback(name, args, nargs);
+    PyArrayObject *x = kc_contig(args[0], t);
+    if (!x) return NULL;
+    PyArrayObject *y = (PyArrayObject *)PyArray_SimpleNew(PyArray_NDIM(x), PyArray_DIMS(x), t);
+    if (y) {
+        Py_ssize_t n = PyArray_SIZE(x);
+        int nt = kc_threads_for((double)n, op == U_RELU ? EW_THREADS_FROM : EW_HEAVY_THREADS_FROM);
+        KC_NOGIL_BEGIN(n >= EW_NOGIL_FROM)
+#pragma omp parallel num_threads(nt) if (nt > 1)
+        {
+#ifdef _OPENMP
+            int tid = omp_get_thread_num(), team = omp_get_num_threads();
+#else
+            int tid = 0, team = 1;
+#endif
+            Py_ssize_t lo = n * tid / team, hi = n * (tid + 1) / team;
+            if (t == NPY_FLOAT)
+                unary_f(op, (const float *)PyArray_DATA(x) + lo, (float *)PyArray_DATA(y) + lo, hi - lo);
+            else
+                unary_d(op, (const double *)PyArray_DATA(x) + lo, (double *)PyArray_DATA(y) + lo,
+                        hi - lo);
+        }
+        KC_NOGIL_END
+    }
+    Py_DECREF(x);
+    return (PyObject *)y;
+}
+
+KC_DECL(relu) { return unary("relu", U_RELU, args, nargs); }
+KC_DECL(sigmoid) { return unary("sigmoid", U_SIGMOID, args, nargs); }
+KC_DECL(tanh) { return unary("tanh", U_TANH, args, nargs); }
+
+/* ---- backward helpers: dx = g * f'(x or y), equal shapes --------------------------------- */
+#define BWD_LOOP(T, EXPR)                                                                    \
+    {                                                                                        \
+        const T *restrict g = (const T *)pg + lo, *restrict v = (const T *)pv + lo;          \
+        T *restrict o = (T *)po + lo;                                                        \
+        for (Py_ssize_t i = 0; i < hi - lo; i++) { T gi = g[i], vi = v[i]; o[i] = (EXPR); } \
+    }
+
+static void backward_range(int op, int t, const char *pg, const char *pv, char *po, Py_ssize_t lo,
+                           Py_ssize_t hi) {
+    if (t == NPY_FLOAT) {
+        if (op == U_RELU) BWD_LOOP(float, gi * (float)(vi > 0))
+        else if (op == U_SIGMOID) BWD_LOOP(float, gi * vi * (1.0f - vi))
+        else BWD_LOOP(float, gi * (1.0f - vi * vi))
+    } else {
+        if (op == U_RELU) BWD_LOOP(double, gi * (double)(vi > 0))
+        else if (op == U_SIGMOID) BWD_LOOP(double, gi * vi * (1.0 - vi))
+        else BWD_LOOP(double, gi * (1.0 - vi * vi))
+    }
+}
+
+static PyObject *backward(const char *name, int op, PyObject *const *args, Py_ssize_t nargs) {
+    if (kc_nargs(name, nargs, 2, 2)) return NULL;
+    int t = kc_ftype(args[0]);
+    if (t < 0 || t != kc_ftype(args[1])) return kc_fallback(name, args, nargs);
+    PyArrayObject *g0 = (PyArrayObject *)args[0], *v0 = (PyArrayObject *)args[1];
+    int nd = PyArray_NDIM(g0);
+    if (nd == 0 || nd != PyArray_NDIM(v0) ||
+        !PyArray_CompareLists(PyArray_DIMS(g0), PyArray_DIMS(v0), nd))
+        return kc_fallback(name, args, nargs); /* broadcasting: the reference handles it */
+    PyArrayObject *g = kc_contig(args[0], t), *v = g ? kc_contig(args[1], t) : NULL;
+    PyArrayObject *o = v ? (PyArrayObject *)PyArray_SimpleNew(nd, PyArray_DIMS(g0), t) : NULL;
+    if (o) {
+        Py_ssize_t n = PyArray_SIZE(g);
+        int nt = kc_threads_for((double)n, EW_THREADS_FROM);
+        const char *pg = PyArray_DATA(g), *pv = PyArray_DATA(v);
+        char *po = PyArray_DATA(o);
+        KC_NOGIL_BEGIN(n >= EW_NOGIL_FROM)
+#pragma omp parallel num_threads(nt) if (nt > 1)
+        {
+#ifdef _OPENMP
+            int tid = omp_get_thread_num(), team = omp_get_num_threads();
+#else
+            int tid = 0, team = 1;
+#endif
+            backward_range(op, t, pg, pv, po, n * tid / team, n * (tid + 1) / team);
+        }
+        KC_NOGIL_END
+    }
+    Py_XDECREF(g);
+    Py_XDECREF(v);
+    return (PyObject *)o;
+}
+
+KC_DECL(relu_backward) { return backward("relu_backward", U_RELU, args, nargs); }
+KC_DECL(sigmoid_backward) { return backward("sigmoid_backward", U_SIGMOID, args, nargs); }
+KC_DECL(tanh_backward) { return backward("tanh_backward", U_TANH, args, nargs); }

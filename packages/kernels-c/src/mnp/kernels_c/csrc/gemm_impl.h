@@ -1,0 +1,223 @@
+/* The blocked GEMM for one element type, included by gemm.c with T and SFX defined.
+ *
+ * Goto/BLIS structure: for each NC-column panel of op(B) and KC-slice of K, op(B) is
+ * packed into NR-wide slivers shared by all threads; each thread packs MR-row panels of its
+ * own rows of op(A) and runs the register-blocked micro-kernel (MR x NR tile of C held in
+ * 2*MR vector registers, one broadcast of A times two vectors of B per row and k).
+ * Partial tiles go through a small buffer. Any strides work: packing reads through them.
+ */
+#define CAT_(a, b) a##b
+#define CAT(a, b) CAT_(a, b)
+#define FN(name) CAT(name, SFX)
+
+typedef T FN(vec_) __attribute__((vector_size(KC_VBYTES)));
+#define VEC FN(vec_)
+#define VL ((Py_ssize_t)(KC_VBYTES / sizeof(T)))
+#define NR (2 * VL)
+
+/* the micro-kernel: C[0:MR, 0:NR] (=|+=) Ap (MR x kc, packed) * Bp (kc x NR, packed) */
+static inline void FN(micro_)(Py_ssize_t kc, const T *restrict a, const T *restrict b,
+                              T *restrict c, Py_ssize_t ldc, int acc) {
+    VEC c0[KC_MR], c1[KC_MR];
+#pragma GCC unroll 16
+    for (int i = 0; i < KC_MR; i++) {
+        c0[i] = (VEC){0};
+        c1[i] = (VEC){0};
+        __builtin_prefetch(c + i * ldc, 1);
+        __builtin_prefetch(c + i * ldc + NR - 1, 1);
+    }
+#pragma GCC unroll 2
+    for (Py_ssize_t p = 0; p < kc; p++) {
+        VEC b0 = *(const VEC *)b, b1 = *(const VEC *)(b + VL);
+        __builtin_prefetch(a + KC_PF_A);  /* the A stream comes from L2 */
+#pragma GCC unroll 16
+        for (int i = 0; i < KC_MR; i++) {
+            const T ai = a[i];
+            c0[i] += ai * b0;
+            c1[i] += ai * b1;
+        }
+        a += KC_MR;
+        b += NR;
+    }
+#pragma GCC unroll 16
+    for (int i = 0; i < KC_MR; i++) {
+        T *ci = c + i * ldc;
+        VEC u0, u1;
+        if (acc) {
+            memcpy(&u0, ci, sizeof u0);
+            memcpy(&u1, ci + VL, sizeof u1);
+            u0 += c0[i];
+            u1 += c1[i];
+        } else {
+            u0 = c0[i];
+            u1 = c1[i];
+        }
+        memcpy(ci, &u0, sizeof u0);
+        memcpy(ci + VL, &u1, sizeof u1);
+    }
+}
+
+/* pack rows [0, mc) x cols [0, kc) of op(A) into MR-row panels, zero-padding the last */
+static void FN(pack_a_)(Py_ssize_t mc, Py_ssize_t kc, const T *A, Py_ssize_t rsa,
+                        Py_ssize_t csa, T *restrict dst) {
+    for (Py_ssize_t ir = 0; ir < mc; ir += KC_MR) {
+        Py_ssize_t mr = mc - ir < KC_MR ? mc - ir : KC_MR;
+        const T *a = A + ir * rsa;
+        if (mr == KC_MR && rsa == 1) {
+            for (Py_ssize_t p = 0; p < kc; p++)
+                for (int i = 0; i < KC_MR; i++) dst[p * KC_MR + i] = a[p * csa + i];
+        } else if (mr == KC_MR && csa == 1) {
+            for (int i = 0; i < KC_MR; i++) {
+                const T *ai = a + i * rsa;
+                for (Py_ssize_t p = 0; p < kc; p++) dst[p * KC_MR + i] = ai[p];
+            }
+        } else {
+            for (Py_ssize_t p = 0; p < kc; p++) {
+                for (Py_ssize_t i = 0; i < mr; i++) dst[p * KC_MR + i] = a[i * rsa + p * csa];
+                for (Py_ssize_t i = mr; i < KC_MR; i++) dst[p * KC_MR + i] = 0;
+            }
+        }
+        dst += KC_MR * kc;
+    }
+}
+
+/* pack one NR-column sliver (nr <= NR columns) of a kc-row slice of op(B) */
+static void FN(pack_b_)(Py_ssize_t kc, Py_ssize_t nr, const T *b, Py_ssize_t rsb,
+                        Py_ssize_t csb, T *restrict dst) {
+    if (nr == NR && csb == 1) {
+        for (Py_ssize_t p = 0; p < kc; p++) memcpy(dst + p * NR, b + p * rsb, NR * sizeof(T));
+    } else if (nr == NR && rsb == 1) {
+        for (Py_ssize_t j = 0; j < NR; j++) {
+            const T *bj = b + j * csb;
+            for (Py_ssize_t p = 0; p < kc; p++) dst[p * NR + j] = bj[p];
+        }
+    } else {
+        for (Py_ssize_t p = 0; p < kc; p++) {
+            for (Py_ssize_t j = 0; j < nr; j++) dst[p * NR + j] = b[p * rsb + j * csb];
+            for (Py_ssize_t j = nr; j < NR; j++) dst[p * NR + j] = 0;
+        }
+    }
+}
+
+/* C[i, :] (=|+=) sum_p A(i, p) B(p, :) for small problems with unit column stride in B and C */
+static void FN(small_)(Py_ssize_t M, Py_ssize_t N, Py_ssize_t K, const T *A, Py_ssize_t rsa,
+                       Py_ssize_t csa, const T *B, Py_ssize_t rsb, T *C, Py_ssize_t ldc,
+                       int accumulate) {
+    for (Py_ssize_t i = 0; i < M; i++) {
+        T *restrict ci = C + i * ldc;
+        if (!accumulate)
+            for (Py_ssize_t j = 0; j < N; j++) ci[j] = 0;
+        for (Py_ssize_t p = 0; p < K; p++) {
+            const T aip = A[i * rsa + p * csa];
+            const T *restrict bp = B + p * rsb;
+            for (Py_ssize_t j = 0; j < N; j++) ci[j] += aip * bp[j];
+        }
+    }
+}
+
+void FN(kc_gemm_)(Py_ssize_t M, Py_ssize_t N, Py_ssize_t K, const T *A, Py_ssize_t rsa,
+                  Py_ssize_t csa, const T *B, Py_ssize_t rsb, Py_ssize_t csb, T *C,
+                  Py_ssize_t ldc, int accumulate, int nthreads) {
+    if (M <= 0 || N <= 0) return;
+    if (K <= 0) {
+        if (!accumulate)
+            for (Py_ssize_t i = 0; i < M; i++) memset(C + i * ldc, 0, N * sizeof(T));
+        return;
+    }
+    if (csb == 1 && (M < KC_MR || (double)M * N * K <= KC_SMALL_GEMM)) {
+        FN(small_)(M, N, K, A, rsa, csa, B, rsb, C, ldc, accumulate);
+        return;
+    }
+    const Py_ssize_t KCB = FN(KC_) , MCB = FN(MC_), NCB = FN(NC_);
+    Py_ssize_t nc_max = N < NCB ? N : NCB;
+    nc_max = (nc_max + NR - 1) / NR * NR;
+    Py_ssize_t kc_max = K < KCB ? K : KCB;
+    int nt = nthreads < 1 ? 1 : nthreads;
+    /* split rows when there are enough of them, else columns */
+    int split_rows = M / KC_MR >= 2 * nt || M / KC_MR >= N / NR;
+    Py_ssize_t rows_per = split_rows ? ((M + nt - 1) / nt + KC_MR - 1) / KC_MR * KC_MR : M;
+    Py_ssize_t mc_max = rows_per < MCB ? rows_per : MCB;
+    mc_max = (mc_max + KC_MR - 1) / KC_MR * KC_MR;
+    T *bbuf = kc_aligned_alloc((size_t)kc_max * nc_max * sizeof(T));
+    T *abuf = kc_aligned_alloc((size_t)nt * kc_max * mc_max * sizeof(T));
+    if (!bbuf || !abuf) { /* out of memory: the unblocked loop still gives the answer */
+        kc_aligned_free(bbuf);
+        kc_aligned_free(abuf);
+        if (csb == 1) {
+            FN(small_)(M, N, K, A, rsa, csa, B, rsb, C, ldc, accumulate);
+        } else {
+            for (Py_ssize_t i = 0; i < M; i++)
+                for (Py_ssize_t j = 0; j < N; j++) {
+                    T s = accumulate ? C[i * ldc + j] : 0;
+                    for (Py_ssize_t p = 0; p < K; p++) s += A[i * rsa + p * csa] * B[p * rsb + j * csb];
+                    C[i * ldc + j] = s;
+                }
+        }
+        return;
+    }
+#pragma omp parallel num_threads(nt) if (nt > 1)
+    {
+#ifdef _OPENMP
+        int tid = omp_get_thread_num(), team = omp_get_num_threads();
+#else
+        int tid = 0, team = 1;
+#endif
+        T *apack = abuf + (size_t)tid * kc_max * mc_max;
+        Py_ssize_t m0 = 0, m1 = M;
+        if (split_rows) {
+            Py_ssize_t per = ((M + team - 1) / team + KC_MR - 1) / KC_MR * KC_MR;
+            m0 = tid * per < M ? tid * per : M;
+            m1 = m0 + per < M ? m0 + per : M;
+        }
+        T tile[KC_MR * NR] __attribute__((aligned(64)));
+        for (Py_ssize_t jc = 0; jc < N; jc += NCB) {
+            Py_ssize_t nc = N - jc < NCB ? N - jc : NCB;
+            Py_ssize_t nsl = (nc + NR - 1) / NR;
+            Py_ssize_t s0 = 0, s1 = nsl;
+            if (!split_rows) {
+                Py_ssize_t per = (nsl + team - 1) / team;
+                s0 = tid * per < nsl ? tid * per : nsl;
+                s1 = s0 + per < nsl ? s0 + per : nsl;
+            }
+            for (Py_ssize_t pc = 0; pc < K; pc += KCB) {
+                Py_ssize_t kc = K - pc < KCB ? K - pc : KCB;
+                int acc = accumulate || pc > 0;
+#pragma omp for schedule(static)
+                for (Py_ssize_t s = 0; s < nsl; s++) {
+                    Py_ssize_t j = s * NR, nr = nc - j < NR ? nc - j : NR;
+                    FN(pack_b_)(kc, nr, B + pc * rsb + (jc + j) * csb, rsb, csb, bbuf + s * NR * kc);
+                }
+                for (Py_ssize_t ic = m0; ic < m1; ic += MCB) {
+                    Py_ssize_t mc = m1 - ic < MCB ? m1 - ic : MCB;
+                    FN(pack_a_)(mc, kc, A + ic * rsa + pc * csa, rsa, csa, apack);
+                    for (Py_ssize_t s = s0; s < s1; s++) {
+                        Py_ssize_t j = s * NR, nr = nc - j < NR ? nc - j : NR;
+                        const T *bp = bbuf + s * NR * kc;
+                        for (Py_ssize_t ir = 0; ir < mc; ir += KC_MR) {
+                            Py_ssize_t mr = mc - ir < KC_MR ? mc - ir : KC_MR;
+                            T *cij = C + (ic + ir) * ldc + jc + j;
+                            const T *ap = apack + ir * kc;
+                            if (mr == KC_MR && nr == NR) {
+                                FN(micro_)(kc, ap, bp, cij, ldc, acc);
+                            } else {
+                                FN(micro_)(kc, ap, bp, tile, NR, 0);
+                                for (Py_ssize_t i = 0; i < mr; i++)
+                                    for (Py_ssize_t jj = 0; jj < nr; jj++)
+                                        cij[i * ldc + jj] = acc ? cij[i * ldc + jj] + tile[i * NR + jj]
+                                                                : tile[i * NR + jj];
+                            }
+                        }
+                    }
+                }
+#pragma omp barrier
+            }
+        }
+    }
+    kc_aligned_free(bbuf);
+    kc_aligned_free(abuf);
+}
+
+#undef VEC
+#undef VL
+#undef NR
+#undef FN

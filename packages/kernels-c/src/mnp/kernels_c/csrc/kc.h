@@ -1,0 +1,97 @@
+/* Shared declarations of the mnp C kernels: argument helpers, errors, threads. */
+#ifndef MNP_KC_H
+#define MNP_KC_H
+
+#define PY_SSIZE_T_CLEAN
+#include <Python.h>
+#define NPY_NO_DEPRECATED_API NPY_1_7_API_VERSION
+#define PY_ARRAY_UNIQUE_SYMBOL MNP_KC_ARRAY_API
+#ifndef MNP_KC_MODULE_MAIN
+#define NO_IMPORT_ARRAY
+#endif
+#include <numpy/arrayobject.h>
+
+#include <stddef.h>
+#include <stdint.h>
+#include <string.h>
+
+#ifdef _OPENMP
+#include <omp.h>
+#endif
+
+/* ---- errors and fallback (module.c) ----------------------------------------------- */
+extern PyObject *kc_ShapeError;  /* mnp.core.errors.ShapeError */
+extern PyObject *kc_DTypeError;  /* mnp.core.errors.DTypeError */
+extern int kc_num_threads;       /* threads a large kernel may use */
+
+/* Call the numpy reference kernel `name` with the original arguments. */
+PyObject *kc_fallback(const char *name, PyObject *const *args, Py_ssize_t nargs);
+/* Set ShapeError "op: msg" and return NULL. */
+PyObject *kc_shape_error(const char *op, const char *fmt, ...);
+PyObject *kc_dtype_error(const char *op, const char *fmt, ...);
+/* Check the argument count; sets a TypeError and returns -1 if wrong. */
+int kc_nargs(const char *op, Py_ssize_t nargs, Py_ssize_t lo, Py_ssize_t hi);
+/* "(2, 3)" for an array's shape, into buf. */
+const char *kc_shape_str(PyArrayObject *a, char *buf, size_t size);
+
+/* NPY_FLOAT / NPY_DOUBLE if `o` is an aligned native float32/float64 ndarray, else -1. */
+static inline int kc_ftype(PyObject *o) {
+    if (!PyArray_Check(o)) return -1;
+    PyArray_Descr *d = PyArray_DESCR((PyArrayObject *)o);
+    if (d->type_num != NPY_FLOAT && d->type_num != NPY_DOUBLE) return -1;
+    if (!PyArray_ISNOTSWAPPED((PyArrayObject *)o) || !PyArray_ISALIGNED((PyArrayObject *)o))
+        return -1;
+    return d->type_num;
+}
+
+/* A C-contiguous, aligned view or copy of `o` with type `t` (new reference). */
+static inline PyArrayObject *kc_contig(PyObject *o, int t) {
+    return (PyArrayObject *)PyArray_FROM_OTF(o, t, NPY_ARRAY_IN_ARRAY);
+}
+
+/* Parse an int or a pair of ints ("(sh, sw)") into out[2]; -1 with TypeError on failure. */
+int kc_pair(const char *op, const char *what, PyObject *o, Py_ssize_t out[2]);
+/* Truthiness of a Python object (-1 on error). */
+static inline int kc_bool(PyObject *o) { return PyObject_IsTrue(o); }
+int kc_double(PyObject *o, double *out);
+
+/* Threads worth using for `work` elementary operations (1 below the threshold). */
+static inline int kc_threads_for(double work, double threshold) {
+    return work >= threshold ? kc_num_threads : 1;
+}
+
+void *kc_aligned_alloc(size_t bytes);
+void kc_aligned_free(void *p);
+
+/* Release the GIL only when the work pays for it. */
+#define KC_NOGIL_BEGIN(big) { PyThreadState *_kc_save = (big) ? PyEval_SaveThread() : NULL;
+#define KC_NOGIL_END if (_kc_save) PyEval_RestoreThread(_kc_save); }
+
+/* ---- the kernels (one family per file) --------------------------------------------- */
+#define KC_DECL(name) PyObject *kc_##name(PyObject *self, PyObject *const *args, Py_ssize_t nargs)
+KC_DECL(gemm); KC_DECL(matmul); KC_DECL(gemm_blocked);
+KC_DECL(add); KC_DECL(sub); KC_DECL(mul); KC_DECL(div);
+KC_DECL(relu); KC_DECL(sigmoid); KC_DECL(tanh);
+KC_DECL(relu_backward); KC_DECL(sigmoid_backward); KC_DECL(tanh_backward);
+KC_DECL(sum); KC_DECL(max);
+KC_DECL(im2col); KC_DECL(col2im); KC_DECL(conv2d_forward); KC_DECL(conv2d_backward);
+KC_DECL(max_pool2d_forward); KC_DECL(max_pool2d_backward);
+KC_DECL(avg_pool2d_forward); KC_DECL(avg_pool2d_backward);
+KC_DECL(cross_entropy_forward); KC_DECL(cross_entropy_backward);
+KC_DECL(batch_norm_forward); KC_DECL(batch_norm_backward);
+KC_DECL(sgd_step); KC_DECL(adam_step);
+
+/* ---- GEMM core (gemm.c): C[M,N] (=|+=) op(A) op(B), strides in elements -------------- */
+void kc_sgemm(Py_ssize_t M, Py_ssize_t N, Py_ssize_t K,
+              const float *A, Py_ssize_t rsa, Py_ssize_t csa,
+              const float *B, Py_ssize_t rsb, Py_ssize_t csb,
+              float *C, Py_ssize_t ldc, int accumulate, int nthreads);
+void kc_dgemm(Py_ssize_t M, Py_ssize_t N, Py_ssize_t K,
+              const double *A, Py_ssize_t rsa, Py_ssize_t csa,
+              const double *B, Py_ssize_t rsb, Py_ssize_t csb,
+              double *C, Py_ssize_t ldc, int accumulate, int nthreads);
+/* Size (M*N*K) from which `gemm` calls numpy's BLAS instead (per dtype, per thread count). */
+extern double kc_gemm_blas_from[2];
+PyObject *kc_set_gemm_blocking(PyObject *self, PyObject *const *args, Py_ssize_t nargs);
+
+#endif

@@ -1,0 +1,260 @@
+/* The extension module mnp.kernels_c._ext: method table, errors, fallback, threads. */
+#define MNP_KC_MODULE_MAIN
+#include "kc.h"
+
+#include <stdarg.h>
+#include <stdio.h>
+#include <stdlib.h>
+
+PyObject *kc_ShapeError = NULL;
+PyObject *kc_DTypeError = NULL;
+static PyObject *kc_fallback_fn = NULL;
+int kc_num_threads = 1;
+
+PyObject *kc_fallback(const char *name, PyObject *const *args, Py_ssize_t nargs) {
+    if (kc_fallback_fn == NULL) {
+        PyErr_Format(PyExc_RuntimeError, "%s: no fallback installed for this input", name);
+        return NULL;
+    }
+    PyObject *tuple = PyTuple_New(nargs);
+    if (!tuple) return NULL;
+    for (Py_ssize_t i = 0; i < nargs; i++) {
+        Py_INCREF(args[i]);
+        PyTuple_SET_ITEM(tuple, i, args[i]);
+    }
+    PyObject *res = PyObject_CallFunction(kc_fallback_fn, "sO", name, tuple);
+    Py_DECREF(tuple);
+    return res;
+}
+
+static PyObject *kc_error(PyObject *type, const char *op, const char *fmt, va_list ap) {
+    char msg[512];
+    vsnprintf(msg, sizeof msg, fmt, ap);
+    PyErr_Format(type, "%s: %s", op, msg);
+    return NULL;
+}
+
+PyObject *kc_shape_error(const char *op, const char *fmt, ...) {
+    va_list ap;
+    va_start(ap, fmt);
+    kc_error(kc_ShapeError ? kc_ShapeError : PyExc_ValueError, op, fmt, ap);
+    va_end(ap);
+    return NULL;
+}
+
+PyObject *kc_dtype_error(const char *op, const char *fmt, ...) {
+    va_list ap;
+    va_start(ap, fmt);
+    kc_error(kc_DTypeError ? kc_DTypeError : PyExc_TypeError, op, fmt, ap);
+    va_end(ap);
+    return NULL;
+}
+
+int kc_nargs(const char *op, Py_ssize_t nargs, Py_ssize_t lo, Py_ssize_t hi) {
+    if (nargs < lo || nargs > hi) {
+        if (lo == hi)
+            PyErr_Format(PyExc_TypeError, "%s: takes %zd arguments, got %zd", op, lo, nargs);
+        else
+            PyErr_Format(PyExc_TypeError, "%s: takes %zd to %zd arguments, got %zd", op, lo, hi,
+                         nargs);
+        return -1;
+    }
+    return 0;
+}
+
+const char *kc_shape_str(PyArrayObject *a, char *buf, size_t size) {
+    int nd = PyArray_NDIM(a);
+    size_t n = (size_t)snprintf(buf, size, "(");
+    for (int i = 0; i < nd && n < size; i++)
+        n += (size_t)snprintf(buf + n, size - n, "%s%zd", i ? ", " : "",
+                              (Py_ssize_t)PyArray_DIM(a, i));
+    if (n < size) snprintf(buf + n, size - n, nd == 1 ? ",)" : ")");
+    return buf;
+}
+
+int kc_pair(const char *op, const char *what, PyObject *o, Py_ssize_t out[2]) {
+    if (PyLong_Check(o)) {
+        Py_ssize_t v = PyLong_AsSsize_t(o);
+        if (v == -1 && PyErr_Occurred()) return -1;
+        out[0] = out[1] = v;
+        return 0;
+    }
+    PyObject *seq = PySequence_Fast(o, "");
+    if (!seq || PySequence_Fast_GET_SIZE(seq) != 2) {
+        Py_XDECREF(seq);
+        PyErr_Clear();
+        PyErr_Format(PyExc_TypeError, "%s: %s must be an int or a pair of ints", op, what);
+        return -1;
+    }
+    for (int i = 0; i < 2; i++) {
+        PyObject *it = PySequence_Fast_GET_ITEM(seq, i);
+        Py_ssize_t v = PyNumber_Check(it) ? PyNumber_AsSsize_t(it, PyExc_OverflowError) : -1;
+        if (v == -1 && PyErr_Occurred()) {
+            Py_DECREF(seq);
+            PyErr_Clear();
+            PyErr_Format(PyExc_TypeError, "%s: %s must be an int or a pair of ints", op, what);
+            return -1;
+        }
+        out[i] = v;
+    }
+    Py_DECREF(seq);
+    return 0;
+}
+
+int kc_double(PyObject *o, double *out) {
+    double v = PyFloat_AsDouble(o);
+    if (v == -1.0 && PyErr_Occurred()) return -1;
+    *out = v;
+    return 0;
+}
+
+void *kc_aligned_alloc(size_t bytes) {
+    void *p = NULL;
+    if (bytes == 0) bytes = 64;
+    if (posix_memalign(&p, 64, bytes) != 0) return NULL;
+    return p;
+}
+
+void kc_aligned_free(void *p) { free(p); }
+
+/* ---- module-level functions ------------------------------------------------------------ */
+static PyObject *set_fallback(PyObject *self, PyObject *fn) {
+    if (!PyCallable_Check(fn)) {
+        PyErr_SetString(PyExc_TypeError, "_set_fallback: expected a callable");
+        return NULL;
+    }
+    Py_INCREF(fn);
+    Py_XSETREF(kc_fallback_fn, fn);
+    Py_RETURN_NONE;
+}
+
+static int max_threads(void) {
+#ifdef _OPENMP
+    return omp_get_num_procs();
+#else
+    return 1;
+#endif
+}
+
+static PyObject *set_num_threads(PyObject *self, PyObject *arg) {
+    long n = PyLong_AsLong(arg);
+    if (n == -1 && PyErr_Occurred()) return NULL;
+    if (n < 1) {
+        PyErr_Format(PyExc_ValueError, "set_num_threads: n must be >= 1, got %ld", n);
+        return NULL;
+    }
+#ifdef _OPENMP
+    kc_num_threads = (int)n;
+#else
+    kc_num_threads = 1;
+#endif
+    Py_RETURN_NONE;
+}
+
+static PyObject *get_num_threads(PyObject *self, PyObject *unused) {
+    return PyLong_FromLong(kc_num_threads);
+}
+
+static PyObject *build_info(PyObject *self, PyObject *unused) {
+#if defined(__AVX512F__)
+    const char *simd = "avx512f";
+#elif defined(__AVX2__) && defined(__FMA__)
+    const char *simd = "avx2+fma";
+#elif defined(__AVX__)
+    const char *simd = "avx";
+#elif defined(__SSE2__)
+    const char *simd = "sse2";
+#elif defined(__ARM_NEON)
+    const char *simd = "neon";
+#else
+    const char *simd = "generic";
+#endif
+#ifdef _OPENMP
+    int omp = 1;
+#else
+    int omp = 0;
+#endif
+    return Py_BuildValue("{s:s,s:O,s:i,s:d,s:d}", "simd", simd, "openmp", omp ? Py_True : Py_False,
+                         "max_threads", max_threads(), "gemm_blas_from_f32", kc_gemm_blas_from[0],
+                         "gemm_blas_from_f64", kc_gemm_blas_from[1]);
+}
+
+static PyObject *set_gemm_crossover(PyObject *self, PyObject *const *args, Py_ssize_t nargs) {
+    if (kc_nargs("_set_gemm_crossover", nargs, 2, 2)) return NULL;
+    double a, b;
+    if (kc_double(args[0], &a) || kc_double(args[1], &b)) return NULL;
+    kc_gemm_blas_from[0] = a;
+    kc_gemm_blas_from[1] = b;
+    Py_RETURN_NONE;
+}
+
+#define KC_FAST(name, doc) {#name, (PyCFunction)(void (*)(void))kc_##name, METH_FASTCALL, doc}
+
+static PyMethodDef methods[] = {
+    KC_FAST(gemm, "gemm(a, b, trans_a=False, trans_b=False): op(a) @ op(b) for 2-d a, b"),
+    KC_FAST(gemm_blocked, "gemm_blocked(a, b, trans_a, trans_b, threads=None): always the C GEMM"),
+    KC_FAST(matmul, "matmul(a, b): numpy's matmul for float32/float64"),
+    KC_FAST(add, "add(a, b) with numpy broadcasting"),
+    KC_FAST(sub, "sub(a, b) with numpy broadcasting"),
+    KC_FAST(mul, "mul(a, b) with numpy broadcasting"),
+    KC_FAST(div, "div(a, b) with numpy broadcasting"),
+    KC_FAST(relu, "relu(x)"),
+    KC_FAST(sigmoid, "sigmoid(x)"),
+    KC_FAST(tanh, "tanh(x)"),
+    KC_FAST(relu_backward, "relu_backward(g, x) = g * (x > 0)"),
+    KC_FAST(sigmoid_backward, "sigmoid_backward(g, y) = g * y * (1 - y)"),
+    KC_FAST(tanh_backward, "tanh_backward(g, y) = g * (1 - y * y)"),
+    KC_FAST(sum, "sum(x, axes, keepdims)"),
+    KC_FAST(max, "max(x, axes, keepdims)"),
+    KC_FAST(im2col, "im2col(x, kernel_size, stride, padding, dilation)"),
+    KC_FAST(col2im, "col2im(cols, x_shape, kernel_size, stride, padding, dilation)"),
+    KC_FAST(conv2d_forward, "conv2d_forward(x, w, b, stride, padding, dilation)"),
+    KC_FAST(conv2d_backward,
+            "conv2d_backward(g, x, w, stride, padding, dilation, need_x, need_w, need_b)"),
+    KC_FAST(max_pool2d_forward, "max_pool2d_forward(x, kernel_size, stride, padding)"),
+    KC_FAST(max_pool2d_backward, "max_pool2d_backward(g, indices, x_shape)"),
+    KC_FAST(avg_pool2d_forward, "avg_pool2d_forward(x, kernel_size, stride, padding)"),
+    KC_FAST(avg_pool2d_backward, "avg_pool2d_backward(g, x_shape, kernel_size, stride, padding)"),
+    KC_FAST(cross_entropy_forward, "cross_entropy_forward(logits, targets, label_smoothing)"),
+    KC_FAST(cross_entropy_backward, "cross_entropy_backward(g, probs, targets, label_smoothing)"),
+    KC_FAST(batch_norm_forward, "batch_norm_forward(x, gamma, beta, eps)"),
+    KC_FAST(batch_norm_backward, "batch_norm_backward(g, x, gamma, mean, invstd)"),
+    KC_FAST(sgd_step, "sgd_step(param, grad, buf, lr, momentum, dampening, nesterov, "
+                      "weight_decay, first)"),
+    KC_FAST(adam_step, "adam_step(param, grad, exp_avg, exp_avg_sq, max_exp_avg_sq, step, lr, "
+                       "beta1, beta2, eps, weight_decay, decoupled, amsgrad)"),
+    {"_set_gemm_blocking", (PyCFunction)(void (*)(void))kc_set_gemm_blocking, METH_FASTCALL,
+     "cache blocking (kc, mc, nc, is_double) of the C GEMM"},
+    {"_set_fallback", set_fallback, METH_O, "install the numpy-reference fallback"},
+    {"set_num_threads", set_num_threads, METH_O, "threads large kernels may use"},
+    {"get_num_threads", get_num_threads, METH_NOARGS, "threads large kernels may use"},
+    {"build_info", build_info, METH_NOARGS, "compile-time features of this build"},
+    {"_set_gemm_crossover", (PyCFunction)(void (*)(void))set_gemm_crossover, METH_FASTCALL,
+     "M*N*K from which gemm calls numpy's BLAS (float32, float64)"},
+    {NULL, NULL, 0, NULL},
+};
+
+static struct PyModuleDef moduledef = {
+    PyModuleDef_HEAD_INIT, "_ext", "mnp's C kernels (numpy C-API, OpenMP)", -1, methods,
+};
+
+PyMODINIT_FUNC PyInit__ext(void) {
+    import_array();
+    PyObject *errors = PyImport_ImportModule("mnp.core.errors");
+    if (errors) {
+        kc_ShapeError = PyObject_GetAttrString(errors, "ShapeError");
+        kc_DTypeError = PyObject_GetAttrString(errors, "DTypeError");
+        Py_DECREF(errors);
+    }
+    if (!kc_ShapeError || !kc_DTypeError) return NULL;
+    kc_num_threads = max_threads();
+    const char *env = getenv("MNP_NUM_THREADS");
+    if (env && *env) {
+        long n = strtol(env, NULL, 10);
+        if (n >= 1) kc_num_threads = (int)n;
+    }
+#ifndef _OPENMP
+    kc_num_threads = 1;
+#endif
+    return PyModule_Create(&moduledef);
+}

@@ -1,0 +1,51 @@
+"""Small helpers shared by nn's ops, layers and losses: argument normalisation and errors."""
+from __future__ import annotations
+
+from typing import Any
+
+import numpy as np
+
+from mnp.core import MnpError, Tensor
+
+REDUCTIONS = ("mean", "sum", "none")
+
+
+class ArgumentError(MnpError, ValueError):
+    """An argument value the layer, loss or function cannot take (the message names it)."""
+
+
+def ntuple(value: Any, n: int, name: str, op: str, minimum: int = 0) -> tuple[int, ...]:
+    """``value`` (an int or a sequence of ``n`` ints) as an ``n``-tuple of ints >= ``minimum``."""
+    if isinstance(value, (int, np.integer)):
+        out = (int(value),) * n
+    else:
+        try:
+            out = tuple(int(v) for v in value)
+        except (TypeError, ValueError):
+            raise ArgumentError(f"{op}: {name} must be an int or a tuple of {n} ints, "
+                                f"got {value!r}") from None
+        if len(out) != n:
+            raise ArgumentError(f"{op}: {name} must be an int or a tuple of {n} ints, got {value!r}")
+    if any(v < minimum for v in out):
+        raise ArgumentError(f"{op}: {name} must be >= {minimum}, got {value!r}")
+    return out
+
+
+def check_reduction(reduction: str, op: str) -> str:
+    if reduction not in REDUCTIONS:
+        raise ArgumentError(f"{op}: reduction must be one of {REDUCTIONS}, got {reduction!r}")
+    return reduction
+
+
+def as_tensor(x: Any, op: str) -> Tensor:
+    """``x`` as a Tensor (numpy arrays and Python data are wrapped, no copy for arrays)."""
+    if isinstance(x, Tensor):
+        return x
+    import mnp.core as mnp
+    if isinstance(x, np.ndarray):
+        return mnp.from_numpy(x)
+    return mnp.tensor(x)
+
+
+def optional_tensor(x: Any, op: str) -> Tensor | None:
+    return None if x is None else as_tensor(x, op)

@@ -1,0 +1,69 @@
+"""`Linear` (alias `Dense`) and `Identity`."""
+from __future__ import annotations
+
+import math
+from typing import Any
+
+import numpy as np
+
+from mnp.core import ShapeError, Tensor, get_default_dtype
+
+from .. import init
+from ..module import Module
+from ..ops.linear import Linear as _LinearOp
+from ..parameter import Parameter
+
+
+class Linear(Module):
+    """``y = x @ weight.T + bias``; weight (out_features, in_features), initialised as PyTorch
+    does (kaiming_uniform_ with a=sqrt(5): U(-1/sqrt(in), 1/sqrt(in)), the bias likewise).
+
+    >>> import mnp.core as mnp
+    >>> from mnp import nn
+    >>> nn.Linear(3, 2)(mnp.ones((4, 3))).shape
+    (4, 2)
+    """
+
+    def __init__(self, in_features: int, out_features: int, bias: bool = True):
+        super().__init__()
+        self.in_features, self.out_features = int(in_features), int(out_features)
+        dt = get_default_dtype()
+        self.weight = Parameter(np.empty((self.out_features, self.in_features), dt))
+        if bias:
+            self.bias = Parameter(np.empty(self.out_features, dt))
+        else:
+            self.register_parameter("bias", None)
+        self.reset_parameters()
+
+    def reset_parameters(self) -> None:
+        init.kaiming_uniform_(self.weight, a=math.sqrt(5))
+        if self.bias is not None:
+            bound = 1 / math.sqrt(self.in_features) if self.in_features > 0 else 0.0
+            init.uniform_(self.bias, -bound, bound)
+
+    def forward(self, input: Tensor) -> Tensor:
+        shape = input.shape
+        if not shape or shape[-1] != self.in_features:
+            raise ShapeError(f"Linear: input of shape {shape} does not fit in_features="
+                             f"{self.in_features} (weight shape {self.weight.shape}): the last "
+                             f"dimension must be {self.in_features}")
+        if self.bias is None:
+            return _LinearOp.apply(input, self.weight)
+        return _LinearOp.apply(input, self.weight, self.bias)
+
+    def extra_repr(self) -> str:
+        return (f"in_features={self.in_features}, out_features={self.out_features}, "
+                f"bias={self.bias is not None}")
+
+
+Dense = Linear
+
+
+class Identity(Module):
+    """Returns its input unchanged (any constructor arguments are ignored, as in PyTorch)."""
+
+    def __init__(self, *args: Any, **kwargs: Any):
+        super().__init__()
+
+    def forward(self, input: Any) -> Any:
+        return input

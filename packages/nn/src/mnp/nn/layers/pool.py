@@ -1,0 +1,62 @@
+"""Pooling layers: `MaxPool1d`, `MaxPool2d`, `AvgPool1d`, `AvgPool2d`."""
+from __future__ import annotations
+
+from typing import Any
+
+from mnp.core import Tensor
+
+from .._util import ntuple
+from ..module import Module
+from ..ops.pool import avg_pool1d, avg_pool2d, max_pool1d, max_pool2d
+
+
+class _Pool(Module):
+    dims = 2
+
+    def __init__(self, kernel_size: Any, stride: Any = None, padding: Any = 0):
+        super().__init__()
+        name, n = type(self).__name__, self.dims
+        self.kernel_size = ntuple(kernel_size, n, "kernel_size", name, 1)
+        self.stride = self.kernel_size if stride is None else ntuple(stride, n, "stride", name, 1)
+        self.padding = ntuple(padding, n, "padding", name, 0)
+
+    def extra_repr(self) -> str:
+        one = lambda t: t[0] if self.dims == 1 else t  # noqa: E731  (PyTorch prints ints for 1-d)
+        return (f"kernel_size={one(self.kernel_size)}, stride={one(self.stride)}, "
+                f"padding={one(self.padding)}")
+
+
+class MaxPool2d(_Pool):
+    """Max over windows of (N, C, H, W); ``stride`` defaults to ``kernel_size``.
+
+    >>> import mnp.core as mnp
+    >>> from mnp import nn
+    >>> nn.MaxPool2d(2)(mnp.zeros((1, 3, 8, 8))).shape
+    (1, 3, 4, 4)
+    """
+
+    def forward(self, input: Tensor) -> Tensor:
+        return max_pool2d(input, self.kernel_size, self.stride, self.padding)
+
+
+class MaxPool1d(_Pool):
+    """Max over windows of (N, C, L)."""
+    dims = 1
+
+    def forward(self, input: Tensor) -> Tensor:
+        return max_pool1d(input, self.kernel_size, self.stride, self.padding)
+
+
+class AvgPool2d(_Pool):
+    """Mean over windows of (N, C, H, W); zero padding counts in the divisor."""
+
+    def forward(self, input: Tensor) -> Tensor:
+        return avg_pool2d(input, self.kernel_size, self.stride, self.padding)
+
+
+class AvgPool1d(_Pool):
+    """Mean over windows of (N, C, L)."""
+    dims = 1
+
+    def forward(self, input: Tensor) -> Tensor:
+        return avg_pool1d(input, self.kernel_size, self.stride, self.padding)

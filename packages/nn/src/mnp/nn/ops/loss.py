@@ -1,0 +1,406 @@
+"""Loss ops, each fused with its reduction (``'mean'``, ``'sum'`` or ``'none'``) so a loss is
+one node in the graph. Cross-entropy with class targets runs on the ``cross_entropy_*``
+kernels."""
+from __future__ import annotations
+
+from typing import Any
+
+import numpy as np
+
+from mnp.core import DTypeError, Function, ShapeError, Tensor
+from mnp.core.dispatch import kernel
+
+from .._util import ArgumentError, as_tensor, check_reduction
+from .linear import same_float
+
+
+def _reduce(losses: np.ndarray, reduction: str, denom: float | None = None) -> np.ndarray:
+    if reduction == "none":
+        return losses
+    total = losses.sum(dtype=losses.dtype)
+    if reduction == "sum":
+        return np.asarray(total)
+    return np.asarray(total / (losses.size if denom is None else denom), dtype=losses.dtype)
+
+
+def _expand(g: np.ndarray, shape: tuple, reduction: str, denom: float) -> np.ndarray:
+    """The per-element gradient of the reduction for output gradient ``g``."""
+    if reduction == "none":
+        return g
+    scale = g if reduction == "sum" else g / denom
+    return np.broadcast_to(np.asarray(scale, g.dtype), shape)
+
+
+def _sum_to(g: np.ndarray, shape: tuple) -> np.ndarray:
+    if g.shape == shape:
+        return g
+    lead = g.ndim - len(shape)
+    if lead:
+        g = g.sum(axis=tuple(range(lead)))
+    axes = tuple(i for i, s in enumerate(shape) if s == 1 and g.shape[i] != 1)
+    return g.sum(axis=axes, keepdims=True) if axes else g
+
+
+def _pair(input: Any, target: Any, op: str) -> tuple[Tensor, Tensor]:
+    x, y = as_tensor(input, op), as_tensor(target, op)
+    try:
+        np.broadcast_shapes(x.shape, y.shape)
+    except ValueError:
+        raise ShapeError(f"{op}: input of shape {x.shape} and target of shape {y.shape} cannot "
+                         f"be broadcast together") from None
+    return x, y
+
+
+class _Pointwise(Function):
+    """Base of the elementwise losses: subclasses give ``losses`` and their partials."""
+
+    def forward(self, x, y, reduction="mean"):
+        if x.dtype != y.dtype:
+            x, y = same_float(x, y)
+        self.shapes, self.reduction = (x.shape, y.shape), reduction
+        losses = self.losses(x, y)
+        self.out_shape, self.denom = losses.shape, max(losses.size, 1)
+        return _reduce(losses, reduction)
+
+    def backward(self, g):
+        ge = _expand(g, self.out_shape, self.reduction, self.denom)
+        need = self.needs_input_grad
+        gx, gy = self.partials(ge, need[0], need[1])
+        return (None if gx is None else _sum_to(gx, self.shapes[0]),
+                None if gy is None else _sum_to(gy, self.shapes[1]))
+
+
+class MSE(_Pointwise):
+    name = "mse_loss"
+
+    def losses(self, x, y):
+        self.diff = x - y
+        return self.diff * self.diff
+
+    def partials(self, ge, nx, ny):
+        d = 2.0 * ge * self.diff
+        return (d if nx else None), (-d if ny else None)
+
+
+class L1(_Pointwise):
+    name = "l1_loss"
+
+    def losses(self, x, y):
+        diff = x - y
+        self.sign = np.sign(diff)
+        return np.abs(diff)
+
+    def partials(self, ge, nx, ny):
+        d = ge * self.sign
+        return (d if nx else None), (-d if ny else None)
+
+
+class BCE(_Pointwise):
+    name = "binary_cross_entropy"
+
+    def forward(self, x, y, reduction="mean", weight=None):
+        self.weight = weight
+        return super().forward(x, y, reduction)
+
+    def losses(self, x, y):
+        with np.errstate(divide="ignore"):
+            self.log_x = np.maximum(np.log(x), -100.0)        # PyTorch clamps the logs at -100
+            self.log_1mx = np.maximum(np.log1p(-x), -100.0)
+        self.x, self.y = x, y
+        losses = -(y * self.log_x + (1 - y) * self.log_1mx)
+        return losses if self.weight is None else losses * self.weight
+
+    def partials(self, ge, nx, ny):
+        if self.weight is not None:
+            ge = ge * self.weight
+        x, y = self.x, self.y
+        gx = ge * (x - y) / np.maximum(x * (1 - x), 1e-12) if nx else None
+        gy = ge * (self.log_1mx - self.log_x) if ny else None
+        return gx, gy
+
+
+class BCEWithLogits(_Pointwise):
+    name = "binary_cross_entropy_with_logits"
+
+    def forward(self, x, y, reduction="mean", weight=None, pos_weight=None):
+        self.weight, self.pos_weight = weight, pos_weight
+        return super().forward(x, y, reduction)
+
+    def losses(self, x, y):
+        # log(1 + exp(-x)) without overflow: max(-x, 0) + log1p(exp(-|x|))
+        self.softplus_neg = np.maximum(-x, 0) + np.log1p(np.exp(-np.abs(x)))
+        self.x, self.y = x, y
+        if self.pos_weight is None:
+            losses = (1 - y) * x + self.softplus_neg
+        else:
+            self.log_weight = 1 + (self.pos_weight - 1) * y
+            losses = (1 - y) * x + self.log_weight * self.softplus_neg
+        return losses if self.weight is None else losses * self.weight
+
+    def partials(self, ge, nx, ny):
+        if self.weight is not None:
+            ge = ge * self.weight
+        x, y = self.x, self.y
+        gx = gy = None
+        if nx:
+            sig = np.exp(-self.softplus_neg)            # sigmoid(x), from the stable softplus
+            if self.pos_weight is None:
+                gx = ge * (sig - y)
+            else:
+                gx = ge * ((1 - y) - self.log_weight * (1 - sig))
+        if ny:
+            extra = 0 if self.pos_weight is None else (self.pos_weight - 1) * self.softplus_neg
+            gy = ge * (extra - x)
+        return gx, gy
+
+
+def _flatten_classes(x: np.ndarray) -> np.ndarray:
+    """(N, C, d1, ...) -> (N * d1 * ..., C); (N, C) unchanged."""
+    if x.ndim == 2:
+        return x
+    return np.moveaxis(x, 1, -1).reshape(-1, x.shape[1])
+
+
+def _unflatten_classes(d: np.ndarray, shape: tuple) -> np.ndarray:
+    if len(shape) == 2:
+        return d
+    return np.moveaxis(d.reshape((shape[0],) + shape[2:] + (shape[1],)), -1, 1)
+
+
+def _log_softmax_rows(z: np.ndarray) -> np.ndarray:
+    return kernel("log_softmax", z.dtype)(z, 1)
+
+
+class CrossEntropy(Function):
+    """Softmax cross-entropy of logits (N, C, ...) against int class targets (N, ...)."""
+    name = "cross_entropy"
+
+    def forward(self, logits, target=None, weight=None, ignore_index=-100, reduction="mean",
+                label_smoothing=0.0):
+        self.shape, self.reduction, self.ls = logits.shape, reduction, label_smoothing
+        c = logits.shape[1]
+        z = _flatten_classes(logits)
+        t = target.reshape(-1)
+        valid = t != ignore_index
+        self.all_valid = bool(valid.all())
+        if not self.all_valid:
+            t = np.where(valid, t, 0)
+        if t.size and (t.min() < 0 or t.max() >= c):
+            bad = int(t.max()) if t.max() >= c else int(t.min())
+            raise ArgumentError(f"cross_entropy: target {bad} is out of range for {c} classes")
+        self.t, self.valid, self.weight = t, valid, weight
+        if weight is None:
+            losses, self.probs = kernel("cross_entropy_forward", z.dtype)(z, t, label_smoothing)
+            if not self.all_valid:
+                losses = losses * valid
+            self.denom = float(valid.sum())
+        else:
+            logp = _log_softmax_rows(z)
+            self.probs = np.exp(logp)
+            wt = weight[t] * valid
+            losses = -(1.0 - label_smoothing) * wt * logp[np.arange(t.size), t]
+            if label_smoothing:
+                losses -= (label_smoothing / c) * valid * (logp @ weight)
+            self.wt = wt
+            self.denom = float(wt.sum())
+        losses = losses.astype(logits.dtype, copy=False)
+        if reduction == "none":
+            return losses.reshape((self.shape[0],) + self.shape[2:])
+        return _reduce(losses, reduction, self.denom)
+
+    def backward(self, g):
+        n = self.t.size
+        if self.reduction == "none":
+            ge = g.reshape(-1)
+        elif self.reduction == "sum":
+            ge = np.full(n, g, g.dtype)
+        else:
+            ge = np.full(n, g / self.denom, g.dtype)
+        if self.weight is None:
+            if not self.all_valid:
+                ge = ge * self.valid
+            d = kernel("cross_entropy_backward", g.dtype)(ge, self.probs, self.t, self.ls)
+        else:
+            ls, c, w = self.ls, self.probs.shape[1], self.weight
+            smooth = (ls / c) * self.valid
+            d = self.probs * ((1.0 - ls) * self.wt + smooth * w.sum())[:, None]
+            d[np.arange(n), self.t] -= (1.0 - ls) * self.wt
+            if ls:
+                d -= smooth[:, None] * w[None, :]
+            d *= ge[:, None]
+        return _unflatten_classes(d.astype(g.dtype, copy=False), self.shape)
+
+
+class SoftCrossEntropy(Function):
+    """Softmax cross-entropy against class probabilities of the logits' shape."""
+    name = "cross_entropy"
+
+    def forward(self, logits, target, weight=None, reduction="mean", label_smoothing=0.0):
+        if logits.dtype != target.dtype:
+            logits, target = same_float(logits, target)
+        self.shape, self.reduction, self.ls = logits.shape, reduction, label_smoothing
+        c = logits.shape[1]
+        z, q = _flatten_classes(logits), _flatten_classes(target)
+        if label_smoothing:
+            q = q * (1.0 - label_smoothing) + label_smoothing / c
+        wq = q if weight is None else q * weight
+        self.logp, self.wq, self.weight = _log_softmax_rows(z), wq, weight
+        losses = -np.einsum("nc,nc->n", self.logp, wq)
+        self.denom = max(z.shape[0], 1)
+        if reduction == "none":
+            return losses.reshape((self.shape[0],) + self.shape[2:])
+        return _reduce(losses, reduction, self.denom)
+
+    def backward(self, g):
+        n = self.logp.shape[0]
+        ge = g.reshape(-1) if self.reduction == "none" else \
+            np.full(n, g if self.reduction == "sum" else g / self.denom, g.dtype)
+        need = self.needs_input_grad
+        dz = dq = None
+        if need[0]:
+            p = np.exp(self.logp)
+            dz = _unflatten_classes((p * self.wq.sum(axis=1, keepdims=True) - self.wq) * ge[:, None],
+                                    self.shape)
+        if need[1]:
+            dq = -self.logp if self.weight is None else -self.logp * self.weight
+            dq = _unflatten_classes(dq * ((1.0 - self.ls) * ge)[:, None], self.shape)
+        return dz, dq
+
+
+class NLL(Function):
+    """Negative log-likelihood of log-probabilities (N, C, ...) at int class targets (N, ...)."""
+    name = "nll_loss"
+
+    def forward(self, logp, target=None, weight=None, ignore_index=-100, reduction="mean"):
+        self.shape, self.reduction = logp.shape, reduction
+        c = logp.shape[1]
+        z = _flatten_classes(logp)
+        t = target.reshape(-1)
+        valid = t != ignore_index
+        t = np.where(valid, t, 0)
+        if t.size and (t.min() < 0 or t.max() >= c):
+            bad = int(t.max()) if t.max() >= c else int(t.min())
+            raise ArgumentError(f"nll_loss: target {bad} is out of range for {c} classes")
+        wt = valid.astype(logp.dtype) if weight is None else weight[t] * valid
+        self.t, self.wt, self.c = t, wt, c
+        losses = (-wt * z[np.arange(t.size), t]).astype(logp.dtype, copy=False)
+        self.denom = float(wt.sum())
+        if reduction == "none":
+            return losses.reshape((self.shape[0],) + self.shape[2:])
+        return _reduce(losses, reduction, self.denom)
+
+    def backward(self, g):
+        n = self.t.size
+        ge = g.reshape(-1) if self.reduction == "none" else \
+            np.full(n, g if self.reduction == "sum" else g / self.denom, g.dtype)
+        d = np.zeros((n, self.c), g.dtype)
+        d[np.arange(n), self.t] = -ge * self.wt
+        return _unflatten_classes(d, self.shape)
+
+
+# -- functions --------------------------------------------------------------------------------
+def _weight_array(weight: Any, n: int | None, op: str, what: str = "weight") -> np.ndarray | None:
+    if weight is None:
+        return None
+    w = weight.data if isinstance(weight, Tensor) else np.asarray(weight, np.float32)
+    if n is not None and w.shape != (n,):
+        raise ShapeError(f"{op}: {what} of shape {w.shape} does not fit {n} classes")
+    return w
+
+
+def mse_loss(input: Any, target: Any, reduction: str = "mean") -> Tensor:
+    """Mean squared error ``(input - target) ** 2``, reduced."""
+    x, y = _pair(input, target, "mse_loss")
+    return MSE.apply(x, y, reduction=check_reduction(reduction, "mse_loss"))
+
+
+def l1_loss(input: Any, target: Any, reduction: str = "mean") -> Tensor:
+    """Mean absolute error ``|input - target|``, reduced."""
+    x, y = _pair(input, target, "l1_loss")
+    return L1.apply(x, y, reduction=check_reduction(reduction, "l1_loss"))
+
+
+def binary_cross_entropy(input: Any, target: Any, weight: Any = None,
+                         reduction: str = "mean") -> Tensor:
+    """``-(t log p + (1 - t) log(1 - p))`` for probabilities ``input``; logs clamp at -100."""
+    x, y = _pair(input, target, "binary_cross_entropy")
+    w = _weight_array(weight, None, "binary_cross_entropy")
+    return BCE.apply(x, y, reduction=check_reduction(reduction, "binary_cross_entropy"), weight=w)
+
+
+def binary_cross_entropy_with_logits(input: Any, target: Any, weight: Any = None,
+                                     reduction: str = "mean", pos_weight: Any = None) -> Tensor:
+    """Sigmoid + binary cross-entropy in one stable step; ``pos_weight`` weighs positives."""
+    op = "binary_cross_entropy_with_logits"
+    x, y = _pair(input, target, op)
+    w = _weight_array(weight, None, op)
+    pw = _weight_array(pos_weight, None, op, "pos_weight")
+    return BCEWithLogits.apply(x, y, reduction=check_reduction(reduction, op), weight=w,
+                               pos_weight=pw)
+
+
+def _class_input(input: Any, target: Any, op: str) -> tuple[Tensor, Tensor, bool]:
+    x, t = as_tensor(input, op), as_tensor(target, op)
+    unbatched = x.ndim == 1
+    if unbatched:
+        x, t = x.reshape(1, -1), t.reshape((1,) + t.shape)
+    if x.ndim < 2:
+        raise ShapeError(f"{op}: expected input (N, C) or (N, C, d1, ...), got shape {x.shape}")
+    return x, t, unbatched
+
+
+def cross_entropy(input: Any, target: Any, weight: Any = None, ignore_index: int = -100,
+                  reduction: str = "mean", label_smoothing: float = 0.0) -> Tensor:
+    """Softmax cross-entropy of logits (N, C) or (N, C, d1, ...) against int class targets
+    (N,) / (N, d1, ...) or class probabilities of the logits' shape; fused and stable.
+
+    >>> import mnp.core as mnp
+    >>> from mnp.nn import functional as F
+    >>> round(F.cross_entropy(mnp.zeros((2, 4)), mnp.tensor([0, 3])).item(), 4)
+    1.3863
+    """
+    op = "cross_entropy"
+    check_reduction(reduction, op)
+    if not 0.0 <= label_smoothing <= 1.0:
+        raise ArgumentError(f"{op}: label_smoothing must be in [0, 1], got {label_smoothing}")
+    x, t, unbatched = _class_input(input, target, op)
+    w = _weight_array(weight, x.shape[1], op)
+    if w is not None and w.dtype != x.dtype:
+        w = w.astype(x.dtype)
+    tdtype = t.dtype
+    if tdtype.kind == "f":
+        if tuple(t.shape) != x.shape:
+            raise ShapeError(f"{op}: probability targets must have the input's shape {x.shape}, "
+                             f"got {tuple(t.shape)}")
+        y = SoftCrossEntropy.apply(x, t, weight=w, reduction=reduction,
+                                   label_smoothing=float(label_smoothing))
+    else:
+        if tdtype.kind not in "iu":
+            raise DTypeError(f"{op}: target must hold int class indices or float probabilities, "
+                             f"got dtype {tdtype.name}")
+        expected = (x.shape[0],) + x.shape[2:]
+        if t.shape != expected:
+            raise ShapeError(f"{op}: input of shape {x.shape} and target of shape {t.shape} do not "
+                             f"match: expected target shape {expected}")
+        y = CrossEntropy.apply(x, target=t.data, weight=w, ignore_index=int(ignore_index),
+                               reduction=reduction, label_smoothing=float(label_smoothing))
+    return y.reshape(y.shape[1:]) if unbatched and reduction == "none" else y
+
+
+def nll_loss(input: Any, target: Any, weight: Any = None, ignore_index: int = -100,
+             reduction: str = "mean") -> Tensor:
+    """Negative log-likelihood of log-probabilities (N, C, ...) at int class targets (N, ...)."""
+    op = "nll_loss"
+    check_reduction(reduction, op)
+    x, t, unbatched = _class_input(input, target, op)
+    if t.dtype.kind not in "iu":
+        raise DTypeError(f"{op}: target must hold int class indices, got dtype {t.dtype.name}")
+    expected = (x.shape[0],) + x.shape[2:]
+    if t.shape != expected:
+        raise ShapeError(f"{op}: input of shape {x.shape} and target of shape {t.shape} do not "
+                         f"match: expected target shape {expected}")
+    w = _weight_array(weight, x.shape[1], op)
+    if w is not None and w.dtype != x.dtype:
+        w = w.astype(x.dtype)
+    y = NLL.apply(x, target=t.data, weight=w, ignore_index=int(ignore_index), reduction=reduction)
+    return y.reshape(y.shape[1:]) if unbatched and reduction == "none" else y

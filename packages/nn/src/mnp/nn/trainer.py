@@ -1,0 +1,483 @@
+"""`Trainer`: the fit / evaluate / predict loop, with metrics, callbacks, a progress bar and
+resumable checkpoints.
+
+>>> import numpy as np, mnp.core as mnp
+>>> from mnp import nn
+>>> from mnp.nn import Trainer
+>>> class SGD:                                   # any optimizer with this shape works
+...     def __init__(self, params, lr): self.params, self.lr = list(params), lr
+...     def zero_grad(self):
+...         for p in self.params: p.grad = None
+...     def step(self):
+...         for p in self.params: p.data -= self.lr * p.grad.data
+...     def state_dict(self): return {"lr": self.lr}
+...     def load_state_dict(self, sd): self.lr = sd["lr"]
+>>> mnp.manual_seed(0)
+>>> x = np.random.default_rng(0).normal(size=(64, 2)).astype(np.float32)
+>>> y = (x[:, 0] > 0).astype(np.int64)
+>>> model = nn.Linear(2, 2)
+>>> history = Trainer(model, SGD(model.parameters(), 0.5), "CrossEntropyLoss").fit(
+...     x, y, epochs=20, progress=False, seed=0)
+>>> history.history["accuracy"][-1] > 0.9
+True
+"""
+from __future__ import annotations
+
+import math
+import os
+from typing import Any, Callable, Iterable, Iterator, Mapping, Sequence
+
+import numpy as np
+
+import mnp.core as mnp
+from mnp.core import MnpError, ShapeError, Tensor
+
+from .callbacks import Callback
+from .progress import ProgressBar
+
+
+class TrainerError(MnpError, ValueError):
+    """Bad arguments to `Trainer` or data it cannot batch."""
+
+
+# -- History --------------------------------------------------------------------------------
+class History:
+    """Per-epoch values of a run: ``history["loss"][i]`` is epoch ``i``'s mean loss.
+
+    Keys: ``loss``, each metric, and ``val_loss`` / ``val_<metric>`` with validation data.
+    """
+
+    def __init__(self, history: dict[str, list[float]] | None = None,
+                 epoch: list[int] | None = None):
+        self.history: dict[str, list[float]] = {k: list(v) for k, v in (history or {}).items()}
+        self.epoch: list[int] = list(epoch or [])
+
+    def append(self, epoch: int, logs: Mapping[str, float]) -> None:
+        self.epoch.append(int(epoch))
+        for key, value in logs.items():
+            self.history.setdefault(key, []).append(float(value))
+
+    def __getitem__(self, key: str) -> list[float]:
+        return self.history[key]
+
+    def __len__(self) -> int:
+        return len(self.epoch)
+
+    def __repr__(self) -> str:
+        return f"History(epochs={len(self.epoch)}, keys={sorted(self.history)})"
+
+    def state_dict(self) -> dict[str, Any]:
+        return {"history": self.history, "epoch": self.epoch}
+
+    def plot(self, path: str | os.PathLike, keys: Sequence[str] | None = None) -> str:
+        """Save a PNG of the curves (one panel per quantity, train and validation together).
+
+        Needs matplotlib: ``pip install mnp-nn[plot]``.
+        """
+        try:
+            import matplotlib
+            matplotlib.use("Agg", force=False)
+            import matplotlib.pyplot as plt
+        except ImportError:
+            raise TrainerError("History.plot needs matplotlib: pip install mnp-nn[plot]") from None
+        names = [k for k in (keys or self.history) if not k.startswith("val_")]
+        if keys is None:
+            names = [k for k in self.history if not k.startswith("val_")] or list(self.history)
+        if not names:
+            raise TrainerError("History.plot: nothing to plot (the history is empty)")
+        epochs = [e + 1 for e in self.epoch]
+        fig, axes = plt.subplots(1, len(names), figsize=(4.5 * len(names), 3.5), squeeze=False)
+        try:
+            for ax, name in zip(axes[0], names):
+                if name in self.history:
+                    ax.plot(epochs, self.history[name], marker="o", label=name)
+                if "val_" + name in self.history:
+                    ax.plot(epochs, self.history["val_" + name], marker="o", label="val_" + name)
+                ax.set_xlabel("epoch")
+                ax.set_title(name)
+                ax.grid(alpha=0.3)
+                ax.legend()
+            fig.tight_layout()
+            fig.savefig(os.fspath(path), format="png")
+        finally:
+            plt.close(fig)
+        return os.fspath(path)
+
+
+# -- resolving names --------------------------------------------------------------------------
+def _resolve_loss(loss_fn: Any) -> Callable:
+    if isinstance(loss_fn, str):
+        found = mnp.lookup("losses", loss_fn)
+        return found() if isinstance(found, type) else found
+    if not callable(loss_fn):
+        raise TrainerError(f"Trainer: loss_fn must be a callable (logits, targets) -> scalar "
+                           f"Tensor or a registered loss name, got {type(loss_fn).__name__}")
+    return loss_fn
+
+
+def _resolve_metric(metric: Any) -> tuple[str, Callable]:
+    if isinstance(metric, str):
+        try:
+            return metric, mnp.lookup("metrics", metric)
+        except mnp.PluginError:
+            from .metrics import METRICS
+            if metric in METRICS:
+                return metric, METRICS[metric]
+            raise
+    if callable(metric):
+        return getattr(metric, "__name__", type(metric).__name__), metric
+    raise TrainerError(f"Trainer: a metric must be a registered name or a callable "
+                       f"(input, target) -> float, got {type(metric).__name__}")
+
+
+def _resolve_metrics(metrics: Any) -> dict[str, Callable]:
+    if metrics is None:
+        return {}
+    if isinstance(metrics, (str,)) or callable(metrics):
+        metrics = (metrics,)
+    if isinstance(metrics, Mapping):
+        return {str(k): _resolve_metric(v)[1] for k, v in metrics.items()}
+    out = {}
+    for m in metrics:
+        name, fn = _resolve_metric(m)
+        if name in out or name == "loss":
+            raise TrainerError(f"Trainer: metric name {name!r} is used twice; pass a dict "
+                               f"{{name: metric}} to name them")
+        out[name] = fn
+    return out
+
+
+# -- data -------------------------------------------------------------------------------------
+def _is_array(x: Any) -> bool:
+    return isinstance(x, (np.ndarray, Tensor))
+
+
+def _np(x: Any) -> np.ndarray:
+    return x.data if isinstance(x, Tensor) else np.asarray(x)
+
+
+class _Data:
+    """Batches from arrays (shuffled with the trainer's generator) or from an iterable."""
+
+    def __init__(self, x: Any, y: Any, batch_size: int, op: str, need_targets: bool):
+        self.op = op
+        if int(batch_size) < 1:
+            raise TrainerError(f"{op}: batch_size must be >= 1, got {batch_size}")
+        self.batch_size = int(batch_size)
+        self.arrays = _is_array(x) or y is not None
+        if self.arrays:
+            self.x = _np(x)
+            self.y = None if y is None else _np(y)
+            if self.x.ndim == 0:
+                raise ShapeError(f"{op}: x must have a batch dimension, got shape {self.x.shape}")
+            if self.y is not None and len(self.y) != len(self.x):
+                raise ShapeError(f"{op}: x has {len(self.x)} samples but y has {len(self.y)} "
+                                 f"(shapes {self.x.shape} and {self.y.shape})")
+            if need_targets and self.y is None:
+                raise TrainerError(f"{op}: y is required when x is an array")
+            self.n = len(self.x)
+        else:
+            if not isinstance(x, Iterable):
+                raise TrainerError(f"{op}: x must be an array, a Tensor or an iterable of "
+                                   f"(inputs, targets) batches, got {type(x).__name__}")
+            self.source, self.n = x, None
+        self.need_targets = need_targets
+
+    def __len__(self) -> int:
+        if self.arrays:
+            return math.ceil(self.n / self.batch_size)
+        return len(self.source)  # type: ignore[arg-type]
+
+    def num_batches(self) -> int | None:
+        try:
+            return len(self)
+        except TypeError:
+            return None
+
+    def batches(self, rng: np.random.Generator | None) -> Iterator[tuple[Any, Any]]:
+        if self.arrays:
+            order = rng.permutation(self.n) if rng is not None else None
+            for start in range(0, self.n, self.batch_size):
+                idx = order[start:start + self.batch_size] if order is not None else \
+                    slice(start, start + self.batch_size)
+                yield self.x[idx], (None if self.y is None else self.y[idx])
+            return
+        for batch in self.source:
+            if isinstance(batch, (tuple, list)) and len(batch) == 2:
+                yield batch[0], batch[1]
+            elif self.need_targets:
+                raise TrainerError(f"{self.op}: each batch must be an (inputs, targets) pair, "
+                                   f"got {type(batch).__name__}"
+                                   f"{f' of length {len(batch)}' if isinstance(batch, (tuple, list)) else ''}")
+            else:
+                yield (batch[0] if isinstance(batch, (tuple, list)) and len(batch) == 1
+                       else batch), None
+
+
+def _validation(validation_data: Any, batch_size: int) -> _Data | None:
+    if validation_data is None:
+        return None
+    if (isinstance(validation_data, (tuple, list)) and len(validation_data) == 2
+            and _is_array(validation_data[0])):
+        return _Data(validation_data[0], validation_data[1], batch_size, "fit (validation)", True)
+    return _Data(validation_data, None, batch_size, "fit (validation)", True)
+
+
+# -- the trainer ------------------------------------------------------------------------------
+class Trainer:
+    """Train ``model`` with ``optimizer`` (anything with ``zero_grad()``, ``step()``,
+    ``state_dict()``, ``load_state_dict()``) on ``loss_fn`` — a callable
+    ``(outputs, targets) -> scalar Tensor`` or a registered loss name such as
+    ``"CrossEntropyLoss"``.
+
+    ``metrics``: registered names (``"accuracy"``, ``"f1"``, ...), callables
+    ``(outputs, targets) -> float``, or a dict naming them; computed over each whole epoch.
+    ``scheduler``: optional learning-rate scheduler stepped after every epoch (with the
+    value of ``scheduler_monitor`` when given, as ReduceLROnPlateau wants).
+    The loss reported for an epoch is the sample-weighted mean of the batch losses.
+    """
+
+    def __init__(self, model: Any, optimizer: Any, loss_fn: Any,
+                 metrics: Any = ("accuracy",), callbacks: Iterable[Callback] = (),
+                 scheduler: Any = None, scheduler_monitor: str | None = None):
+        self.model, self.optimizer, self.scheduler = model, optimizer, scheduler
+        self.scheduler_monitor = scheduler_monitor
+        self.loss_fn = _resolve_loss(loss_fn)
+        self.metrics = _resolve_metrics(metrics)
+        self.callbacks = list(callbacks)
+        for cb in self.callbacks:
+            if not isinstance(cb, Callback):
+                raise TrainerError(f"Trainer: callbacks must be Callback instances, got "
+                                   f"{type(cb).__name__}")
+        self.stop_training = False
+        self.history = History()
+        self.epoch = 0                 # epochs completed
+        self.rng = np.random.default_rng()
+
+    # -- one batch --------------------------------------------------------------------------
+    def _dtype(self) -> np.dtype | None:
+        for p in self.model.parameters():
+            if p.dtype.kind == "f":
+                return p.dtype
+        return None
+
+    def _tensor(self, v: Any, dtype: np.dtype | None) -> Tensor:
+        if isinstance(v, Tensor):
+            if dtype is not None and v.dtype.kind == "f" and v.dtype != dtype:
+                return v.astype(dtype)
+            return v
+        arr = np.asarray(v)
+        if dtype is not None and arr.dtype.kind == "f" and arr.dtype != dtype:
+            arr = arr.astype(dtype)
+        return mnp.from_numpy(np.ascontiguousarray(arr))
+
+    def _loss(self, out: Tensor, target: Tensor, op: str) -> Tensor:
+        loss = self.loss_fn(out, target)
+        if not isinstance(loss, Tensor) or loss.size != 1:
+            shape = getattr(loss, "shape", type(loss).__name__)
+            raise TrainerError(f"{op}: loss_fn must return a scalar Tensor, got {shape} "
+                               f"(use reduction='mean' or 'sum')")
+        return loss
+
+    def train_step(self, x: Any, y: Any) -> tuple[float, np.ndarray]:
+        """One optimisation step on a batch; returns the loss and the outputs."""
+        dtype = self._dtype()
+        xb, yb = self._tensor(x, dtype), self._tensor(y, dtype)
+        self.optimizer.zero_grad()
+        out = self.model(xb)
+        loss = self._loss(out, yb, "fit")
+        loss.backward()
+        self.optimizer.step()
+        return float(loss.item()), out.data
+
+    # -- epochs -----------------------------------------------------------------------------
+    def _metrics(self, outputs: list[np.ndarray], targets: list[np.ndarray]) -> dict[str, float]:
+        if not self.metrics or not outputs:
+            return {}
+        out, tgt = np.concatenate(outputs), np.concatenate(targets)
+        return {name: float(fn(out, tgt)) for name, fn in self.metrics.items()}
+
+    def _run(self, data: _Data, rng: np.random.Generator | None, train: bool, bar: ProgressBar,
+             prefix: str = "") -> dict[str, float]:
+        total, count = 0.0, 0
+        outputs: list[np.ndarray] = []
+        targets: list[np.ndarray] = []
+        dtype = self._dtype()
+        for i, (x, y) in enumerate(data.batches(rng)):
+            if train:
+                for cb in self.callbacks:
+                    cb.on_batch_begin(i)
+                loss, out = self.train_step(x, y)
+            else:
+                out_t = self.model(self._tensor(x, dtype))
+                loss = float(self._loss(out_t, self._tensor(y, dtype), "evaluate").item())
+                out = out_t.data
+            n = len(out) if np.ndim(out) else 1
+            total, count = total + loss * n, count + n
+            if self.metrics:
+                outputs.append(np.array(out, copy=True))
+                targets.append(np.array(_np(y), copy=True))
+            bar.update(1, loss=total / count)
+            if train:
+                for cb in self.callbacks:
+                    cb.on_batch_end(i, {"loss": loss, "size": n})
+                if self.stop_training:
+                    break
+        if count == 0:
+            raise TrainerError(f"{data.op}: the data yielded no batches (a generator can be "
+                               f"iterated once only; pass a re-iterable such as a DataLoader)")
+        logs = {prefix + "loss": total / count}
+        logs.update({prefix + k: v for k, v in self._metrics(outputs, targets).items()})
+        return logs
+
+    def fit(self, x: Any, y: Any = None, epochs: int = 1, batch_size: int = 32,
+            shuffle: bool = True, validation_data: Any = None, progress: bool = True,
+            seed: int | None = None, resume_from: str | os.PathLike | None = None) -> History:
+        """Train for ``epochs`` epochs (the total, counting any resumed ones) -> `History`.
+
+        ``x``: an array/Tensor with targets ``y``, or an iterable of ``(inputs, targets)``
+        batches (re-iterated every epoch; it does its own batching and shuffling).
+        ``validation_data``: ``(x_val, y_val)`` arrays or an iterable of batches.
+        ``seed``: seeds the shuffling generator (default: drawn from mnp's generator).
+        ``resume_from``: a checkpoint written by `ModelCheckpoint`/`save_checkpoint`; model,
+        optimizer, random states, history and callbacks continue from it exactly.
+        """
+        data = _Data(x, y, batch_size, "fit", True)
+        val = _validation(validation_data, batch_size)
+        self.stop_training = False
+        if seed is None:
+            seed = int(mnp.generator().integers(2**63))
+        self.rng = np.random.default_rng(seed)
+        self.history, self.epoch = History(), 0
+        for cb in self.callbacks:
+            cb.set_trainer(self)
+            cb.on_train_begin()
+        if resume_from is not None:
+            self.load_checkpoint(resume_from)
+        start = self.epoch
+        for epoch in range(start, int(epochs)):
+            if self.stop_training:
+                break
+            for cb in self.callbacks:
+                cb.on_epoch_begin(epoch)
+            self.model.train()
+            bar = ProgressBar(data.num_batches(), f"Epoch {epoch + 1}/{epochs}", progress)
+            try:
+                logs = self._run(data, self.rng if shuffle and data.arrays else None, True, bar)
+                if val is not None:
+                    logs.update(self._evaluate(val, ProgressBar(None, "", False), "val_"))
+            except BaseException:
+                bar.close()
+                raise
+            self._step_scheduler(logs)
+            self.history.append(epoch, logs)
+            self.epoch = epoch + 1
+            bar.close(**logs)
+            for cb in self.callbacks:
+                cb.on_epoch_end(epoch, dict(logs))
+        for cb in self.callbacks:
+            cb.on_train_end(dict(self._last_logs()))
+        return self.history
+
+    def _last_logs(self) -> dict[str, float]:
+        return {k: v[-1] for k, v in self.history.history.items() if v}
+
+    def _step_scheduler(self, logs: dict[str, float]) -> None:
+        if self.scheduler is None:
+            return
+        if self.scheduler_monitor is None:
+            self.scheduler.step()
+            return
+        if self.scheduler_monitor not in logs:
+            raise TrainerError(f"fit: scheduler_monitor {self.scheduler_monitor!r} is not in "
+                               f"the logs ({', '.join(logs)})")
+        self.scheduler.step(logs[self.scheduler_monitor])
+
+    # -- evaluation ---------------------------------------------------------------------------
+    def _evaluate(self, data: _Data, bar: ProgressBar, prefix: str) -> dict[str, float]:
+        was_training = getattr(self.model, "training", True)
+        self.model.eval()
+        try:
+            with mnp.no_grad():
+                return self._run(data, None, False, bar, prefix)
+        finally:
+            bar.close()
+            self.model.train(was_training)
+
+    def evaluate(self, x: Any, y: Any = None, batch_size: int = 32,
+                 progress: bool = False) -> dict[str, float]:
+        """Mean loss and metrics over ``x`` (eval mode, no gradients): ``{"loss": ..., ...}``."""
+        data = _Data(x, y, batch_size, "evaluate", True)
+        return self._evaluate(data, ProgressBar(data.num_batches(), "evaluate", progress), "")
+
+    def predict(self, x: Any, batch_size: int = 32) -> Tensor:
+        """The model's outputs for ``x`` (eval mode, no gradients), batches concatenated.
+
+        ``x``: an array/Tensor, or an iterable of batches (inputs, or ``(inputs, targets)``).
+        """
+        data = _Data(x, None, batch_size, "predict", False)
+        dtype = self._dtype()
+        was_training = getattr(self.model, "training", True)
+        self.model.eval()
+        outs = []
+        try:
+            with mnp.no_grad():
+                for xb, _ in data.batches(None):
+                    outs.append(self.model(self._tensor(xb, dtype)).data)
+        finally:
+            self.model.train(was_training)
+        if not outs:
+            raise TrainerError("predict: the data yielded no batches")
+        return mnp.from_numpy(np.concatenate(outs))
+
+    # -- checkpoints --------------------------------------------------------------------------
+    def checkpoint_state(self) -> dict[str, Any]:
+        """What besides model and optimizer a resumed run needs (JSON data and arrays)."""
+        return {
+            "epoch": self.epoch,
+            "shuffle_rng": self.rng.bit_generator.state,
+            "mnp_rng": mnp.get_rng_state(),
+            "history": self.history.state_dict(),
+            "callbacks": [[type(cb).__name__, cb.state_dict()] for cb in self.callbacks],
+            "scheduler": None if self.scheduler is None else self.scheduler.state_dict(),
+        }
+
+    def save_checkpoint(self, path: str | os.PathLike) -> None:
+        """Write a resumable checkpoint (model, optimizer, epoch, random states, history,
+        callbacks, scheduler) to ``path`` atomically."""
+        from .serialization import save_checkpoint
+        save_checkpoint(path, model=self.model, optimizer_state=self.optimizer.state_dict(),
+                        epoch=self.epoch, extra={"trainer": self.checkpoint_state()})
+
+    def load_checkpoint(self, path: str | os.PathLike) -> dict[str, Any]:
+        """Restore everything `save_checkpoint` wrote; returns the checkpoint's contents."""
+        from .serialization import ModelFormatError, load_checkpoint
+        ckpt = load_checkpoint(path, model=self.model, optimizer=self.optimizer)
+        state = (ckpt.get("extra") or {}).get("trainer")
+        if not isinstance(state, dict):
+            raise ModelFormatError(f"resume: {os.fspath(path)}: not a Trainer checkpoint (no "
+                                   f"trainer state); write it with ModelCheckpoint or "
+                                   f"Trainer.save_checkpoint")
+        try:
+            self.rng = np.random.default_rng()
+            self.rng.bit_generator.state = state["shuffle_rng"]
+            mnp.set_rng_state(state["mnp_rng"])
+            self.epoch = int(state["epoch"])
+            self.history = History(**state["history"])
+            saved = state["callbacks"]
+            if len(saved) != len(self.callbacks) or any(
+                    name != type(cb).__name__ for (name, _), cb in zip(saved, self.callbacks)):
+                raise ModelFormatError(
+                    f"resume: {os.fspath(path)}: the checkpoint's callbacks "
+                    f"{[n for n, _ in saved]} do not match the trainer's "
+                    f"{[type(cb).__name__ for cb in self.callbacks]}")
+            for (_, cb_state), cb in zip(saved, self.callbacks):
+                cb.load_state_dict(cb_state)
+            if self.scheduler is not None and state.get("scheduler") is not None:
+                self.scheduler.load_state_dict(state["scheduler"])
+        except ModelFormatError:
+            raise
+        except (KeyError, TypeError, ValueError) as exc:
+            raise ModelFormatError(f"resume: {os.fspath(path)}: malformed trainer state: "
+                                   f"{type(exc).__name__}: {exc}") from None
+        return ckpt

@@ -1,0 +1,21 @@
+"""The error classes of mnp.optim; each is an `mnp.core.MnpError`."""
+from __future__ import annotations
+
+from mnp.core import MnpError
+
+
+class OptimizerError(MnpError, ValueError):
+    """Bad optimizer input: a hyperparameter out of range, a bad parameter list, or a
+    state dict that does not fit the optimizer's parameters."""
+
+
+class SchedulerError(OptimizerError):
+    """Bad learning-rate scheduler input, or a schedule stepped past its end."""
+
+
+class GradScalerError(MnpError, RuntimeError):
+    """`GradScaler` calls out of order (``unscale_`` twice, ``update`` with nothing recorded, ...)."""
+
+
+class NonFiniteNormError(MnpError, RuntimeError):
+    """`clip_grad_norm_(..., error_if_nonfinite=True)` met a NaN or infinite total norm."""

@@ -1,0 +1,340 @@
+"""Malformed, truncated and hostile files: each fails with a ModelFormatError naming the file,
+before any large allocation, and never runs code from the file."""
+from __future__ import annotations
+
+import json
+import struct
+import sys
+import tracemalloc
+
+import numpy as np
+import pytest
+
+import mnp.core as mnp
+from mnp import nn
+from mnp.nn import serialization as S
+from mnp.nn.serialization import ModelFormatError
+from mnp.nn.serialization_codec import decode
+
+#: no hostile file may make the loader allocate more than this
+PEAK_LIMIT = 4 * 1024 * 1024
+
+
+def _raw(path, header, data=b"", length=None):
+    """Write a safetensors-shaped file from a header (dict or raw bytes) and data bytes."""
+    body = header if isinstance(header, bytes) else json.dumps(header).encode()
+    n = len(body) if length is None else length
+    path.write_bytes(struct.pack("<Q", n) + body + data)
+    return path
+
+
+def _model_file(tmp_path, model=None, name="m.safetensors"):
+    path = tmp_path / name
+    S.save(model if model is not None else nn.Sequential(nn.Linear(3, 4), nn.ReLU()), path)
+    return path
+
+
+def _with_arch(tmp_path, arch, tensors=None, name="h.safetensors"):
+    """A well-formed container whose architecture metadata is ``arch`` (any JSON, or text)."""
+    from mnp.nn import serialization_io
+    text = arch if isinstance(arch, str) else json.dumps(arch)
+    path = tmp_path / name
+    serialization_io.write_file(path, tensors or {}, S._metadata("model", **{
+        "mnp.architecture": text}))
+    return path
+
+
+def _fails(path, match="", loader=S.load):
+    tracemalloc.start()
+    try:
+        with pytest.raises(ModelFormatError, match=match) as info:
+            loader(path)
+        _, peak = tracemalloc.get_traced_memory()
+    finally:
+        tracemalloc.stop()
+    assert str(path) in str(info.value), "the error names the file"
+    assert peak < PEAK_LIMIT, f"loading a hostile file allocated {peak} bytes"
+    return info.value
+
+
+# -- the container --------------------------------------------------------------------------------
+@pytest.mark.parametrize("cut", [0, 1, 7, 8, 12, "header-1", "data+4", "end-1"])
+def test_truncated_files(tmp_path, cut):
+    path = _model_file(tmp_path)
+    raw = path.read_bytes()
+    n = struct.unpack("<Q", raw[:8])[0]
+    keep = {"header-1": 8 + n - 1, "data+4": 8 + n + 4, "end-1": len(raw) - 1}.get(cut, cut)
+    path.write_bytes(raw[:keep])
+    for loader in (S.load, S.load_state_dict, S.load_checkpoint):
+        _fails(path, "truncated|too short|larger than the rest|past the end|cover", loader)
+
+
+@pytest.mark.parametrize("header, match", [
+    (b"\xff\xfe{}", "not valid UTF-8"),
+    (b'{"a": {"dtype": "F32", "shape": [1], "data_offsets": [0, 4]', "not valid JSON"),
+    (b"[1, 2, 3]", "not a JSON object"),
+    (b'"just a string"', "not a JSON object"),
+    (b'{"a": 1, "a": 2}', "duplicate key"),
+    (b'{"a": NaN}', "not valid JSON"),
+    (b'{"a":' + b"[" * 100_000 + b"]" * 100_000 + b"}", "not valid JSON"),
+    (b'{"__metadata__": {"k": 1}}', "__metadata__ must map strings to strings"),
+    (b'{"__metadata__": [1]}', "__metadata__ must map strings to strings"),
+])
+def test_corrupted_headers(tmp_path, header, match):
+    _fails(_raw(tmp_path / "bad.safetensors", header), match, S.load_state_dict)
+
+
+def test_header_length_larger_than_the_file(tmp_path):
+    path = _raw(tmp_path / "x.safetensors", b"{}", length=1000)
+    _fails(path, "header length 1000 is larger than the rest of the file", S.load_state_dict)
+
+
+@pytest.mark.parametrize("length", [2**63 + 5, 2**40, S.serialization_io.MAX_HEADER_BYTES + 1])
+def test_header_length_over_the_cap_is_refused_before_reading(tmp_path, length):
+    path = _raw(tmp_path / "x.safetensors", b"{}", length=length)
+    _fails(path, f"header length {length} exceeds", S.load)
+
+
+def test_tiny_header_length(tmp_path):
+    _fails(_raw(tmp_path / "x.safetensors", b"", length=0), "too small", S.load_state_dict)
+
+
+def _entry(**kw):
+    entry = {"dtype": "F32", "shape": [2], "data_offsets": [0, 8]}
+    entry.update(kw)
+    return entry
+
+
+@pytest.mark.parametrize("entries, data, match", [
+    ({"w": _entry(dtype="BF16", shape=[4])}, 8, "unsupported dtype 'BF16'"),
+    ({"w": _entry(dtype="F8_E4M3")}, 8, "unsupported dtype"),
+    ({"w": _entry(dtype=4)}, 8, "unsupported dtype"),
+    ({"w": _entry(dtype="object")}, 8, "unsupported dtype"),
+    ({"w": _entry(shape=[-2])}, 8, "non-negative integers"),
+    ({"w": _entry(shape=[True, 2])}, 8, "non-negative integers"),
+    ({"w": _entry(shape=[2.0])}, 8, "non-negative integers"),
+    ({"w": _entry(shape="2")}, 8, "non-negative integers"),
+    ({"w": _entry(shape=[1] * 40, data_offsets=[0, 4])}, 4, "at most 32"),
+    ({"w": _entry(data_offsets=[0, 8, 9])}, 8, "two integers"),
+    ({"w": _entry(data_offsets=[0.0, 8])}, 8, "two integers"),
+    ({"w": _entry(data_offsets=[8, 0])}, 8, "invalid data_offsets"),
+    ({"w": _entry(data_offsets=[-8, 0])}, 8, "invalid data_offsets"),
+    ({"w": _entry(data_offsets=[0, 80])}, 8, "past the end"),
+    ({"w": _entry(shape=[3])}, 8, r"needs 12 bytes but data_offsets \[0, 8\] span 8"),
+    ({"w": _entry(shape=[2**40, 2**40], data_offsets=[0, 8])}, 8, "needs"),
+    ({"w": _entry(), "v": _entry(data_offsets=[4, 12])}, 12, "overlaps"),
+    ({"w": _entry(), "v": _entry(data_offsets=[12, 20])}, 20, "gap"),
+    ({"w": _entry()}, 12, "trailing bytes"),
+    ({"w": {"dtype": "F32", "shape": [2]}}, 8, "exactly the keys"),
+    ({"w": dict(_entry(), extra=1)}, 8, "exactly the keys"),
+    ({"w": [1, 2]}, 8, "exactly the keys"),
+])
+def test_bad_tensor_entries(tmp_path, entries, data, match):
+    path = _raw(tmp_path / "bad.safetensors", entries, b"\0" * data)
+    _fails(path, match, S.load_state_dict)
+
+
+def test_valid_hand_written_file_loads(tmp_path):
+    """The same writer as the hostile cases, with a correct header: the tests above fail for
+    the reason they name, not because the helper writes broken files."""
+    entries = {"w": _entry(), "v": _entry(dtype="I64", shape=[1], data_offsets=[8, 16])}
+    data = np.array([1.5, -2], np.float32).tobytes() + np.array([7], np.int64).tobytes()
+    sd = S.load_state_dict(_raw(tmp_path / "ok.safetensors", entries, data))
+    assert sd["w"].tolist() == [1.5, -2.0] and sd["v"].tolist() == [7]
+
+
+def test_other_file_kinds_are_named(tmp_path):
+    npy = tmp_path / "a.npy"
+    np.save(npy, np.ones(3))
+    _fails(npy, "npy", S.load_state_dict)
+    empty = tmp_path / "empty.safetensors"
+    empty.write_bytes(b"")
+    _fails(empty, "0 bytes, too short", S.load)
+
+
+# -- pickles are never loaded ----------------------------------------------------------------------
+class _CreatesFile:
+    """Unpickling this object opens (creates) a file: the stand-in for arbitrary code."""
+
+    def __init__(self, path):
+        self.path = str(path)
+
+    def __reduce__(self):
+        return (open, (self.path, "w"))
+
+
+@pytest.mark.parametrize("protocol", [0, 2, 5])
+def test_a_pickle_file_is_rejected_without_running_it(tmp_path, protocol):
+    import pickle  # only to write the hostile payload under test; mnp never unpickles
+
+    control = tmp_path / "control-marker"
+    f = pickle.loads(pickle.dumps(_CreatesFile(control), protocol=protocol))
+    f.close()
+    assert control.exists(), "the payload is live: unpickling it does create the marker"
+
+    marker = tmp_path / "marker"
+    path = tmp_path / "model.safetensors"
+    path.write_bytes(pickle.dumps(_CreatesFile(marker), protocol=protocol))
+    for loader in (S.load, S.load_state_dict, S.load_checkpoint):
+        _fails(path, "", loader)
+    assert not marker.exists()
+
+
+def test_a_torch_save_file_is_rejected(tmp_path, torch):
+    marker = tmp_path / "marker"
+    path = tmp_path / "model.pt"
+    torch.save({"w": torch.ones(3), "evil": _CreatesFile(marker)}, str(path))
+    _fails(path, "zip archive", S.load)
+    assert not marker.exists()
+
+
+# -- the architecture -------------------------------------------------------------------------------
+def test_unknown_layer_name(tmp_path):
+    arch = {"type": "NoSuchLayer", "config": {}}
+    err = _fails(_with_arch(tmp_path, arch), "'NoSuchLayer' at model is not registered")
+    assert "Linear" in str(err)           # the known names are listed
+
+
+@pytest.mark.parametrize("name", ["os.system", "builtins.eval", "subprocess.Popen",
+                                  "mnp.nn.Linear", "hostile_marker_module.Evil"])
+def test_dotted_paths_are_never_imported(tmp_path, monkeypatch, name):
+    marker = tmp_path / "imported"
+    (tmp_path / "hostile_marker_module.py").write_text(
+        f"open({str(marker)!r}, 'w').close()\nclass Evil:\n    pass\n")
+    monkeypatch.syspath_prepend(str(tmp_path))
+    arch = {"type": "Sequential", "config": {}, "children": [
+        ["0", {"type": name, "config": {"command": "touch " + str(marker)}}]]}
+    _fails(_with_arch(tmp_path, arch), f"{name!r} at model.0 is not registered")
+    assert not marker.exists()
+    assert "hostile_marker_module" not in sys.modules
+
+
+@pytest.mark.parametrize("arch, match", [
+    ("{not json", "not valid JSON"),
+    ("[" * 50_000 + "]" * 50_000, "not valid JSON|must be an object"),
+    ([1, 2], "must be an object"),
+    ({"type": "Linear"}, "must be an object"),
+    ({"type": "Linear", "config": {}, "code": "x"}, "must be an object"),
+    ({"type": ["Linear"], "config": {}}, "'type' must be a string"),
+    ({"type": "Linear", "config": [2, 3]}, "'type' must be a string and 'config' an object"),
+    ({"type": "Sequential", "config": {}, "children": {"0": {}}}, "pairs"),
+    ({"type": "Sequential", "config": {}, "children": [[0, {}]]}, "pairs"),
+    ({"type": "Linear", "config": {"in_features": 2, "out_features": 2},
+      "children": [["0", {"type": "ReLU", "config": {}}]]}, "not a container"),
+])
+def test_malformed_architectures(tmp_path, arch, match):
+    _fails(_with_arch(tmp_path, arch), match)
+
+
+def test_architecture_nested_too_deep(tmp_path):
+    arch = {"type": "ReLU", "config": {}}
+    for _ in range(S.MAX_DEPTH + 5):
+        arch = {"type": "Sequential", "config": {}, "children": [["0", arch]]}
+    _fails(_with_arch(tmp_path, arch), "deeper than")
+
+
+@pytest.mark.parametrize("config, match", [
+    ({"in_features": "abc", "out_features": 2}, "cannot build Linear at model"),
+    ({"in_features": 2}, "cannot build Linear"),
+    ({"in_features": 2, "out_features": 2, "activation": "os.system"}, "cannot build Linear"),
+    ({"in_features": -3, "out_features": 2}, "cannot build Linear"),
+])
+def test_configs_that_do_not_build(tmp_path, config, match):
+    _fails(_with_arch(tmp_path, {"type": "Linear", "config": config}), match)
+
+
+@pytest.mark.parametrize("config", [
+    {"in_features": 10**6, "out_features": 10**6},
+    {"in_features": 10**30, "out_features": 1},
+    {"in_features": 2**20, "out_features": 2**20, "bias": True},
+])
+def test_huge_configs_are_refused_before_building(tmp_path, config):
+    _fails(_with_arch(tmp_path, {"type": "Linear", "config": config}), "budget")
+
+
+def test_many_layers_cannot_add_up_to_a_huge_model(tmp_path):
+    layer = {"type": "Linear", "config": {"in_features": 1000, "out_features": 1000}}
+    arch = {"type": "Sequential", "config": {}, "children": [[str(i), layer] for i in range(100)]}
+    _fails(_with_arch(tmp_path, arch), "budget")
+
+
+def test_budget_can_be_raised_for_a_trusted_file(tmp_path):
+    path = _with_arch(tmp_path, {"type": "Linear", "config": {"in_features": 2,
+                                                              "out_features": 3}})
+    with pytest.raises(ModelFormatError, match="budget"):
+        S.load(path, max_config_elements=5)
+    with pytest.raises(ModelFormatError, match="missing 'weight', 'bias'"):
+        S.load(path)      # builds, then finds no weights in the file
+
+
+# -- tensors that do not fit the architecture ----------------------------------------------------------
+def _linear_arch():
+    return {"type": "Linear", "config": {"in_features": 2, "out_features": 3, "bias": True}}
+
+
+@pytest.mark.parametrize("tensors, match", [
+    ({"weight": np.zeros((4, 4), np.float32), "bias": np.zeros(3, np.float32)},
+     r"'weight' has shape \(4, 4\) in the file but the model expects \(3, 2\)"),
+    ({"weight": np.zeros((3, 2), np.int32), "bias": np.zeros(3, np.float32)},
+     "'weight' has dtype int32 in the file but the model expects float32"),
+    ({"weight": np.zeros((3, 2), np.float32)}, "missing 'bias'"),
+    ({"weight": np.zeros((3, 2), np.float32), "bias": np.zeros(3, np.float32),
+      "extra": np.zeros(1, np.float32)}, "unexpected 'extra'"),
+])
+def test_tensor_shape_dtype_and_name_mismatches(tmp_path, tensors, match):
+    _fails(_with_arch(tmp_path, _linear_arch(), tensors), match)
+
+
+def test_mismatch_is_strict_for_checkpoints_too(tmp_path):
+    path = tmp_path / "ckpt.safetensors"
+    S.save_checkpoint(path, model=nn.Linear(2, 3), epoch=1)
+    with pytest.raises(ModelFormatError, match="'weight' has shape"):
+        S.load_checkpoint(path, model=nn.Linear(2, 4))
+    with pytest.raises(ModelFormatError, match="not an mnp checkpoint"):
+        S.load_checkpoint(_model_file(tmp_path))
+
+
+# -- checkpoints' JSON state -------------------------------------------------------------------------
+def _checkpoint(tmp_path, body, tensors=None):
+    from mnp.nn import serialization_io
+    path = tmp_path / "ckpt.safetensors"
+    text = body if isinstance(body, str) else json.dumps(body)
+    serialization_io.write_file(path, tensors or {}, S._metadata("checkpoint", **{
+        "mnp.checkpoint": text}))
+    return path
+
+
+@pytest.mark.parametrize("extra, match", [
+    ({"__tensor__": ["missing", "ndarray"]}, "does not hold"),
+    ({"__tensor__": ["x", "os.system"]}, "malformed tensor reference"),
+    ({"__tensor__": "x"}, "malformed tensor reference"),
+    ({"__tuple__": 3}, "malformed tuple"),
+    ({"__items__": [[{"a": 1}, 2]]}, "malformed dict"),
+    ({"__items__": [[1]]}, "malformed dict"),
+])
+def test_malformed_checkpoint_state(tmp_path, extra, match):
+    body = {"epoch": 1, "has_model": False, "optimizer": None, "extra": extra}
+    _fails(_checkpoint(tmp_path, body, {"x": np.ones(2)}), match, S.load_checkpoint)
+
+
+def test_checkpoint_state_deep_nesting_and_bad_epoch(tmp_path):
+    deep = None
+    for _ in range(200):
+        deep = [deep]
+    body = {"epoch": 1, "has_model": False, "optimizer": None, "extra": deep}
+    _fails(_checkpoint(tmp_path, body), "deeper than", S.load_checkpoint)
+    body = {"epoch": "1; rm -rf /", "has_model": False, "optimizer": None, "extra": None}
+    _fails(_checkpoint(tmp_path, body), "not an integer", S.load_checkpoint)
+    _fails(_checkpoint(tmp_path, "{oops"), "not valid JSON", S.load_checkpoint)
+    _fails(_checkpoint(tmp_path, "[]"), "malformed checkpoint", S.load_checkpoint)
+
+
+def test_decoding_builds_only_plain_data():
+    node = {"__class__": "os.system", "args": ["echo hi"], "__reduce__": {"f": "eval"}}
+    out = decode(node, {})
+    assert out == node and type(out) is dict
+    assert all(type(v) in (list, dict) for v in out.values())
+
+
+def test_errors_are_mnp_errors():
+    assert issubclass(ModelFormatError, mnp.MnpError)
