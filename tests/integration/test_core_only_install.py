@@ -40,8 +40,7 @@ def core_venv(tmp_path_factory):
     py = root / ("Scripts/python.exe" if os.name == "nt" else "bin/python")
     if _run([str(py), "-m", "pip", "--version"], timeout=60).returncode != 0:
         pytest.skip("the fresh environment has no working pip")
-    # build from a copy-free path outside the tree's concurrent edits is not needed: pip builds
-    # the wheel in its own temporary directory
+    # a regular (non-editable) install: pip builds the wheel in a temporary directory
     inst = _run([str(py), "-m", "pip", "install", "--no-input", str(CORE)], timeout=300)
     assert inst.returncode == 0, f"pip install ./packages/core failed:\n{inst.stdout[-2000:]}\n{inst.stderr[-2000:]}"
     return py

@@ -13,6 +13,7 @@ import pytest
 import mnp.core as mnp
 from mnp import nn
 from mnp.nn import serialization as S
+from mnp.nn import serialization_io
 from mnp.nn.serialization import ModelFormatError
 from mnp.nn.serialization_codec import decode
 
@@ -36,7 +37,6 @@ def _model_file(tmp_path, model=None, name="m.safetensors"):
 
 def _with_arch(tmp_path, arch, tensors=None, name="h.safetensors"):
     """A well-formed container whose architecture metadata is ``arch`` (any JSON, or text)."""
-    from mnp.nn import serialization_io
     text = arch if isinstance(arch, str) else json.dumps(arch)
     path = tmp_path / name
     serialization_io.write_file(path, tensors or {}, S._metadata("model", **{
@@ -44,7 +44,7 @@ def _with_arch(tmp_path, arch, tensors=None, name="h.safetensors"):
     return path
 
 
-def _fails(path, match="", loader=S.load):
+def _fails(path, match=None, loader=S.load):
     tracemalloc.start()
     try:
         with pytest.raises(ModelFormatError, match=match) as info:
@@ -89,7 +89,7 @@ def test_header_length_larger_than_the_file(tmp_path):
     _fails(path, "header length 1000 is larger than the rest of the file", S.load_state_dict)
 
 
-@pytest.mark.parametrize("length", [2**63 + 5, 2**40, S.serialization_io.MAX_HEADER_BYTES + 1])
+@pytest.mark.parametrize("length", [2**63 + 5, 2**40, serialization_io.MAX_HEADER_BYTES + 1])
 def test_header_length_over_the_cap_is_refused_before_reading(tmp_path, length):
     path = _raw(tmp_path / "x.safetensors", b"{}", length=length)
     _fails(path, f"header length {length} exceeds", S.load)
@@ -176,8 +176,9 @@ def test_a_pickle_file_is_rejected_without_running_it(tmp_path, protocol):
     path = tmp_path / "model.safetensors"
     path.write_bytes(pickle.dumps(_CreatesFile(marker), protocol=protocol))
     for loader in (S.load, S.load_state_dict, S.load_checkpoint):
-        _fails(path, "", loader)
+        err = _fails(path, "pickle" if protocol >= 2 else "exceeds", loader)
     assert not marker.exists()
+    assert "never loads" in str(err) or protocol < 2
 
 
 def test_a_torch_save_file_is_rejected(tmp_path, torch):
@@ -296,7 +297,6 @@ def test_mismatch_is_strict_for_checkpoints_too(tmp_path):
 
 # -- checkpoints' JSON state -------------------------------------------------------------------------
 def _checkpoint(tmp_path, body, tensors=None):
-    from mnp.nn import serialization_io
     path = tmp_path / "ckpt.safetensors"
     text = body if isinstance(body, str) else json.dumps(body)
     serialization_io.write_file(path, tensors or {}, S._metadata("checkpoint", **{
@@ -333,7 +333,7 @@ def test_decoding_builds_only_plain_data():
     node = {"__class__": "os.system", "args": ["echo hi"], "__reduce__": {"f": "eval"}}
     out = decode(node, {})
     assert out == node and type(out) is dict
-    assert all(type(v) in (list, dict) for v in out.values())
+    assert [type(v) for v in out.values()] == [str, list, dict]
 
 
 def test_errors_are_mnp_errors():

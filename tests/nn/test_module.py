@@ -197,11 +197,13 @@ def test_forward_hooks():
 
 def test_repr_like_torch(torch):
     ours = nn.Sequential(nn.Linear(2, 4), nn.Tanh(), nn.Sequential(nn.Linear(4, 1), nn.Sigmoid()),
-                         nn.BatchNorm1d(1), nn.Dropout(0.1), nn.LayerNorm(1), nn.MaxPool2d(2))
+                         nn.BatchNorm1d(1), nn.Dropout(0.1), nn.LayerNorm(1), nn.AvgPool2d(2),
+                         nn.LayerNorm(3, bias=False), nn.CrossEntropyLoss())
     theirs = torch.nn.Sequential(torch.nn.Linear(2, 4), torch.nn.Tanh(),
                                  torch.nn.Sequential(torch.nn.Linear(4, 1), torch.nn.Sigmoid()),
                                  torch.nn.BatchNorm1d(1), torch.nn.Dropout(0.1),
-                                 torch.nn.LayerNorm(1), torch.nn.MaxPool2d(2))
+                                 torch.nn.LayerNorm(1), torch.nn.AvgPool2d(2),
+                                 torch.nn.LayerNorm(3, bias=False), torch.nn.CrossEntropyLoss())
     assert repr(ours) == repr(theirs)
 
 
@@ -225,7 +227,7 @@ def test_summary_shapes_and_counts():
 
 
 def test_config_recorded_and_rebuilds():
-    conv = nn.Conv2d(3, 8, (3, 5), stride=2, padding="same" if False else 1, bias=False)
+    conv = nn.Conv2d(3, 8, (3, 5), stride=2, padding=1, bias=False)
     cfg = conv.get_config()
     assert cfg == {"in_channels": 3, "out_channels": 8, "kernel_size": [3, 5], "stride": 2,
                    "padding": 1, "dilation": 1, "bias": False}

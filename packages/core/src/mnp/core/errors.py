@@ -14,7 +14,7 @@ class DTypeError(MnpError, TypeError):
     """A dtype the op cannot take; the message names the op and the dtype."""
 
 
-class ArgumentError(MnpError, ValueError):
+class ArgumentError(MnpError, ValueError, TypeError):
     """An argument value the op cannot take (other than a shape or dtype); names op and value."""
 
 

@@ -14,7 +14,7 @@ from typing import Any, Iterator
 import numpy as np
 
 from . import dtypes as _dt
-from .errors import AutogradError, DTypeError, ShapeError
+from .errors import AutogradError, DTypeError, shape_error, ShapeError
 
 
 def as_array(data: Any, dtype: Any = None, op: str = "tensor") -> np.ndarray:
@@ -259,14 +259,32 @@ class Tensor:
 
     def _inplace(self, op: str, other: Any, ufunc) -> "Tensor":
         self._check_inplace(op)
-        ufunc(self.data, as_array(other) if not isinstance(other, (int, float)) else other,
-              out=self.data, casting="same_kind")
+        if isinstance(other, Tensor) and other.requires_grad and _autograd._grad_enabled[0]:
+            raise AutogradError(f"{op}: the operand requires grad; an in-place update cannot "
+                                f"record it (use the out-of-place form)")
+        value = other if isinstance(other, (int, float)) else as_array(other, op=op)
+        try:
+            ufunc(self.data, value, out=self.data, casting="same_kind")
+        except TypeError:
+            raise DTypeError(f"{op}: cannot write a {np.result_type(value).name} result into a "
+                             f"{self.data.dtype.name} tensor in place") from None
+        except ValueError:
+            raise shape_error(op, self.data.shape, np.shape(value),
+                              why="do not fit an in-place update") from None
         return self
 
-    def __iadd__(self, other): return self._inplace("__iadd__", other, np.add)
-    def __isub__(self, other): return self._inplace("__isub__", other, np.subtract)
-    def __imul__(self, other): return self._inplace("__imul__", other, np.multiply)
-    def __itruediv__(self, other): return self._inplace("__itruediv__", other, np.true_divide)
+    def _augmented(self, op: str, other: Any, ufunc, out_of_place) -> "Tensor":
+        # ``a += b`` with ``b`` in the graph records ``a + b`` (Python rebinds ``a``)
+        if isinstance(other, Tensor) and other.requires_grad and _autograd._grad_enabled[0] \
+                and not self.requires_grad:
+            return out_of_place(self, other)
+        return self._inplace(op, other, ufunc)
+
+    def __iadd__(self, other): return self._augmented("__iadd__", other, np.add, _ops.add)
+    def __isub__(self, other): return self._augmented("__isub__", other, np.subtract, _ops.sub)
+    def __imul__(self, other): return self._augmented("__imul__", other, np.multiply, _ops.mul)
+    def __itruediv__(self, other):
+        return self._augmented("__itruediv__", other, np.true_divide, _ops.div)
 
     def add_(self, other): return self._inplace("add_", other, np.add)
     def sub_(self, other): return self._inplace("sub_", other, np.subtract)

@@ -31,9 +31,6 @@ class _Loss(Module):
         super().__init__()
         self.reduction = check_reduction(reduction, type(self).__name__)
 
-    def extra_repr(self) -> str:
-        return "" if self.reduction == "mean" else f"reduction={self.reduction!r}"
-
 
 class MSELoss(_Loss):
     """Mean squared error."""

@@ -99,7 +99,8 @@ def pick_axis(axis: Any, dim: Any, op: str) -> Any:
     """Accept ``dim=`` as a synonym of ``axis=``."""
     if dim is not None:
         if axis is not None:
-            raise TypeError(f"{op}: pass axis or dim, not both")
+            from ..errors import ArgumentError
+            raise ArgumentError(f"{op}: pass axis or dim, not both")
         return dim
     return axis
 

@@ -18,14 +18,18 @@ class _BatchNorm(Module):
     ndims: tuple[int, ...] = (2, 3)
 
     def __init__(self, num_features: int, eps: float = 1e-5, momentum: float | None = 0.1,
-                 affine: bool = True, track_running_stats: bool = True):
+                 affine: bool = True, track_running_stats: bool = True, bias: bool = True):
         super().__init__()
         self.num_features, self.eps, self.momentum = int(num_features), float(eps), momentum
         self.affine, self.track_running_stats = bool(affine), bool(track_running_stats)
+        self.use_bias = bool(bias)
         c, dt = self.num_features, get_default_dtype()
         if self.affine:
             self.weight = Parameter(np.ones(c, dt))
-            self.bias = Parameter(np.zeros(c, dt))
+            if bias:
+                self.bias = Parameter(np.zeros(c, dt))
+            else:
+                self.register_parameter("bias", None)
         else:
             self.register_parameter("weight", None)
             self.register_parameter("bias", None)
@@ -64,7 +68,8 @@ class _BatchNorm(Module):
 
     def extra_repr(self) -> str:
         return (f"{self.num_features}, eps={self.eps}, momentum={self.momentum}, "
-                f"affine={self.affine}, track_running_stats={self.track_running_stats}")
+                f"affine={self.affine}, bias={self.use_bias}, "
+                f"track_running_stats={self.track_running_stats}")
 
 
 class BatchNorm1d(_BatchNorm):
@@ -100,6 +105,7 @@ class LayerNorm(Module):
             raise ArgumentError(f"LayerNorm: normalized_shape must be positive sizes, got "
                                 f"{normalized_shape!r}")
         self.eps, self.elementwise_affine = float(eps), bool(elementwise_affine)
+        self.use_bias = bool(bias)
         dt = get_default_dtype()
         if self.elementwise_affine:
             self.weight = Parameter(np.ones(self.normalized_shape, dt))
@@ -120,4 +126,4 @@ class LayerNorm(Module):
 
     def extra_repr(self) -> str:
         return (f"{self.normalized_shape}, eps={self.eps}, "
-                f"elementwise_affine={self.elementwise_affine}")
+                f"elementwise_affine={self.elementwise_affine}, bias={self.use_bias}")

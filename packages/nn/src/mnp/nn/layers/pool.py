@@ -16,14 +16,15 @@ class _Pool(Module):
     def __init__(self, kernel_size: Any, stride: Any = None, padding: Any = 0):
         super().__init__()
         name, n = type(self).__name__, self.dims
-        self.kernel_size = ntuple(kernel_size, n, "kernel_size", name, 1)
-        self.stride = self.kernel_size if stride is None else ntuple(stride, n, "stride", name, 1)
-        self.padding = ntuple(padding, n, "padding", name, 0)
+        # as given (PyTorch keeps and prints them so), and normalised for the ops
+        self.kernel_size = kernel_size
+        self.stride = kernel_size if stride is None else stride
+        self.padding = padding
+        self._args = (ntuple(kernel_size, n, "kernel_size", name, 1),
+                      ntuple(self.stride, n, "stride", name, 1), ntuple(padding, n, "padding", name, 0))
 
     def extra_repr(self) -> str:
-        one = lambda t: t[0] if self.dims == 1 else t  # noqa: E731  (PyTorch prints ints for 1-d)
-        return (f"kernel_size={one(self.kernel_size)}, stride={one(self.stride)}, "
-                f"padding={one(self.padding)}")
+        return f"kernel_size={self.kernel_size}, stride={self.stride}, padding={self.padding}"
 
 
 class MaxPool2d(_Pool):
@@ -36,7 +37,7 @@ class MaxPool2d(_Pool):
     """
 
     def forward(self, input: Tensor) -> Tensor:
-        return max_pool2d(input, self.kernel_size, self.stride, self.padding)
+        return max_pool2d(input, *self._args)
 
 
 class MaxPool1d(_Pool):
@@ -44,14 +45,14 @@ class MaxPool1d(_Pool):
     dims = 1
 
     def forward(self, input: Tensor) -> Tensor:
-        return max_pool1d(input, self.kernel_size, self.stride, self.padding)
+        return max_pool1d(input, *self._args)
 
 
 class AvgPool2d(_Pool):
     """Mean over windows of (N, C, H, W); zero padding counts in the divisor."""
 
     def forward(self, input: Tensor) -> Tensor:
-        return avg_pool2d(input, self.kernel_size, self.stride, self.padding)
+        return avg_pool2d(input, *self._args)
 
 
 class AvgPool1d(_Pool):
@@ -59,4 +60,4 @@ class AvgPool1d(_Pool):
     dims = 1
 
     def forward(self, input: Tensor) -> Tensor:
-        return avg_pool1d(input, self.kernel_size, self.stride, self.padding)
+        return avg_pool1d(input, *self._args)

@@ -1,0 +1,83 @@
+"""Helpers shared by the benchmark runner, the worker and the workloads: timing with warm-up,
+thread settings, memory, and the machine's estimated peak."""
+from __future__ import annotations
+
+import os
+import statistics
+import time
+from typing import Callable
+
+THREAD_VARIABLES = ("OMP_NUM_THREADS", "OPENBLAS_NUM_THREADS", "MKL_NUM_THREADS",
+                    "VECLIB_MAXIMUM_THREADS", "NUMEXPR_NUM_THREADS", "MNP_NUM_THREADS")
+
+
+def thread_env(threads: int) -> dict[str, str]:
+    """Environment variables that cap BLAS/OpenMP thread pools (set before numpy is imported)."""
+    return {k: str(threads) for k in THREAD_VARIABLES}
+
+
+def time_per_call(fn: Callable[[], object], repeat: int, min_sample_s: float = 0.05,
+                  warmup_s: float = 0.1) -> list[float]:
+    """Seconds per call of ``fn``: warm up for ``warmup_s``, then ``repeat`` samples, each
+    timing enough calls to last at least ``min_sample_s``."""
+    t0 = time.perf_counter()
+    calls = 0
+    while calls < 3 or time.perf_counter() - t0 < warmup_s:
+        fn()
+        calls += 1
+    per_call = (time.perf_counter() - t0) / calls
+    inner = max(1, int(min_sample_s / max(per_call, 1e-9)))
+    samples = []
+    for _ in range(repeat):
+        t = time.perf_counter()
+        for _ in range(inner):
+            fn()
+        samples.append((time.perf_counter() - t) / inner)
+    return samples
+
+
+def median(values: list[float]) -> float:
+    return statistics.median(values)
+
+
+def rss_mb() -> float:
+    """This process's resident set size now, in MiB (Linux; 0 where /proc is missing)."""
+    try:
+        with open("/proc/self/status") as f:
+            for line in f:
+                if line.startswith("VmRSS:"):
+                    return int(line.split()[1]) / 1024
+    except OSError:
+        pass
+    return 0.0
+
+
+def estimate_peak_gflops(threads: int = 1) -> float | None:
+    """A rough float32 peak from the CPU flags and clock: FMA lanes x 2 FMA units x 2 FLOP x GHz
+    x threads. None when /proc/cpuinfo is not readable."""
+    try:
+        with open("/proc/cpuinfo") as f:
+            text = f.read()
+    except OSError:
+        return None
+    flags: set[str] = set()
+    mhz = 0.0
+    for line in text.splitlines():
+        if line.startswith("flags") and not flags:
+            flags = set(line.split(":", 1)[1].split())
+        elif line.startswith("cpu MHz"):
+            mhz = max(mhz, float(line.split(":", 1)[1]))
+    if not mhz:
+        return None
+    if "avx512f" in flags:
+        lanes = 16
+    elif "avx2" in flags or "avx" in flags:
+        lanes = 8
+    else:
+        lanes = 4
+    units = 2 if "fma" in flags or "avx512f" in flags else 1   # two FMA ports (else one mul + one add)
+    return lanes * 2 * units * (mhz / 1000) * threads
+
+
+def cpu_count() -> int:
+    return len(os.sched_getaffinity(0)) if hasattr(os, "sched_getaffinity") else (os.cpu_count() or 1)
