@@ -76,7 +76,8 @@ def test_truncated_files(tmp_path, cut):
     (b'"just a string"', "not a JSON object"),
     (b'{"a": 1, "a": 2}', "duplicate key"),
     (b'{"a": NaN}', "not valid JSON"),
-    (b'{"a":' + b"[" * 100_000 + b"]" * 100_000 + b"}", "not valid JSON"),
+    pytest.param(b'{"a":' + b"[" * 100_000 + b"]" * 100_000 + b"}", "not valid JSON",
+                 id="nested-100000-deep"),
     (b'{"__metadata__": {"k": 1}}', "__metadata__ must map strings to strings"),
     (b'{"__metadata__": [1]}', "__metadata__ must map strings to strings"),
 ])
@@ -212,7 +213,8 @@ def test_dotted_paths_are_never_imported(tmp_path, monkeypatch, name):
 
 @pytest.mark.parametrize("arch, match", [
     ("{not json", "not valid JSON"),
-    ("[" * 50_000 + "]" * 50_000, "not valid JSON|must be an object"),
+    pytest.param("[" * 50_000 + "]" * 50_000, "not valid JSON|must be an object",
+                 id="nested-50000-deep"),
     ([1, 2], "must be an object"),
     ({"type": "Linear"}, "must be an object"),
     ({"type": "Linear", "config": {}, "code": "x"}, "must be an object"),

@@ -64,8 +64,8 @@ def adagrad(p, g, s, t, lr, lr_decay, eps, wd):
 def _arrays(rng, shape, n, positive=()):
     out = []
     for i in range(n):
-        a = rng.standard_normal(shape)
-        out.append(np.abs(a) + 0.1 if i in positive else a)
+        a = np.asarray(rng.standard_normal(shape))
+        out.append(np.asarray(np.abs(a) + 0.1) if i in positive else a)
     return out
 
 
@@ -126,7 +126,7 @@ def test_adam_step(shape, seed, step, amsgrad, decoupled, wd, strided):
 def test_rmsprop_steps(shape, seed, centered, momentum, wd):
     rng = np.random.default_rng(seed)
     p, g, v, a, buf = _arrays(rng, shape, 5, positive=(2,))
-    a = a * 0.1  # keep v - a*a positive
+    a = np.asarray(a * 0.1)  # keep v - a*a positive
     want = rmsprop(p, g, v, a if centered else None, buf, 0.01, 0.9, 1e-8, momentum, wd)
     P, G, V, A, B = (x.astype(np.float64) for x in (p, g, v, a, buf))
     buf_arg = B if momentum > 0 else None

@@ -160,9 +160,8 @@ def src() -> type[Sources]:
 
 
 @pytest.fixture(autouse=True)
-def _clean_backend_state():
-    """Leave dispatch as found: the default host, and no explicit backend choice."""
-    from mnp.core import plugins as _unused  # noqa: F401  (ensure mnp.core is imported)
+def _restore_host():
+    """Leave the plugin host as found, whatever a test did with it."""
     plug = sys.modules["mnp.core.plugins"]
     before = plug._host
     yield

@@ -197,7 +197,8 @@ def test_mnp_backend_env_in_a_subprocess(site):
             results[env] = out
         print(json.dumps(results))
     """
-    proc = site.run(code, {"MNP_BACKEND": "envfake"})
+    # only core's reference and the fake plugin load, whatever else is installed
+    proc = site.run(code, {"MNP_BACKEND": "envfake", "MNP_LOAD_PLUGINS": "envfake"})
     assert proc.returncode == 0, proc.stderr
     res = json.loads(proc.stdout)
     assert res["<start>"] == {"backend": "envfake", "sum": [102.0, 102.0]}

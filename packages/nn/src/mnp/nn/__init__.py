@@ -20,6 +20,9 @@ from .layers import (GELU, AvgPool1d, AvgPool2d, BatchNorm1d, BatchNorm2d, Conv1
 from .losses import (BCELoss, BCEWithLogitsLoss, CrossEntropyLoss, L1Loss, MSELoss, NLLLoss,
                      SoftmaxCrossEntropy)
 from . import functional, init
+from .trainer import History, Trainer
+from .callbacks import Callback, EarlyStopping, ModelCheckpoint
+from . import metrics
 
 try:
     from importlib.metadata import version as _version

@@ -105,9 +105,20 @@ class History:
 
 
 # -- resolving names --------------------------------------------------------------------------
+def _lookup(kind: str, what: str, name: str, fallback: Mapping[str, Any] | None = None) -> Any:
+    """``name`` from registry ``kind``; ``fallback`` serves when the plugin is not loaded."""
+    registered = mnp.registry(kind)
+    if name in registered:
+        return registered[name]
+    if fallback and name in fallback:
+        return fallback[name]
+    known = ", ".join(sorted(set(registered) | set(fallback or {}))) or "(none)"
+    raise mnp.PluginError(f"Trainer: no {what} named {name!r} is registered; known: {known}")
+
+
 def _resolve_loss(loss_fn: Any) -> Callable:
     if isinstance(loss_fn, str):
-        found = mnp.lookup("losses", loss_fn)
+        found = _lookup("losses", "loss", loss_fn)
         return found() if isinstance(found, type) else found
     if not callable(loss_fn):
         raise TrainerError(f"Trainer: loss_fn must be a callable (logits, targets) -> scalar "
@@ -117,13 +128,8 @@ def _resolve_loss(loss_fn: Any) -> Callable:
 
 def _resolve_metric(metric: Any) -> tuple[str, Callable]:
     if isinstance(metric, str):
-        try:
-            return metric, mnp.lookup("metrics", metric)
-        except mnp.PluginError:
-            from .metrics import METRICS
-            if metric in METRICS:
-                return metric, METRICS[metric]
-            raise
+        from .metrics import METRICS
+        return metric, _lookup("metrics", "metric", metric, METRICS)
     if callable(metric):
         return getattr(metric, "__name__", type(metric).__name__), metric
     raise TrainerError(f"Trainer: a metric must be a registered name or a callable "
@@ -336,7 +342,8 @@ class Trainer:
         """Train for ``epochs`` epochs (the total, counting any resumed ones) -> `History`.
 
         ``x``: an array/Tensor with targets ``y``, or an iterable of ``(inputs, targets)``
-        batches (re-iterated every epoch; it does its own batching and shuffling).
+        batches (re-iterated every epoch; it does its own batching and shuffling, and one
+        with ``set_epoch`` — a DataLoader — is told the epoch, so seeded runs resume exactly).
         ``validation_data``: ``(x_val, y_val)`` arrays or an iterable of batches.
         ``seed``: seeds the shuffling generator (default: drawn from mnp's generator).
         ``resume_from``: a checkpoint written by `ModelCheckpoint`/`save_checkpoint`; model,
@@ -361,6 +368,8 @@ class Trainer:
             for cb in self.callbacks:
                 cb.on_epoch_begin(epoch)
             self.model.train()
+            if not data.arrays and hasattr(data.source, "set_epoch"):
+                data.source.set_epoch(epoch)   # a seeded DataLoader shuffles as epoch `epoch`
             bar = ProgressBar(data.num_batches(), f"Epoch {epoch + 1}/{epochs}", progress)
             try:
                 logs = self._run(data, self.rng if shuffle and data.arrays else None, True, bar)
@@ -464,20 +473,21 @@ class Trainer:
             mnp.set_rng_state(state["mnp_rng"])
             self.epoch = int(state["epoch"])
             self.history = History(**state["history"])
-            saved = state["callbacks"]
-            if len(saved) != len(self.callbacks) or any(
-                    name != type(cb).__name__ for (name, _), cb in zip(saved, self.callbacks)):
-                raise ModelFormatError(
-                    f"resume: {os.fspath(path)}: the checkpoint's callbacks "
-                    f"{[n for n, _ in saved]} do not match the trainer's "
-                    f"{[type(cb).__name__ for cb in self.callbacks]}")
-            for (_, cb_state), cb in zip(saved, self.callbacks):
-                cb.load_state_dict(cb_state)
+            self._restore_callbacks(state["callbacks"])
             if self.scheduler is not None and state.get("scheduler") is not None:
                 self.scheduler.load_state_dict(state["scheduler"])
-        except ModelFormatError:
-            raise
-        except (KeyError, TypeError, ValueError) as exc:
+        except (KeyError, TypeError, ValueError, IndexError) as exc:
             raise ModelFormatError(f"resume: {os.fspath(path)}: malformed trainer state: "
                                    f"{type(exc).__name__}: {exc}") from None
         return ckpt
+
+    def _restore_callbacks(self, saved: list) -> None:
+        """Give the k-th saved state of each callback class to the k-th callback of that class;
+        callbacks added since keep a fresh state, states of removed ones are dropped."""
+        pending: dict[str, list] = {}
+        for name, cb_state in saved:
+            pending.setdefault(str(name), []).append(cb_state)
+        for cb in self.callbacks:
+            states = pending.get(type(cb).__name__)
+            if states:
+                cb.load_state_dict(states.pop(0))

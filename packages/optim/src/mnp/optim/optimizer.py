@@ -188,7 +188,7 @@ class Optimizer:
         if grad.dtype != dtype:
             grad = grad.astype(dtype)
         if group.get("maximize"):
-            grad = np.negative(grad)
+            grad = np.negative(grad, out=np.empty_like(grad))
         self._update(param, grad, state, group)
         if master is not None:
             np.copyto(p.data, param, casting="same_kind")
@@ -237,7 +237,8 @@ class Optimizer:
         """Restore a `state_dict` taken from an optimizer with the same parameter layout.
 
         Groups must match in number and size, and saved buffers must have their
-        parameter's shape; options (lr, betas, ...) are taken from the state dict.
+        parameter's shape. Options (lr, betas, ...) are taken from the state dict; options
+        it lacks keep their current values.
         """
         if not isinstance(state_dict, dict) or "param_groups" not in state_dict:
             raise OptimizerError(f"{self._name}.load_state_dict: expected a dict with 'state' "
@@ -266,7 +267,10 @@ class Optimizer:
             new_state[p] = {k: self._load_value(k, v, p, key) for k, v in entries.items()}
         new_groups = []
         for saved, group in zip(saved_groups, self.param_groups):
-            restored = {k: copy.deepcopy(v) for k, v in saved.items() if k != "params"}
+            restored = {k: v for k, v in group.items() if k != "params"}
+            restored.update({k: copy.deepcopy(v) for k, v in saved.items() if k != "params"})
+            if isinstance(restored.get("betas"), list):
+                restored["betas"] = tuple(restored["betas"])
             restored["params"] = group["params"]
             new_groups.append(restored)
         self.state = new_state

@@ -162,7 +162,7 @@ enum { U_RELU, U_SIGMOID, U_TANH };
 static void unary_f(int op, const float *restrict x, float *restrict y, Py_ssize_t n) {
     switch (op) {
     case U_RELU:
-        for (Py_ssize_t i = 0; i < n; i++) y[i] = x[i] < 0 ? 0.0f : x[i];
+        for (Py_ssize_t i = 0; i < n; i++) y[i] = x[i] <= 0 ? 0.0f : x[i]; /* +0 for -0, NaN kept */
         break;
     case U_SIGMOID:
         for (Py_ssize_t i = 0; i < n; i++) y[i] = kc_sigmoidf(x[i]);
@@ -175,7 +175,7 @@ static void unary_f(int op, const float *restrict x, float *restrict y, Py_ssize
 static void unary_d(int op, const double *restrict x, double *restrict y, Py_ssize_t n) {
     switch (op) {
     case U_RELU:
-        for (Py_ssize_t i = 0; i < n; i++) y[i] = x[i] < 0 ? 0.0 : x[i];
+        for (Py_ssize_t i = 0; i < n; i++) y[i] = x[i] <= 0 ? 0.0 : x[i];
         break;
     case U_SIGMOID:
         for (Py_ssize_t i = 0; i < n; i++) y[i] = kc_sigmoidd(x[i]);

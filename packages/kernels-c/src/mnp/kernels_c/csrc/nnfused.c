@@ -330,7 +330,9 @@ KC_DECL(batch_norm_backward) {
                      PyArray_DATA(dgamma), PyArray_DATA(dbeta), nt);
         KC_NOGIL_END
     }
-    res = PyTuple_Pack(3, (PyObject *)dx, (PyObject *)dgamma, (PyObject *)dbeta);
+    /* without gamma (no affine transform) there are no parameter gradients */
+    res = PyTuple_Pack(3, (PyObject *)dx, gamma ? (PyObject *)dgamma : Py_None,
+                       gamma ? (PyObject *)dbeta : Py_None);
 done:
     Py_XDECREF(gamma); Py_XDECREF(mean); Py_XDECREF(invstd); Py_XDECREF(g); Py_XDECREF(x);
     Py_XDECREF(dx); Py_XDECREF(dgamma); Py_XDECREF(dbeta);

@@ -86,6 +86,7 @@ KC_DECL(sgd_step) {
     }
     int nt = kc_threads_for((double)n, OPT_THREADS_FROM);
     KC_NOGIL_BEGIN(n > 16384)
+    if (mom == 0) b = NULL; /* no momentum: no buffer, as PyTorch */
     if (t == NPY_FLOAT)
         sgd_f(PyArray_DATA(p), PyArray_DATA(g), b ? PyArray_DATA(b) : NULL, n, (float)lr,
               (float)mom, (float)damp, nesterov, (float)wd, first, nt);

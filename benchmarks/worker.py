@@ -1,0 +1,50 @@
+"""Run one workload for one framework in this (fresh) process; print one JSON line per case
+and figure with the raw samples. Started by run.py, which sets the thread variables and
+``MNP_BACKEND`` before this process imports numpy::
+
+    python benchmarks/worker.py --workload W1 --framework mnp --repeat 5 --opts '{"sizes": [256]}'
+"""
+from __future__ import annotations
+
+import argparse
+import json
+import os
+import sys
+
+sys.path.insert(0, os.path.dirname(os.path.abspath(__file__)))
+
+from workloads import discover  # noqa: E402
+
+
+def main() -> int:
+    p = argparse.ArgumentParser()
+    p.add_argument("--workload", required=True)
+    p.add_argument("--framework", choices=("mnp", "torch"), required=True)
+    p.add_argument("--threads", type=int, default=1)
+    p.add_argument("--repeat", type=int, default=5)
+    p.add_argument("--opts", default="{}")
+    args = p.parse_args()
+    workload = discover()[args.workload]
+    opts = json.loads(args.opts)
+    backend = "-"
+    if args.framework == "torch":
+        import torch
+        torch.set_num_threads(args.threads)
+        torch.manual_seed(0)
+    elif workload.PER_BACKEND:
+        import mnp.core as mnp
+        backend = mnp.get_backend()
+        wanted = os.environ.get("MNP_BACKEND")
+        if wanted and backend != wanted:
+            raise SystemExit(f"worker: asked for backend {wanted!r}, got {backend!r}")
+    for case in workload.cases(opts):
+        samples = workload.measure(args.framework, case, args.repeat, opts)
+        for figure, values in samples.items():
+            print(json.dumps({"workload": workload.ID, "case": case, "framework": args.framework,
+                              "backend": backend, "threads": args.threads, "figure": figure,
+                              "samples": values}), flush=True)
+    return 0
+
+
+if __name__ == "__main__":
+    raise SystemExit(main())
