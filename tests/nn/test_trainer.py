@@ -224,6 +224,9 @@ def test_bad_inputs_raise_clear_errors():
     bad = Trainer(_model(), trainer.optimizer, nn.CrossEntropyLoss(reduction="none"))
     with pytest.raises(TrainerError, match="scalar Tensor"):
         bad.fit(x, y, progress=False)
+    cm = Trainer(_model(), trainer.optimizer, "CrossEntropyLoss", metrics=["confusion_matrix"])
+    with pytest.raises(TrainerError, match="'confusion_matrix' returned a value of shape"):
+        cm.fit(x, y, progress=False)
     with pytest.raises(TrainerError, match="Callback instances"):
         Trainer(_model(), trainer.optimizer, "MSELoss", callbacks=[object()])
 
@@ -252,11 +255,16 @@ def test_history_plot_writes_a_png(tmp_path):
     path = history.plot(tmp_path / "curves.png")
     data = (tmp_path / "curves.png").read_bytes()
     assert path.endswith("curves.png") and data[:8] == b"\x89PNG\r\n\x1a\n" and len(data) > 5000
+    history.plot(tmp_path / "val.png", keys=["val_loss"])
+    assert (tmp_path / "val.png").read_bytes()[:4] == b"\x89PNG"
+    with pytest.raises(TrainerError, match="no values for \\['f1'\\]"):
+        history.plot(tmp_path / "none.png", keys=["f1"])
 
 
 def test_history_plot_without_matplotlib_says_how_to_install(tmp_path, monkeypatch):
     import sys
-    monkeypatch.setitem(sys.modules, "matplotlib", None)
+    for name in [m for m in sys.modules if m.split(".")[0] == "matplotlib"] + ["matplotlib"]:
+        monkeypatch.setitem(sys.modules, name, None)      # as if it were not installed
     history = History({"loss": [1.0, 0.5]}, [0, 1])
     with pytest.raises(TrainerError, match=r"pip install mnp-nn\[plot\]"):
         history.plot(tmp_path / "x.png")

@@ -24,6 +24,7 @@ import numpy as np
 from .errors import AutogradError
 
 _grad_enabled = [True]
+_new = object.__new__
 #: active op observers (profiler, anomaly detection); empty on the fast path
 _observers: list[Any] = []
 
@@ -53,16 +54,24 @@ class Function:
 
     @classmethod
     def apply(cls, *inputs: "Tensor", **kwargs: Any) -> "Tensor":
-        fn = object.__new__(cls)
+        fn = _new(cls)
         if _observers:
             return _apply_observed(cls, fn, inputs, kwargs)
         out = fn.forward(*[t.data for t in inputs], **kwargs)
+        result = _new(Tensor)               # _make, inlined on the hottest path
+        result.data = out
+        result.grad = None
+        result._retains_grad = False
         if _grad_enabled[0]:
             for t in inputs:
                 if t.requires_grad:
                     fn.inputs = inputs
-                    return _make(out, True, fn)
-        return _make(out, False, None)
+                    result.requires_grad = True
+                    result._ctx = fn
+                    return result
+        result.requires_grad = False
+        result._ctx = None
+        return result
 
     def __repr__(self) -> str:
         return f"<{type(self).__name__}Backward>"
@@ -206,6 +215,7 @@ def run_backward(roots: Sequence["Tensor"], root_grads: Sequence[np.ndarray],
         if r._ctx is None:
             leaves[id(r)] = r
     observed = bool(_observers)
+    ndarray = np.ndarray
     for t in reversed(order):
         g = grads.pop(id(t), None)
         if g is None:
@@ -224,14 +234,19 @@ def run_backward(roots: Sequence["Tensor"], root_grads: Sequence[np.ndarray],
         else:
             in_grads = fn.backward(g)
         inputs = fn.inputs
-        if len(inputs) == 1 and not isinstance(in_grads, tuple):
+        if type(in_grads) is not tuple:
             in_grads = (in_grads,)
         for p, pg in zip(inputs, in_grads):
             if pg is None or not p.requires_grad:
                 continue
-            _accumulate(grads, p, _fit(p, pg, type(fn).op_name()))
+            pd = p.data
+            if type(pg) is not ndarray or pg.shape != pd.shape or pg.dtype != pd.dtype:
+                pg = _fit(p, pg, type(fn).op_name())
+            key = id(p)
+            prev = grads.get(key)
+            grads[key] = pg if prev is None else prev + pg
             if p._ctx is None:
-                leaves[id(p)] = p
+                leaves[key] = p
         if not retain_graph:
             fn.__dict__.clear()
             fn.inputs = None

@@ -10,7 +10,7 @@
 """
 from __future__ import annotations
 
-from ._util import ArgumentError
+from ._util import ArgumentError, IndexOutOfRangeError
 from .parameter import Parameter
 from .module import IncompatibleKeys, Module, ModuleError, RemovableHandle, StateDictError
 from .containers import ModuleDict, ModuleList, Sequential

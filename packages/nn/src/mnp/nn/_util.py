@@ -14,6 +14,10 @@ class ArgumentError(MnpError, ValueError):
     """An argument value the layer, loss or function cannot take (the message names it)."""
 
 
+class IndexOutOfRangeError(MnpError, IndexError):
+    """An index (a class target, an embedding row, a container position) out of range."""
+
+
 def ntuple(value: Any, n: int, name: str, op: str, minimum: int = 0) -> tuple[int, ...]:
     """``value`` (an int or a sequence of ``n`` ints) as an ``n``-tuple of ints >= ``minimum``."""
     if isinstance(value, (int, np.integer)):

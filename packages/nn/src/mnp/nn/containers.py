@@ -5,6 +5,7 @@ from __future__ import annotations
 from collections import OrderedDict
 from typing import Any, Iterable, Iterator, Mapping
 
+from ._util import IndexOutOfRangeError
 from .module import Module, ModuleError
 
 
@@ -36,7 +37,7 @@ class Sequential(Module):
     def _index(self, idx: int) -> str:
         n = len(self._modules)
         if not -n <= idx < n:
-            raise IndexError(f"Sequential: index {idx} is out of range for {n} layers")
+            raise IndexOutOfRangeError(f"Sequential: index {idx} is out of range for {n} layers")
         return list(self._modules)[idx % n]
 
     def __getitem__(self, idx: int | slice) -> Module:
@@ -88,14 +89,19 @@ class ModuleList(Module):
         for m in modules or ():
             self.append(m)
 
+    def _index(self, idx: int) -> str:
+        n = len(self._modules)
+        if not -n <= idx < n:
+            raise IndexOutOfRangeError(f"ModuleList: index {idx} is out of range for {n} modules")
+        return list(self._modules)[idx % n]
+
     def __getitem__(self, idx: int | slice) -> Any:
-        values = list(self._modules.values())
         if isinstance(idx, slice):
-            return ModuleList(values[idx])
-        return values[idx]
+            return ModuleList(list(self._modules.values())[idx])
+        return self._modules[self._index(idx)]
 
     def __setitem__(self, idx: int, module: Module) -> None:
-        self.add_module(list(self._modules)[idx], module)
+        self.add_module(self._index(idx), module)
 
     def __len__(self) -> int:
         return len(self._modules)

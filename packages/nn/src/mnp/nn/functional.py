@@ -65,7 +65,8 @@ def flatten(input: Any, start_dim: int = 0, end_dim: int = -1) -> Tensor:
     nd = x.ndim
     if nd == 0:
         return x.reshape(1)
-    s, e = start_dim % nd if -nd <= start_dim < nd else None, end_dim % nd if -nd <= end_dim < nd else None
+    s = start_dim % nd if -nd <= start_dim < nd else None
+    e = end_dim % nd if -nd <= end_dim < nd else None
     if s is None or e is None or s > e:
         raise ArgumentError(f"flatten: start_dim {start_dim} and end_dim {end_dim} do not fit a "
                             f"tensor of shape {x.shape}")

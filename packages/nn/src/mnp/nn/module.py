@@ -292,16 +292,17 @@ class Module:
         """``(dotted name, module)`` for this module and every descendant, pre-order."""
         if memo is None:
             memo = set()
-        if remove_duplicate:
-            if id(self) in memo:
-                return
-            memo.add(id(self))
-        yield prefix, self
-        for name, child in self._modules.items():
-            if child is None:
-                continue
-            yield from child.named_modules(memo, f"{prefix}.{name}" if prefix else name,
-                                           remove_duplicate)
+        stack = [(prefix, self)]          # iterative pre-order: no generator per level
+        while stack:
+            path, mod = stack.pop()
+            if remove_duplicate:
+                if id(mod) in memo:
+                    continue
+                memo.add(id(mod))
+            yield path, mod
+            children = [(f"{path}.{name}" if path else name, child)
+                        for name, child in mod._modules.items() if child is not None]
+            stack.extend(reversed(children))
 
     def modules(self) -> Iterator["Module"]:
         for _, m in self.named_modules():

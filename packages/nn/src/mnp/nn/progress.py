@@ -20,12 +20,6 @@ def format_value(value: Any) -> str:
     return str(value)
 
 
-def format_logs(logs: dict[str, Any]) -> str:
-    """``"loss=0.1234 accuracy=0.95"`` from a dict of scalars (non-scalars are skipped)."""
-    return " ".join(f"{k}={format_value(v)}" for k, v in logs.items()
-                    if not hasattr(v, "__len__") or isinstance(v, str))
-
-
 class ProgressBar:
     """One bar over ``total`` steps (None: unknown); ``enabled=False`` makes it silent.
 

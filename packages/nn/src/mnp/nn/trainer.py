@@ -36,6 +36,9 @@ from .callbacks import Callback
 from .progress import ProgressBar
 
 
+_UNSET = object()
+
+
 class TrainerError(MnpError, ValueError):
     """Bad arguments to `Trainer` or data it cannot batch."""
 
@@ -70,37 +73,37 @@ class History:
         return {"history": self.history, "epoch": self.epoch}
 
     def plot(self, path: str | os.PathLike, keys: Sequence[str] | None = None) -> str:
-        """Save a PNG of the curves (one panel per quantity, train and validation together).
+        """Save a PNG of the curves: one panel per quantity, its ``val_`` curve beside it.
 
-        Needs matplotlib: ``pip install mnp-nn[plot]``.
+        ``keys``: the quantities to draw (default: every training quantity). Returns the
+        path. Needs matplotlib: ``pip install mnp-nn[plot]``.
         """
         try:
-            import matplotlib
-            matplotlib.use("Agg", force=False)
-            import matplotlib.pyplot as plt
+            from matplotlib.figure import Figure
         except ImportError:
             raise TrainerError("History.plot needs matplotlib: pip install mnp-nn[plot]") from None
-        names = [k for k in (keys or self.history) if not k.startswith("val_")]
-        if keys is None:
+        if keys is not None:
+            names = list(keys)
+            unknown = [k for k in names if k not in self.history]
+            if unknown:
+                raise TrainerError(f"History.plot: no values for {unknown}; recorded: "
+                                   f"{', '.join(self.history)}")
+        else:
             names = [k for k in self.history if not k.startswith("val_")] or list(self.history)
         if not names:
             raise TrainerError("History.plot: nothing to plot (the history is empty)")
         epochs = [e + 1 for e in self.epoch]
-        fig, axes = plt.subplots(1, len(names), figsize=(4.5 * len(names), 3.5), squeeze=False)
-        try:
-            for ax, name in zip(axes[0], names):
-                if name in self.history:
-                    ax.plot(epochs, self.history[name], marker="o", label=name)
-                if "val_" + name in self.history:
-                    ax.plot(epochs, self.history["val_" + name], marker="o", label="val_" + name)
-                ax.set_xlabel("epoch")
-                ax.set_title(name)
-                ax.grid(alpha=0.3)
-                ax.legend()
-            fig.tight_layout()
-            fig.savefig(os.fspath(path), format="png")
-        finally:
-            plt.close(fig)
+        fig = Figure(figsize=(4.5 * len(names), 3.5))      # no pyplot: no global state
+        for ax, name in zip(fig.subplots(1, len(names), squeeze=False)[0], names):
+            ax.plot(epochs, self.history[name], marker="o", label=name)
+            if not name.startswith("val_") and "val_" + name in self.history:
+                ax.plot(epochs, self.history["val_" + name], marker="o", label="val_" + name)
+            ax.set_xlabel("epoch")
+            ax.set_title(name)
+            ax.grid(alpha=0.3)
+            ax.legend()
+        fig.tight_layout()
+        fig.savefig(os.fspath(path), format="png")
         return os.fspath(path)
 
 
@@ -259,6 +262,7 @@ class Trainer:
         self.history = History()
         self.epoch = 0                 # epochs completed
         self.rng = np.random.default_rng()
+        self._run_dtype: Any = _UNSET   # the model's float dtype, cached during an epoch
 
     # -- one batch --------------------------------------------------------------------------
     def _dtype(self) -> np.dtype | None:
@@ -287,7 +291,7 @@ class Trainer:
 
     def train_step(self, x: Any, y: Any) -> tuple[float, np.ndarray]:
         """One optimisation step on a batch; returns the loss and the outputs."""
-        dtype = self._dtype()
+        dtype = self._run_dtype if self._run_dtype is not _UNSET else self._dtype()
         xb, yb = self._tensor(x, dtype), self._tensor(y, dtype)
         self.optimizer.zero_grad()
         out = self.model(xb)
@@ -301,14 +305,28 @@ class Trainer:
         if not self.metrics or not outputs:
             return {}
         out, tgt = np.concatenate(outputs), np.concatenate(targets)
-        return {name: float(fn(out, tgt)) for name, fn in self.metrics.items()}
+        values = {}
+        for name, fn in self.metrics.items():
+            value = fn(out, tgt)
+            if np.ndim(value) != 0:
+                raise TrainerError(f"Trainer: metric {name!r} returned a value of shape "
+                                   f"{np.shape(value)}; metrics must return one number")
+            values[name] = float(value)
+        return values
 
     def _run(self, data: _Data, rng: np.random.Generator | None, train: bool, bar: ProgressBar,
              prefix: str = "") -> dict[str, float]:
+        dtype = self._run_dtype = self._dtype()
+        try:
+            return self._epoch(data, rng, train, bar, prefix, dtype)
+        finally:
+            self._run_dtype = _UNSET
+
+    def _epoch(self, data: _Data, rng: np.random.Generator | None, train: bool,
+               bar: ProgressBar, prefix: str, dtype: np.dtype | None) -> dict[str, float]:
         total, count = 0.0, 0
         outputs: list[np.ndarray] = []
         targets: list[np.ndarray] = []
-        dtype = self._dtype()
         for i, (x, y) in enumerate(data.batches(rng)):
             if train:
                 for cb in self.callbacks:

@@ -17,7 +17,7 @@ def relu(x: np.ndarray) -> np.ndarray:
 
 
 def relu_backward(g: np.ndarray, x: np.ndarray) -> np.ndarray:
-    return g * (x > 0)
+    return np.where(x > 0, g, g.dtype.type(0))
 
 
 def sigmoid_backward(g: np.ndarray, y: np.ndarray) -> np.ndarray:

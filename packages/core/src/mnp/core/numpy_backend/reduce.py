@@ -11,7 +11,11 @@ def _acc(x: np.ndarray) -> np.dtype:
 
 
 def sum_(x: np.ndarray, axes, keepdims: bool) -> np.ndarray:
-    return np.sum(x, axis=axes, keepdims=keepdims, dtype=_acc(x))
+    # the ufunc method directly: np.sum's Python wrapper costs more than a small sum
+    return _add_reduce(x, axes, x.dtype if x.dtype.kind == "f" else np.int64, None, keepdims)
+
+
+_add_reduce = np.add.reduce
 
 
 def prod(x: np.ndarray, axes, keepdims: bool) -> np.ndarray:

@@ -57,7 +57,9 @@ class Sum(Function):
         return np.asarray(kernel("sum", x.dtype)(x, axes, keepdims))
 
     def backward(self, g):
-        return np.broadcast_to(_expand(g, self.shape, self.axes, self.keepdims), self.shape)
+        out = np.empty(self.shape, g.dtype)   # owned memory: cheaper than broadcast_to + copy
+        out[...] = _expand(g, self.shape, self.axes, self.keepdims)
+        return out
 
 
 class Mean(Sum):

@@ -10,7 +10,7 @@ import numpy as np
 from mnp.core import DTypeError, Function, ShapeError, Tensor
 from mnp.core.dispatch import kernel
 
-from .._util import ArgumentError, as_tensor, check_reduction
+from .._util import ArgumentError, IndexOutOfRangeError, as_tensor, check_reduction
 from .linear import same_float
 
 
@@ -187,7 +187,7 @@ class CrossEntropy(Function):
             t = np.where(valid, t, 0)
         if t.size and (t.min() < 0 or t.max() >= c):
             bad = int(t.max()) if t.max() >= c else int(t.min())
-            raise ArgumentError(f"cross_entropy: target {bad} is out of range for {c} classes")
+            raise IndexOutOfRangeError(f"cross_entropy: target {bad} is out of range for {c} classes")
         self.t, self.valid, self.weight = t, valid, weight
         if weight is None:
             losses, self.probs = kernel("cross_entropy_forward", z.dtype)(z, t, label_smoothing)
@@ -280,7 +280,7 @@ class NLL(Function):
         t = np.where(valid, t, 0)
         if t.size and (t.min() < 0 or t.max() >= c):
             bad = int(t.max()) if t.max() >= c else int(t.min())
-            raise ArgumentError(f"nll_loss: target {bad} is out of range for {c} classes")
+            raise IndexOutOfRangeError(f"nll_loss: target {bad} is out of range for {c} classes")
         wt = valid.astype(logp.dtype) if weight is None else weight[t] * valid
         self.t, self.wt, self.c = t, wt, c
         losses = (-wt * z[np.arange(t.size), t]).astype(logp.dtype, copy=False)

@@ -9,7 +9,7 @@ import mnp.core as mnp
 from mnp.core import DTypeError, Function, Tensor
 from mnp.core.autograd import _make
 
-from .._util import ArgumentError, as_tensor
+from .._util import ArgumentError, IndexOutOfRangeError, as_tensor
 
 
 class Dropout(Function):
@@ -72,7 +72,7 @@ def embedding(input: Any, weight: Any, padding_idx: int | None = None) -> Tensor
     n = w.shape[0]
     if idx.size and (idx.min() < -n or idx.max() >= n):
         bad = int(idx.max()) if idx.max() >= n else int(idx.min())
-        raise ArgumentError(f"embedding: index {bad} is out of range for {n} embeddings")
+        raise IndexOutOfRangeError(f"embedding: index {bad} is out of range for {n} embeddings")
     if padding_idx is not None and padding_idx < 0:
         padding_idx += n
     return Embedding.apply(w, indices=idx, padding_idx=padding_idx)

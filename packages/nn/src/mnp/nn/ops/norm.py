@@ -66,6 +66,12 @@ class BatchNormEval(Function):
         return dx, dgamma, dbeta
 
 
+def _array(t: Any) -> np.ndarray | None:
+    if t is None:
+        return None
+    return t.data if isinstance(t, Tensor) else np.asarray(t)
+
+
 def batch_norm(input: Any, running_mean: Any, running_var: Any, weight: Any = None,
                bias: Any = None, training: bool = False, momentum: float = 0.1,
                eps: float = 1e-5) -> Tensor:
@@ -94,8 +100,7 @@ def batch_norm(input: Any, running_mean: Any, running_var: Any, weight: Any = No
     if (w is None) != (b is None):
         raise ArgumentError("batch_norm: give both weight and bias, or neither")
     params = (w, b) if w is not None else ()
-    rm = None if running_mean is None else np.asarray(running_mean.data if isinstance(running_mean, Tensor) else running_mean)
-    rv = None if running_var is None else np.asarray(running_var.data if isinstance(running_var, Tensor) else running_var)
+    rm, rv = _array(running_mean), _array(running_var)     # updated in place when training
     if training:
         if x.size // c <= 1:
             raise ShapeError(f"batch_norm: expected more than 1 value per channel when training, "
