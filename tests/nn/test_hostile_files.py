@@ -137,7 +137,7 @@ def test_bad_tensor_entries(tmp_path, entries, data, match):
 
 def test_valid_hand_written_file_loads(tmp_path):
     """The same writer as the hostile cases, with a correct header: the tests above fail for
-    the reason they name, not because the helper writes broken files."""
+    the reason they name, not because `_raw` writes broken files."""
     entries = {"w": _entry(), "v": _entry(dtype="I64", shape=[1], data_offsets=[8, 16])}
     data = np.array([1.5, -2], np.float32).tobytes() + np.array([7], np.int64).tobytes()
     sd = S.load_state_dict(_raw(tmp_path / "ok.safetensors", entries, data))

@@ -123,8 +123,9 @@ def test_sequential_indexing_len_append_iter():
     assert [n for n, _ in sub.named_children()] == ["1", "2"]
     seq.append(nn.Sigmoid())
     assert len(seq) == 4 and isinstance(seq[3], nn.Sigmoid)
-    with pytest.raises(IndexError):
+    with pytest.raises(IndexError, match="index 4 is out of range"):
         seq[4]
+    assert issubclass(nn.IndexOutOfRangeError, mnp.MnpError)
     y = seq(mnp.ones((5, 2)))
     assert y.shape == (5, 1) and np.all((y.data > 0) & (y.data < 1))
 

@@ -353,3 +353,16 @@ def test_unsupported_dtype_and_bad_names_fail_before_writing(tmp_path):
     with pytest.raises(ModelFormatError, match="__metadata__"):
         S.save_state_dict({"__metadata__": np.ones(2)}, path)
     assert os.listdir(tmp_path) == []
+
+
+def test_written_files_get_normal_permissions(tmp_path):
+    mask = os.umask(0o022)
+    try:
+        path = tmp_path / "m.safetensors"
+        S.save(nn.Linear(2, 2), path)
+        assert path.stat().st_mode & 0o777 == 0o644       # not the temporary file's 0600
+        path.chmod(0o640)
+        S.save(nn.Linear(2, 2), path)
+        assert path.stat().st_mode & 0o777 == 0o640       # a replaced file keeps its mode
+    finally:
+        os.umask(mask)

@@ -29,6 +29,8 @@ BUILTIN_DISTRIBUTIONS = ("mnp-core", "mnp-nn", "mnp-optim", "mnp-data", "mnp-ker
 #: the reference backend of mnp-core; always loaded, whatever the environment says
 CORE_PLUGIN = ("numpy", "mnp.core.numpy_backend")
 KINDS = tuple(hookspecs.REGISTRY_HOOKS.values())
+_SINGULAR = {"layers": "layer", "losses": "loss", "optimizers": "optimizer",
+             "schedulers": "scheduler", "datasets": "dataset", "metrics": "metric"}
 
 
 @dataclass
@@ -134,7 +136,7 @@ class _Staging:
             raise PluginError(f"{kind} name must be a non-empty string, got {name!r}")
         prior = self.host.registries[kind].get(name) or self.entries[kind].get(name)
         if prior is not None:
-            raise PluginError(f"duplicate {kind[:-1]} name {name!r}: registered by "
+            raise PluginError(f"duplicate {_SINGULAR.get(kind, kind)} name {name!r}: registered by "
                               f"{prior.provider!r} and by {self.info.name!r}")
         self.entries[kind][name] = Entry(name, obj, self.info.name)
 
@@ -294,7 +296,7 @@ class PluginHost:
     def lookup(self, kind: str, name: str) -> Any:
         reg = self.registry(kind)
         if name not in reg:
-            raise PluginError(f"no {kind[:-1]} named {name!r} is registered; "
+            raise PluginError(f"no {_SINGULAR.get(kind, kind)} named {name!r} is registered; "
                               f"known: {', '.join(sorted(reg)) or '(none)'}")
         return reg[name].obj
 

@@ -5,13 +5,9 @@ from typing import Any
 
 import numpy as np
 
-from mnp.core import MnpError, Tensor
+from mnp.core import ArgumentError, MnpError, Tensor
 
 REDUCTIONS = ("mean", "sum", "none")
-
-
-class ArgumentError(MnpError, ValueError):
-    """An argument value the layer, loss or function cannot take (the message names it)."""
 
 
 class IndexOutOfRangeError(MnpError, IndexError):

@@ -89,6 +89,17 @@ def _write_array(f: Any, arr: np.ndarray) -> None:
         f.write(memoryview(arr.reshape(-1).view(np.uint8)))
 
 
+def _file_mode(target: str) -> int:
+    """The mode the written file gets: the replaced file's, else what ``open`` would give
+    (mkstemp makes private 0600 files)."""
+    try:
+        return os.stat(target).st_mode & 0o777
+    except OSError:
+        mask = os.umask(0)
+        os.umask(mask)
+        return 0o666 & ~mask
+
+
 def write_file(path: str | os.PathLike, tensors: Mapping[str, Any],
                metadata: Mapping[str, str] | None = None, op: str = "save") -> None:
     """Write ``tensors`` (name -> numpy array or Tensor) and string ``metadata`` atomically:
@@ -108,6 +119,7 @@ def write_file(path: str | os.PathLike, tensors: Mapping[str, Any],
                 _write_array(f, arr)
             f.flush()
             os.fsync(f.fileno())
+        os.chmod(tmp, _file_mode(target))
         os.replace(tmp, target)
     except BaseException:
         try:

@@ -13,28 +13,30 @@
 typedef T FN(vec_) __attribute__((vector_size(KC_VBYTES)));
 #define VEC FN(vec_)
 #define VL ((Py_ssize_t)(KC_VBYTES / sizeof(T)))
-#define NR (2 * VL)
+#define NR (KC_NV * VL)
 
 /* the micro-kernel: C[0:MR, 0:NR] (=|+=) Ap (MR x kc, packed) * Bp (kc x NR, packed) */
 static inline void FN(micro_)(Py_ssize_t kc, const T *restrict a, const T *restrict b,
                               T *restrict c, Py_ssize_t ldc, int acc) {
-    VEC c0[KC_MR], c1[KC_MR];
+    VEC cr[KC_MR][KC_NV];
 #pragma GCC unroll 16
     for (int i = 0; i < KC_MR; i++) {
-        c0[i] = (VEC){0};
-        c1[i] = (VEC){0};
+#pragma GCC unroll 4
+        for (int v = 0; v < KC_NV; v++) cr[i][v] = (VEC){0};
         __builtin_prefetch(c + i * ldc, 1);
         __builtin_prefetch(c + i * ldc + NR - 1, 1);
     }
-#pragma GCC unroll 2
+KC_UNROLL_P(KC_UNROLL)
     for (Py_ssize_t p = 0; p < kc; p++) {
-        VEC b0 = *(const VEC *)b, b1 = *(const VEC *)(b + VL);
+        VEC bv[KC_NV];
+#pragma GCC unroll 4
+        for (int v = 0; v < KC_NV; v++) bv[v] = *(const VEC *)(b + v * VL);
         __builtin_prefetch(a + KC_PF_A);  /* the A stream comes from L2 */
 #pragma GCC unroll 16
         for (int i = 0; i < KC_MR; i++) {
             const T ai = a[i];
-            c0[i] += ai * b0;
-            c1[i] += ai * b1;
+#pragma GCC unroll 4
+            for (int v = 0; v < KC_NV; v++) cr[i][v] += ai * bv[v];
         }
         a += KC_MR;
         b += NR;
@@ -42,18 +44,16 @@ static inline void FN(micro_)(Py_ssize_t kc, const T *restrict a, const T *restr
 #pragma GCC unroll 16
     for (int i = 0; i < KC_MR; i++) {
         T *ci = c + i * ldc;
-        VEC u0, u1;
-        if (acc) {
-            memcpy(&u0, ci, sizeof u0);
-            memcpy(&u1, ci + VL, sizeof u1);
-            u0 += c0[i];
-            u1 += c1[i];
-        } else {
-            u0 = c0[i];
-            u1 = c1[i];
+#pragma GCC unroll 4
+        for (int v = 0; v < KC_NV; v++) {
+            VEC u = cr[i][v];
+            if (acc) {
+                VEC old;
+                memcpy(&old, ci + v * VL, sizeof old);
+                u += old;
+            }
+            memcpy(ci + v * VL, &u, sizeof u);
         }
-        memcpy(ci, &u0, sizeof u0);
-        memcpy(ci + VL, &u1, sizeof u1);
     }
 }
 
