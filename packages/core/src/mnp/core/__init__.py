@@ -34,5 +34,8 @@ try:
 except Exception:  # running from a source tree
     __version__ = "0.0.0"
 
-__all__ = [n for n in dir() if not n.startswith("_")]
+import types as _types
+
+__all__ = [n for n, v in dict(globals()).items()
+           if not n.startswith("_") and not isinstance(v, _types.ModuleType)]
 del _ops_namespace
