@@ -17,7 +17,7 @@ def relu(x: np.ndarray) -> np.ndarray:
 
 
 def relu_backward(g: np.ndarray, x: np.ndarray) -> np.ndarray:
-    return np.where(x > 0, g, g.dtype.type(0))
+    return g * (x > 0)   # measured faster than np.where for float32
 
 
 def sigmoid_backward(g: np.ndarray, y: np.ndarray) -> np.ndarray:

@@ -39,12 +39,6 @@ static Py_ssize_t KC_d = 256, MC_d = 192, NC_d = 3072;
  * see README.md ("GEMM"); index 0 float32, 1 float64 */
 double kc_gemm_blas_from[2] = {1e300, 1e300};
 
-#if defined(__AVX512F__) && defined(__x86_64__) && defined(__GNUC__) && KC_MR == 12 && \
-    KC_NV == 2 && !defined(KC_NO_ASM)
-#include "gemm_avx512.h"
-#define KC_ASM_MICRO 1
-#endif
-
 #define T float
 #define SFX s
 #include "gemm_impl.h"

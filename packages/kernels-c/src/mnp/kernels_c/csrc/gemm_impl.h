@@ -18,10 +18,6 @@ typedef T FN(vec_) __attribute__((vector_size(KC_VBYTES)));
 /* the micro-kernel: C[0:MR, 0:NR] (=|+=) Ap (MR x kc, packed) * Bp (kc x NR, packed) */
 static inline void FN(micro_)(Py_ssize_t kc, const T *restrict a, const T *restrict b,
                               T *restrict c, Py_ssize_t ldc, int acc) {
-#ifdef KC_ASM_MICRO
-    FN(kc_micro_asm_)(kc, a, b, c, ldc, acc);
-    return;
-#endif
     VEC cr[KC_MR][KC_NV];
 #pragma GCC unroll 16
     for (int i = 0; i < KC_MR; i++) {
