@@ -52,6 +52,17 @@ def rss_mb() -> float:
     return 0.0
 
 
+def peak_rss_mb() -> float:
+    """This process's peak resident set size so far (``ru_maxrss``), in MiB; 0 where the
+    ``resource`` module is missing."""
+    try:
+        import resource
+    except ImportError:
+        return 0.0
+    kib = resource.getrusage(resource.RUSAGE_SELF).ru_maxrss   # KiB on Linux
+    return kib / 1024
+
+
 def estimate_peak_gflops(threads: int = 1) -> float | None:
     """A rough float32 peak from the CPU flags and clock: FMA lanes x 2 FMA units x 2 FLOP x GHz
     x threads. None when /proc/cpuinfo is not readable."""

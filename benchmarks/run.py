@@ -28,6 +28,7 @@ from common import cpu_count, estimate_peak_gflops, median, thread_env  # noqa: 
 from workloads import discover  # noqa: E402
 
 BENCH_PEAK = 156.5   # GFLOP/s, the estimated peak quoted in BENCH.md
+NOISE = 1.3          # ratios closer to 1 than this are read as a tie ("~") on this machine
 
 
 def _csv(text: str | None, cast=str) -> list | None:
@@ -45,13 +46,15 @@ def installed_backends() -> list[dict]:
 
 
 def run_worker(workload: str, framework: str, backend: str | None, threads: int, repeat: int,
-               opts: dict) -> tuple[list[dict], str | None]:
+               opts: dict, case: int | None = None) -> tuple[list[dict], str | None]:
     env = {k: v for k, v in os.environ.items() if not k.startswith("MNP_")}
     env.update(thread_env(threads))
     if backend:
         env["MNP_BACKEND"] = backend
     cmd = [sys.executable, os.path.join(HERE, "worker.py"), "--workload", workload, "--framework",
            framework, "--threads", str(threads), "--repeat", str(repeat), "--opts", json.dumps(opts)]
+    if case is not None:
+        cmd += ["--case", str(case)]
     proc = subprocess.run(cmd, capture_output=True, text=True, env=env)
     rows = [json.loads(line) for line in proc.stdout.splitlines() if line.startswith("{")]
     error = None if proc.returncode == 0 else (proc.stderr.strip().splitlines() or ["failed"])[-1]
@@ -102,18 +105,22 @@ def main(argv: list[str] | None = None) -> int:
         targets = [("mnp", b) for b in (backends if w.PER_BACKEND else [None])]
         if with_torch:
             targets.append(("torch", None))
+        # one process per case where a case's figures depend on what ran before it
+        jobs = list(range(len(w.cases(opts)))) if getattr(w, "PROCESS_PER_CASE", False) else [None]
         for nthreads in (threads if w.THREADED else [1]):
             for r in range(args.rounds):
-                for framework, backend in (targets if r % 2 == 0 else targets[::-1]):
-                    got, err = run_worker(wid, framework, backend, nthreads, args.repeat, opts)
-                    if err:
-                        errors.append({"workload": wid, "framework": framework, "backend": backend or "-",
-                                       "threads": nthreads, "error": err})
-                    for row in got:
-                        key = (wid, json.dumps(row["case"], sort_keys=True), row["framework"],
-                               row["backend"], row["threads"], row["figure"])
-                        samples[key].extend(row["samples"])
-                        meta[key] = row
+                for case in jobs:
+                    for framework, backend in (targets if r % 2 == 0 else targets[::-1]):
+                        got, err = run_worker(wid, framework, backend, nthreads, args.repeat, opts, case)
+                        if err:
+                            errors.append({"workload": wid, "framework": framework,
+                                           "backend": backend or "-", "threads": nthreads,
+                                           "case": case, "error": err})
+                        for row in got:
+                            key = (wid, json.dumps(row["case"], sort_keys=True), row["framework"],
+                                   row["backend"], row["threads"], row["figure"])
+                            samples[key].extend(row["samples"])
+                            meta[key] = row
 
     out = open(args.out, "w") if args.out else None
     results = {}
@@ -146,7 +153,8 @@ def _case_text(case: dict) -> str:
 
 
 def print_ratios(results: dict[tuple, dict]) -> None:
-    """mnp/torch per workload, case, figure, threads and mnp backend."""
+    """mnp/torch per workload, case, figure, threads and mnp backend; ``better`` names the
+    faster/better framework, or ``~`` when the ratio is within the noise band (``NOISE``)."""
     rows = []
     for key, line in results.items():
         if key[2] != "mnp":
@@ -155,8 +163,12 @@ def print_ratios(results: dict[tuple, dict]) -> None:
                      and k[4] == key[4] and k[5] == key[5]), None)
         torch_value = results[tkey]["value"] if tkey else None
         ratio = line["value"] / torch_value if torch_value else None
-        better = "-" if ratio is None else (
-            "mnp" if (ratio > 1) == line["higher_is_better"] and ratio != 1 else "torch")
+        if ratio is None:
+            better = "-"
+        elif ratio <= 0 or max(ratio, 1 / ratio) < NOISE:
+            better = "~"
+        else:
+            better = "mnp" if (ratio > 1) == line["higher_is_better"] else "torch"
         rows.append([key[0], _case_text(line["case"]), line["figure"], str(key[4]), key[3],
                      f"{line['value']:.4g}", "-" if torch_value is None else f"{torch_value:.4g}",
                      "-" if ratio is None else f"{ratio:.3f}", better, line["unit"]])

@@ -23,6 +23,7 @@ def main() -> int:
     p.add_argument("--threads", type=int, default=1)
     p.add_argument("--repeat", type=int, default=5)
     p.add_argument("--opts", default="{}")
+    p.add_argument("--case", type=int, help="run only this case (index into cases(opts))")
     args = p.parse_args()
     workload = discover()[args.workload]
     opts = json.loads(args.opts)
@@ -37,7 +38,12 @@ def main() -> int:
         wanted = os.environ.get("MNP_BACKEND")
         if wanted and backend != wanted:
             raise SystemExit(f"worker: asked for backend {wanted!r}, got {backend!r}")
-    for case in workload.cases(opts):
+        if backend == "c":          # MNP_NUM_THREADS is set too; say it explicitly as well
+            import mnp.kernels_c
+            if hasattr(mnp.kernels_c, "set_num_threads"):
+                mnp.kernels_c.set_num_threads(args.threads)
+    cases = workload.cases(opts)
+    for case in cases if args.case is None else [cases[args.case]]:
         samples = workload.measure(args.framework, case, args.repeat, opts)
         for figure, values in samples.items():
             print(json.dumps({"workload": workload.ID, "case": case, "framework": args.framework,

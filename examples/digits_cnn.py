@@ -63,7 +63,7 @@ def main(argv: list[str] | None = None) -> float:
         curve_path = args.out / "training.png"
         history.plot(curve_path)
         print(f"training curves saved to {curve_path}")
-    except ImportError as exc:
+    except mnp.MnpError as exc:       # History.plot without matplotlib
         print(f"training curves not saved: {exc}")
     return accuracy
 

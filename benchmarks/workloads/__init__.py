@@ -4,6 +4,8 @@ A workload module defines:
 
 - ``ID`` (``"W1"``), ``TITLE``, and ``FIGURES``: ``{figure: (unit, higher_is_better)}``;
 - ``PER_BACKEND`` (run mnp once per backend) and ``THREADED`` (run once per thread count);
+- optionally ``PROCESS_PER_CASE = True``: each case gets its own fresh worker process (for
+  figures that depend on what ran before in the process: peak RSS, allocator state);
 - ``cases(opts) -> list[dict]``: the parameter sets (``opts`` holds the runner's options);
 - ``measure(framework, case, repeat, opts) -> {figure: [samples]}``: runs inside a fresh worker
   process, with ``framework`` ``"mnp"`` (backend chosen by ``MNP_BACKEND``) or ``"torch"``.

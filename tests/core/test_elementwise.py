@@ -8,34 +8,9 @@ import numpy as np
 import pytest
 
 import mnp.core as mnp
-from mnp.core.testing import F32
-from mnp.core.testing import assert_close as _assert_close
+from mnp.core.testing import F32, assert_close, assert_matches_torch
 
 # -- helpers ------------------------------------------------------------------------------
-
-
-def assert_close(actual, expected, **kw):
-    """`mnp.core.testing.assert_close` with mnp tensors passed as their arrays."""
-    unwrap = (lambda v: v.data if isinstance(v, mnp.Tensor) else v)
-    _assert_close(unwrap(actual), unwrap(expected), **kw)
-
-
-def _against_torch(torch, rng, mfn, tfn, arrays, tol=F32):
-    """Run ``mfn`` on mnp tensors and ``tfn`` on torch tensors made from the same float32
-    arrays; compare outputs and the gradients of a random upstream gradient."""
-    ms = [mnp.tensor(a, requires_grad=True) for a in arrays]
-    ts = [torch.tensor(a, requires_grad=True) for a in arrays]
-    my, ty = mfn(*ms), tfn(*ts)
-    assert my.shape == tuple(ty.shape)
-    assert my.dtype == mnp.float32
-    assert_close(my, ty, **tol, what="forward")
-    g = rng.standard_normal(my.shape).astype(np.float32)
-    my.backward(mnp.tensor(g))
-    ty.backward(torch.tensor(g))
-    for i, (m, t) in enumerate(zip(ms, ts)):
-        assert m.grad is not None and m.grad.shape == m.shape, f"input {i}"
-        assert m.grad.dtype == mnp.float32
-        assert_close(m.grad, t.grad, **tol, what=f"grad of input {i}")
 
 
 def _f32(rng, shape, low=None, high=None):
@@ -70,7 +45,7 @@ def test_binary_matches_torch(torch, rng, name, sa, sb):
     tname, da, db = BINARY[name]
     a = _f32(rng, sa, *(da or ()))
     b = _f32(rng, sb, *(db or ()))
-    _against_torch(torch, rng, getattr(mnp, name), getattr(torch, tname), [a, b])
+    assert_matches_torch(getattr(mnp, name), getattr(torch, tname), a, b, rng=rng)
 
 
 @pytest.mark.parametrize("name", sorted(BINARY))
@@ -124,8 +99,8 @@ def test_pow_edge_gradients_match_torch(torch):
 def test_where_matches_torch(torch, rng, sc, sa, sb):
     cond = rng.random(sc) > 0.5
     a, b = _f32(rng, sa), _f32(rng, sb)
-    _against_torch(torch, rng, lambda x, y: mnp.where(mnp.tensor(cond), x, y),
-                   lambda x, y: torch.where(torch.tensor(cond), x, y), [a, b])
+    assert_matches_torch(lambda x, y: mnp.where(mnp.tensor(cond), x, y),
+                         lambda x, y: torch.where(torch.tensor(cond), x, y), a, b, rng=rng)
 
 
 def test_where_scalars_method_and_grad_check(rng):
@@ -181,7 +156,7 @@ KINKS = np.array([0.0, -0.5, 0.7, 0.1, 0.3])  # where abs/relu/clip are not diff
 @pytest.mark.parametrize("shape", [(), (7,), (3, 4, 2)])
 def test_unary_matches_torch(torch, rng, name, shape):
     mfn, tfn, dom = UNARY[name]
-    _against_torch(torch, rng, mfn, lambda t: tfn(torch, t), [_f32(rng, shape, *(dom or ()))])
+    assert_matches_torch(mfn, lambda t: tfn(torch, t), _f32(rng, shape, *(dom or ())), rng=rng)
 
 
 @pytest.mark.parametrize("name", sorted(set(UNARY) - {"sign"}))
@@ -270,7 +245,7 @@ OPERATORS = {
 def test_operators_match_torch(torch, rng, op, sa, sb):
     fn = OPERATORS[op]
     a, b = _f32(rng, sa, 0.5, 2.0), _f32(rng, sb, 0.5, 2.0)
-    _against_torch(torch, rng, fn, fn, [a, b])
+    assert_matches_torch(fn, fn, a, b, rng=rng)
 
 
 @pytest.mark.parametrize("op", sorted(OPERATORS))
@@ -278,14 +253,14 @@ def test_operators_match_torch(torch, rng, op, sa, sb):
 def test_scalar_and_reflected_operators_match_torch(torch, rng, op, scalar):
     fn = OPERATORS[op]
     a = _f32(rng, (3, 2), 0.5, 2.0)
-    _against_torch(torch, rng, lambda t: fn(t, scalar), lambda t: fn(t, scalar), [a])
-    _against_torch(torch, rng, lambda t: fn(scalar, t), lambda t: fn(scalar, t), [a])
+    assert_matches_torch(lambda t: fn(t, scalar), lambda t: fn(t, scalar), a, rng=rng)
+    assert_matches_torch(lambda t: fn(scalar, t), lambda t: fn(scalar, t), a, rng=rng)
 
 
 def test_unary_minus_and_abs_operators(torch, rng):
     a = _f32(rng, (2, 3))
-    _against_torch(torch, rng, lambda t: -t, lambda t: -t, [a])
-    _against_torch(torch, rng, lambda t: abs(t), lambda t: abs(t), [a])
+    assert_matches_torch(lambda t: -t, lambda t: -t, a, rng=rng)
+    assert_matches_torch(lambda t: abs(t), lambda t: abs(t), a, rng=rng)
 
 
 def test_reflected_with_numpy_array_returns_tensor():

@@ -9,16 +9,7 @@ from hypothesis import strategies as st
 
 import mnp.core as mnp
 from mnp.core.ops.index import setitem
-from mnp.core.testing import F32, assert_close
-
-
-def close(actual, expected, **tol):
-    """`assert_close` on mnp tensors, torch tensors or arrays."""
-    def arr_(v):
-        if isinstance(v, mnp.Tensor):
-            return v.data
-        return v.detach().numpy() if hasattr(v, "detach") else np.asarray(v)
-    assert_close(arr_(actual), arr_(expected), **tol)
+from mnp.core.testing import assert_matches_torch
 
 
 def keys(torch):
@@ -47,15 +38,7 @@ def keys(torch):
 def test_getitem_matches_torch(torch, rng):
     a = rng.standard_normal((4, 5, 6)).astype(np.float32)
     for k, tk in keys(torch):
-        x = mnp.tensor(a, requires_grad=True)
-        t = torch.tensor(a, requires_grad=True)
-        y, ty = x[k], t[tk]
-        assert y.shape == tuple(ty.shape), k
-        close(y, ty, **F32)
-        w = rng.standard_normal(y.shape).astype(np.float32)
-        (y * mnp.tensor(w)).sum().backward()
-        (ty * torch.tensor(w)).sum().backward()
-        close(x.grad, t.grad, **F32)
+        assert_matches_torch(lambda x: x[k], lambda t: t[tk], a, rng=rng, what=f"key {k!r}")
 
 
 def test_repeated_indices_accumulate():

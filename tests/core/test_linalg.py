@@ -11,32 +11,9 @@ from hypothesis import strategies as st
 
 import mnp.core as mnp
 from mnp.core.ops import linalg as linalg_ops
-from mnp.core.testing import F32, assert_close
+from mnp.core.testing import assert_close, assert_matches_torch
 
 INF = math.inf
-
-
-def close(actual, expected, **tol):
-    """`assert_close` on mnp tensors, torch tensors or arrays."""
-    def arr_(v):
-        if isinstance(v, mnp.Tensor):
-            return v.data
-        return v.detach().numpy() if hasattr(v, "detach") else np.asarray(v)
-    assert_close(arr_(actual), arr_(expected), **tol)
-
-
-def vs_torch(torch, f, tf, *arrays, tol=F32):
-    """``f`` on mnp tensors and ``tf`` on torch tensors agree in value and gradient (float32)."""
-    xs = [mnp.tensor(a.astype(np.float32), requires_grad=True) for a in arrays]
-    ts = [torch.tensor(a.astype(np.float32), requires_grad=True) for a in arrays]
-    y, ty = f(*xs), tf(*ts)
-    assert y.shape == tuple(ty.shape)
-    close(y, ty, **tol)
-    w = np.random.default_rng(1).standard_normal(y.shape).astype(np.float32)
-    (y * mnp.tensor(w)).sum().backward()
-    (ty * torch.tensor(w)).sum().backward()
-    for x, t in zip(xs, ts):
-        close(x.grad, t.grad, **tol)
 
 
 def arr(rng, *shape):
@@ -52,8 +29,8 @@ MATMUL_SHAPES = [((3,), (3,)), ((3,), (3, 4)), ((2, 3), (3,)), ((2, 3), (3, 4)),
 @pytest.mark.parametrize("sa,sb", MATMUL_SHAPES)
 def test_matmul_matches_torch(torch, rng, sa, sb):
     a, b = arr(rng, *sa), arr(rng, *sb)
-    vs_torch(torch, lambda x, y: x @ y, torch.matmul, a, b)
-    vs_torch(torch, mnp.matmul, torch.matmul, a, b)
+    assert_matches_torch(lambda x, y: x @ y, torch.matmul, a, b)
+    assert_matches_torch(mnp.matmul, torch.matmul, a, b)
 
 
 @pytest.mark.parametrize("sa,sb", MATMUL_SHAPES)
@@ -94,10 +71,10 @@ def test_matmul_errors():
 # -- dot, outer, matvec -----------------------------------------------------------------------
 def test_dot_outer_match_torch(torch, rng):
     a, b, c = arr(rng, 4), arr(rng, 4), arr(rng, 3)
-    vs_torch(torch, mnp.dot, torch.dot, a, b)
-    vs_torch(torch, lambda x, y: x.dot(y), lambda x, y: x.dot(y), a, b)
-    vs_torch(torch, mnp.outer, torch.outer, a, c)
-    vs_torch(torch, lambda x, y: x.outer(y), lambda x, y: x.outer(y), c, a)
+    assert_matches_torch(mnp.dot, torch.dot, a, b)
+    assert_matches_torch(lambda x, y: x.dot(y), lambda x, y: x.dot(y), a, b)
+    assert_matches_torch(mnp.outer, torch.outer, a, c)
+    assert_matches_torch(lambda x, y: x.outer(y), lambda x, y: x.outer(y), c, a)
 
 
 def test_dot_outer_errors():
@@ -113,11 +90,11 @@ def test_dot_outer_errors():
                                    ((3, 4), (2, 4)), ((2, 1, 3, 4), (5, 4))])
 def test_matvec_matches_torch(torch, rng, sa, sv):
     A, v = arr(rng, *sa), arr(rng, *sv)  # noqa: N806
-    vs_torch(torch, mnp.matvec, lambda M, u: torch.matmul(M, u.unsqueeze(-1)).squeeze(-1), A, v)
+    assert_matches_torch(mnp.matvec, lambda M, u: torch.matmul(M, u.unsqueeze(-1)).squeeze(-1), A, v)
 
 
 def test_mv_is_torch_mv(torch, rng):
-    vs_torch(torch, lambda M, u: M.mv(u), torch.mv, arr(rng, 3, 4), arr(rng, 4))
+    assert_matches_torch(lambda M, u: M.mv(u), torch.mv, arr(rng, 3, 4), arr(rng, 4))
 
 
 def test_matvec_errors():
@@ -145,8 +122,8 @@ def test_products_grad_check(rng):
 @pytest.mark.parametrize("axis,keepdims", [(None, False), (1, False), ((0, 2), True), (-1, True)])
 def test_vector_norm_matches_torch(torch, rng, ord, axis, keepdims):
     a = arr(rng, 3, 4, 5)
-    vs_torch(torch, lambda x: mnp.vector_norm(x, ord, axis, keepdims),
-             lambda t: torch.linalg.vector_norm(t, ord, axis, keepdims), a)
+    assert_matches_torch(lambda x: mnp.vector_norm(x, ord, axis, keepdims),
+                         lambda t: torch.linalg.vector_norm(t, ord, axis, keepdims), a)
 
 
 def test_vector_norm_zero_order_counts(torch):
@@ -161,9 +138,9 @@ def test_vector_norm_zero_order_counts(torch):
                                       (3, -1), ("nuc", None)])
 def test_norm_matches_torch_norm(torch, rng, ord, axis):
     a = arr(rng, 4, 5)
-    vs_torch(torch, lambda x: mnp.norm(x, ord, axis), lambda t: torch.norm(t, ord, axis), a)
-    vs_torch(torch, lambda x: x.norm(p=ord, dim=axis, keepdim=True),
-             lambda t: t.norm(p=ord, dim=axis, keepdim=True), a)
+    assert_matches_torch(lambda x: mnp.norm(x, ord, axis), lambda t: torch.norm(t, ord, axis), a)
+    assert_matches_torch(lambda x: x.norm(p=ord, dim=axis, keepdim=True),
+                         lambda t: t.norm(p=ord, dim=axis, keepdim=True), a)
 
 
 def test_norm_of_matrix_is_entrywise():
@@ -177,13 +154,14 @@ def test_norm_of_matrix_is_entrywise():
 @pytest.mark.parametrize("axis,keepdims", [((-2, -1), False), ((2, 0), True), ((0, 1), False)])
 def test_matrix_norm_matches_torch(torch, rng, ord, axis, keepdims):
     a = arr(rng, 3, 4, 5)
-    vs_torch(torch, lambda x: mnp.matrix_norm(x, ord, axis, keepdims),
-             lambda t: torch.linalg.matrix_norm(t, ord, axis, keepdims), a, tol={"rtol": 1e-3, "atol": 1e-4})
+    assert_matches_torch(lambda x: mnp.matrix_norm(x, ord, axis, keepdims),
+                         lambda t: torch.linalg.matrix_norm(t, ord, axis, keepdims), a,
+                         rtol=1e-3, atol=1e-4)
 
 
 def test_frobenius_norm_matches_torch(torch, rng):
-    vs_torch(torch, mnp.frobenius_norm, lambda t: torch.linalg.matrix_norm(t, "fro"), arr(rng, 2, 3, 4))
-    vs_torch(torch, mnp.frobenius_norm, lambda t: torch.linalg.matrix_norm(t), arr(rng, 3, 4))
+    assert_matches_torch(mnp.frobenius_norm, lambda t: torch.linalg.matrix_norm(t, "fro"), arr(rng, 2, 3, 4))
+    assert_matches_torch(mnp.frobenius_norm, lambda t: torch.linalg.matrix_norm(t), arr(rng, 3, 4))
 
 
 @pytest.mark.parametrize("ord", [2, 1, INF, -INF, 3, 0.5, "fro"])
@@ -198,7 +176,8 @@ def test_norm_gradient_at_zero_is_zero_not_nan(ord):
 def test_norm_partial_zero_rows_and_ties(torch):
     a = np.array([[0.0, 0.0, 0.0], [3.0, -3.0, 1.0]], np.float32)
     for ord in (2, INF):
-        vs_torch(torch, lambda x: mnp.vector_norm(x, ord, 1), lambda t: torch.linalg.vector_norm(t, ord, 1), a)
+        assert_matches_torch(lambda x: mnp.vector_norm(x, ord, 1),
+                             lambda t: torch.linalg.vector_norm(t, ord, 1), a)
 
 
 def test_int_input_becomes_float():

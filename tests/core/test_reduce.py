@@ -6,17 +6,10 @@ import numpy as np
 import pytest
 
 import mnp.core as mnp
-from mnp.core.testing import F32
-from mnp.core.testing import assert_close as _assert_close
+from mnp.core.testing import F32, assert_close, assert_matches_torch
 
 #: numpy floating-point problems that must not happen (underflow to 0 is fine)
 NO_FP_WARNINGS = {"over": "raise", "invalid": "raise", "divide": "raise"}
-
-
-def assert_close(actual, expected, **kw):
-    """`mnp.core.testing.assert_close` with mnp tensors passed as their arrays."""
-    unwrap = (lambda v: v.data if isinstance(v, mnp.Tensor) else v)
-    _assert_close(unwrap(actual), unwrap(expected), **kw)
 
 
 def _dims(axis, ndim):
@@ -63,15 +56,8 @@ def test_reduction_matches_torch(torch, rng, name, axis, keepdims):
     a = rng.uniform(0.5, 1.5, (3, 4, 2)).astype(np.float32)
     if name in ("sum", "mean", "max", "min", "logsumexp"):
         a = rng.standard_normal((3, 4, 2)).astype(np.float32) * 3
-    x, t = mnp.tensor(a, requires_grad=True), torch.tensor(a, requires_grad=True)
-    y, ty = mfn(x, axis, keepdims), tfn(torch, t, axis, keepdims)
-    assert y.shape == tuple(ty.shape) and y.dtype == mnp.float32
-    assert_close(y, ty, **F32, what="forward")
-    g = rng.standard_normal(y.shape).astype(np.float32)
-    y.backward(mnp.tensor(g))
-    ty.backward(torch.tensor(g))
-    assert x.grad.shape == x.shape and x.grad.dtype == mnp.float32
-    assert_close(x.grad, t.grad, **F32, what="grad")
+    assert_matches_torch(lambda x: mfn(x, axis, keepdims), lambda t: tfn(torch, t, axis, keepdims), a,
+                         rng=rng)
 
 
 @pytest.mark.parametrize("name", sorted(REDUCTIONS))

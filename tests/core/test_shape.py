@@ -8,41 +8,10 @@ from hypothesis import HealthCheck, given, settings
 from hypothesis import strategies as st
 
 import mnp.core as mnp
-from mnp.core.testing import F32, assert_close
+from mnp.core.testing import F32, assert_close, assert_matches_torch
 
 FAST = settings(max_examples=30, deadline=None,
                 suppress_health_check=[HealthCheck.function_scoped_fixture])
-
-
-def close(actual, expected, **tol):
-    """`assert_close` on mnp tensors, torch tensors or arrays."""
-    def arr_(v):
-        if isinstance(v, mnp.Tensor):
-            return v.data
-        return v.detach().numpy() if hasattr(v, "detach") else np.asarray(v)
-    assert_close(arr_(actual), arr_(expected), **tol)
-
-
-def vs_torch(torch, f, tf, *arrays):
-    """``f`` on mnp tensors and ``tf`` on torch tensors agree in value and gradient (float32)."""
-    xs = [mnp.tensor(a.astype(np.float32), requires_grad=True) for a in arrays]
-    ts = [torch.tensor(a.astype(np.float32), requires_grad=True) for a in arrays]
-    ys, tys = f(*xs), tf(*ts)
-    if not isinstance(ys, tuple):
-        ys, tys = (ys,), (tys,)
-    assert len(ys) == len(tys)
-    g = np.random.default_rng(1)
-    loss, tloss = 0, 0
-    for y, ty in zip(ys, tys):
-        assert y.shape == tuple(ty.shape)
-        close(y, ty, **F32)
-        w = g.standard_normal(y.shape).astype(np.float32)
-        loss = loss + (y * mnp.tensor(w)).sum()
-        tloss = tloss + (ty * torch.tensor(w)).sum()
-    loss.backward()
-    tloss.backward()
-    for x, t in zip(xs, ts):
-        close(x.grad, t.grad, **F32)
 
 
 def arr(rng, *shape):
@@ -54,8 +23,8 @@ def arr(rng, *shape):
                                        ((6,), (1, 6, 1)), ((), (1,))])
 def test_reshape_and_view_match_torch(torch, rng, shape, new):
     a = arr(rng, *shape)
-    vs_torch(torch, lambda x: x.reshape(*new), lambda t: t.reshape(*new), a)
-    vs_torch(torch, lambda x: mnp.view(x, new), lambda t: t.view(new), a)
+    assert_matches_torch(lambda x: x.reshape(*new), lambda t: t.reshape(*new), a)
+    assert_matches_torch(lambda x: mnp.view(x, new), lambda t: t.view(new), a)
 
 
 def test_reshape_is_a_view_and_errors_name_both_shapes():
@@ -70,7 +39,8 @@ def test_reshape_is_a_view_and_errors_name_both_shapes():
 
 @pytest.mark.parametrize("start,end", [(0, -1), (1, -1), (0, 1), (1, 2), (-2, -1), (2, 2)])
 def test_flatten_matches_torch(torch, rng, start, end):
-    vs_torch(torch, lambda x: x.flatten(start, end), lambda t: t.flatten(start, end), arr(rng, 2, 3, 4, 5))
+    assert_matches_torch(lambda x: x.flatten(start, end), lambda t: t.flatten(start, end),
+                         arr(rng, 2, 3, 4, 5))
 
 
 def test_flatten_edge_cases():
@@ -85,7 +55,7 @@ def test_flatten_edge_cases():
 def test_squeeze_matches_torch(torch, rng, axis):
     a = arr(rng, 1, 3, 1, 1)
     tf = (lambda t: t.squeeze()) if axis is None else (lambda t: t.squeeze(axis))
-    vs_torch(torch, lambda x: x.squeeze(axis), tf, a)
+    assert_matches_torch(lambda x: x.squeeze(axis), tf, a)
 
 
 def test_squeeze_leaves_non_unit_axis_and_accepts_dim():
@@ -98,7 +68,7 @@ def test_squeeze_leaves_non_unit_axis_and_accepts_dim():
 
 @pytest.mark.parametrize("dim", [0, 1, 3, -1, -4])
 def test_unsqueeze_matches_torch(torch, rng, dim):
-    vs_torch(torch, lambda x: x.unsqueeze(dim), lambda t: t.unsqueeze(dim), arr(rng, 2, 3, 4))
+    assert_matches_torch(lambda x: x.unsqueeze(dim), lambda t: t.unsqueeze(dim), arr(rng, 2, 3, 4))
 
 
 def test_unsqueeze_out_of_range():
@@ -111,23 +81,23 @@ def test_expand_dims_matches_numpy(rng, axis):
     a = arr(rng, 2, 3)
     y = mnp.expand_dims(mnp.tensor(a), axis)
     assert y.shape == np.expand_dims(a, axis).shape
-    close(y, np.expand_dims(a, axis))
+    assert_close(y, np.expand_dims(a, axis))
 
 
 # -- permutations -----------------------------------------------------------------------------
 @pytest.mark.parametrize("perm", [(0, 1, 2), (2, 0, 1), (1, 2, 0), (-1, 0, 1)])
 def test_transpose_and_permute_match_torch(torch, rng, perm):
     a = arr(rng, 2, 3, 4)
-    vs_torch(torch, lambda x: mnp.transpose(x, perm), lambda t: t.permute(perm), a)
-    vs_torch(torch, lambda x: x.permute(*perm), lambda t: t.permute(*perm), a)
-    vs_torch(torch, lambda x: mnp.permute(x, perm), lambda t: torch.permute(t, perm), a)
+    assert_matches_torch(lambda x: mnp.transpose(x, perm), lambda t: t.permute(perm), a)
+    assert_matches_torch(lambda x: x.permute(*perm), lambda t: t.permute(*perm), a)
+    assert_matches_torch(lambda x: mnp.permute(x, perm), lambda t: torch.permute(t, perm), a)
 
 
 def test_transpose_two_dims_and_default(torch, rng):
     a = arr(rng, 2, 3, 4)
-    vs_torch(torch, lambda x: x.transpose(0, 2), lambda t: t.transpose(0, 2), a)
-    vs_torch(torch, lambda x: mnp.transpose(x), lambda t: t.permute(2, 1, 0), a)
-    vs_torch(torch, lambda x: x.T, lambda t: t.permute(2, 1, 0), a)
+    assert_matches_torch(lambda x: x.transpose(0, 2), lambda t: t.transpose(0, 2), a)
+    assert_matches_torch(lambda x: mnp.transpose(x), lambda t: t.permute(2, 1, 0), a)
+    assert_matches_torch(lambda x: x.T, lambda t: t.permute(2, 1, 0), a)
     x = mnp.tensor(a)
     assert np.shares_memory(x.permute(1, 0, 2).data, x.data)
 
@@ -145,21 +115,21 @@ def test_bad_permutations():
 @pytest.mark.parametrize("a0,a1", [(0, 2), (1, -1), (2, 2)])
 def test_swapaxes_matches_torch(torch, rng, a0, a1):
     a = arr(rng, 2, 3, 4)
-    vs_torch(torch, lambda x: mnp.swapaxes(x, a0, a1), lambda t: torch.swapaxes(t, a0, a1), a)
-    vs_torch(torch, lambda x: x.swapdims(a0, a1), lambda t: t.swapdims(a0, a1), a)
+    assert_matches_torch(lambda x: mnp.swapaxes(x, a0, a1), lambda t: torch.swapaxes(t, a0, a1), a)
+    assert_matches_torch(lambda x: x.swapdims(a0, a1), lambda t: t.swapdims(a0, a1), a)
 
 
 @pytest.mark.parametrize("src,dst", [(0, -1), (-1, 0), ((0, 1), (2, 0)), ((0, 2), (1, 0))])
 def test_movedim_matches_torch(torch, rng, src, dst):
-    vs_torch(torch, lambda x: mnp.movedim(x, src, dst), lambda t: torch.movedim(t, src, dst),
-             arr(rng, 2, 3, 4))
+    assert_matches_torch(lambda x: mnp.movedim(x, src, dst), lambda t: torch.movedim(t, src, dst),
+                         arr(rng, 2, 3, 4))
 
 
 # -- broadcasting -----------------------------------------------------------------------------
 def test_broadcast_to_and_expand_match_torch(torch, rng):
-    vs_torch(torch, lambda x: mnp.broadcast_to(x, (4, 2, 3)), lambda t: t.broadcast_to((4, 2, 3)),
-             arr(rng, 2, 1))
-    vs_torch(torch, lambda x: x.expand(5, -1, 4), lambda t: t.expand(5, -1, 4), arr(rng, 3, 1))
+    assert_matches_torch(lambda x: mnp.broadcast_to(x, (4, 2, 3)), lambda t: t.broadcast_to((4, 2, 3)),
+                         arr(rng, 2, 1))
+    assert_matches_torch(lambda x: x.expand(5, -1, 4), lambda t: t.expand(5, -1, 4), arr(rng, 3, 1))
     x = mnp.zeros(3, 1)
     assert np.shares_memory(x.expand(3, 4).data, x.data)
 
@@ -178,8 +148,8 @@ def test_concat_and_cat_match_torch(torch, rng, axis):
     for s, n in zip(shapes, (1, 2, 3)):
         s[axis] = n
     arrays = [arr(rng, *s) for s in shapes]
-    vs_torch(torch, lambda *xs: mnp.concat(list(xs), axis), lambda *ts: torch.cat(ts, axis), *arrays)
-    vs_torch(torch, lambda *xs: mnp.cat(xs, dim=axis), lambda *ts: torch.cat(ts, dim=axis), *arrays)
+    assert_matches_torch(lambda *xs: mnp.concat(list(xs), axis), lambda *ts: torch.cat(ts, axis), *arrays)
+    assert_matches_torch(lambda *xs: mnp.cat(xs, dim=axis), lambda *ts: torch.cat(ts, dim=axis), *arrays)
 
 
 def test_concat_promotes_and_routes_gradient_only_where_needed():
@@ -207,9 +177,9 @@ def test_concat_errors_name_both_shapes():
 @pytest.mark.parametrize("axis", [0, 1, 2, -1])
 def test_stack_matches_torch(torch, rng, axis):
     arrays = [arr(rng, 2, 3) for _ in range(3)]
-    vs_torch(torch, lambda *xs: mnp.stack(xs, axis), lambda *ts: torch.stack(ts, axis), *arrays)
-    vs_torch(torch, lambda *xs: mnp.stack(list(xs), dim=axis), lambda *ts: torch.stack(ts, dim=axis),
-             *arrays)
+    assert_matches_torch(lambda *xs: mnp.stack(xs, axis), lambda *ts: torch.stack(ts, axis), *arrays)
+    assert_matches_torch(lambda *xs: mnp.stack(list(xs), dim=axis), lambda *ts: torch.stack(ts, dim=axis),
+                         *arrays)
 
 
 def test_stack_errors_name_both_shapes():
@@ -222,8 +192,8 @@ def test_stack_errors_name_both_shapes():
 @pytest.mark.parametrize("spec,axis", [(2, 0), (3, 1), (4, 1), ([1, 4], 1), ([2, 0, 3], -1), (5, 0)])
 def test_split_matches_torch(torch, rng, spec, axis):
     a = arr(rng, 5, 5)
-    vs_torch(torch, lambda x: x.split(spec, axis), lambda t: torch.split(t, spec, axis), a)
-    vs_torch(torch, lambda x: mnp.split(x, spec, dim=axis), lambda t: t.split(spec, dim=axis), a)
+    assert_matches_torch(lambda x: x.split(spec, axis), lambda t: torch.split(t, spec, axis), a)
+    assert_matches_torch(lambda x: mnp.split(x, spec, dim=axis), lambda t: t.split(spec, dim=axis), a)
 
 
 def test_split_pieces_carry_their_own_gradient():
@@ -239,15 +209,15 @@ def test_split_pieces_carry_their_own_gradient():
 
 @pytest.mark.parametrize("chunks", [1, 2, 3, 6])
 def test_chunk_matches_torch(torch, rng, chunks):
-    vs_torch(torch, lambda x: x.chunk(chunks, 1), lambda t: t.chunk(chunks, 1), arr(rng, 2, 5))
+    assert_matches_torch(lambda x: x.chunk(chunks, 1), lambda t: t.chunk(chunks, 1), arr(rng, 2, 5))
 
 
 # -- padding, flipping, repeating -------------------------------------------------------------
 @pytest.mark.parametrize("widths", [((0, 0), (1, 2)), ((2, 1), (0, 3)), ((1, 1), (1, 1))])
 def test_pad_matches_torch(torch, rng, widths):
     (b0, a0), (b1, a1) = widths
-    vs_torch(torch, lambda x: mnp.pad(x, widths, value=1.5),
-             lambda t: torch.nn.functional.pad(t, (b1, a1, b0, a0), value=1.5), arr(rng, 3, 4))
+    assert_matches_torch(lambda x: mnp.pad(x, widths, value=1.5),
+                         lambda t: torch.nn.functional.pad(t, (b1, a1, b0, a0), value=1.5), arr(rng, 3, 4))
 
 
 @pytest.mark.parametrize("widths", [1, (1, 2), ((1, 2),), [[0, 1], [2, 0], [1, 1]], 0])
@@ -255,9 +225,9 @@ def test_pad_width_forms_match_numpy(rng, widths):
     a = arr(rng, 2, 3, 2)
     x = mnp.tensor(a, requires_grad=True)
     y = mnp.pad(x, widths, value=-1)
-    close(y, np.pad(a.astype(np.float32), widths, constant_values=-1))
+    assert_close(y, np.pad(a.astype(np.float32), widths, constant_values=-1))
     y.sum().backward()
-    close(x.grad, np.ones_like(a))
+    assert_close(x.grad, np.ones_like(a))
 
 
 def test_pad_errors():
@@ -272,7 +242,7 @@ def test_pad_errors():
 @pytest.mark.parametrize("axis", [None, 0, -1, (0, 2)])
 def test_flip_matches_torch(torch, rng, axis):
     dims = (0, 1, 2) if axis is None else axis if isinstance(axis, tuple) else (axis,)
-    vs_torch(torch, lambda x: x.flip(axis), lambda t: t.flip(dims), arr(rng, 2, 3, 4))
+    assert_matches_torch(lambda x: x.flip(axis), lambda t: t.flip(dims), arr(rng, 2, 3, 4))
     x = mnp.zeros(2, 3)
     assert np.shares_memory(mnp.flip(x, dim=0).data, x.data)
 
@@ -282,10 +252,10 @@ def test_flip_matches_torch(torch, rng, axis):
 def test_repeat_is_numpys_and_matches_repeat_interleave(torch, rng, repeats, axis):
     a = arr(rng, 2, 3)
     tr = torch.tensor(repeats) if isinstance(repeats, list) else repeats
-    vs_torch(torch, lambda x: mnp.repeat(x, repeats, axis), lambda t: t.repeat_interleave(tr, axis), a)
-    vs_torch(torch, lambda x: x.repeat_interleave(repeats, dim=axis),
-             lambda t: torch.repeat_interleave(t, tr, dim=axis), a)
-    close(mnp.repeat(mnp.tensor(a), repeats, axis), np.repeat(a, repeats, axis), **F32)
+    assert_matches_torch(lambda x: mnp.repeat(x, repeats, axis), lambda t: t.repeat_interleave(tr, axis), a)
+    assert_matches_torch(lambda x: x.repeat_interleave(repeats, dim=axis),
+                         lambda t: torch.repeat_interleave(t, tr, dim=axis), a)
+    assert_close(mnp.repeat(mnp.tensor(a), repeats, axis), np.repeat(a, repeats, axis), **F32)
 
 
 def test_repeat_gradient_sums_copies_and_errors():
@@ -300,7 +270,7 @@ def test_repeat_gradient_sums_copies_and_errors():
 
 @pytest.mark.parametrize("sizes", [(2, 1), (1, 3), (2, 2, 1), (3, 1, 2, 2)])
 def test_tensor_repeat_tiles_like_torch(torch, rng, sizes):
-    vs_torch(torch, lambda x: x.repeat(*sizes), lambda t: t.repeat(*sizes), arr(rng, 2, 3))
+    assert_matches_torch(lambda x: x.repeat(*sizes), lambda t: t.repeat(*sizes), arr(rng, 2, 3))
 
 
 def test_tensor_repeat_needs_a_size_per_dimension():
@@ -311,7 +281,7 @@ def test_tensor_repeat_needs_a_size_per_dimension():
 @pytest.mark.parametrize("reps", [2, (2,), (2, 1), (1, 2, 3), (3, 1, 1)])
 def test_tile_matches_torch(torch, rng, reps):
     treps = reps if isinstance(reps, tuple) else (reps,)
-    vs_torch(torch, lambda x: mnp.tile(x, reps), lambda t: torch.tile(t, treps), arr(rng, 2, 3))
+    assert_matches_torch(lambda x: mnp.tile(x, reps), lambda t: torch.tile(t, treps), arr(rng, 2, 3))
 
 
 # -- float64 finite differences for every op --------------------------------------------------

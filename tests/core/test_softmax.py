@@ -7,29 +7,10 @@ import pytest
 
 import mnp.core as mnp
 from mnp.core import dispatch
-from mnp.core.testing import F32
-from mnp.core.testing import assert_close as _assert_close
+from mnp.core.testing import F32, assert_close, assert_matches_torch
 
 #: numpy floating-point problems that must not happen (underflow to 0 is fine)
 NO_FP_WARNINGS = {"over": "raise", "invalid": "raise", "divide": "raise"}
-
-
-def assert_close(actual, expected, **kw):
-    """`mnp.core.testing.assert_close` with mnp tensors passed as their arrays."""
-    unwrap = (lambda v: v.data if isinstance(v, mnp.Tensor) else v)
-    _assert_close(unwrap(actual), unwrap(expected), **kw)
-
-
-def _against_torch(torch, rng, mfn, tfn, a, tol=F32):
-    x, t = mnp.tensor(a, requires_grad=True), torch.tensor(a, requires_grad=True)
-    y, ty = mfn(x), tfn(t)
-    assert y.shape == tuple(ty.shape) and y.dtype == mnp.float32
-    assert_close(y, ty, **tol, what="forward")
-    g = rng.standard_normal(y.shape).astype(np.float32)
-    y.backward(mnp.tensor(g))
-    ty.backward(torch.tensor(g))
-    assert x.grad.shape == x.shape
-    assert_close(x.grad, t.grad, **tol, what="grad")
 
 
 @pytest.mark.parametrize("name", ["softmax", "log_softmax"])
@@ -37,8 +18,8 @@ def _against_torch(torch, rng, mfn, tfn, a, tol=F32):
                                         ((2, 3, 4), 1), ((2, 3, 4), -3), ((1, 1), 0)])
 def test_softmax_family_matches_torch(torch, rng, name, shape, axis):
     a = rng.standard_normal(shape).astype(np.float32) * 3
-    _against_torch(torch, rng, lambda x: getattr(mnp, name)(x, axis=axis),
-                   lambda t: getattr(torch, name)(t, dim=axis), a)
+    assert_matches_torch(lambda x: getattr(mnp, name)(x, axis=axis),
+                         lambda t: getattr(torch, name)(t, dim=axis), a, rng=rng)
 
 
 @pytest.mark.parametrize("name", ["softmax", "log_softmax"])

@@ -10,30 +10,7 @@ from hypothesis import HealthCheck, given, settings
 from hypothesis import strategies as st
 
 import mnp.core as mnp
-from mnp.core.testing import F32, assert_close
-
-
-def close(actual, expected, **tol):
-    """`assert_close` on mnp tensors, torch tensors or arrays."""
-    def arr_(v):
-        if isinstance(v, mnp.Tensor):
-            return v.data
-        return v.detach().numpy() if hasattr(v, "detach") else np.asarray(v)
-    assert_close(arr_(actual), arr_(expected), **tol)
-
-
-def vs_torch(torch, f, tf, *arrays, tol=F32):
-    """``f`` on mnp tensors and ``tf`` on torch tensors agree in value and gradient (float32)."""
-    xs = [mnp.tensor(a.astype(np.float32), requires_grad=True) for a in arrays]
-    ts = [torch.tensor(a.astype(np.float32), requires_grad=True) for a in arrays]
-    y, ty = f(*xs), tf(*ts)
-    assert y.shape == tuple(ty.shape)
-    close(y, ty, **tol)
-    w = np.random.default_rng(1).standard_normal(y.shape).astype(np.float32)
-    (y * mnp.tensor(w)).sum().backward()
-    (ty * torch.tensor(w)).sum().backward()
-    for x, t in zip(xs, ts):
-        close(x.grad, t.grad, **tol)
+from mnp.core.testing import assert_close, assert_matches_torch
 
 
 def arr(rng, *shape):
@@ -52,29 +29,29 @@ BROADCAST = [((4, 5), (4, 5)), ((4, 1, 5), (3, 5)), ((5,), (2, 5))]
 @pytest.mark.parametrize("axis,p", [(-1, 2), (0, 2), (1, 1), (-1, 3)])
 def test_normalize_matches_torch(torch, rng, axis, p):
     F = torch.nn.functional  # noqa: N806
-    vs_torch(torch, lambda x: mnp.normalize(x, axis, p=p), lambda t: F.normalize(t, p, axis),
-             arr(rng, 3, 4, 5))
-    vs_torch(torch, lambda x: mnp.normalize(x, dim=axis, eps=1e-3, p=p),
-             lambda t: F.normalize(t, p, axis, eps=1e-3), arr(rng, 3, 4, 5) * 1e-3)
+    assert_matches_torch(lambda x: mnp.normalize(x, axis, p=p), lambda t: F.normalize(t, p, axis),
+                         arr(rng, 3, 4, 5))
+    assert_matches_torch(lambda x: mnp.normalize(x, dim=axis, eps=1e-3, p=p),
+                         lambda t: F.normalize(t, p, axis, eps=1e-3), arr(rng, 3, 4, 5) * 1e-3)
 
 
 def test_normalize_zero_vector_stays_zero(torch):
     x = mnp.tensor([[0.0, 0.0, 0.0], [3.0, 0.0, 4.0]], requires_grad=True)
     y = mnp.normalize(x)
     assert_close(y.data, [[0.0, 0.0, 0.0], [0.6, 0.0, 0.8]])
-    vs_torch(torch, mnp.normalize, lambda t: torch.nn.functional.normalize(t, dim=-1), x.data)
+    assert_matches_torch(mnp.normalize, lambda t: torch.nn.functional.normalize(t, dim=-1), x.data)
 
 
 # -- distance ---------------------------------------------------------------------------------
 @pytest.mark.parametrize("sa,sb", BROADCAST)
 def test_distance_matches_torch(torch, rng, sa, sb):
-    vs_torch(torch, mnp.distance, lambda a, b: torch.linalg.vector_norm(a - b, dim=-1),
-             arr(rng, *sa), arr(rng, *sb))
+    assert_matches_torch(mnp.distance, lambda a, b: torch.linalg.vector_norm(a - b, dim=-1),
+                         arr(rng, *sa), arr(rng, *sb))
 
 
 def test_pairwise_distance_matches_cdist(torch, rng):
-    vs_torch(torch, lambda a, b: mnp.distance(a.unsqueeze(1), b.unsqueeze(0)), torch.cdist,
-             arr(rng, 4, 3), arr(rng, 5, 3))
+    assert_matches_torch(lambda a, b: mnp.distance(a.unsqueeze(1), b.unsqueeze(0)), torch.cdist,
+                         arr(rng, 4, 3), arr(rng, 5, 3))
 
 
 def test_distance_options_and_zero_distance():
@@ -92,19 +69,19 @@ def test_distance_options_and_zero_distance():
 @pytest.mark.parametrize("sa,sb", BROADCAST)
 def test_cosine_similarity_matches_torch(torch, rng, sa, sb):
     F = torch.nn.functional  # noqa: N806
-    vs_torch(torch, mnp.cosine_similarity, lambda a, b: F.cosine_similarity(a, b, dim=-1),
-             arr(rng, *sa), arr(rng, *sb))
+    assert_matches_torch(mnp.cosine_similarity, lambda a, b: F.cosine_similarity(a, b, dim=-1),
+                         arr(rng, *sa), arr(rng, *sb))
 
 
 def test_cosine_similarity_axis_and_eps_match_torch(torch, rng):
     F = torch.nn.functional  # noqa: N806
-    vs_torch(torch, lambda a, b: mnp.cosine_similarity(a, b, axis=0),
-             lambda a, b: F.cosine_similarity(a, b, dim=0), arr(rng, 4, 3), arr(rng, 4, 1))
+    assert_matches_torch(lambda a, b: mnp.cosine_similarity(a, b, axis=0),
+                         lambda a, b: F.cosine_similarity(a, b, dim=0), arr(rng, 4, 3), arr(rng, 4, 1))
     # norms below eps are clamped; torch's gradient treats the clamp as the identity
     small = np.array([[1e-4, 0.0, 0.0], [0.0, 0.0, 0.0]])
-    vs_torch(torch, lambda a, b: mnp.cosine_similarity(a, b, dim=1, eps=1e-3),
-             lambda a, b: F.cosine_similarity(a, b, dim=1, eps=1e-3), small, arr(rng, 2, 3),
-             tol={"rtol": 1e-4, "atol": 1e-3})
+    assert_matches_torch(lambda a, b: mnp.cosine_similarity(a, b, dim=1, eps=1e-3),
+                         lambda a, b: F.cosine_similarity(a, b, dim=1, eps=1e-3), small, arr(rng, 2, 3),
+                         rtol=1e-4, atol=1e-3)
 
 
 def test_cosine_similarity_of_zero_vector_is_zero():
@@ -123,12 +100,12 @@ def torch_project(a, b):
 
 @pytest.mark.parametrize("sa,sb", BROADCAST)
 def test_project_matches_torch(torch, rng, sa, sb):
-    vs_torch(torch, mnp.project, torch_project, arr(rng, *sa), arr(rng, *sb))
+    assert_matches_torch(mnp.project, torch_project, arr(rng, *sa), arr(rng, *sb))
 
 
 def test_project_axis(torch, rng):
-    vs_torch(torch, lambda a, b: mnp.project(a, b, axis=0),
-             lambda a, b: torch_project(a.T, b.T).T, arr(rng, 3, 4), arr(rng, 3, 4))
+    assert_matches_torch(lambda a, b: mnp.project(a, b, axis=0),
+                         lambda a, b: torch_project(a.T, b.T).T, arr(rng, 3, 4), arr(rng, 3, 4))
 
 
 def test_project_residual_is_orthogonal(rng):
@@ -152,8 +129,8 @@ def test_project_onto_zero_is_zero():
 @pytest.mark.parametrize("sa,sb", BROADCAST)
 def test_angle_matches_torch(torch, rng, sa, sb):
     F = torch.nn.functional  # noqa: N806
-    vs_torch(torch, mnp.angle, lambda a, b: torch.arccos(F.cosine_similarity(a, b, dim=-1)),
-             arr(rng, *sa), arr(rng, *sb), tol={"rtol": 1e-4, "atol": 1e-4})
+    assert_matches_torch(mnp.angle, lambda a, b: torch.arccos(F.cosine_similarity(a, b, dim=-1)),
+                         arr(rng, *sa), arr(rng, *sb), rtol=1e-4, atol=1e-4)
 
 
 def test_angle_of_parallel_antiparallel_and_zero_vectors():

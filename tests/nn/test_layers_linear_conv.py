@@ -8,36 +8,22 @@ import pytest
 import mnp.core as mnp
 from mnp import nn
 from mnp.nn import functional as F
-from mnp.core.testing import F32, assert_close
+from mnp.core.testing import (F32, assert_close, assert_matches_torch,
+                              assert_parameter_grads_match, copy_parameters)
 
 
-def _copy_params(ours, theirs, torch):
-    """Copy our parameters into the torch module (same names)."""
-    with torch.no_grad():
-        for name, p in ours.named_parameters():
-            dict(theirs.named_parameters())[name].copy_(torch.from_numpy(p.data.copy()))
-
-
-def _parity(ours, theirs, x_np, torch, rng, tol=F32):
-    _copy_params(ours, theirs, torch)
-    x = mnp.tensor(x_np, requires_grad=True)
-    xt = torch.tensor(x_np, requires_grad=True)
-    y, yt = ours(x), theirs(xt)
-    assert_close(y, yt, **tol, what="output")
-    g = rng.standard_normal(yt.shape).astype(np.float32)
-    y.backward(mnp.tensor(g))
-    yt.backward(torch.from_numpy(g))
-    assert_close(x.grad, xt.grad, **tol, what="input grad")
-    tparams = dict(theirs.named_parameters())
-    for name, p in ours.named_parameters():
-        assert_close(p.grad, tparams[name].grad, **tol, what=f"{name} grad")
+def _parity(ours, theirs, x_np, rng):
+    """Our module and the torch one, given our parameters, agree in output and every gradient."""
+    copy_parameters(ours, theirs)
+    assert_matches_torch(ours, theirs, x_np, rng=rng)
+    assert_parameter_grads_match(ours, theirs, what="grad of ")
 
 
 @pytest.mark.parametrize("bias", [True, False])
 @pytest.mark.parametrize("shape", [(5, 3), (2, 4, 3), (3,)])
 def test_linear_matches_torch(torch, rng, bias, shape):
     ours, theirs = nn.Linear(3, 4, bias=bias), torch.nn.Linear(3, 4, bias=bias)
-    _parity(ours, theirs, rng.standard_normal(shape).astype(np.float32), torch, rng)
+    _parity(ours, theirs, rng.standard_normal(shape), rng)
 
 
 def test_dense_is_linear():
@@ -61,7 +47,7 @@ def test_conv2d_matches_torch(torch, rng, case, bias):
     cin, cout, k, s, p, d, shape = case
     ours = nn.Conv2d(cin, cout, k, stride=s, padding=p, dilation=d, bias=bias)
     theirs = torch.nn.Conv2d(cin, cout, k, stride=s, padding=p, dilation=d, bias=bias)
-    _parity(ours, theirs, rng.standard_normal(shape).astype(np.float32), torch, rng)
+    _parity(ours, theirs, rng.standard_normal(shape), rng)
 
 
 CONV1D_CASES = [
@@ -77,17 +63,17 @@ def test_conv1d_matches_torch(torch, rng, case):
     cin, cout, k, s, p, d, shape = case
     ours = nn.Conv1d(cin, cout, k, stride=s, padding=p, dilation=d)
     theirs = torch.nn.Conv1d(cin, cout, k, stride=s, padding=p, dilation=d)
-    _parity(ours, theirs, rng.standard_normal(shape).astype(np.float32), torch, rng)
+    _parity(ours, theirs, rng.standard_normal(shape), rng)
 
 
 def test_conv_padding_same_and_unbatched(torch, rng):
     ours, theirs = nn.Conv2d(2, 3, 3, padding="same"), torch.nn.Conv2d(2, 3, 3, padding="same")
-    _parity(ours, theirs, rng.standard_normal((2, 2, 6, 5)).astype(np.float32), torch, rng)
+    _parity(ours, theirs, rng.standard_normal((2, 2, 6, 5)), rng)
     x = rng.standard_normal((2, 6, 5)).astype(np.float32)
     with torch.no_grad():
         assert_close(ours(mnp.tensor(x)), theirs(torch.from_numpy(x)), **F32)
     ours1, theirs1 = nn.Conv1d(2, 3, 5, padding="same"), torch.nn.Conv1d(2, 3, 5, padding="same")
-    _parity(ours1, theirs1, rng.standard_normal((2, 2, 7)).astype(np.float32), torch, rng)
+    _parity(ours1, theirs1, rng.standard_normal((2, 2, 7)), rng)
 
 
 def test_conv2d_grad_check_float64(rng):

@@ -9,18 +9,7 @@ import pytest
 import mnp.core as mnp
 from mnp import nn
 from mnp.nn import functional as F
-from mnp.core.testing import F32, assert_close
-
-
-def _run(ours, theirs, x_np, torch, rng):
-    x = mnp.tensor(x_np, requires_grad=True)
-    xt = torch.tensor(x_np, requires_grad=True)
-    y, yt = ours(x), theirs(xt)
-    assert_close(y, yt, **F32, what="output")
-    g = rng.standard_normal(yt.shape).astype(np.float32)
-    y.backward(mnp.tensor(g))
-    yt.backward(torch.from_numpy(g))
-    assert_close(x.grad, xt.grad, **F32, what="input grad")
+from mnp.core.testing import F32, assert_close, assert_matches_torch, assert_parameter_grads_match
 
 
 ACTIVATIONS = [("ReLU", (), {}), ("Sigmoid", (), {}), ("Tanh", (), {}),
@@ -33,7 +22,7 @@ ACTIVATIONS = [("ReLU", (), {}), ("Sigmoid", (), {}), ("Tanh", (), {}),
 @pytest.mark.parametrize("name,args,kw", ACTIVATIONS)
 def test_activation_matches_torch(torch, rng, name, args, kw):
     ours, theirs = getattr(nn, name)(*args, **kw), getattr(torch.nn, name)(*args, **kw)
-    _run(ours, theirs, (rng.standard_normal((3, 4, 5)) * 3).astype(np.float32), torch, rng)
+    assert_matches_torch(ours, theirs, rng.standard_normal((3, 4, 5)) * 3, rng=rng)
     assert repr(ours) == repr(theirs)
 
 
@@ -77,8 +66,8 @@ def test_dropout_reproducible_with_manual_seed():
 @pytest.mark.parametrize("start,end,shape", [(1, -1, (2, 3, 4, 5)), (0, -1, (2, 3)),
                                              (1, 2, (2, 3, 4, 5)), (2, 3, (2, 3, 4, 5))])
 def test_flatten_matches_torch(torch, rng, start, end, shape):
-    _run(nn.Flatten(start, end), torch.nn.Flatten(start, end),
-         rng.standard_normal(shape).astype(np.float32), torch, rng)
+    assert_matches_torch(nn.Flatten(start, end), torch.nn.Flatten(start, end),
+                         rng.standard_normal(shape), rng=rng)
 
 
 def test_embedding_matches_torch(torch, rng):
@@ -148,10 +137,8 @@ def test_sequential_parity_with_torch(torch, rng):
                                  torch.nn.Flatten(), torch.nn.Linear(6 * 2 * 2, 3))
     theirs.load_state_dict({k: torch.from_numpy(v.data.copy()) for k, v in ours.state_dict().items()})
     x_np = rng.standard_normal((3, 1, 8, 8)).astype(np.float32)
-    _run(ours, theirs, x_np, torch, rng)
-    tparams = dict(theirs.named_parameters())
-    for name, p in ours.named_parameters():
-        assert_close(p.grad, tparams[name].grad, **F32, what=name)
+    assert_matches_torch(ours, theirs, x_np, rng=rng)
+    assert_parameter_grads_match(ours, theirs)
     ours.eval()
     theirs.eval()
     with torch.no_grad():

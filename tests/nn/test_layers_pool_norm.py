@@ -7,20 +7,8 @@ import pytest
 import mnp.core as mnp
 from mnp import nn
 from mnp.nn import functional as F
-from mnp.core.testing import F32, assert_close
-
-
-def _run(ours, theirs, x_np, torch, rng):
-    """Forward + backward through both; returns (our input grad, torch input grad)."""
-    x = mnp.tensor(x_np, requires_grad=True)
-    xt = torch.tensor(x_np, requires_grad=True)
-    y, yt = ours(x), theirs(xt)
-    assert_close(y, yt, **F32, what="output")
-    g = rng.standard_normal(yt.shape).astype(np.float32)
-    y.backward(mnp.tensor(g))
-    yt.backward(torch.from_numpy(g))
-    assert_close(x.grad, xt.grad, **F32, what="input grad")
-    return y, yt
+from mnp.core.testing import (F32, assert_close, assert_matches_torch,
+                              assert_parameter_grads_match, copy_parameters)
 
 
 POOL2D_CASES = [  # kernel, stride, padding, input shape
@@ -32,28 +20,23 @@ POOL2D_CASES = [  # kernel, stride, padding, input shape
 ]
 
 
-@pytest.mark.parametrize("case", POOL2D_CASES)
-@pytest.mark.parametrize("kind", ["max", "avg"])
-def test_pool2d_matches_torch(torch, rng, case, kind):
-    k, s, p, shape = case
-    ours = (nn.MaxPool2d if kind == "max" else nn.AvgPool2d)(k, stride=s, padding=p)
-    theirs = (torch.nn.MaxPool2d if kind == "max" else torch.nn.AvgPool2d)(k, stride=s, padding=p)
-    _run(ours, theirs, rng.standard_normal(shape).astype(np.float32), torch, rng)
+POOL1D_CASES = [(2, None, 0, (2, 3, 8)), (3, 2, 1, (2, 2, 9)), (3, 1, 1, (1, 2, 6))]
 
 
-@pytest.mark.parametrize("case", [(2, None, 0, (2, 3, 8)), (3, 2, 1, (2, 2, 9)), (3, 1, 1, (1, 2, 6))])
-@pytest.mark.parametrize("kind", ["max", "avg"])
-def test_pool1d_matches_torch(torch, rng, case, kind):
+@pytest.mark.parametrize("dims,case", [(2, c) for c in POOL2D_CASES] + [(1, c) for c in POOL1D_CASES])
+@pytest.mark.parametrize("kind", ["Max", "Avg"])
+def test_pool_matches_torch(torch, rng, dims, case, kind):
     k, s, p, shape = case
-    ours = (nn.MaxPool1d if kind == "max" else nn.AvgPool1d)(k, stride=s, padding=p)
-    theirs = (torch.nn.MaxPool1d if kind == "max" else torch.nn.AvgPool1d)(k, stride=s, padding=p)
-    _run(ours, theirs, rng.standard_normal(shape).astype(np.float32), torch, rng)
+    name = f"{kind}Pool{dims}d"
+    ours = getattr(nn, name)(k, stride=s, padding=p)
+    theirs = getattr(torch.nn, name)(k, stride=s, padding=p)
+    assert_matches_torch(ours, theirs, rng.standard_normal(shape), rng=rng)
 
 
 def test_max_pool_ties_route_gradient_like_torch(torch):
     x_np = np.ones((1, 1, 4, 4), np.float32)            # every window is a tie
-    _run(nn.MaxPool2d(2, stride=1), torch.nn.MaxPool2d(2, stride=1), x_np, torch,
-         np.random.default_rng(1))
+    assert_matches_torch(nn.MaxPool2d(2, stride=1), torch.nn.MaxPool2d(2, stride=1), x_np,
+                         rng=np.random.default_rng(1))
 
 
 @pytest.mark.parametrize("fn", ["max_pool2d", "avg_pool2d"])
@@ -77,12 +60,6 @@ def test_pool_bad_arguments():
         F.avg_pool2d(mnp.zeros((1, 1, 2, 2)), 3)
 
 
-def _copy_bn(ours, theirs, torch):
-    with torch.no_grad():
-        for name, p in ours.named_parameters():
-            dict(theirs.named_parameters())[name].copy_(torch.from_numpy(p.data.copy()))
-
-
 @pytest.mark.parametrize("cls,shape", [("BatchNorm1d", (8, 3)), ("BatchNorm1d", (4, 3, 5)),
                                        ("BatchNorm2d", (4, 3, 5, 6))])
 @pytest.mark.parametrize("momentum", [0.1, None])
@@ -91,13 +68,12 @@ def test_batchnorm_train_then_eval_matches_torch(torch, rng, cls, shape, momentu
     theirs = getattr(torch.nn, cls)(3, momentum=momentum)
     ours.weight.data[...] = rng.standard_normal(3)
     ours.bias.data[...] = rng.standard_normal(3)
-    _copy_bn(ours, theirs, torch)
+    copy_parameters(ours, theirs)
     for step in range(3):             # train mode: batch statistics, running stats updated
         x_np = (rng.standard_normal(shape) * 2 + 1).astype(np.float32)
-        _run(ours, theirs, x_np, torch, rng)
-        for name, p in ours.named_parameters():
-            assert_close(p.grad, dict(theirs.named_parameters())[name].grad, **F32, what=name)
-            p.grad = None
+        assert_matches_torch(ours, theirs, x_np, rng=rng)
+        assert_parameter_grads_match(ours, theirs)
+        ours.zero_grad()
         theirs.zero_grad()
     assert_close(ours.running_mean, theirs.running_mean, **F32, what="running_mean")
     assert_close(ours.running_var, theirs.running_var, **F32, what="running_var")
@@ -105,10 +81,9 @@ def test_batchnorm_train_then_eval_matches_torch(torch, rng, cls, shape, momentu
     ours.eval()
     theirs.eval()                     # eval mode: running statistics, nothing updated
     before = ours.running_mean.data.copy()
-    _run(ours, theirs, rng.standard_normal(shape).astype(np.float32), torch, rng)
+    assert_matches_torch(ours, theirs, rng.standard_normal(shape), rng=rng)
     assert np.array_equal(before, ours.running_mean.data)
-    for name, p in ours.named_parameters():
-        assert_close(p.grad, dict(theirs.named_parameters())[name].grad, **F32, what=f"eval {name}")
+    assert_parameter_grads_match(ours, theirs, what="eval ")
 
 
 @pytest.mark.parametrize("affine,track", [(False, True), (True, False), (False, False)])
@@ -116,10 +91,10 @@ def test_batchnorm_options_match_torch(torch, rng, affine, track):
     ours = nn.BatchNorm2d(2, affine=affine, track_running_stats=track)
     theirs = torch.nn.BatchNorm2d(2, affine=affine, track_running_stats=track)
     shape = (3, 2, 4, 4)
-    _run(ours, theirs, rng.standard_normal(shape).astype(np.float32), torch, rng)
+    assert_matches_torch(ours, theirs, rng.standard_normal(shape), rng=rng)
     ours.eval()
     theirs.eval()
-    _run(ours, theirs, rng.standard_normal(shape).astype(np.float32), torch, rng)
+    assert_matches_torch(ours, theirs, rng.standard_normal(shape), rng=rng)
     assert (ours.running_mean is None) == (not track)
     assert [k for k in ours.state_dict()] == [k for k in theirs.state_dict()]
 
@@ -152,10 +127,9 @@ def test_layernorm_matches_torch(torch, rng, ns, shape, affine):
     if affine:
         ours.weight.data[...] = rng.standard_normal(ours.weight.shape)
         ours.bias.data[...] = rng.standard_normal(ours.bias.shape)
-        _copy_bn(ours, theirs, torch)
-    _run(ours, theirs, (rng.standard_normal(shape) * 3 + 2).astype(np.float32), torch, rng)
-    for name, p in ours.named_parameters():
-        assert_close(p.grad, dict(theirs.named_parameters())[name].grad, **F32, what=name)
+        copy_parameters(ours, theirs)
+    assert_matches_torch(ours, theirs, rng.standard_normal(shape) * 3 + 2, rng=rng)
+    assert_parameter_grads_match(ours, theirs)
 
 
 def test_layernorm_grad_check_float64(rng):

@@ -8,20 +8,20 @@ from .optimizers import Lion
 
 
 @hookimpl
-def mnp_register_layers(register):
+def mnp_register_layers(register) -> None:
     register("Swish", Swish)
 
 
 @hookimpl
-def mnp_register_optimizers(register):
+def mnp_register_optimizers(register) -> None:
     register("Lion", Lion)
 
 
 @hookimpl
-def mnp_register_datasets(register):
+def mnp_register_datasets(register) -> None:
     register("checkerboard", checkerboard)
 
 
 @hookimpl
-def mnp_register_losses(register):
+def mnp_register_losses(register) -> None:
     register("FocalLoss", FocalLoss)

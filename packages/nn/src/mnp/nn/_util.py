@@ -5,7 +5,7 @@ from typing import Any
 
 import numpy as np
 
-from mnp.core import ArgumentError, MnpError, Tensor
+from mnp.core import ArgumentError, MnpError, ShapeError, Tensor
 
 REDUCTIONS = ("mean", "sum", "none")
 
@@ -49,3 +49,15 @@ def as_tensor(x: Any, op: str) -> Tensor:
 
 def optional_tensor(x: Any, op: str) -> Tensor | None:
     return None if x is None else as_tensor(x, op)
+
+
+def batched(x: Tensor, dims: int, op: str) -> tuple[Tensor, bool]:
+    """``x`` as an (N, C, *spatial) tensor with ``dims`` spatial dimensions (an unbatched
+    (C, *spatial) one gets N = 1), and whether it was unbatched."""
+    unbatched = x.ndim == dims + 1
+    if unbatched:
+        x = x.reshape((1,) + x.shape)
+    if x.ndim != dims + 2:
+        raise ShapeError(f"{op}: expected a {dims + 2}-d input (N, C, {'L' if dims == 1 else 'H, W'}) "
+                         f"or an unbatched {dims + 1}-d one, got shape {x.shape}")
+    return x, unbatched

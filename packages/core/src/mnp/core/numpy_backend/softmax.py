@@ -3,6 +3,9 @@ turn into NaN. ``axis`` is one int; ``y`` in the backward kernels is the forward
 A slice holding ``+inf``, or only ``-inf``, gives NaN, as in PyTorch."""
 from __future__ import annotations
 
+from contextlib import nullcontext
+from typing import Callable
+
 import numpy as np
 
 
@@ -25,20 +28,20 @@ def _log_softmax(z: np.ndarray, axis: int) -> np.ndarray:
     return z - np.log(np.sum(np.exp(z), axis=axis, keepdims=True))
 
 
-def softmax(x: np.ndarray, axis: int) -> np.ndarray:
+def _stable(fn: Callable[[np.ndarray, int], np.ndarray], x: np.ndarray, axis: int) -> np.ndarray:
+    """``fn`` on the shifted ``x``, in ``x``'s dtype; the NaN of a slice with an infinite max
+    comes without a numpy warning."""
     z, finite = _shifted(x, axis)
-    if finite:
-        return _softmax(z, axis).astype(x.dtype, copy=False)
-    with np.errstate(invalid="ignore", divide="ignore"):
-        return _softmax(z, axis).astype(x.dtype, copy=False)
+    with nullcontext() if finite else np.errstate(invalid="ignore", divide="ignore"):
+        return fn(z, axis).astype(x.dtype, copy=False)
+
+
+def softmax(x: np.ndarray, axis: int) -> np.ndarray:
+    return _stable(_softmax, x, axis)
 
 
 def log_softmax(x: np.ndarray, axis: int) -> np.ndarray:
-    z, finite = _shifted(x, axis)
-    if finite:
-        return _log_softmax(z, axis).astype(x.dtype, copy=False)
-    with np.errstate(invalid="ignore", divide="ignore"):
-        return _log_softmax(z, axis).astype(x.dtype, copy=False)
+    return _stable(_log_softmax, x, axis)
 
 
 def softmax_backward(g: np.ndarray, y: np.ndarray, axis: int) -> np.ndarray:

@@ -30,6 +30,9 @@ F32 = {"rtol": 1e-4, "atol": 1e-5}
 from .conformance import (ConformanceResult, assert_backend_conforms, format_results,  # noqa: E402
                           run_conformance, summary)
 from .generators import GENERATORS  # noqa: E402
+from .torch_parity import (assert_matches_torch, assert_parameter_grads_match,  # noqa: E402
+                           copy_parameters)
 
 __all__ = ["to_numpy", "assert_close", "F32", "run_conformance", "assert_backend_conforms",
-           "ConformanceResult", "format_results", "summary", "GENERATORS"]
+           "ConformanceResult", "format_results", "summary", "GENERATORS",
+           "assert_matches_torch", "copy_parameters", "assert_parameter_grads_match"]

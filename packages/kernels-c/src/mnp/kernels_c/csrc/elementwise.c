@@ -185,6 +185,14 @@ static void unary_d(int op, const double *restrict x, double *restrict y, Py_ssi
     }
 }
 
+static void unary_range(int op, int t, PyArrayObject *x, PyArrayObject *y, Py_ssize_t lo,
+                        Py_ssize_t hi) {
+    if (t == NPY_FLOAT)
+        unary_f(op, (const float *)PyArray_DATA(x) + lo, (float *)PyArray_DATA(y) + lo, hi - lo);
+    else
+        unary_d(op, (const double *)PyArray_DATA(x) + lo, (double *)PyArray_DATA(y) + lo, hi - lo);
+}
+
 static PyObject *unary(const char *name, int op, PyObject *const *args, Py_ssize_t nargs) {
     if (kc_nargs(name, nargs, 1, 1)) return NULL;
     int t = kc_ftype(args[0]);
@@ -196,19 +204,18 @@ static PyObject *unary(const char *name, int op, PyObject *const *args, Py_ssize
         Py_ssize_t n = PyArray_SIZE(x);
         int nt = kc_threads_for((double)n, op == U_RELU ? EW_THREADS_FROM : EW_HEAVY_THREADS_FROM);
         KC_NOGIL_BEGIN(n >= EW_NOGIL_FROM)
-#pragma omp parallel num_threads(nt) if (nt > 1)
-        {
+        if (nt > 1) {
+#pragma omp parallel num_threads(nt)
+            {
 #ifdef _OPENMP
-            int tid = omp_get_thread_num(), team = omp_get_num_threads();
+                int tid = omp_get_thread_num(), team = omp_get_num_threads();
 #else
-            int tid = 0, team = 1;
+                int tid = 0, team = 1;
 #endif
-            Py_ssize_t lo = n * tid / team, hi = n * (tid + 1) / team;
-            if (t == NPY_FLOAT)
-                unary_f(op, (const float *)PyArray_DATA(x) + lo, (float *)PyArray_DATA(y) + lo, hi - lo);
-            else
-                unary_d(op, (const double *)PyArray_DATA(x) + lo, (double *)PyArray_DATA(y) + lo,
-                        hi - lo);
+                unary_range(op, t, x, y, n * tid / team, n * (tid + 1) / team);
+            }
+        } else {
+            unary_range(op, t, x, y, 0, n);
         }
         KC_NOGIL_END
     }
@@ -258,14 +265,18 @@ static PyObject *backward(const char *name, int op, PyObject *const *args, Py_ss
         const char *pg = PyArray_DATA(g), *pv = PyArray_DATA(v);
         char *po = PyArray_DATA(o);
         KC_NOGIL_BEGIN(n >= EW_NOGIL_FROM)
-#pragma omp parallel num_threads(nt) if (nt > 1)
-        {
+        if (nt > 1) {
+#pragma omp parallel num_threads(nt)
+            {
 #ifdef _OPENMP
-            int tid = omp_get_thread_num(), team = omp_get_num_threads();
+                int tid = omp_get_thread_num(), team = omp_get_num_threads();
 #else
-            int tid = 0, team = 1;
+                int tid = 0, team = 1;
 #endif
-            backward_range(op, t, pg, pv, po, n * tid / team, n * (tid + 1) / team);
+                backward_range(op, t, pg, pv, po, n * tid / team, n * (tid + 1) / team);
+            }
+        } else {
+            backward_range(op, t, pg, pv, po, 0, n);
         }
         KC_NOGIL_END
     }

@@ -28,8 +28,12 @@
 #define KC_PF_A 128
 #endif
 
-/* below this M*N*K the unpacked loop wins over packing */
-#define KC_SMALL_GEMM (24.0 * 24 * 24)
+/* below this M*N*K the plain loop wins over tiles; below KC_NOPACK_GEMM the tiles read the
+ * operands in place (packing costs more than it saves while everything stays in cache) */
+#define KC_SMALL_GEMM (10.0 * 10 * 10)
+#ifndef KC_NOPACK_GEMM
+#define KC_NOPACK_GEMM (100.0 * 100 * 100)
+#endif
 
 /* cache blocking: kc x NR sliver of B in L1, mc x kc block of A in L2, kc x nc panel in L3 */
 static Py_ssize_t KC_s = 256, MC_s = 384, NC_s = 3072;
@@ -197,6 +201,9 @@ KC_DECL(matmul) {
     /* many small products: one thread per product; few large ones: threads inside each */
     int outer = nt > 1 && batch >= 2 * nt && work < 256.0 * 256 * 256;
     KC_NOGIL_BEGIN(total > 32768.0)
+    if (batch == 1) /* without a parallel region: it costs more than a small product */
+        run_gemm(t, M, N, K, pa, rsa, csa, pb, rsb, csb, pc, N, nt);
+    else
 #pragma omp parallel for num_threads(nt) if (outer) schedule(static)
     for (Py_ssize_t bi = 0; bi < batch; bi++) {
         Py_ssize_t rem = bi, oa = 0, ob = 0;

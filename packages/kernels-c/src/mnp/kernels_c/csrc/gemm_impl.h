@@ -57,6 +57,43 @@ KC_UNROLL_P(KC_UNROLL)
     }
 }
 
+/* the same tile read in place (no packing): A through its strides, B rows contiguous */
+static inline void FN(micro_np_)(Py_ssize_t kc, const T *restrict a, Py_ssize_t rsa,
+                                 Py_ssize_t csa, const T *restrict b, Py_ssize_t rsb,
+                                 T *restrict c, Py_ssize_t ldc, int acc) {
+    VEC cr[KC_MR][KC_NV];
+#pragma GCC unroll 16
+    for (int i = 0; i < KC_MR; i++)
+#pragma GCC unroll 4
+        for (int v = 0; v < KC_NV; v++) cr[i][v] = (VEC){0};
+    for (Py_ssize_t p = 0; p < kc; p++) {
+        VEC bv[KC_NV];
+#pragma GCC unroll 4
+        for (int v = 0; v < KC_NV; v++) memcpy(&bv[v], b + p * rsb + v * VL, sizeof(VEC));
+        const T *ap = a + p * csa;
+#pragma GCC unroll 16
+        for (int i = 0; i < KC_MR; i++) {
+            const T ai = ap[i * rsa];
+#pragma GCC unroll 4
+            for (int v = 0; v < KC_NV; v++) cr[i][v] += ai * bv[v];
+        }
+    }
+#pragma GCC unroll 16
+    for (int i = 0; i < KC_MR; i++) {
+        T *ci = c + i * ldc;
+#pragma GCC unroll 4
+        for (int v = 0; v < KC_NV; v++) {
+            VEC u = cr[i][v];
+            if (acc) {
+                VEC old;
+                memcpy(&old, ci + v * VL, sizeof old);
+                u += old;
+            }
+            memcpy(ci + v * VL, &u, sizeof u);
+        }
+    }
+}
+
 /* pack rows [0, mc) x cols [0, kc) of op(A) into MR-row panels, zero-padding the last */
 static void FN(pack_a_)(Py_ssize_t mc, Py_ssize_t kc, const T *A, Py_ssize_t rsa,
                         Py_ssize_t csa, T *restrict dst) {
@@ -115,6 +152,78 @@ static void FN(small_)(Py_ssize_t M, Py_ssize_t N, Py_ssize_t K, const T *A, Py_
     }
 }
 
+/* C[i, j] (=|+=) tile[i, j] for the valid part of an edge tile */
+static inline void FN(put_tile_)(const T *tile, Py_ssize_t mr, Py_ssize_t nr, T *c,
+                                 Py_ssize_t ldc, int acc) {
+    for (Py_ssize_t i = 0; i < mr; i++)
+        for (Py_ssize_t j = 0; j < nr; j++)
+            c[i * ldc + j] = acc ? c[i * ldc + j] + tile[i * NR + j] : tile[i * NR + j];
+}
+
+/* C[i, j] (=|+=) dot(A row i, B column j) when both run contiguously along k: the shape of
+ * a weight gradient (few rows and columns, long k), where tiles would be mostly padding */
+static void FN(dots_)(Py_ssize_t M, Py_ssize_t N, Py_ssize_t K, const T *A, Py_ssize_t rsa,
+                      const T *B, Py_ssize_t csb, T *C, Py_ssize_t ldc, int acc) {
+    enum { L = 256 / (int)sizeof(T) };
+    for (Py_ssize_t i = 0; i < M; i++)
+        for (Py_ssize_t j = 0; j < N; j++) {
+            const T *restrict a = A + i * rsa, *restrict b = B + j * csb;
+            T s[L];
+            for (int q = 0; q < L; q++) s[q] = 0;
+            Py_ssize_t p = 0;
+            for (; p + L <= K; p += L)
+                for (int q = 0; q < L; q++) s[q] += a[p + q] * b[p + q];
+            for (int q = 0; p < K; p++, q++) s[q] += a[p] * b[p];
+            for (int w = L / 2; w > 0; w /= 2)
+                for (int q = 0; q < w; q++) s[q] += s[q + w];
+            C[i * ldc + j] = acc ? C[i * ldc + j] + s[0] : s[0];
+        }
+}
+
+/* a product small enough to stay in cache: whole tiles read the operands in place (packing
+ * would cost more than it saves); only the edge rows of A and columns of B are copied into
+ * zero-padded panels. -1 if the buffers cannot be allocated. */
+static int FN(nopack_)(Py_ssize_t M, Py_ssize_t N, Py_ssize_t K, const T *A, Py_ssize_t rsa,
+                       Py_ssize_t csa, const T *B, Py_ssize_t rsb, T *C, Py_ssize_t ldc,
+                       int acc) {
+    Py_ssize_t Mf = M - M % KC_MR, Nf = N - N % NR, mre = M - Mf, nre = N - Nf;
+    T *ae = mre ? kc_aligned_alloc((size_t)KC_MR * K * sizeof(T)) : NULL;
+    T *be = nre ? kc_aligned_alloc((size_t)NR * K * sizeof(T)) : NULL;
+    if ((mre && !ae) || (nre && !be)) {
+        kc_aligned_free(ae);
+        kc_aligned_free(be);
+        return -1;
+    }
+    T tile[KC_MR * NR] __attribute__((aligned(64)));
+    if (mre)
+        for (Py_ssize_t i = 0; i < KC_MR; i++)
+            for (Py_ssize_t p = 0; p < K; p++) ae[i * K + p] = i < mre ? A[(Mf + i) * rsa + p * csa] : 0;
+    if (nre)
+        for (Py_ssize_t p = 0; p < K; p++)
+            for (Py_ssize_t j = 0; j < NR; j++) be[p * NR + j] = j < nre ? B[p * rsb + Nf + j] : 0;
+    for (Py_ssize_t i = 0; i < Mf; i += KC_MR) {
+        for (Py_ssize_t j = 0; j < Nf; j += NR)
+            FN(micro_np_)(K, A + i * rsa, rsa, csa, B + j, rsb, C + i * ldc + j, ldc, acc);
+        if (nre) {
+            FN(micro_np_)(K, A + i * rsa, rsa, csa, be, NR, tile, NR, 0);
+            FN(put_tile_)(tile, KC_MR, nre, C + i * ldc + Nf, ldc, acc);
+        }
+    }
+    if (mre) {
+        for (Py_ssize_t j = 0; j < Nf; j += NR) {
+            FN(micro_np_)(K, ae, K, 1, B + j, rsb, tile, NR, 0);
+            FN(put_tile_)(tile, mre, NR, C + Mf * ldc + j, ldc, acc);
+        }
+        if (nre) {
+            FN(micro_np_)(K, ae, K, 1, be, NR, tile, NR, 0);
+            FN(put_tile_)(tile, mre, nre, C + Mf * ldc + Nf, ldc, acc);
+        }
+    }
+    kc_aligned_free(ae);
+    kc_aligned_free(be);
+    return 0;
+}
+
 void FN(kc_gemm_)(Py_ssize_t M, Py_ssize_t N, Py_ssize_t K, const T *A, Py_ssize_t rsa,
                   Py_ssize_t csa, const T *B, Py_ssize_t rsb, Py_ssize_t csb, T *C,
                   Py_ssize_t ldc, int accumulate, int nthreads) {
@@ -124,10 +233,17 @@ void FN(kc_gemm_)(Py_ssize_t M, Py_ssize_t N, Py_ssize_t K, const T *A, Py_ssize
             for (Py_ssize_t i = 0; i < M; i++) memset(C + i * ldc, 0, N * sizeof(T));
         return;
     }
-    if (csb == 1 && (M < KC_MR || (double)M * N * K <= KC_SMALL_GEMM)) {
+    if (csa == 1 && rsb == 1 && csb != 1 && (M < KC_MR || N < NR) && K >= 32) {
+        FN(dots_)(M, N, K, A, rsa, B, csb, C, ldc, accumulate);
+        return;
+    }
+    if (csb == 1 && (M < 4 || (double)M * N * K <= KC_SMALL_GEMM)) {
         FN(small_)(M, N, K, A, rsa, csa, B, rsb, C, ldc, accumulate);
         return;
     }
+    if (csb == 1 && (double)M * N * K <= KC_NOPACK_GEMM &&
+        FN(nopack_)(M, N, K, A, rsa, csa, B, rsb, C, ldc, accumulate) == 0)
+        return;
     const Py_ssize_t KCB = FN(KC_) , MCB = FN(MC_), NCB = FN(NC_);
     Py_ssize_t nc_max = N < NCB ? N : NCB;
     nc_max = (nc_max + NR - 1) / NR * NR;
@@ -138,11 +254,10 @@ void FN(kc_gemm_)(Py_ssize_t M, Py_ssize_t N, Py_ssize_t K, const T *A, Py_ssize
     Py_ssize_t rows_per = split_rows ? ((M + nt - 1) / nt + KC_MR - 1) / KC_MR * KC_MR : M;
     Py_ssize_t mc_max = rows_per < MCB ? rows_per : MCB;
     mc_max = (mc_max + KC_MR - 1) / KC_MR * KC_MR;
-    T *bbuf = kc_aligned_alloc((size_t)kc_max * nc_max * sizeof(T));
-    T *abuf = kc_aligned_alloc((size_t)nt * kc_max * mc_max * sizeof(T));
-    if (!bbuf || !abuf) { /* out of memory: the unblocked loop still gives the answer */
-        kc_aligned_free(bbuf);
-        kc_aligned_free(abuf);
+    size_t bsz = (size_t)kc_max * nc_max, asz = (size_t)nt * kc_max * mc_max, cached;
+    T *bbuf = kc_scratch_take((bsz + asz) * sizeof(T), &cached);
+    T *abuf = bbuf ? bbuf + bsz : NULL;   /* bsz is a multiple of NR: abuf stays aligned */
+    if (!bbuf) { /* out of memory: the unblocked loop still gives the answer */
         if (csb == 1) {
             FN(small_)(M, N, K, A, rsa, csa, B, rsb, C, ldc, accumulate);
         } else {
@@ -213,8 +328,7 @@ void FN(kc_gemm_)(Py_ssize_t M, Py_ssize_t N, Py_ssize_t K, const T *A, Py_ssize
             }
         }
     }
-    kc_aligned_free(bbuf);
-    kc_aligned_free(abuf);
+    kc_scratch_give(bbuf, cached);
 }
 
 #undef VEC

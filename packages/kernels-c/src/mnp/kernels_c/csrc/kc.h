@@ -46,6 +46,14 @@ static inline int kc_ftype(PyObject *o) {
 
 /* A C-contiguous, aligned view or copy of `o` with type `t` (new reference). */
 static inline PyArrayObject *kc_contig(PyObject *o, int t) {
+    if (PyArray_Check(o)) {
+        PyArrayObject *a = (PyArrayObject *)o;
+        if (PyArray_TYPE(a) == t && PyArray_IS_C_CONTIGUOUS(a) && PyArray_ISALIGNED(a) &&
+            PyArray_ISNOTSWAPPED(a)) { /* the common case, without numpy's conversion machinery */
+            Py_INCREF(o);
+            return a;
+        }
+    }
     return (PyArrayObject *)PyArray_FROM_OTF(o, t, NPY_ARRAY_IN_ARRAY);
 }
 
@@ -62,6 +70,9 @@ static inline int kc_threads_for(double work, double threshold) {
 
 void *kc_aligned_alloc(size_t bytes);
 void kc_aligned_free(void *p);
+/* A reusable 64-byte aligned scratch buffer (or a fresh one); give it back with its flag. */
+void *kc_scratch_take(size_t bytes, size_t *got);
+void kc_scratch_give(void *p, size_t got);
 
 /* Release the GIL only when the work pays for it. */
 #define KC_NOGIL_BEGIN(big) { PyThreadState *_kc_save = (big) ? PyEval_SaveThread() : NULL;

@@ -117,6 +117,35 @@ void *kc_aligned_alloc(size_t bytes) {
 
 void kc_aligned_free(void *p) { free(p); }
 
+/* One cached scratch block: large packing buffers are reused instead of being returned to
+ * the system and faulted in again on the next call. Taken atomically; a caller that finds
+ * it taken (another thread) allocates its own. */
+static void *scratch_ptr = NULL;
+static size_t scratch_size = 0;
+static int scratch_busy = 0;
+
+void *kc_scratch_take(size_t bytes, size_t *got) {
+    if (__atomic_exchange_n(&scratch_busy, 1, __ATOMIC_ACQUIRE) == 0) {
+        if (scratch_size < bytes) {
+            free(scratch_ptr);
+            scratch_ptr = kc_aligned_alloc(bytes);
+            scratch_size = scratch_ptr ? bytes : 0;
+        }
+        if (scratch_ptr) {
+            *got = 1;
+            return scratch_ptr;
+        }
+        __atomic_store_n(&scratch_busy, 0, __ATOMIC_RELEASE);
+    }
+    *got = 0;
+    return kc_aligned_alloc(bytes);
+}
+
+void kc_scratch_give(void *p, size_t got) {
+    if (got) __atomic_store_n(&scratch_busy, 0, __ATOMIC_RELEASE);
+    else free(p);
+}
+
 /* ---- module-level functions ------------------------------------------------------------ */
 static PyObject *set_fallback(PyObject *self, PyObject *fn) {
     if (!PyCallable_Check(fn)) {

@@ -31,10 +31,10 @@
                     for (Py_ssize_t h = h0; h < h1; h++)                                        \
                         for (Py_ssize_t w = w0; w < w1; w++) {                                  \
                             T v = xp[h * G->W + w];                                             \
-                            if (v > m || (v != v && m == m)) {                                  \
-                                m = v;                                                          \
-                                at = h * G->W + w;                                              \
-                            }                                                                   \
+                            /* branch-free: random data would mispredict half the time */       \
+                            int take = (v > m) | ((v != v) & (m == m));                         \
+                            m = take ? v : m;                                                   \
+                            at = take ? h * G->W + w : at;                                      \
                         }                                                                       \
                     yp[oh * G->OW + ow] = m;                                                    \
                     ip[oh * G->OW + ow] = at;                                                   \

@@ -1,21 +1,16 @@
 """`Conv1d` and `Conv2d` (PyTorch's arguments and default initialisation)."""
 from __future__ import annotations
 
-import math
 from typing import Any
 
-import numpy as np
+from mnp.core import ShapeError, Tensor
 
-from mnp.core import ShapeError, Tensor, get_default_dtype
-
-from .. import init
 from .._util import ArgumentError, ntuple
-from ..module import Module
 from ..ops.conv import conv1d, conv2d
-from ..parameter import Parameter
+from ._weighted import _Weighted
 
 
-class _ConvNd(Module):
+class _ConvNd(_Weighted):
     dims = 2
 
     def __init__(self, in_channels: int, out_channels: int, kernel_size: Any, stride: Any = 1,
@@ -36,20 +31,7 @@ class _ConvNd(Module):
         else:
             self.padding = ntuple(padding, n, "padding", name, 0)
         self.dilation = ntuple(dilation, n, "dilation", name, 1)
-        dt = get_default_dtype()
-        self.weight = Parameter(np.empty((self.out_channels, self.in_channels) + self.kernel_size, dt))
-        if bias:
-            self.bias = Parameter(np.empty(self.out_channels, dt))
-        else:
-            self.register_parameter("bias", None)
-        self.reset_parameters()
-
-    def reset_parameters(self) -> None:
-        init.kaiming_uniform_(self.weight, a=math.sqrt(5))
-        if self.bias is not None:
-            fan_in, _ = init._calculate_fan_in_and_fan_out(self.weight)
-            bound = 1 / math.sqrt(fan_in) if fan_in > 0 else 0.0
-            init.uniform_(self.bias, -bound, bound)
+        self._add_parameters((self.out_channels, self.in_channels) + self.kernel_size, bias)
 
     def _check(self, input: Tensor) -> None:
         n = self.dims

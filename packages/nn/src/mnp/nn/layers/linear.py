@@ -1,20 +1,16 @@
 """`Linear` (alias `Dense`) and `Identity`."""
 from __future__ import annotations
 
-import math
 from typing import Any
 
-import numpy as np
+from mnp.core import ShapeError, Tensor
 
-from mnp.core import ShapeError, Tensor, get_default_dtype
-
-from .. import init
 from ..module import Module
 from ..ops.linear import Linear as _LinearOp
-from ..parameter import Parameter
+from ._weighted import _Weighted
 
 
-class Linear(Module):
+class Linear(_Weighted):
     """``y = x @ weight.T + bias``; weight (out_features, in_features), initialised as PyTorch
     does (kaiming_uniform_ with a=sqrt(5): U(-1/sqrt(in), 1/sqrt(in)), the bias likewise).
 
@@ -27,19 +23,7 @@ class Linear(Module):
     def __init__(self, in_features: int, out_features: int, bias: bool = True):
         super().__init__()
         self.in_features, self.out_features = int(in_features), int(out_features)
-        dt = get_default_dtype()
-        self.weight = Parameter(np.empty((self.out_features, self.in_features), dt))
-        if bias:
-            self.bias = Parameter(np.empty(self.out_features, dt))
-        else:
-            self.register_parameter("bias", None)
-        self.reset_parameters()
-
-    def reset_parameters(self) -> None:
-        init.kaiming_uniform_(self.weight, a=math.sqrt(5))
-        if self.bias is not None:
-            bound = 1 / math.sqrt(self.in_features) if self.in_features > 0 else 0.0
-            init.uniform_(self.bias, -bound, bound)
+        self._add_parameters((self.out_features, self.in_features), bias)
 
     def forward(self, input: Tensor) -> Tensor:
         shape = input.shape

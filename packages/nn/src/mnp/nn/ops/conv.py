@@ -7,7 +7,7 @@ from typing import Any
 from mnp.core import Function, ShapeError, Tensor
 from mnp.core.dispatch import kernel
 
-from .._util import ArgumentError, as_tensor, ntuple
+from .._util import ArgumentError, as_tensor, batched, ntuple
 from ..kernels.conv import out_size
 from .linear import same_float
 
@@ -58,12 +58,7 @@ def _conv(fn, dims: int, input: Any, weight: Any, bias: Any, stride: Any, paddin
     if w.ndim != dims + 2:
         raise ShapeError(f"{op}: weight must be {dims + 2}-d (out_channels, in_channels, "
                          f"{'kernel' if dims == 1 else 'kH, kW'}), got shape {w.shape}")
-    unbatched = x.ndim == dims + 1
-    if unbatched:
-        x = x.reshape((1,) + x.shape)
-    if x.ndim != dims + 2:
-        raise ShapeError(f"{op}: expected a {dims + 2}-d input (N, C, {'L' if dims == 1 else 'H, W'}) "
-                         f"or an unbatched {dims + 1}-d one, got shape {x.shape}")
+    x, unbatched = batched(x, dims, op)
     if x.shape[1] != w.shape[1]:
         raise ShapeError(f"{op}: input of shape {x.shape} has {x.shape[1]} channels but weight of "
                          f"shape {w.shape} expects {w.shape[1]}")

@@ -7,7 +7,7 @@ from typing import Any
 from mnp.core import Function, ShapeError, Tensor
 from mnp.core.dispatch import kernel
 
-from .._util import ArgumentError, as_tensor, ntuple
+from .._util import ArgumentError, as_tensor, batched, ntuple
 from ..kernels.conv import out_size
 
 
@@ -56,12 +56,7 @@ class AvgPool1d(AvgPool2d):
 
 def _pool(fn, dims: int, input: Any, kernel_size: Any, stride: Any, padding: Any, op: str) -> Tensor:
     x = as_tensor(input, op)
-    unbatched = x.ndim == dims + 1
-    if unbatched:
-        x = x.reshape((1,) + x.shape)
-    if x.ndim != dims + 2:
-        raise ShapeError(f"{op}: expected a {dims + 2}-d input (N, C, {'L' if dims == 1 else 'H, W'}) "
-                         f"or an unbatched {dims + 1}-d one, got shape {x.shape}")
+    x, unbatched = batched(x, dims, op)
     ks = ntuple(kernel_size, dims, "kernel_size", op, 1)
     st = ks if stride is None or (not isinstance(stride, int) and len(stride) == 0) \
         else ntuple(stride, dims, "stride", op, 1)

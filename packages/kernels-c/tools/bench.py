@@ -1,0 +1,154 @@
+"""Measure the C kernels against numpy in the same process (interleaved, medians and bests).
+
+    env -u OPENBLAS_CORETYPE -u OPENBLAS_L2_SIZE python packages/kernels-c/tools/bench.py gemm
+    python packages/kernels-c/tools/bench.py gemm --sizes 256,512 --threads 1 --dtype float64
+    python packages/kernels-c/tools/bench.py crossover        # where numpy's BLAS starts to win
+    python packages/kernels-c/tools/bench.py overhead         # per-call cost on 16x16 inputs
+
+OPENBLAS_CORETYPE / OPENBLAS_L2_SIZE, where the machine sets them, slow a current numpy down:
+unset both in the benchmark command only (never in tests or CI). The OpenBLAS kernel in use
+and the thread counts are printed. One JSON object per line.
+"""
+from __future__ import annotations
+
+import argparse
+import ctypes
+import glob
+import json
+import os
+import statistics
+import time
+
+import numpy as np
+
+from mnp.kernels_c import _ext as kc
+
+
+def _openblas():
+    """numpy's bundled OpenBLAS through ctypes (corename, thread count), or None."""
+    libs = glob.glob(os.path.join(os.path.dirname(np.__file__), os.pardir, "numpy.libs",
+                                  "libscipy_openblas*.so"))
+    for path in libs:
+        lib = ctypes.CDLL(path)
+        for prefix, suffix in (("scipy_", "64_"), ("scipy_", ""), ("", "")):
+            try:
+                name = getattr(lib, f"{prefix}openblas_get_corename{suffix}")
+                setn = getattr(lib, f"{prefix}openblas_set_num_threads{suffix}")
+            except AttributeError:
+                continue
+            name.restype = ctypes.c_char_p
+            return name, setn
+    return None
+
+
+def _set_threads(n: int, blas) -> None:
+    kc.set_num_threads(n)
+    if blas is not None:
+        blas[1](ctypes.c_int(n))
+
+
+def _time(fn) -> float:
+    t = time.perf_counter()
+    fn()
+    return time.perf_counter() - t
+
+
+def bench_gemm(sizes, threads, dtype, budget, blas, settle):
+    rng = np.random.default_rng(0)
+    for nt in threads:
+        _set_threads(nt, blas)
+        for n in sizes:
+            a = rng.standard_normal((n, n)).astype(dtype)
+            b = rng.standard_normal((n, n)).astype(dtype)
+            flop = 2.0 * n ** 3
+            mine, ref = [], []
+            kc.gemm_blocked(a, b, False, False, nt), a @ b            # warm up
+            rounds = max(7, int(budget / flop))
+            if nt > 1 and settle > 0:
+                rounds = min(rounds, 40)
+            for _ in range(rounds):
+                # two threaded runtimes: let the other one's spinning threads go idle first
+                if nt > 1:
+                    time.sleep(settle)
+                ref.append(_time(lambda: a @ b))
+                if nt > 1:
+                    time.sleep(settle)
+                mine.append(_time(lambda: kc.gemm_blocked(a, b, False, False, nt)))
+            row = {"bench": "gemm", "n": n, "dtype": dtype, "threads": nt, "rounds": rounds,
+                   "c_gflops_median": round(flop / statistics.median(mine) / 1e9, 1),
+                   "c_gflops_best": round(flop / min(mine) / 1e9, 1),
+                   "numpy_gflops_median": round(flop / statistics.median(ref) / 1e9, 1),
+                   "numpy_gflops_best": round(flop / min(ref) / 1e9, 1)}
+            row["ratio_median"] = round(statistics.median(ref) / statistics.median(mine), 3)
+            print(json.dumps(row), flush=True)
+
+
+def bench_crossover(threads, dtype, blas):
+    rng = np.random.default_rng(0)
+    for nt in threads:
+        _set_threads(nt, blas)
+        for n in (8, 16, 32, 48, 64, 96, 128, 192, 256, 384, 512, 768, 1024):
+            a = rng.standard_normal((n, n)).astype(dtype)
+            b = rng.standard_normal((n, n)).astype(dtype)
+            reps = max(3, int(3e7 / n ** 3))
+            mine, ref = [], []
+            for _ in range(7):
+                ref.append(_time(lambda: [a @ b for _ in range(reps)]) / reps)
+                mine.append(_time(lambda: [kc.gemm_blocked(a, b, False, False, nt)
+                                           for _ in range(reps)]) / reps)
+            print(json.dumps({"bench": "crossover", "n": n, "dtype": dtype, "threads": nt,
+                              "c_us": round(statistics.median(mine) * 1e6, 2),
+                              "numpy_us": round(statistics.median(ref) * 1e6, 2),
+                              "c_over_numpy": round(statistics.median(mine) / statistics.median(ref), 3)}),
+                  flush=True)
+
+
+def bench_overhead():
+    rng = np.random.default_rng(0)
+    a = rng.standard_normal((16, 16)).astype(np.float32)
+    b = rng.standard_normal((16, 16)).astype(np.float32)
+    row = rng.standard_normal(16).astype(np.float32)
+    cases = {"add": (kc.add, np.add, (a, b)), "add_row_broadcast": (kc.add, np.add, (a, row)),
+             "mul": (kc.mul, np.multiply, (a, b)),
+             "relu": (kc.relu, lambda x: np.maximum(x, 0, dtype=x.dtype), (a,)),
+             "relu_backward": (kc.relu_backward, lambda g, x: g * (x > 0), (a, b)),
+             "sum_all": (kc.sum, lambda x, ax, k: np.sum(x, axis=ax, keepdims=k, dtype=x.dtype),
+                         (a, None, False)),
+             "gemm_16": (kc.gemm, np.matmul, (a, b))}
+    reps = 20000
+    for name, (mine, ref, args) in cases.items():
+        tm, tr = [], []
+        for _ in range(7):
+            tr.append(_time(lambda: [ref(*args) for _ in range(reps)]) / reps)
+            tm.append(_time(lambda: [mine(*args) for _ in range(reps)]) / reps)
+        print(json.dumps({"bench": "overhead", "op": name, "shape": "16x16 float32",
+                          "c_ns": round(min(tm) * 1e9), "numpy_ns": round(min(tr) * 1e9),
+                          "speedup": round(min(tr) / min(tm), 2)}), flush=True)
+
+
+def main() -> None:
+    p = argparse.ArgumentParser(description=__doc__.splitlines()[0])
+    p.add_argument("what", choices=["gemm", "crossover", "overhead"])
+    p.add_argument("--sizes", default="512,1024,2048")
+    p.add_argument("--threads", default="1,2")
+    p.add_argument("--dtype", default="float32")
+    p.add_argument("--budget", type=float, default=6e11, help="flops per measurement series")
+    p.add_argument("--settle", type=float, default=0.05,
+                   help="seconds of sleep between threaded calls of the two libraries")
+    args = p.parse_args()
+    blas = _openblas()
+    print(json.dumps({"openblas_core": blas[0]().decode() if blas else None,
+                      "openblas_coretype_env": os.environ.get("OPENBLAS_CORETYPE"),
+                      "build": kc.build_info()}), flush=True)
+    threads = [int(t) for t in args.threads.split(",")]
+    if args.what == "gemm":
+        bench_gemm([int(s) for s in args.sizes.split(",")], threads, args.dtype, args.budget, blas,
+                   args.settle)
+    elif args.what == "crossover":
+        bench_crossover(threads, args.dtype, blas)
+    else:
+        bench_overhead()
+
+
+if __name__ == "__main__":
+    main()
