@@ -25,6 +25,7 @@ import numpy as np
 from mnp.core import Tensor, enable_grad, float16, float32, no_grad
 from mnp.core.errors import ShapeError
 
+from ._flat import FlatGroup
 from .errors import OptimizerError
 
 
@@ -164,11 +165,40 @@ class Optimizer:
             with enable_grad():
                 loss = closure()
         with no_grad():
-            for group in self.param_groups:
+            for index, group in enumerate(self.param_groups):
+                if self._step_fused(index, group):
+                    continue
                 for p in group["params"]:
                     if p.grad is not None:
                         self._step_param(p, group)
         return loss
+
+    #: whether groups may be updated through flat buffers (see `mnp.optim._flat`)
+    fused = True
+
+    def _step_fused(self, index: int, group: dict[str, Any]) -> bool:
+        """Update the whole group with one kernel call over flat buffers, if it qualifies."""
+        params = group["params"]
+        if not self.fused or len(params) < 2 or any(p.grad is None for p in params):
+            return False
+        dtype = params[0].data.dtype
+        if compute_dtype(dtype) != dtype:
+            return False
+        flats = self.__dict__.setdefault("_flat_groups", {})
+        flat = flats.get(index)
+        if flat is None or not flat.valid(params, self.state):
+            flat = flats[index] = FlatGroup.build(params, self.state, dtype)
+            if flat is None:
+                return False
+        grad = flat.gather_grads(dtype)
+        if grad.size != flat.param.size:
+            raise ShapeError(f"{self._name}.step: gradients of group {index} have "
+                             f"{grad.size} elements, its parameters {flat.param.size}")
+        if group.get("maximize"):
+            np.negative(grad, out=grad)
+        self._update(flat.param, grad, flat.flat_state, group)
+        flat._share_state()
+        return True
 
     def _step_param(self, p: Tensor, group: dict[str, Any]) -> None:
         grad = p.grad.data
