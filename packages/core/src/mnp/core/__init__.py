@@ -19,6 +19,7 @@ from .creation import (arange, empty, eye, from_numpy, full, full_like, generato
                        set_rng_state, tensor, zeros, zeros_like)
 from .ops import *  # noqa: F401,F403
 from .ops import __dict__ as _ops_namespace
+from .ops._util import unbroadcast  # the backward of every broadcasting op (for op authors)
 from .dispatch import backends, get_backend, kernel, set_backend, use_backend
 from .hookspecs import hookimpl, hookspec
 from .plugins import PluginHost, lookup, plugins, registry, use_host

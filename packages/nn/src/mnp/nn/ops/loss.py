@@ -7,7 +7,7 @@ from typing import Any
 
 import numpy as np
 
-from mnp.core import DTypeError, Function, ShapeError, Tensor
+from mnp.core import DTypeError, Function, ShapeError, Tensor, unbroadcast
 from mnp.core.dispatch import kernel
 
 from .._util import ArgumentError, IndexOutOfRangeError, as_tensor, check_reduction
@@ -29,16 +29,6 @@ def _expand(g: np.ndarray, shape: tuple, reduction: str, denom: float) -> np.nda
         return g
     scale = g if reduction == "sum" else g / denom
     return np.broadcast_to(np.asarray(scale, g.dtype), shape)
-
-
-def _sum_to(g: np.ndarray, shape: tuple) -> np.ndarray:
-    if g.shape == shape:
-        return g
-    lead = g.ndim - len(shape)
-    if lead:
-        g = g.sum(axis=tuple(range(lead)))
-    axes = tuple(i for i, s in enumerate(shape) if s == 1 and g.shape[i] != 1)
-    return g.sum(axis=axes, keepdims=True) if axes else g
 
 
 def _pair(input: Any, target: Any, op: str) -> tuple[Tensor, Tensor]:
@@ -66,8 +56,8 @@ class _Pointwise(Function):
         ge = _expand(g, self.out_shape, self.reduction, self.denom)
         need = self.needs_input_grad
         gx, gy = self.partials(ge, need[0], need[1])
-        return (None if gx is None else _sum_to(gx, self.shapes[0]),
-                None if gy is None else _sum_to(gy, self.shapes[1]))
+        return (None if gx is None else unbroadcast(gx, self.shapes[0]),
+                None if gy is None else unbroadcast(gy, self.shapes[1]))
 
 
 class MSE(_Pointwise):
