@@ -16,6 +16,8 @@ from __future__ import annotations
 
 import contextlib
 import functools
+import itertools
+import operator
 import time
 from typing import Any, Callable, Iterable, Sequence
 
@@ -25,6 +27,7 @@ from .errors import AutogradError
 
 _grad_enabled = [True]
 _new = object.__new__
+_counter = itertools.count()
 #: active op observers (profiler, anomaly detection); empty on the fast path
 _observers: list[Any] = []
 
@@ -36,7 +39,7 @@ class Function:
     or a bare array when the op has a single input. ``self.needs_input_grad`` tells which
     inputs want one.
     """
-    __slots__ = ("inputs", "__dict__")
+    __slots__ = ("inputs", "seq", "__dict__")
 
     def forward(self, *arrays: np.ndarray, **kwargs: Any) -> np.ndarray:
         raise AutogradError(f"{type(self).__name__} defines no forward")
@@ -66,6 +69,7 @@ class Function:
             for t in inputs:
                 if t.requires_grad:
                     fn.inputs = inputs
+                    fn.seq = next(_counter)
                     result.requires_grad = True
                     result._ctx = fn
                     return result
@@ -86,6 +90,7 @@ def _apply_observed(cls, fn, inputs, kwargs):
         obs.on_forward(cls.op_name(), dt, arrays, out)
     if _grad_enabled[0] and any(t.requires_grad for t in inputs):
         fn.inputs = inputs
+        fn.seq = next(_counter)
         return _make(out, True, fn)
     return _make(out, False, None)
 
@@ -154,31 +159,40 @@ class enable_grad(_GradMode):
 
 # -- the engine -----------------------------------------------------------------------------
 def _topo_order(roots: Sequence["Tensor"]) -> list["Tensor"]:
-    """Non-leaf tensors reachable from ``roots``, inputs before outputs (iterative DFS)."""
-    order: list[Tensor] = []
-    visited: set[int] = set()
-    stack: list[tuple[Tensor, bool]] = [(r, False) for r in roots]
+    """Non-leaf tensors reachable from ``roots``, outputs before inputs.
+
+    Every node records a creation number (``Function.seq``) and an op's inputs always exist
+    before it does, so sorting the reachable nodes by that number, newest first, is a
+    reverse topological order: one iterative sweep plus one sort in C, no recursion.
+    """
+    nodes: list[Tensor] = []
+    seen: set[int] = set()
+    stack = []
+    for r in roots:
+        if r._ctx is not None and id(r) not in seen:
+            seen.add(id(r))
+            stack.append(r)
     while stack:
-        t, done = stack.pop()
-        if done:
-            order.append(t)
-            continue
-        if id(t) in visited:
-            continue
-        visited.add(id(t))
+        t = stack.pop()
         fn = t._ctx
-        if fn is None:
-            continue
-        if fn.inputs is None:
+        inputs = fn.inputs
+        if inputs is None:
             raise AutogradError(
                 f"backward: trying to backward through the graph a second time: the saved "
                 f"values of {type(fn).__name__} were freed by the first backward; pass "
                 f"retain_graph=True to the first backward() if you need to backward twice")
-        stack.append((t, True))
-        for p in fn.inputs:
-            if p._ctx is not None and id(p) not in visited:
-                stack.append((p, False))
-    return order
+        nodes.append(t)
+        for p in inputs:
+            if p._ctx is not None:
+                key = id(p)
+                if key not in seen:
+                    seen.add(key)
+                    stack.append(p)
+    nodes.sort(key=_seq, reverse=True)
+    return nodes
+
+
+_seq = operator.attrgetter("_ctx.seq")
 
 
 def _accumulate(grads: dict[int, np.ndarray], t: "Tensor", g: np.ndarray) -> None:
@@ -208,7 +222,8 @@ def run_backward(roots: Sequence["Tensor"], root_grads: Sequence[np.ndarray],
     order = _topo_order(roots)
     grads: dict[int, np.ndarray] = {}
     for r, g in zip(roots, root_grads):
-        _accumulate(grads, r, _fit(r, g, "backward"))
+        _accumulate(grads, r, g if g.shape == r.data.shape and g.dtype == r.data.dtype
+                    else _fit(r, g, "backward"))
     wanted = {id(t): None for t in capture} if capture is not None else None
     leaves: dict[int, Tensor] = {}
     for r in roots:
@@ -216,7 +231,7 @@ def run_backward(roots: Sequence["Tensor"], root_grads: Sequence[np.ndarray],
             leaves[id(r)] = r
     observed = bool(_observers)
     ndarray = np.ndarray
-    for t in reversed(order):
+    for t in order:
         g = grads.pop(id(t), None)
         if g is None:
             continue
