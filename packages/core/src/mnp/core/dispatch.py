@@ -18,6 +18,7 @@ from typing import Callable, Iterator
 import numpy as np
 
 from .errors import BackendError
+from .memory import tune_allocator
 from .plugins import get_host, on_host_change
 
 REFERENCE = "numpy"
@@ -93,6 +94,7 @@ def use_backend(name: str) -> Iterator[str]:
 def resolve(name: str, dtype: np.dtype, backend: str | None = None) -> tuple[Callable, str]:
     """The kernel serving ``name`` for ``dtype`` and the backend it comes from."""
     host = get_host().load()
+    tune_allocator()
     dtype = np.dtype(dtype)
     chosen = backend or get_backend()
     for bname in dict.fromkeys((chosen, REFERENCE)):

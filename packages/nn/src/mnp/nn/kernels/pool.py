@@ -7,11 +7,25 @@ from __future__ import annotations
 
 import numpy as np
 
-from .conv import out_size, pad2d, windows
+from .conv import out_size, pad2d
+from .scratch import scratch
+
+
+def _window_slice(i: int, j: int, stride, oh: int, ow: int) -> tuple:
+    """Index of kernel offset (i, j) of every window: an (N, C, OH, OW) strided slice."""
+    sh, sw = stride
+    return (slice(None), slice(None), slice(i, i + sh * (oh - 1) + 1, sh),
+            slice(j, j + sw * (ow - 1) + 1, sw))
 
 
 def max_pool2d_forward(x: np.ndarray, kernel_size, stride, padding):
-    """``(y, indices)``: window maxima (N, C, OH, OW) and where each came from (int64)."""
+    """``(y, indices)``: window maxima (N, C, OH, OW) and where each came from (int64).
+
+    One pass per kernel offset over strided slices: a running maximum and the offset that
+    set it (a strictly greater value takes over, so the first maximum wins ties, as in
+    PyTorch). NaN wins like in PyTorch (the last NaN of a window); a window whose values are
+    all the lowest value points at its first element inside the input.
+    """
     n, c, h, w = x.shape
     kh, kw = kernel_size
     sh, sw = stride
@@ -19,32 +33,60 @@ def max_pool2d_forward(x: np.ndarray, kernel_size, stride, padding):
     oh, ow = out_size(h, kh, sh, ph, 1), out_size(w, kw, sw, pw, 1)
     low = -np.inf if x.dtype.kind == "f" else np.iinfo(x.dtype).min
     xp = pad2d(x, ph, pw, low)
-    view = windows(xp, kernel_size, stride, (1, 1), oh, ow)          # (N, C, KH, KW, OH, OW)
-    win = view.transpose(0, 1, 4, 5, 2, 3).reshape(n, c, oh, ow, kh * kw)
-    k = win.argmax(axis=-1)
-    y = np.take_along_axis(win, k[..., None], axis=-1)[..., 0]
-    base = ((np.arange(oh) * sh - ph) * w)[:, None] + (np.arange(ow) * sw - pw)[None, :]
-    offsets = (np.arange(kh) * w)[:, None] + np.arange(kw)[None, :]
-    indices = base + offsets.reshape(-1)[k]
-    return y, indices.astype(np.int64, copy=False)
+    y, k = _running_max(xp, kernel_size, stride, oh, ow, w, nan_wins=False)
+    if x.dtype.kind == "f" and np.isnan(y).any():
+        y, k = _running_max(xp, kernel_size, stride, oh, ow, w, nan_wins=True)
+    rows, cols = np.arange(oh) * sh - ph, np.arange(ow) * sw - pw
+    base = (rows * w)[:, None] + cols[None, :]
+    indices = np.add(k, base, dtype=np.int64)
+    if ph or pw:        # padding never wins: a window of lowest values -> first inside element
+        lowest = y == low
+        if lowest.any():
+            first = (np.maximum(rows, 0) * w)[:, None] + np.maximum(cols, 0)[None, :]
+            np.copyto(indices, np.broadcast_to(first, indices.shape), where=lowest)
+    return y, indices
+
+
+def _running_max(xp: np.ndarray, kernel_size, stride, oh: int, ow: int, w: int, nan_wins: bool):
+    """Maximum over the windows of padded ``xp`` and the winning offset ``i * w + j`` (int32,
+    in a scratch buffer)."""
+    kh, kw = kernel_size
+    y = xp[_window_slice(0, 0, stride, oh, ow)].copy()
+    k = scratch("pool_k", y.shape, np.int32)
+    k.fill(0)
+    wins = scratch("pool_wins", y.shape, bool)
+    step = scratch("pool_step", y.shape, np.int32)
+    for i in range(kh):
+        for j in range(kw):
+            if i == 0 and j == 0:
+                continue
+            s = xp[_window_slice(i, j, stride, oh, ow)]
+            np.greater(s, y, out=wins)
+            if nan_wins:
+                wins |= np.isnan(s)
+            np.maximum(y, s, out=y)
+            # k = where(wins, offset, k) as arithmetic: masked copies are far slower
+            np.subtract(np.int32(i * w + j), k, out=step)
+            step *= wins
+            k += step
+    return y, k
 
 
 def max_pool2d_backward(g: np.ndarray, indices: np.ndarray, x_shape) -> np.ndarray:
     """Route each output gradient to the input position it came from (overlaps add up)."""
     n, c, h, w = x_shape
     plane = h * w
-    flat = (indices.reshape(n * c, -1) + (np.arange(n * c) * plane)[:, None]).reshape(-1)
+    flat = scratch("pool_flat", (n * c, int(np.prod(indices.shape[2:]))), np.int64)
+    np.add(indices.reshape(n * c, -1), (np.arange(n * c) * plane)[:, None], out=flat)
     dx = np.zeros(n * c * plane, g.dtype)
-    np.add.at(dx, flat, g.reshape(-1))
+    np.add.at(dx, flat.reshape(-1), g.reshape(-1))   # numpy >= 2: as fast as a plain scatter
     return dx.reshape(n, c, h, w)
 
 
 def _slices(kernel_size, stride, oh: int, ow: int):
-    sh, sw = stride
     for i in range(kernel_size[0]):
         for j in range(kernel_size[1]):
-            yield (slice(None), slice(None), slice(i, i + sh * (oh - 1) + 1, sh),
-                   slice(j, j + sw * (ow - 1) + 1, sw))
+            yield _window_slice(i, j, stride, oh, ow)
 
 
 def avg_pool2d_forward(x: np.ndarray, kernel_size, stride, padding) -> np.ndarray:
@@ -68,9 +110,16 @@ def avg_pool2d_backward(g: np.ndarray, x_shape, kernel_size, stride, padding) ->
     ph, pw = padding
     oh, ow = g.shape[2], g.shape[3]
     share = g * (1.0 / (kh * kw))
-    dxp = np.zeros((n, c, h + 2 * ph, w + 2 * pw), g.dtype)
-    for sl in _slices(kernel_size, stride, oh, ow):
-        dxp[sl] += share
+    hp, wp = h + 2 * ph, w + 2 * pw
+    if stride[0] >= kh and stride[1] >= kw:         # windows do not overlap: plain writes
+        tiled = (oh * kh, ow * kw) == (hp, wp)      # and they cover every position
+        dxp = (np.empty if tiled else np.zeros)((n, c, hp, wp), g.dtype)
+        for sl in _slices(kernel_size, stride, oh, ow):
+            dxp[sl] = share
+    else:
+        dxp = np.zeros((n, c, hp, wp), g.dtype)
+        for sl in _slices(kernel_size, stride, oh, ow):
+            dxp[sl] += share
     return dxp[:, :, ph:ph + h, pw:pw + w] if (ph or pw) else dxp
 
 
