@@ -74,3 +74,18 @@ def test_fallback_reaches_numpy_reference(kc):
     np.testing.assert_array_equal(kc.add(a, a), a + a)
     assert kc.add(a, a).dtype == np.int64
     np.testing.assert_array_equal(kc.sum(a, (1,), False), a.sum(axis=1))
+
+
+def test_forked_child_runs_single_threaded(kc):
+    code = ("import os, numpy as np, mnp.kernels_c as k\n"
+            "k.set_num_threads(2)\n"
+            "a = np.ones((300, 300), np.float32); k._ext.gemm(a, a)\n"
+            "pid = os.fork()\n"
+            "if pid == 0:\n"
+            "    ok = k.get_num_threads() == 1 and float(k._ext.gemm(a, a)[0, 0]) == 300.0\n"
+            "    os._exit(0 if ok else 3)\n"
+            "_, status = os.waitpid(pid, 0)\n"
+            "print(os.waitstatus_to_exitcode(status), k.get_num_threads())\n")
+    out = subprocess.run([sys.executable, "-c", code], capture_output=True, text=True, timeout=60)
+    assert out.returncode == 0, out.stderr
+    assert out.stdout.split() == ["0", "2"]

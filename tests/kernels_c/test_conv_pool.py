@@ -92,6 +92,9 @@ def test_conv_shape_errors(kc):
         kc.conv2d_forward(x, np.ones((2, 3, 3, 3), np.float32), None, (1, 1), (0, 0), (3, 3))
     with pytest.raises(ShapeError, match="must be positive"):
         kc.im2col(x, (3, 3), (0, 1), (0, 0), (1, 1))
+    for huge in ((3, 3), (1, 1), (2**62, 2**62), (1, 1)), ((3, 3), (1, 1), (0, 0), (2**62, 1)):
+        with pytest.raises(ShapeError, match="below 2\\*\\*31"):
+            kc.im2col(x, *huge)
     with pytest.raises(ShapeError, match="do not match x_shape"):
         kc.col2im(np.ones((1, 27, 8), np.float32), (1, 3, 5, 5), (3, 3), (1, 1), (0, 0), (1, 1))
     with pytest.raises(ShapeError, match="gradient of shape"):

@@ -79,6 +79,12 @@ def test_batch_norm(kc, ref, rng, strided, dt, shape, affine):
                          atol=1e-4 if dt == "float32" else 1e-10, what=what)
 
 
+def test_batch_norm_without_channels(kc, ref):
+    x = np.ones((4, 0, 3), np.float32)
+    y, mean, invstd = kc.batch_norm_forward(x, None, None, 1e-5)
+    assert y.shape == (4, 0, 3) and mean.shape == (0,) and invstd.shape == (0,)
+
+
 def test_batch_norm_errors(kc):
     x = np.ones((2, 3, 4), np.float32)
     with pytest.raises(ShapeError, match="gamma of shape"):

@@ -114,3 +114,22 @@ def test_gemm_property(kc, m, n, k, ta, tb, dt):
     a = r.standard_normal((k, m) if ta else (m, k)).astype(dt)
     b = r.standard_normal((n, k) if tb else (k, n)).astype(dt)
     assert_close(kc.gemm(a, b, ta, tb), _ref(a, b, ta, tb), **_tol(dt, k))
+
+
+def test_large_products_go_to_blas(kc):
+    """From the measured crossover on, gemm/matmul hand the product to numpy's BLAS."""
+    import mnp.kernels_c as pkg
+    calls = []
+    real = pkg._fallback
+    kc._set_fallback(lambda name, args: calls.append(name) or real(name, args))
+    try:
+        kc._set_gemm_crossover(1000.0, 1000.0)
+        a = np.ones((20, 20), np.float32)
+        assert kc.gemm(a, a)[0, 0] == 20 and calls == ["gemm"]
+        assert kc.matmul(a, a)[0, 0] == 20 and calls == ["gemm", "matmul"]
+        assert kc.gemm_blocked(a, a, False, False)[0, 0] == 20 and len(calls) == 2
+        small = np.ones((5, 5), np.float32)
+        assert kc.gemm(small, small)[0, 0] == 5 and len(calls) == 2
+    finally:
+        kc._set_gemm_crossover(pkg.GEMM_BLAS_FROM["float32"], pkg.GEMM_BLAS_FROM["float64"])
+        kc._set_fallback(real)

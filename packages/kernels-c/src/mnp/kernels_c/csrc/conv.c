@@ -31,6 +31,13 @@ int kc_conv_params(const char *op, PyObject *ks, PyObject *st, PyObject *pd, PyO
     if (dl && kc_pair(op, "dilation", dl, d)) return -1;
     if (ks) { G->KH = k[0]; G->KW = k[1]; }
     G->SH = s[0]; G->SW = s[1]; G->PH = p[0]; G->PW = p[1]; G->DH = d[0]; G->DW = d[1];
+    const Py_ssize_t big = (Py_ssize_t)1 << 31; /* keeps the size arithmetic below 2^63 */
+    if (G->KH > big || G->KW > big || G->SH > big || G->SW > big || G->DH > big ||
+        G->DW > big || G->PH > big || G->PW > big || G->H > big || G->W > big) {
+        kc_shape_error(op, "kernel_size, stride, padding, dilation and the input size must be "
+                       "below 2**31");
+        return -1;
+    }
     if (G->KH < 1 || G->KW < 1 || G->SH < 1 || G->SW < 1 || G->DH < 1 || G->DW < 1 ||
         G->PH < 0 || G->PW < 0) {
         kc_shape_error(op, "kernel_size (%zd, %zd), stride (%zd, %zd) and dilation (%zd, %zd) "
@@ -65,9 +72,9 @@ int kc_shape4(const char *op, PyObject *o, Py_ssize_t out[4]) {
             Py_DECREF(seq);
             return -1;
         }
-        if (out[i] < 0) {
+        if (out[i] < 0 || out[i] > ((Py_ssize_t)1 << 31)) {
             Py_DECREF(seq);
-            kc_shape_error(op, "x_shape has a negative size");
+            kc_shape_error(op, "x_shape sizes must be in [0, 2**31]");
             return -1;
         }
     }

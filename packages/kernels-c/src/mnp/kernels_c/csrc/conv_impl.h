@@ -82,15 +82,20 @@ static int FN(conv_forward_)(const T *x, const T *w, const T *b, const conv_geom
     int direct = conv_is_pointwise(G);
     int outer = nt > 1 && G->N >= nt;
     int team = outer ? nt : 1;
-    T *buf = direct ? NULL : kc_aligned_alloc((size_t)team * CKK * OHW * sizeof(T));
+    size_t cached = 0;
+    T *buf = direct ? NULL : kc_scratch_take((size_t)team * CKK * OHW * sizeof(T), &cached);
     if (!direct && !buf) return -1;
-#pragma omp parallel for num_threads(team) if (team > 1) schedule(static)
-    for (Py_ssize_t n = 0; n < G->N; n++) {
+    KC_PROBE_START
+#pragma omp parallel num_threads(team) if (team > 1)
+    {
+        KC_PROBE
 #ifdef _OPENMP
         int tid = omp_get_thread_num();
 #else
         int tid = 0;
 #endif
+#pragma omp for schedule(static)
+    for (Py_ssize_t n = 0; n < G->N; n++) {
         const T *cols = x + n * xs;
         if (!direct) {
             T *mine = buf + (size_t)tid * CKK * OHW;
@@ -103,7 +108,8 @@ static int FN(conv_forward_)(const T *x, const T *w, const T *b, const conv_geom
                 for (Py_ssize_t p = 0; p < OHW; p++) yn[o * OHW + p] = b[o];
         GEMM(G->OC, OHW, CKK, w, CKK, 1, cols, OHW, 1, yn, OHW, b != NULL, outer ? 1 : nt);
     }
-    kc_aligned_free(buf);
+    }
+    if (buf) kc_scratch_give(buf, cached);
     return 0;
 }
 
@@ -116,7 +122,8 @@ static int FN(conv_backward_)(const T *g, const T *x, const T *w, const conv_geo
     int outer = nt > 1 && G->N >= nt;
     int team = outer ? nt : 1;
     size_t per = (size_t)(direct ? 0 : 2 * CKK * OHW) + (dw ? (size_t)wsz : 0);
-    T *buf = per ? kc_aligned_alloc((size_t)team * per * sizeof(T)) : NULL;
+    size_t cached = 0;
+    T *buf = per ? kc_scratch_take((size_t)team * per * sizeof(T), &cached) : NULL;
     if (per && !buf) return -1;
     if (db) {
         for (Py_ssize_t o = 0; o < G->OC; o++) {
@@ -130,8 +137,10 @@ static int FN(conv_backward_)(const T *g, const T *x, const T *w, const conv_geo
             db[o] = (T)s;
         }
     }
+    KC_PROBE_START
 #pragma omp parallel num_threads(team) if (team > 1)
     {
+        KC_PROBE
 #ifdef _OPENMP
         int tid = omp_get_thread_num();
 #else
@@ -178,7 +187,7 @@ static int FN(conv_backward_)(const T *g, const T *x, const T *w, const conv_geo
         }
     }
     if (dw && G->N == 0) memset(dw, 0, wsz * sizeof(T));
-    kc_aligned_free(buf);
+    if (buf) kc_scratch_give(buf, cached);
     return 0;
 }
 

@@ -69,8 +69,10 @@ static void bin_run(bin_fn fn, int k, const Py_ssize_t *cd, const Py_ssize_t *ca
     int nt = kc_threads_for((double)size, EW_THREADS_FROM);
     KC_NOGIL_BEGIN(size >= EW_NOGIL_FROM)
     if (nt > 1) {
+        KC_PROBE_START
 #pragma omp parallel num_threads(nt)
         {
+            KC_PROBE
 #ifdef _OPENMP
             int tid = omp_get_thread_num(), team = omp_get_num_threads();
 #else
@@ -205,8 +207,10 @@ static PyObject *unary(const char *name, int op, PyObject *const *args, Py_ssize
         int nt = kc_threads_for((double)n, op == U_RELU ? EW_THREADS_FROM : EW_HEAVY_THREADS_FROM);
         KC_NOGIL_BEGIN(n >= EW_NOGIL_FROM)
         if (nt > 1) {
+            KC_PROBE_START
 #pragma omp parallel num_threads(nt)
             {
+                KC_PROBE
 #ifdef _OPENMP
                 int tid = omp_get_thread_num(), team = omp_get_num_threads();
 #else
@@ -266,8 +270,10 @@ static PyObject *backward(const char *name, int op, PyObject *const *args, Py_ss
         char *po = PyArray_DATA(o);
         KC_NOGIL_BEGIN(n >= EW_NOGIL_FROM)
         if (nt > 1) {
+            KC_PROBE_START
 #pragma omp parallel num_threads(nt)
             {
+                KC_PROBE
 #ifdef _OPENMP
                 int tid = omp_get_thread_num(), team = omp_get_num_threads();
 #else

@@ -35,6 +35,11 @@
 #define KC_NOPACK_GEMM (100.0 * 100 * 100)
 #endif
 
+/* rows (or columns) per thread from which threads work on separate blocks */
+#ifndef KC_SPLIT_FROM
+#define KC_SPLIT_FROM 256
+#endif
+
 /* cache blocking: kc x NR sliver of B in L1, mc x kc block of A in L2, kc x nc panel in L3 */
 static Py_ssize_t KC_s = 256, MC_s = 384, NC_s = 3072;
 static Py_ssize_t KC_d = 256, MC_d = 192, NC_d = 3072;

@@ -15,16 +15,20 @@ typedef T FN(vec_) __attribute__((vector_size(KC_VBYTES)));
 #define VL ((Py_ssize_t)(KC_VBYTES / sizeof(T)))
 #define NR (KC_NV * VL)
 
-/* the micro-kernel: C[0:MR, 0:NR] (=|+=) Ap (MR x kc, packed) * Bp (kc x NR, packed) */
+/* cache lines in one row of a C tile */
+#define CLINES ((NR * (Py_ssize_t)sizeof(T) + 63) / 64)
+
+/* the micro-kernel: C[0:MR, 0:NR] (=|+=) Ap (MR x kc, packed) * Bp (kc x NR, packed).
+ * `cn` is the C tile of the next call: its lines are prefetched a few at a time during the
+ * k loop (all at once would stall on the line-fill buffers), so C, which comes from memory
+ * for large products, is in cache when its turn comes. */
 static inline void FN(micro_)(Py_ssize_t kc, const T *restrict a, const T *restrict b,
-                              T *restrict c, Py_ssize_t ldc, int acc) {
+                              T *restrict c, Py_ssize_t ldc, int acc, const T *cn) {
     VEC cr[KC_MR][KC_NV];
 #pragma GCC unroll 16
     for (int i = 0; i < KC_MR; i++) {
 #pragma GCC unroll 4
         for (int v = 0; v < KC_NV; v++) cr[i][v] = (VEC){0};
-        __builtin_prefetch(c + i * ldc, 1);
-        __builtin_prefetch(c + i * ldc + NR - 1, 1);
     }
 KC_UNROLL_P(KC_UNROLL)
     for (Py_ssize_t p = 0; p < kc; p++) {
@@ -32,6 +36,10 @@ KC_UNROLL_P(KC_UNROLL)
 #pragma GCC unroll 4
         for (int v = 0; v < KC_NV; v++) bv[v] = *(const VEC *)(b + v * VL);
         __builtin_prefetch(a + KC_PF_A);  /* the A stream comes from L2 */
+        if ((p & 7) == 0 && (p >> 3) < KC_MR * CLINES) {
+            Py_ssize_t q = p >> 3;
+            __builtin_prefetch(cn + (q / CLINES) * ldc + (q % CLINES) * (64 / (Py_ssize_t)sizeof(T)), 1);
+        }
 #pragma GCC unroll 16
         for (int i = 0; i < KC_MR; i++) {
             const T ai = a[i];
@@ -224,9 +232,50 @@ static int FN(nopack_)(Py_ssize_t M, Py_ssize_t N, Py_ssize_t K, const T *A, Py_
     return 0;
 }
 
+static void FN(gemm_team_)(Py_ssize_t M, Py_ssize_t N, Py_ssize_t K, const T *A,
+                           Py_ssize_t rsa, Py_ssize_t csa, const T *B, Py_ssize_t rsb,
+                           Py_ssize_t csb, T *C, Py_ssize_t ldc, int accumulate, int nthreads);
+
+/* Large products on several threads: each thread computes its own block of rows (or of
+ * columns) with its own packing buffers, so no thread ever waits for another. Smaller ones
+ * share the packed B panel among the team (gemm_team_). */
 void FN(kc_gemm_)(Py_ssize_t M, Py_ssize_t N, Py_ssize_t K, const T *A, Py_ssize_t rsa,
                   Py_ssize_t csa, const T *B, Py_ssize_t rsb, Py_ssize_t csb, T *C,
                   Py_ssize_t ldc, int accumulate, int nthreads) {
+    int nt = nthreads < 1 ? 1 : nthreads;
+    if (nt > 1 && K >= 64 && (M >= KC_SPLIT_FROM * nt || N >= KC_SPLIT_FROM * nt) &&
+        (double)M * N * K > KC_NOPACK_GEMM) {
+        int by_rows = M >= N;
+        Py_ssize_t len = by_rows ? M : N, unit = by_rows ? KC_MR : NR;
+        KC_PROBE_START
+#pragma omp parallel num_threads(nt)
+        {
+            KC_PROBE
+#ifdef _OPENMP
+            int tid = omp_get_thread_num(), team = omp_get_num_threads();
+#else
+            int tid = 0, team = 1;
+#endif
+            Py_ssize_t per = ((len + team - 1) / team + unit - 1) / unit * unit;
+            Py_ssize_t lo = tid * per < len ? tid * per : len;
+            Py_ssize_t hi = lo + per < len ? lo + per : len;
+            if (hi > lo) {
+                if (by_rows)
+                    FN(gemm_team_)(hi - lo, N, K, A + lo * rsa, rsa, csa, B, rsb, csb,
+                                   C + lo * ldc, ldc, accumulate, 1);
+                else
+                    FN(gemm_team_)(M, hi - lo, K, A, rsa, csa, B + lo * csb, rsb, csb, C + lo,
+                                   ldc, accumulate, 1);
+            }
+        }
+        return;
+    }
+    FN(gemm_team_)(M, N, K, A, rsa, csa, B, rsb, csb, C, ldc, accumulate, nt);
+}
+
+static void FN(gemm_team_)(Py_ssize_t M, Py_ssize_t N, Py_ssize_t K, const T *A,
+                           Py_ssize_t rsa, Py_ssize_t csa, const T *B, Py_ssize_t rsb,
+                           Py_ssize_t csb, T *C, Py_ssize_t ldc, int accumulate, int nthreads) {
     if (M <= 0 || N <= 0) return;
     if (K <= 0) {
         if (!accumulate)
@@ -270,8 +319,10 @@ void FN(kc_gemm_)(Py_ssize_t M, Py_ssize_t N, Py_ssize_t K, const T *A, Py_ssize
         }
         return;
     }
+    KC_PROBE_START
 #pragma omp parallel num_threads(nt) if (nt > 1)
     {
+        KC_PROBE
 #ifdef _OPENMP
         int tid = omp_get_thread_num(), team = omp_get_num_threads();
 #else
@@ -312,10 +363,13 @@ void FN(kc_gemm_)(Py_ssize_t M, Py_ssize_t N, Py_ssize_t K, const T *A, Py_ssize
                             Py_ssize_t mr = mc - ir < KC_MR ? mc - ir : KC_MR;
                             T *cij = C + (ic + ir) * ldc + jc + j;
                             const T *ap = apack + ir * kc;
+                            /* the next tile: below this one, or the top of the next sliver */
+                            const T *cnext = ir + KC_MR < mc ? cij + KC_MR * ldc
+                                                             : C + ic * ldc + jc + j + NR;
                             if (mr == KC_MR && nr == NR) {
-                                FN(micro_)(kc, ap, bp, cij, ldc, acc);
+                                FN(micro_)(kc, ap, bp, cij, ldc, acc, cnext);
                             } else {
-                                FN(micro_)(kc, ap, bp, tile, NR, 0);
+                                FN(micro_)(kc, ap, bp, tile, NR, 0, cnext);
                                 for (Py_ssize_t i = 0; i < mr; i++)
                                     for (Py_ssize_t jj = 0; jj < nr; jj++)
                                         cij[i * ldc + jj] = acc ? cij[i * ldc + jj] + tile[i * NR + jj]
@@ -334,4 +388,5 @@ void FN(kc_gemm_)(Py_ssize_t M, Py_ssize_t N, Py_ssize_t K, const T *A, Py_ssize
 #undef VEC
 #undef VL
 #undef NR
+#undef CLINES
 #undef FN

@@ -14,6 +14,7 @@
 #include <stddef.h>
 #include <stdint.h>
 #include <string.h>
+#include <time.h>
 
 #ifdef _OPENMP
 #include <omp.h>
@@ -63,10 +64,32 @@ int kc_pair(const char *op, const char *what, PyObject *o, Py_ssize_t out[2]);
 static inline int kc_bool(PyObject *o) { return PyObject_IsTrue(o); }
 int kc_double(PyObject *o, double *out);
 
+/* ---- threads and contention -------------------------------------------------------------
+ * A parallel region ends only when every thread of the team has run. When another process
+ * holds a core, a worker can wait a whole scheduler time slice (milliseconds) before it
+ * starts, turning a 100 us kernel into a 5 ms one. So each parallel region's workers note how
+ * late they started; a late start marks the machine contended for a while, during which only
+ * work far above the usual threshold is split. */
+int64_t kc_now_ns(void);
+extern int64_t kc_contended_until_ns;
+void kc_note_worker_start(int64_t t0);
+
 /* Threads worth using for `work` elementary operations (1 below the threshold). */
 static inline int kc_threads_for(double work, double threshold) {
-    return work >= threshold ? kc_num_threads : 1;
+    if (kc_num_threads <= 1 || work < threshold) return 1;
+    if (work < threshold * 256 &&
+        kc_now_ns() < __atomic_load_n(&kc_contended_until_ns, __ATOMIC_RELAXED))
+        return 1;
+    return kc_num_threads;
 }
+
+/* KC_PROBE_START before a parallel region, KC_PROBE first thing inside it */
+#define KC_PROBE_START const int64_t kc_probe_t0 = kc_now_ns();
+#ifdef _OPENMP
+#define KC_PROBE if (omp_get_thread_num() > 0) kc_note_worker_start(kc_probe_t0);
+#else
+#define KC_PROBE (void)kc_probe_t0;
+#endif
 
 void *kc_aligned_alloc(size_t bytes);
 void kc_aligned_free(void *p);

@@ -5,6 +5,9 @@
 #include <stdarg.h>
 #include <stdio.h>
 #include <stdlib.h>
+#if defined(_OPENMP) && !defined(_WIN32)
+#include <pthread.h>
+#endif
 
 PyObject *kc_ShapeError = NULL;
 PyObject *kc_DTypeError = NULL;
@@ -117,33 +120,55 @@ void *kc_aligned_alloc(size_t bytes) {
 
 void kc_aligned_free(void *p) { free(p); }
 
-/* One cached scratch block: large packing buffers are reused instead of being returned to
- * the system and faulted in again on the next call. Taken atomically; a caller that finds
- * it taken (another thread) allocates its own. */
-static void *scratch_ptr = NULL;
-static size_t scratch_size = 0;
-static int scratch_busy = 0;
+/* A few cached scratch blocks: large packing buffers are reused instead of being returned
+ * to the system and faulted in again on the next call. Each slot is taken atomically; a
+ * caller that finds every slot taken allocates its own. `*got` is the slot + 1, or 0. */
+#define KC_SCRATCH_SLOTS 8
+static void *scratch_ptr[KC_SCRATCH_SLOTS];
+static size_t scratch_size[KC_SCRATCH_SLOTS];
+static int scratch_busy[KC_SCRATCH_SLOTS];
 
 void *kc_scratch_take(size_t bytes, size_t *got) {
-    if (__atomic_exchange_n(&scratch_busy, 1, __ATOMIC_ACQUIRE) == 0) {
-        if (scratch_size < bytes) {
-            free(scratch_ptr);
-            scratch_ptr = kc_aligned_alloc(bytes);
-            scratch_size = scratch_ptr ? bytes : 0;
+    for (int s = 0; s < KC_SCRATCH_SLOTS; s++) {
+        if (__atomic_exchange_n(&scratch_busy[s], 1, __ATOMIC_ACQUIRE) != 0) continue;
+        if (scratch_size[s] < bytes) {
+            free(scratch_ptr[s]);
+            scratch_ptr[s] = kc_aligned_alloc(bytes);
+            scratch_size[s] = scratch_ptr[s] ? bytes : 0;
         }
-        if (scratch_ptr) {
-            *got = 1;
-            return scratch_ptr;
+        if (scratch_ptr[s]) {
+            *got = (size_t)s + 1;
+            return scratch_ptr[s];
         }
-        __atomic_store_n(&scratch_busy, 0, __ATOMIC_RELEASE);
+        __atomic_store_n(&scratch_busy[s], 0, __ATOMIC_RELEASE);
+        break;
     }
     *got = 0;
     return kc_aligned_alloc(bytes);
 }
 
 void kc_scratch_give(void *p, size_t got) {
-    if (got) __atomic_store_n(&scratch_busy, 0, __ATOMIC_RELEASE);
+    if (got) __atomic_store_n(&scratch_busy[got - 1], 0, __ATOMIC_RELEASE);
     else free(p);
+}
+
+int64_t kc_contended_until_ns = 0;
+
+int64_t kc_now_ns(void) {
+    struct timespec ts;
+    clock_gettime(CLOCK_MONOTONIC, &ts);
+    return (int64_t)ts.tv_sec * 1000000000 + ts.tv_nsec;
+}
+
+/* a worker that started more than 300 us after its region: contended for the next 0.5 s */
+void kc_note_worker_start(int64_t t0) {
+    int64_t now = kc_now_ns();
+    if (now - t0 > 300000)
+        __atomic_store_n(&kc_contended_until_ns, now + 500000000, __ATOMIC_RELAXED);
+}
+
+static PyObject *contended(PyObject *self, PyObject *unused) {
+    return PyBool_FromLong(kc_now_ns() < __atomic_load_n(&kc_contended_until_ns, __ATOMIC_RELAXED));
 }
 
 /* ---- module-level functions ------------------------------------------------------------ */
@@ -258,6 +283,8 @@ static PyMethodDef methods[] = {
     {"set_num_threads", set_num_threads, METH_O, "threads large kernels may use"},
     {"get_num_threads", get_num_threads, METH_NOARGS, "threads large kernels may use"},
     {"build_info", build_info, METH_NOARGS, "compile-time features of this build"},
+    {"contended", contended, METH_NOARGS,
+     "True while a recent late-starting worker thread keeps medium kernels on one thread"},
     {"_set_gemm_crossover", (PyCFunction)(void (*)(void))set_gemm_crossover, METH_FASTCALL,
      "M*N*K from which gemm calls numpy's BLAS (float32, float64)"},
     {NULL, NULL, 0, NULL},
@@ -266,6 +293,12 @@ static PyMethodDef methods[] = {
 static struct PyModuleDef moduledef = {
     PyModuleDef_HEAD_INIT, "_ext", "mnp's C kernels (numpy C-API, OpenMP)", -1, methods,
 };
+
+#if defined(_OPENMP) && !defined(_WIN32)
+/* GNU OpenMP's thread pool does not survive fork(): a forked child (a multiprocessing worker)
+ * that entered a parallel region could hang, so children run the kernels on one thread. */
+static void after_fork_in_child(void) { kc_num_threads = 1; }
+#endif
 
 PyMODINIT_FUNC PyInit__ext(void) {
     import_array();
@@ -284,6 +317,8 @@ PyMODINIT_FUNC PyInit__ext(void) {
     }
 #ifndef _OPENMP
     kc_num_threads = 1;
+#elif !defined(_WIN32)
+    pthread_atfork(NULL, NULL, after_fork_in_child);
 #endif
     return PyModule_Create(&moduledef);
 }

@@ -271,7 +271,7 @@ KC_DECL(batch_norm_forward) {
         goto done;
     {
         int nt = kc_threads_for((double)N * C * M, NN_THREADS_FROM);
-        if (nt > C) nt = (int)C;
+        if (nt > C) nt = C > 0 ? (int)C : 1;
         KC_NOGIL_BEGIN(N * C * M > 16384)
         if (t == NPY_FLOAT)
             bn_fwd_f(PyArray_DATA(x), gamma ? PyArray_DATA(gamma) : NULL, beta ? PyArray_DATA(beta) : NULL,

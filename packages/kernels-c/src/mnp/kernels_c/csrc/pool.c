@@ -10,36 +10,49 @@
 #define CAT(a, b) CAT_(a, b)
 
 #define POOL_FUNCS(SFX, T)                                                                      \
-    static void CAT(maxpool_fwd, SFX)(const T *x, const conv_geom *G, T *y, int64_t *idx,      \
-                                      int nt) {                                                 \
-        Py_ssize_t planes = G->N * G->C, HW = G->H * G->W, OHW = G->OH * G->OW;                 \
-        _Pragma("omp parallel for num_threads(nt) if (nt > 1) schedule(static)")               \
-        for (Py_ssize_t pl = 0; pl < planes; pl++) {                                            \
-            const T *xp = x + pl * HW;                                                          \
-            T *yp = y + pl * OHW;                                                               \
-            int64_t *ip = idx + pl * OHW;                                                       \
-            for (Py_ssize_t oh = 0; oh < G->OH; oh++) {                                         \
-                Py_ssize_t h0 = oh * G->SH - G->PH, h1 = h0 + G->KH;                            \
-                if (h0 < 0) h0 = 0;                                                             \
-                if (h1 > G->H) h1 = G->H;                                                       \
-                for (Py_ssize_t ow = 0; ow < G->OW; ow++) {                                     \
-                    Py_ssize_t w0 = ow * G->SW - G->PW, w1 = w0 + G->KW;                        \
-                    if (w0 < 0) w0 = 0;                                                         \
-                    if (w1 > G->W) w1 = G->W;                                                   \
-                    T m = (T)-INFINITY;                                                         \
-                    int64_t at = h0 * G->W + w0;                                                \
-                    for (Py_ssize_t h = h0; h < h1; h++)                                        \
-                        for (Py_ssize_t w = w0; w < w1; w++) {                                  \
-                            T v = xp[h * G->W + w];                                             \
-                            /* branch-free: random data would mispredict half the time */       \
-                            int take = (v > m) | ((v != v) & (m == m));                         \
-                            m = take ? v : m;                                                   \
-                            at = take ? h * G->W + w : at;                                      \
-                        }                                                                       \
-                    yp[oh * G->OW + ow] = m;                                                    \
-                    ip[oh * G->OW + ow] = at;                                                   \
+    /* one output row: every window position (h, j) is applied to all ow at once, in window    \
+     * order, so the first maximum wins as in a plain scan; vectorizes over ow */               \
+    static void CAT(maxpool_row, SFX)(const T *restrict xp, Py_ssize_t H, Py_ssize_t W,        \
+                                      Py_ssize_t OW, Py_ssize_t KH, Py_ssize_t KW,              \
+                                      Py_ssize_t SH, Py_ssize_t SW, Py_ssize_t PH,              \
+                                      Py_ssize_t PW, Py_ssize_t oh, T *restrict m,              \
+                                      int64_t *restrict at) {                                   \
+        Py_ssize_t h0 = oh * SH - PH, h1 = h0 + KH;                                             \
+        if (h0 < 0) h0 = 0;                                                                     \
+        if (h1 > H) h1 = H;                                                                     \
+        for (Py_ssize_t ow = 0; ow < OW; ow++) {                                                \
+            Py_ssize_t w0 = ow * SW - PW;                                                       \
+            m[ow] = (T)-INFINITY;                                                               \
+            at[ow] = h0 * W + (w0 < 0 ? 0 : w0);                                                \
+        }                                                                                       \
+        for (Py_ssize_t h = h0; h < h1; h++)                                                    \
+            for (Py_ssize_t j = 0; j < KW; j++) {                                               \
+                Py_ssize_t off = j - PW; /* iw = ow * SW + off */                               \
+                Py_ssize_t ow0 = off >= 0 ? 0 : (-off + SW - 1) / SW;                           \
+                Py_ssize_t ow1 = W - off > 0 ? (W - off + SW - 1) / SW : 0;                     \
+                if (ow1 > OW) ow1 = OW;                                                         \
+                const T *restrict xr = xp + h * W + off;                                        \
+                const int64_t base = h * W + off;                                               \
+                for (Py_ssize_t ow = ow0; ow < ow1; ow++) {                                     \
+                    T v = xr[ow * SW], cur = m[ow];                                             \
+                    int take = (v > cur) | ((v != v) & (cur == cur));                           \
+                    m[ow] = take ? v : cur;                                                     \
+                    at[ow] = take ? base + ow * SW : at[ow];                                    \
                 }                                                                               \
             }                                                                                   \
+    }                                                                                           \
+    static void CAT(maxpool_fwd, SFX)(const T *x, const conv_geom *G, T *y, int64_t *idx,      \
+                                      int nt) {                                                 \
+        const Py_ssize_t planes = G->N * G->C, H = G->H, W = G->W, OH = G->OH, OW = G->OW;      \
+        const Py_ssize_t KH = G->KH, KW = G->KW, SH = G->SH, SW = G->SW, PH = G->PH, PW = G->PW; \
+        KC_PROBE_START                                                                          \
+        _Pragma("omp parallel num_threads(nt) if (nt > 1)") {                                   \
+            KC_PROBE                                                                            \
+            _Pragma("omp for schedule(static)")                                                 \
+            for (Py_ssize_t pl = 0; pl < planes; pl++)                                          \
+                for (Py_ssize_t oh = 0; oh < OH; oh++)                                          \
+                    CAT(maxpool_row, SFX)(x + pl * H * W, H, W, OW, KH, KW, SH, SW, PH, PW, oh, \
+                                          y + (pl * OH + oh) * OW, idx + (pl * OH + oh) * OW);  \
         }                                                                                       \
     }                                                                                           \
     static void CAT(maxpool_bwd, SFX)(const T *g, const int64_t *idx, Py_ssize_t planes,       \
