@@ -1,5 +1,6 @@
 /* GEMM: the blocked SIMD core for float32/float64 and the gemm / matmul kernels. */
 #include "kc.h"
+#include <math.h>
 
 /* register tile: MR rows x NV vectors (accumulators MR*NV + NV + 1 <= vector registers) */
 #if defined(__AVX512F__)

@@ -293,13 +293,21 @@ static void FN(gemm_team_)(Py_ssize_t M, Py_ssize_t N, Py_ssize_t K, const T *A,
     if (csb == 1 && (double)M * N * K <= KC_NOPACK_GEMM &&
         FN(nopack_)(M, N, K, A, rsa, csa, B, rsb, C, ldc, accumulate) == 0)
         return;
-    const Py_ssize_t KCB = FN(KC_) , MCB = FN(MC_), NCB = FN(NC_);
+    const Py_ssize_t MCB = FN(MC_), NCB = FN(NC_);
+    /* K in equal blocks (784 = 4 x 196, not 3 x 256 + 16) */
+    const Py_ssize_t nkb = (K + FN(KC_) - 1) / FN(KC_), KCB = (K + nkb - 1) / nkb;
     Py_ssize_t nc_max = N < NCB ? N : NCB;
     nc_max = (nc_max + NR - 1) / NR * NR;
     Py_ssize_t kc_max = K < KCB ? K : KCB;
     int nt = nthreads < 1 ? 1 : nthreads;
-    /* split rows when there are enough of them, else columns */
-    int split_rows = M / KC_MR >= 2 * nt || M / KC_MR >= N / NR;
+    /* split rows or column slivers among the team, whichever shares out more evenly */
+    int split_rows = 1;
+    if (nt > 1 && N <= NCB) {
+        double ru = (double)((M + KC_MR - 1) / KC_MR), cu = (double)((N + NR - 1) / NR);
+        double row_excess = ceil(ru / nt) * KC_MR * nt / (double)M;
+        double col_excess = ceil(cu / nt) * NR * nt / (double)N;
+        split_rows = row_excess <= col_excess;
+    }
     Py_ssize_t rows_per = split_rows ? ((M + nt - 1) / nt + KC_MR - 1) / KC_MR * KC_MR : M;
     Py_ssize_t mc_max = rows_per < MCB ? rows_per : MCB;
     mc_max = (mc_max + KC_MR - 1) / KC_MR * KC_MR;
