@@ -9,17 +9,21 @@ static int conv_is_pointwise(const conv_geom *G) {
 #define T float
 #define SFX _f
 #define GEMM kc_sgemm
+#define DOTS kc_gemm_dots_s
 #include "conv_impl.h"
 #undef T
 #undef SFX
 #undef GEMM
+#undef DOTS
 #define T double
 #define SFX _d
 #define GEMM kc_dgemm
+#define DOTS kc_gemm_dots_d
 #include "conv_impl.h"
 #undef T
 #undef SFX
 #undef GEMM
+#undef DOTS
 
 #define CONV_THREADS_FROM 2e6 /* multiply-adds */
 

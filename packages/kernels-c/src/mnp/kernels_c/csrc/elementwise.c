@@ -73,11 +73,7 @@ static void bin_run(bin_fn fn, int k, const Py_ssize_t *cd, const Py_ssize_t *ca
 #pragma omp parallel num_threads(nt)
         {
             KC_PROBE
-#ifdef _OPENMP
-            int tid = omp_get_thread_num(), team = omp_get_num_threads();
-#else
-            int tid = 0, team = 1;
-#endif
+            int tid = kc_tid(), team = kc_team();
             Py_ssize_t lo = size * tid / team, hi = size * (tid + 1) / team;
             bin_range(fn, k, cd, ca, cb, pa, pb, po, isz, lo, hi);
         }
@@ -211,11 +207,7 @@ static PyObject *unary(const char *name, int op, PyObject *const *args, Py_ssize
 #pragma omp parallel num_threads(nt)
             {
                 KC_PROBE
-#ifdef _OPENMP
-                int tid = omp_get_thread_num(), team = omp_get_num_threads();
-#else
-                int tid = 0, team = 1;
-#endif
+                int tid = kc_tid(), team = kc_team();
                 unary_range(op, t, x, y, n * tid / team, n * (tid + 1) / team);
             }
         } else {
@@ -274,11 +266,7 @@ static PyObject *backward(const char *name, int op, PyObject *const *args, Py_ss
 #pragma omp parallel num_threads(nt)
             {
                 KC_PROBE
-#ifdef _OPENMP
-                int tid = omp_get_thread_num(), team = omp_get_num_threads();
-#else
-                int tid = 0, team = 1;
-#endif
+                int tid = kc_tid(), team = kc_team();
                 backward_range(op, t, pg, pv, po, n * tid / team, n * (tid + 1) / team);
             }
         } else {

@@ -169,24 +169,76 @@ static inline void FN(put_tile_)(const T *tile, Py_ssize_t mr, Py_ssize_t nr, T 
 }
 
 /* C[i, j] (=|+=) dot(A row i, B column j) when both run contiguously along k: the shape of
- * a weight gradient (few rows and columns, long k), where tiles would be mostly padding */
+ * a weight gradient (few rows and columns, long k), where tiles would be mostly padding.
+ * 4 x 4 blocks of dots keep 16 vector accumulators: 8 loads feed 16 multiply-adds, and the
+ * rows are read in place (no packing). */
+#define DR 4
+/* the sum of a vector's lanes: 16-byte pieces added as vectors, then their lanes */
+static inline T FN(hsum_)(VEC v) {
+    typedef T piece __attribute__((vector_size(16)));
+    piece u = {0};
+    for (int h = 0; h < KC_VBYTES / 16; h++) {
+        piece t;
+        memcpy(&t, (const char *)&v + 16 * h, 16);
+        u += t;
+    }
+    T r = 0;
+    for (int l = 0; l < (int)(16 / sizeof(T)); l++) r += u[l];
+    return r;
+}
+
+static inline void FN(dot_block_)(Py_ssize_t ra, Py_ssize_t rb, Py_ssize_t K, const T *A,
+                                  Py_ssize_t rsa, const T *B, Py_ssize_t csb, T *C,
+                                  Py_ssize_t ldc, int acc) {
+    VEC s[DR][DR];
+    T out[DR][DR];
+    const T *a[DR], *b[DR];
+    for (int r = 0; r < DR; r++) { /* rows past the edge repeat the last one */
+        a[r] = A + (r < ra ? r : ra - 1) * rsa;
+        b[r] = B + (r < rb ? r : rb - 1) * csb;
+    }
+#pragma GCC unroll 4
+    for (int r = 0; r < DR; r++)
+#pragma GCC unroll 4
+        for (int q = 0; q < DR; q++) s[r][q] = (VEC){0};
+    Py_ssize_t p = 0;
+    for (; p + VL <= K; p += VL) {
+        VEC av[DR], bv[DR];
+#pragma GCC unroll 4
+        for (int r = 0; r < DR; r++) {
+            memcpy(&av[r], a[r] + p, sizeof(VEC));
+            memcpy(&bv[r], b[r] + p, sizeof(VEC));
+        }
+#pragma GCC unroll 4
+        for (int r = 0; r < DR; r++)
+#pragma GCC unroll 4
+            for (int q = 0; q < DR; q++) s[r][q] += av[r] * bv[q];
+    }
+    for (int r = 0; r < ra; r++)
+        for (int q = 0; q < rb; q++) {
+            T t = FN(hsum_)(s[r][q]);
+            for (Py_ssize_t k = p; k < K; k++) t += a[r][k] * b[q][k];
+            out[r][q] = t;
+        }
+    for (int r = 0; r < ra; r++)
+        for (int q = 0; q < rb; q++)
+            C[r * ldc + q] = acc ? C[r * ldc + q] + out[r][q] : out[r][q];
+}
+
 static void FN(dots_)(Py_ssize_t M, Py_ssize_t N, Py_ssize_t K, const T *A, Py_ssize_t rsa,
                       const T *B, Py_ssize_t csb, T *C, Py_ssize_t ldc, int acc) {
-    enum { L = 256 / (int)sizeof(T) };
-    for (Py_ssize_t i = 0; i < M; i++)
-        for (Py_ssize_t j = 0; j < N; j++) {
-            const T *restrict a = A + i * rsa, *restrict b = B + j * csb;
-            T s[L];
-            for (int q = 0; q < L; q++) s[q] = 0;
-            Py_ssize_t p = 0;
-            for (; p + L <= K; p += L)
-                for (int q = 0; q < L; q++) s[q] += a[p + q] * b[p + q];
-            for (int q = 0; p < K; p++, q++) s[q] += a[p] * b[p];
-            for (int w = L / 2; w > 0; w /= 2)
-                for (int q = 0; q < w; q++) s[q] += s[q + w];
-            C[i * ldc + j] = acc ? C[i * ldc + j] + s[0] : s[0];
-        }
+    const Py_ssize_t KB = 2048; /* k slice: the rows of a block stay in L1 */
+    Py_ssize_t kb;
+    for (Py_ssize_t p = 0; p < K; p += kb) {
+        kb = K - p - KB < VL ? K - p : KB; /* no short last slice */
+        for (Py_ssize_t i = 0; i < M; i += DR)
+            for (Py_ssize_t j = 0; j < N; j += DR)
+                FN(dot_block_)(M - i < DR ? M - i : DR, N - j < DR ? N - j : DR, kb,
+                               A + i * rsa + p, rsa, B + j * csb + p, csb, C + i * ldc + j,
+                               ldc, acc || p > 0);
+    }
 }
+#undef DR
 
 /* a product small enough to stay in cache: whole tiles read the operands in place (packing
  * would cost more than it saves); only the edge rows of A and columns of B are copied into
@@ -232,6 +284,12 @@ static int FN(nopack_)(Py_ssize_t M, Py_ssize_t N, Py_ssize_t K, const T *A, Py_
     return 0;
 }
 
+/* C (=|+=) A B with A's rows and B's columns contiguous along k, on the calling thread */
+void FN(kc_gemm_dots_)(Py_ssize_t M, Py_ssize_t N, Py_ssize_t K, const T *A, Py_ssize_t rsa,
+                       const T *B, Py_ssize_t csb, T *C, Py_ssize_t ldc, int accumulate) {
+    FN(dots_)(M, N, K, A, rsa, B, csb, C, ldc, accumulate);
+}
+
 static void FN(gemm_team_)(Py_ssize_t M, Py_ssize_t N, Py_ssize_t K, const T *A,
                            Py_ssize_t rsa, Py_ssize_t csa, const T *B, Py_ssize_t rsb,
                            Py_ssize_t csb, T *C, Py_ssize_t ldc, int accumulate, int nthreads);
@@ -251,11 +309,7 @@ void FN(kc_gemm_)(Py_ssize_t M, Py_ssize_t N, Py_ssize_t K, const T *A, Py_ssize
 #pragma omp parallel num_threads(nt)
         {
             KC_PROBE
-#ifdef _OPENMP
-            int tid = omp_get_thread_num(), team = omp_get_num_threads();
-#else
-            int tid = 0, team = 1;
-#endif
+            int tid = kc_tid(), team = kc_team();
             Py_ssize_t per = ((len + team - 1) / team + unit - 1) / unit * unit;
             Py_ssize_t lo = tid * per < len ? tid * per : len;
             Py_ssize_t hi = lo + per < len ? lo + per : len;
@@ -331,11 +385,7 @@ static void FN(gemm_team_)(Py_ssize_t M, Py_ssize_t N, Py_ssize_t K, const T *A,
 #pragma omp parallel num_threads(nt) if (nt > 1)
     {
         KC_PROBE
-#ifdef _OPENMP
-        int tid = omp_get_thread_num(), team = omp_get_num_threads();
-#else
-        int tid = 0, team = 1;
-#endif
+        int tid = kc_tid(), team = kc_team();
         T *apack = abuf + (size_t)tid * kc_max * mc_max;
         Py_ssize_t m0 = 0, m1 = M;
         if (split_rows) {

@@ -83,6 +83,22 @@ static inline int kc_threads_for(double work, double threshold) {
     return kc_num_threads;
 }
 
+/* this thread's number in its OpenMP team, and the team's size (0 and 1 without OpenMP) */
+static inline int kc_tid(void) {
+#ifdef _OPENMP
+    return omp_get_thread_num();
+#else
+    return 0;
+#endif
+}
+static inline int kc_team(void) {
+#ifdef _OPENMP
+    return omp_get_num_threads();
+#else
+    return 1;
+#endif
+}
+
 /* KC_PROBE_START before a parallel region, KC_PROBE first thing inside it */
 #define KC_PROBE_START const int64_t kc_probe_t0 = kc_now_ns();
 #ifdef _OPENMP
@@ -124,6 +140,12 @@ void kc_dgemm(Py_ssize_t M, Py_ssize_t N, Py_ssize_t K,
               const double *A, Py_ssize_t rsa, Py_ssize_t csa,
               const double *B, Py_ssize_t rsb, Py_ssize_t csb,
               double *C, Py_ssize_t ldc, int accumulate, int nthreads);
+/* The same for A's rows and B's columns contiguous along k (rsa, csb), on this thread:
+ * blocks of dot products read in place, the shape of a weight gradient. */
+void kc_gemm_dots_s(Py_ssize_t M, Py_ssize_t N, Py_ssize_t K, const float *A, Py_ssize_t rsa,
+                    const float *B, Py_ssize_t csb, float *C, Py_ssize_t ldc, int accumulate);
+void kc_gemm_dots_d(Py_ssize_t M, Py_ssize_t N, Py_ssize_t K, const double *A, Py_ssize_t rsa,
+                    const double *B, Py_ssize_t csb, double *C, Py_ssize_t ldc, int accumulate);
 /* Size (M*N*K) from which `gemm` calls numpy's BLAS instead (per dtype, per thread count). */
 extern double kc_gemm_blas_from[2];
 PyObject *kc_set_gemm_blocking(PyObject *self, PyObject *const *args, Py_ssize_t nargs);

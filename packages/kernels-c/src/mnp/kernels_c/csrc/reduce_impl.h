@@ -68,11 +68,7 @@ static void FN(reduce_)(int is_max, const FN(groups_) *g, const T *x, T *out, Py
         int team_used = nt > 64 ? 64 : nt;
 #pragma omp parallel num_threads(team_used)
         {
-#ifdef _OPENMP
-            int tid = omp_get_thread_num(), team = omp_get_num_threads();
-#else
-            int tid = 0, team = 1;
-#endif
+            int tid = kc_tid(), team = kc_team();
             Py_ssize_t lo = size * tid / team, hi = size * (tid + 1) / team;
             part[tid] = hi > lo ? (is_max ? FN(row_max_)(x + lo, hi - lo) : FN(row_sum_)(x + lo, hi - lo))
                                 : (is_max ? (T)-INFINITY : 0);
