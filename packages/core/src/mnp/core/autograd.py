@@ -15,11 +15,10 @@ Backward walks the graph with an iterative topological sort (no recursion limit)
 from __future__ import annotations
 
 import contextlib
-import functools
 import itertools
 import operator
 import time
-from typing import Any, Callable, Iterable, Sequence
+from typing import Any, Callable, Sequence
 
 import numpy as np
 
@@ -266,7 +265,7 @@ def run_backward(roots: Sequence["Tensor"], root_grads: Sequence[np.ndarray],
             fn.__dict__.clear()
             fn.inputs = None
     if wanted is not None:
-        for key, t in leaves.items():
+        for key in leaves:
             if key in wanted:
                 wanted[key] = grads.get(key)
         return [wanted[id(t)] for t in capture]
