@@ -86,43 +86,43 @@ int kc_shape4(const char *op, PyObject *o, Py_ssize_t out[4]) {
     return 0;
 }
 
-static PyArrayObject *new4(Py_ssize_t a, Py_ssize_t b, Py_ssize_t c, Py_ssize_t d, int t) {
-    npy_intp dims[4] = {a, b, c, d};
-    return (PyArrayObject *)PyArray_SimpleNew(4, dims, t);
+int kc_check_nchw(const char *op, PyArrayObject *x) {
+    if (PyArray_NDIM(x) == 4) return 0;
+    char s1[128];
+    kc_shape_error(op, "expected x of shape (N, C, H, W), got %s", kc_shape_str(x, s1, 128));
+    return -1;
+}
+
+int kc_check_grad4(const char *op, PyArrayObject *g, Py_ssize_t N, Py_ssize_t C, Py_ssize_t OH,
+                   Py_ssize_t OW) {
+    if (PyArray_NDIM(g) == 4 && PyArray_DIM(g, 0) == N && PyArray_DIM(g, 1) == C &&
+        PyArray_DIM(g, 2) == OH && PyArray_DIM(g, 3) == OW)
+        return 0;
+    char s1[128];
+    kc_shape_error(op, "gradient of shape %s does not match the output shape (%zd, %zd, %zd, %zd)",
+                   kc_shape_str(g, s1, 128), N, C, OH, OW);
+    return -1;
 }
 
 /* im2col(x, kernel_size, stride, padding, dilation) -> (N, C*KH*KW, OH*OW) */
 KC_DECL(im2col) {
-    if (kc_nargs("im2col", nargs, 5, 5)) return NULL;
-    int t = kc_ftype(args[0]);
-    if (t < 0) return kc_fallback("im2col", args, nargs);
-    char s1[128];
-    if (PyArray_NDIM((PyArrayObject *)args[0]) != 4)
-        return kc_shape_error("im2col", "expected x of shape (N, C, H, W), got %s",
-                              kc_shape_str((PyArrayObject *)args[0], s1, 128));
+    KC_ENTER("im2col", 5, 5, 0)
+    if (kc_check_nchw("im2col", (PyArrayObject *)args[0])) return NULL;
     PyArrayObject *x = kc_contig(args[0], t);
     if (!x) return NULL;
     conv_geom G = {PyArray_DIM(x, 0), PyArray_DIM(x, 1), PyArray_DIM(x, 2), PyArray_DIM(x, 3)};
     if (kc_conv_params("im2col", args[1], args[2], args[3], args[4], &G)) { Py_DECREF(x); return NULL; }
     npy_intp dims[3] = {G.N, G.C * G.KH * G.KW, G.OH * G.OW};
     PyArrayObject *cols = (PyArrayObject *)PyArray_SimpleNew(3, dims, t);
-    if (cols) {
-        double work = (double)PyArray_SIZE(cols);
-        int nt = kc_threads_for(work, 1 << 18);
-        KC_NOGIL_BEGIN(work > 16384)
-        if (t == NPY_FLOAT) im2col_all__f(PyArray_DATA(x), &G, PyArray_DATA(cols), nt);
-        else im2col_all__d(PyArray_DATA(x), &G, PyArray_DATA(cols), nt);
-        KC_NOGIL_END
-    }
+    if (cols)
+        KC_RUN(t, PyArray_SIZE(cols), 1 << 18, im2col_all_, PyArray_DATA(x), &G, PyArray_DATA(cols));
     Py_DECREF(x);
     return (PyObject *)cols;
 }
 
 /* col2im(cols, x_shape, kernel_size, stride, padding, dilation) -> dx, overlaps summed */
 KC_DECL(col2im) {
-    if (kc_nargs("col2im", nargs, 6, 6)) return NULL;
-    int t = kc_ftype(args[0]);
-    if (t < 0) return kc_fallback("col2im", args, nargs);
+    KC_ENTER("col2im", 6, 6, 0)
     Py_ssize_t xs[4];
     if (kc_shape4("col2im", args[1], xs)) return NULL;
     conv_geom G = {xs[0], xs[1], xs[2], xs[3]};
@@ -136,15 +136,9 @@ KC_DECL(col2im) {
                               G.C, G.H, G.W, G.N, G.C * G.KH * G.KW, G.OH * G.OW);
     PyArrayObject *cols = kc_contig(args[0], t);
     if (!cols) return NULL;
-    PyArrayObject *dx = new4(G.N, G.C, G.H, G.W, t);
-    if (dx) {
-        double work = (double)PyArray_SIZE(cols);
-        int nt = kc_threads_for(work, 1 << 18);
-        KC_NOGIL_BEGIN(work > 16384)
-        if (t == NPY_FLOAT) col2im_all__f(PyArray_DATA(cols), &G, PyArray_DATA(dx), nt);
-        else col2im_all__d(PyArray_DATA(cols), &G, PyArray_DATA(dx), nt);
-        KC_NOGIL_END
-    }
+    PyArrayObject *dx = kc_new4(G.N, G.C, G.H, G.W, t);
+    if (dx)
+        KC_RUN(t, PyArray_SIZE(cols), 1 << 18, col2im_all_, PyArray_DATA(cols), &G, PyArray_DATA(dx));
     Py_DECREF(cols);
     return (PyObject *)dx;
 }
@@ -172,9 +166,8 @@ static int conv_shapes(const char *op, PyArrayObject *x, PyArrayObject *w, conv_
 /* conv2d_forward(x, w, b, stride, padding, dilation) -> y (N, OC, OH, OW) */
 KC_DECL(conv2d_forward) {
     const char *op = "conv2d_forward";
-    if (kc_nargs(op, nargs, 6, 6)) return NULL;
-    int t = kc_ftype(args[0]);
-    if (t < 0 || t != kc_ftype(args[1]) || (args[2] != Py_None && t != kc_ftype(args[2])))
+    KC_ENTER(op, 6, 6, 0)
+    if (t != kc_ftype(args[1]) || (args[2] != Py_None && t != kc_ftype(args[2])))
         return kc_fallback(op, args, nargs);
     conv_geom G;
     if (conv_shapes(op, (PyArrayObject *)args[0], (PyArrayObject *)args[1], &G)) return NULL;
@@ -186,18 +179,14 @@ KC_DECL(conv2d_forward) {
                               kc_shape_str((PyArrayObject *)args[2], s1, 128), G.OC);
     PyArrayObject *x = kc_contig(args[0], t), *w = x ? kc_contig(args[1], t) : NULL;
     PyArrayObject *b = (w && args[2] != Py_None) ? kc_contig(args[2], t) : NULL;
-    PyArrayObject *y = (w && (b || args[2] == Py_None)) ? new4(G.N, G.OC, G.OH, G.OW, t) : NULL;
+    PyArrayObject *y = (w && (b || args[2] == Py_None)) ? kc_new4(G.N, G.OC, G.OH, G.OW, t) : NULL;
     int rc = 0;
     if (y) {
         double work = (double)G.N * G.OC * G.C * G.KH * G.KW * G.OH * G.OW;
         int nt = kc_threads_for(work, CONV_THREADS_FROM);
         KC_NOGIL_BEGIN(work > 65536)
-        if (t == NPY_FLOAT)
-            rc = conv_forward__f(PyArray_DATA(x), PyArray_DATA(w), b ? PyArray_DATA(b) : NULL, &G,
-                                 PyArray_DATA(y), nt);
-        else
-            rc = conv_forward__d(PyArray_DATA(x), PyArray_DATA(w), b ? PyArray_DATA(b) : NULL, &G,
-                                 PyArray_DATA(y), nt);
+        rc = KC_TYPED(t, conv_forward_, PyArray_DATA(x), PyArray_DATA(w),
+                      b ? PyArray_DATA(b) : NULL, &G, PyArray_DATA(y), nt);
         KC_NOGIL_END
         if (rc) { Py_CLEAR(y); PyErr_NoMemory(); }
     }
@@ -210,9 +199,8 @@ KC_DECL(conv2d_forward) {
 /* conv2d_backward(g, x, w, stride, padding, dilation, need_x, need_w, need_b) -> (dx, dw, db) */
 KC_DECL(conv2d_backward) {
     const char *op = "conv2d_backward";
-    if (kc_nargs(op, nargs, 9, 9)) return NULL;
-    int t = kc_ftype(args[0]);
-    if (t < 0 || t != kc_ftype(args[1]) || t != kc_ftype(args[2]))
+    KC_ENTER(op, 9, 9, 0)
+    if (t != kc_ftype(args[1]) || t != kc_ftype(args[2]))
         return kc_fallback(op, args, nargs);
     int need[3];
     for (int i = 0; i < 3; i++)
@@ -220,19 +208,13 @@ KC_DECL(conv2d_backward) {
     conv_geom G;
     if (conv_shapes(op, (PyArrayObject *)args[1], (PyArrayObject *)args[2], &G)) return NULL;
     if (kc_conv_params(op, NULL, args[3], args[4], args[5], &G)) return NULL;
-    PyArrayObject *g0 = (PyArrayObject *)args[0];
-    char s1[128];
-    if (PyArray_NDIM(g0) != 4 || PyArray_DIM(g0, 0) != G.N || PyArray_DIM(g0, 1) != G.OC ||
-        PyArray_DIM(g0, 2) != G.OH || PyArray_DIM(g0, 3) != G.OW)
-        return kc_shape_error(op, "gradient of shape %s does not match the output shape "
-                              "(%zd, %zd, %zd, %zd)", kc_shape_str(g0, s1, 128), G.N, G.OC,
-                              G.OH, G.OW);
+    if (kc_check_grad4(op, (PyArrayObject *)args[0], G.N, G.OC, G.OH, G.OW)) return NULL;
     PyArrayObject *g = kc_contig(args[0], t), *x = NULL, *w = NULL, *dx = NULL, *dw = NULL,
                   *db = NULL;
     PyObject *res = NULL;
     if (!g || !(x = kc_contig(args[1], t)) || !(w = kc_contig(args[2], t))) goto done;
-    if (need[0] && !(dx = new4(G.N, G.C, G.H, G.W, t))) goto done;
-    if (need[1] && !(dw = new4(G.OC, G.C, G.KH, G.KW, t))) goto done;
+    if (need[0] && !(dx = kc_new4(G.N, G.C, G.H, G.W, t))) goto done;
+    if (need[1] && !(dw = kc_new4(G.OC, G.C, G.KH, G.KW, t))) goto done;
     if (need[2]) {
         npy_intp d1[1] = {G.OC};
         if (!(db = (PyArrayObject *)PyArray_SimpleNew(1, d1, t))) goto done;
@@ -241,14 +223,9 @@ KC_DECL(conv2d_backward) {
         double work = (double)G.N * G.OC * G.C * G.KH * G.KW * G.OH * G.OW * (need[0] + need[1]);
         int nt = kc_threads_for(work, CONV_THREADS_FROM), rc;
         KC_NOGIL_BEGIN(work > 65536)
-        if (t == NPY_FLOAT)
-            rc = conv_backward__f(PyArray_DATA(g), PyArray_DATA(x), PyArray_DATA(w), &G,
-                                  dx ? PyArray_DATA(dx) : NULL, dw ? PyArray_DATA(dw) : NULL,
-                                  db ? PyArray_DATA(db) : NULL, nt);
-        else
-            rc = conv_backward__d(PyArray_DATA(g), PyArray_DATA(x), PyArray_DATA(w), &G,
-                                  dx ? PyArray_DATA(dx) : NULL, dw ? PyArray_DATA(dw) : NULL,
-                                  db ? PyArray_DATA(db) : NULL, nt);
+        rc = KC_TYPED(t, conv_backward_, PyArray_DATA(g), PyArray_DATA(x), PyArray_DATA(w), &G,
+                      dx ? PyArray_DATA(dx) : NULL, dw ? PyArray_DATA(dw) : NULL,
+                      db ? PyArray_DATA(db) : NULL, nt);
         KC_NOGIL_END
         if (rc) { PyErr_NoMemory(); goto done; }
     }

@@ -12,12 +12,8 @@ static void FN(im2col_ld_)(const T *restrict x, const conv_geom *G, T *restrict 
         for (Py_ssize_t i = 0; i < G->KH; i++)
             for (Py_ssize_t j = 0; j < G->KW; j++) {
                 T *row = cols + ((c * G->KH + i) * G->KW + j) * ld;
-                Py_ssize_t off_w = j * G->DW - G->PW;
-                /* ow range whose input column is inside [0, W) */
-                Py_ssize_t ow0 = off_w >= 0 ? 0 : (-off_w + G->SW - 1) / G->SW;
-                Py_ssize_t ow1 = G->W - off_w > 0 ? (G->W - off_w + G->SW - 1) / G->SW : 0;
-                if (ow1 > G->OW) ow1 = G->OW;
-                if (ow0 > ow1) ow0 = ow1;
+                Py_ssize_t off_w = j * G->DW - G->PW, ow0, ow1;
+                kc_inside_cols(off_w, G->SW, G->W, G->OW, &ow0, &ow1);
                 for (Py_ssize_t oh = 0; oh < G->OH; oh++) {
                     T *r = row + oh * G->OW;
                     Py_ssize_t ih = oh * G->SH - G->PH + i * G->DH;
@@ -47,11 +43,8 @@ static void FN(col2im_one_)(const T *restrict cols, const conv_geom *G, T *restr
         for (Py_ssize_t i = 0; i < G->KH; i++)
             for (Py_ssize_t j = 0; j < G->KW; j++) {
                 const T *row = cols + ((c * G->KH + i) * G->KW + j) * OHW;
-                Py_ssize_t off_w = j * G->DW - G->PW;
-                Py_ssize_t ow0 = off_w >= 0 ? 0 : (-off_w + G->SW - 1) / G->SW;
-                Py_ssize_t ow1 = G->W - off_w > 0 ? (G->W - off_w + G->SW - 1) / G->SW : 0;
-                if (ow1 > G->OW) ow1 = G->OW;
-                if (ow0 > ow1) ow0 = ow1;
+                Py_ssize_t off_w = j * G->DW - G->PW, ow0, ow1;
+                kc_inside_cols(off_w, G->SW, G->W, G->OW, &ow0, &ow1);
                 for (Py_ssize_t oh = 0; oh < G->OH; oh++) {
                     Py_ssize_t ih = oh * G->SH - G->PH + i * G->DH;
                     if (ih < 0 || ih >= G->H) continue;

@@ -68,25 +68,13 @@ static void bin_run(bin_fn fn, int k, const Py_ssize_t *cd, const Py_ssize_t *ca
                     Py_ssize_t isz, Py_ssize_t size) {
     int nt = kc_threads_for((double)size, EW_THREADS_FROM);
     KC_NOGIL_BEGIN(size >= EW_NOGIL_FROM)
-    if (nt > 1) {
-        KC_PROBE_START
-#pragma omp parallel num_threads(nt)
-        {
-            KC_PROBE
-            int tid = kc_tid(), team = kc_team();
-            Py_ssize_t lo = size * tid / team, hi = size * (tid + 1) / team;
-            bin_range(fn, k, cd, ca, cb, pa, pb, po, isz, lo, hi);
-        }
-    } else {
-        bin_range(fn, k, cd, ca, cb, pa, pb, po, isz, 0, size);
-    }
+    KC_SPLIT(nt, size, lo, hi, bin_range(fn, k, cd, ca, cb, pa, pb, po, isz, lo, hi));
     KC_NOGIL_END
 }
 
 static PyObject *binary(const char *name, int op, PyObject *const *args, Py_ssize_t nargs) {
-    if (kc_nargs(name, nargs, 2, 2)) return NULL;
-    int t = kc_ftype(args[0]);
-    if (t < 0 || t != kc_ftype(args[1])) return kc_fallback(name, args, nargs);
+    KC_ENTER(name, 2, 2, 0)
+    if (t != kc_ftype(args[1])) return kc_fallback(name, args, nargs);
     PyArrayObject *a = (PyArrayObject *)args[0], *b = (PyArrayObject *)args[1];
     int na = PyArray_NDIM(a), nb = PyArray_NDIM(b);
     if ((na == 0 && nb == 0) || na > 32 || nb > 32) return kc_fallback(name, args, nargs);
@@ -192,9 +180,8 @@ static void unary_range(int op, int t, PyArrayObject *x, PyArrayObject *y, Py_ss
 }
 
 static PyObject *unary(const char *name, int op, PyObject *const *args, Py_ssize_t nargs) {
-    if (kc_nargs(name, nargs, 1, 1)) return NULL;
-    int t = kc_ftype(args[0]);
-    if (t < 0 || PyArray_NDIM((PyArrayObject *)args[0]) == 0) return kc_fallback(name, args, nargs);
+    KC_ENTER(name, 1, 1, 0)
+    if (PyArray_NDIM((PyArrayObject *)args[0]) == 0) return kc_fallback(name, args, nargs);
     PyArrayObject *x = kc_contig(args[0], t);
     if (!x) return NULL;
     PyArrayObject *y = (PyArrayObject *)PyArray_SimpleNew(PyArray_NDIM(x), PyArray_DIMS(x), t);
@@ -202,17 +189,7 @@ static PyObject *unary(const char *name, int op, PyObject *const *args, Py_ssize
         Py_ssize_t n = PyArray_SIZE(x);
         int nt = kc_threads_for((double)n, op == U_RELU ? EW_THREADS_FROM : EW_HEAVY_THREADS_FROM);
         KC_NOGIL_BEGIN(n >= EW_NOGIL_FROM)
-        if (nt > 1) {
-            KC_PROBE_START
-#pragma omp parallel num_threads(nt)
-            {
-                KC_PROBE
-                int tid = kc_tid(), team = kc_team();
-                unary_range(op, t, x, y, n * tid / team, n * (tid + 1) / team);
-            }
-        } else {
-            unary_range(op, t, x, y, 0, n);
-        }
+        KC_SPLIT(nt, n, lo, hi, unary_range(op, t, x, y, lo, hi));
         KC_NOGIL_END
     }
     Py_DECREF(x);
@@ -245,9 +222,8 @@ static void backward_range(int op, int t, const char *pg, const char *pv, char *
 }
 
 static PyObject *backward(const char *name, int op, PyObject *const *args, Py_ssize_t nargs) {
-    if (kc_nargs(name, nargs, 2, 2)) return NULL;
-    int t = kc_ftype(args[0]);
-    if (t < 0 || t != kc_ftype(args[1])) return kc_fallback(name, args, nargs);
+    KC_ENTER(name, 2, 2, 0)
+    if (t != kc_ftype(args[1])) return kc_fallback(name, args, nargs);
     PyArrayObject *g0 = (PyArrayObject *)args[0], *v0 = (PyArrayObject *)args[1];
     int nd = PyArray_NDIM(g0);
     if (nd == 0 || nd != PyArray_NDIM(v0) ||
@@ -261,17 +237,7 @@ static PyObject *backward(const char *name, int op, PyObject *const *args, Py_ss
         const char *pg = PyArray_DATA(g), *pv = PyArray_DATA(v);
         char *po = PyArray_DATA(o);
         KC_NOGIL_BEGIN(n >= EW_NOGIL_FROM)
-        if (nt > 1) {
-            KC_PROBE_START
-#pragma omp parallel num_threads(nt)
-            {
-                KC_PROBE
-                int tid = kc_tid(), team = kc_team();
-                backward_range(op, t, pg, pv, po, n * tid / team, n * (tid + 1) / team);
-            }
-        } else {
-            backward_range(op, t, pg, pv, po, 0, n);
-        }
+        KC_SPLIT(nt, n, lo, hi, backward_range(op, t, pg, pv, po, lo, hi));
         KC_NOGIL_END
     }
     Py_XDECREF(g);

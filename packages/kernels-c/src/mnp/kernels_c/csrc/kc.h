@@ -58,6 +58,28 @@ static inline PyArrayObject *kc_contig(PyObject *o, int t) {
     return (PyArrayObject *)PyArray_FROM_OTF(o, t, NPY_ARRAY_IN_ARRAY);
 }
 
+/* Every kernel opens with this: the argument count (TypeError if wrong), then `const int t`,
+ * the float type of args[I]; any other input runs the numpy reference kernel. */
+#define KC_ENTER(op, lo, hi, I)                                                             \
+    if (kc_nargs(op, nargs, lo, hi)) return NULL;                                           \
+    const int t = kc_ftype(args[I]);                                                        \
+    if (t < 0) return kc_fallback(op, args, nargs);
+
+/* fn_f(...) for float32 (t == NPY_FLOAT), else fn_d(...): the two instantiations of a kernel
+ * (scalar arguments convert to each one's parameter types) */
+#define KC_TYPED(t, fn, ...) ((t) == NPY_FLOAT ? fn##_f(__VA_ARGS__) : fn##_d(__VA_ARGS__))
+
+/* KC_TYPED(t, fn, ..., nt) on nt = kc_threads_for(work, threshold) threads, the GIL released
+ * when work > 16384 */
+#define KC_RUN(t, work, threshold, fn, ...)                                                 \
+    do {                                                                                    \
+        const double kc_run_work = (double)(work);                                          \
+        const int kc_run_nt = kc_threads_for(kc_run_work, threshold);                       \
+        KC_NOGIL_BEGIN(kc_run_work > 16384)                                                 \
+        KC_TYPED(t, fn, __VA_ARGS__, kc_run_nt);                                            \
+        KC_NOGIL_END                                                                        \
+    } while (0)
+
 /* Parse an int or a pair of ints ("(sh, sw)") into out[2]; -1 with TypeError on failure. */
 int kc_pair(const char *op, const char *what, PyObject *o, Py_ssize_t out[2]);
 /* Truthiness of a Python object (-1 on error). */
@@ -106,6 +128,27 @@ static inline int kc_team(void) {
 #else
 #define KC_PROBE (void)kc_probe_t0;
 #endif
+
+/* Run CALL over [0, n): on this thread when nt is 1, else in nt equal shares, one per OpenMP
+ * thread; CALL sees its share as [LO, HI) (the names given). */
+#define KC_SPLIT(nt, n, LO, HI, CALL)                                                       \
+    do {                                                                                    \
+        const int kc_split_nt = (nt);                                                       \
+        const Py_ssize_t kc_split_n = (n);                                                  \
+        if (kc_split_nt > 1) {                                                              \
+            KC_PROBE_START                                                                  \
+            _Pragma("omp parallel num_threads(kc_split_nt)") {                              \
+                KC_PROBE                                                                    \
+                int kc_split_tid = kc_tid(), kc_split_team = kc_team();                     \
+                Py_ssize_t LO = kc_split_n * kc_split_tid / kc_split_team;                  \
+                Py_ssize_t HI = kc_split_n * (kc_split_tid + 1) / kc_split_team;            \
+                CALL;                                                                       \
+            }                                                                               \
+        } else {                                                                            \
+            Py_ssize_t LO = 0, HI = kc_split_n;                                             \
+            CALL;                                                                           \
+        }                                                                                   \
+    } while (0)
 
 void *kc_aligned_alloc(size_t bytes);
 void kc_aligned_free(void *p);

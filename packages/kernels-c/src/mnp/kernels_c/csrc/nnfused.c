@@ -74,9 +74,8 @@ static int int_targets(PyObject *o) {
 /* cross_entropy_forward(logits (N, C), targets (N,), label_smoothing) -> (losses, probs) */
 KC_DECL(cross_entropy_forward) {
     const char *op = "cross_entropy_forward";
-    if (kc_nargs(op, nargs, 2, 3)) return NULL;
-    int t = kc_ftype(args[0]);
-    if (t < 0 || !int_targets(args[1])) return kc_fallback(op, args, nargs);
+    KC_ENTER(op, 2, 3, 0)
+    if (!int_targets(args[1])) return kc_fallback(op, args, nargs);
     double eps = 0;
     if (nargs > 2 && args[2] != Py_None && kc_double(args[2], &eps)) return NULL;
     PyArrayObject *x0 = (PyArrayObject *)args[0];
@@ -93,13 +92,8 @@ KC_DECL(cross_entropy_forward) {
     PyArrayObject *prob = loss ? (PyArrayObject *)PyArray_SimpleNew(2, PyArray_DIMS(x0), t) : NULL;
     PyObject *res = NULL;
     if (prob) {
-        int nt = kc_threads_for((double)N * C, NN_THREADS_FROM);
-        KC_NOGIL_BEGIN(N * C > 16384)
-        if (t == NPY_FLOAT)
-            ce_fwd_f(PyArray_DATA(x), PyArray_DATA(tg), N, C, eps, PyArray_DATA(loss), PyArray_DATA(prob), nt);
-        else
-            ce_fwd_d(PyArray_DATA(x), PyArray_DATA(tg), N, C, eps, PyArray_DATA(loss), PyArray_DATA(prob), nt);
-        KC_NOGIL_END
+        KC_RUN(t, N * C, NN_THREADS_FROM, ce_fwd, PyArray_DATA(x), PyArray_DATA(tg), N, C, eps,
+               PyArray_DATA(loss), PyArray_DATA(prob));
         res = PyTuple_Pack(2, (PyObject *)loss, (PyObject *)prob);
     }
     Py_DECREF(tg);
@@ -112,9 +106,8 @@ KC_DECL(cross_entropy_forward) {
 /* cross_entropy_backward(g (N,), probs (N, C), targets (N,), label_smoothing) -> dlogits */
 KC_DECL(cross_entropy_backward) {
     const char *op = "cross_entropy_backward";
-    if (kc_nargs(op, nargs, 3, 4)) return NULL;
-    int t = kc_ftype(args[1]);
-    if (t < 0 || t != kc_ftype(args[0]) || !int_targets(args[2]))
+    KC_ENTER(op, 3, 4, 1)
+    if (t != kc_ftype(args[0]) || !int_targets(args[2]))
         return kc_fallback(op, args, nargs);
     double eps = 0;
     if (nargs > 3 && args[3] != Py_None && kc_double(args[3], &eps)) return NULL;
@@ -129,15 +122,9 @@ KC_DECL(cross_entropy_backward) {
     if (!tg) return NULL;
     PyArrayObject *g = kc_contig(args[0], t), *p = g ? kc_contig(args[1], t) : NULL;
     PyArrayObject *dx = p ? (PyArrayObject *)PyArray_SimpleNew(2, PyArray_DIMS(p0), t) : NULL;
-    if (dx) {
-        int nt = kc_threads_for((double)N * C, NN_THREADS_FROM);
-        KC_NOGIL_BEGIN(N * C > 16384)
-        if (t == NPY_FLOAT)
-            ce_bwd_f(PyArray_DATA(g), PyArray_DATA(p), PyArray_DATA(tg), N, C, eps, PyArray_DATA(dx), nt);
-        else
-            ce_bwd_d(PyArray_DATA(g), PyArray_DATA(p), PyArray_DATA(tg), N, C, eps, PyArray_DATA(dx), nt);
-        KC_NOGIL_END
-    }
+    if (dx)
+        KC_RUN(t, N * C, NN_THREADS_FROM, ce_bwd, PyArray_DATA(g), PyArray_DATA(p),
+               PyArray_DATA(tg), N, C, eps, PyArray_DATA(dx));
     Py_DECREF(tg);
     Py_XDECREF(g);
     Py_XDECREF(p);
@@ -227,6 +214,12 @@ static int bn_dims(const char *op, PyArrayObject *x, Py_ssize_t *N, Py_ssize_t *
     return 0;
 }
 
+/* threads for a batch-norm pass over (N, C, M): at most one per channel */
+static int bn_threads(Py_ssize_t N, Py_ssize_t C, Py_ssize_t M) {
+    int nt = kc_threads_for((double)N * C * M, NN_THREADS_FROM);
+    return nt > C ? (C > 0 ? (int)C : 1) : nt;
+}
+
 /* a per-channel vector (C,) or None */
 static int bn_vec(const char *op, const char *what, PyObject *o, int t, Py_ssize_t C,
                   PyArrayObject **out) {
@@ -249,9 +242,8 @@ static int bn_vec(const char *op, const char *what, PyObject *o, int t, Py_ssize
 /* batch_norm_forward(x, gamma, beta, eps) -> (y, mean, invstd) */
 KC_DECL(batch_norm_forward) {
     const char *op = "batch_norm_forward";
-    if (kc_nargs(op, nargs, 4, 4)) return NULL;
-    int t = kc_ftype(args[0]);
-    if (t < 0 || (args[1] != Py_None && kc_ftype(args[1]) != t) ||
+    KC_ENTER(op, 4, 4, 0)
+    if ((args[1] != Py_None && kc_ftype(args[1]) != t) ||
         (args[2] != Py_None && kc_ftype(args[2]) != t))
         return kc_fallback(op, args, nargs);
     double eps;
@@ -270,15 +262,11 @@ KC_DECL(batch_norm_forward) {
         !(invstd = (PyArrayObject *)PyArray_SimpleNew(1, d1, t)))
         goto done;
     {
-        int nt = kc_threads_for((double)N * C * M, NN_THREADS_FROM);
-        if (nt > C) nt = C > 0 ? (int)C : 1;
+        int nt = bn_threads(N, C, M);
         KC_NOGIL_BEGIN(N * C * M > 16384)
-        if (t == NPY_FLOAT)
-            bn_fwd_f(PyArray_DATA(x), gamma ? PyArray_DATA(gamma) : NULL, beta ? PyArray_DATA(beta) : NULL,
-                     N, C, M, eps, PyArray_DATA(y), PyArray_DATA(mean), PyArray_DATA(invstd), nt);
-        else
-            bn_fwd_d(PyArray_DATA(x), gamma ? PyArray_DATA(gamma) : NULL, beta ? PyArray_DATA(beta) : NULL,
-                     N, C, M, eps, PyArray_DATA(y), PyArray_DATA(mean), PyArray_DATA(invstd), nt);
+        KC_TYPED(t, bn_fwd, PyArray_DATA(x), gamma ? PyArray_DATA(gamma) : NULL,
+                 beta ? PyArray_DATA(beta) : NULL, N, C, M, eps, PyArray_DATA(y),
+                 PyArray_DATA(mean), PyArray_DATA(invstd), nt);
         KC_NOGIL_END
     }
     res = PyTuple_Pack(3, (PyObject *)y, (PyObject *)mean, (PyObject *)invstd);
@@ -291,9 +279,8 @@ done:
 /* batch_norm_backward(g, x, gamma, mean, invstd) -> (dx, dgamma, dbeta) */
 KC_DECL(batch_norm_backward) {
     const char *op = "batch_norm_backward";
-    if (kc_nargs(op, nargs, 5, 5)) return NULL;
-    int t = kc_ftype(args[1]);
-    if (t < 0 || kc_ftype(args[0]) != t || (args[2] != Py_None && kc_ftype(args[2]) != t) ||
+    KC_ENTER(op, 5, 5, 1)
+    if (kc_ftype(args[0]) != t || (args[2] != Py_None && kc_ftype(args[2]) != t) ||
         kc_ftype(args[3]) != t || kc_ftype(args[4]) != t)
         return kc_fallback(op, args, nargs);
     Py_ssize_t N, C, M;
@@ -317,17 +304,11 @@ KC_DECL(batch_norm_backward) {
         !(dbeta = (PyArrayObject *)PyArray_SimpleNew(1, d1, t)))
         goto done;
     {
-        int nt = kc_threads_for((double)N * C * M, NN_THREADS_FROM);
-        if (nt > C) nt = C > 0 ? (int)C : 1;
+        int nt = bn_threads(N, C, M);
         KC_NOGIL_BEGIN(N * C * M > 16384)
-        if (t == NPY_FLOAT)
-            bn_bwd_f(PyArray_DATA(g), PyArray_DATA(x), gamma ? PyArray_DATA(gamma) : NULL,
-                     PyArray_DATA(mean), PyArray_DATA(invstd), N, C, M, PyArray_DATA(dx),
-                     PyArray_DATA(dgamma), PyArray_DATA(dbeta), nt);
-        else
-            bn_bwd_d(PyArray_DATA(g), PyArray_DATA(x), gamma ? PyArray_DATA(gamma) : NULL,
-                     PyArray_DATA(mean), PyArray_DATA(invstd), N, C, M, PyArray_DATA(dx),
-                     PyArray_DATA(dgamma), PyArray_DATA(dbeta), nt);
+        KC_TYPED(t, bn_bwd, PyArray_DATA(g), PyArray_DATA(x), gamma ? PyArray_DATA(gamma) : NULL,
+                 PyArray_DATA(mean), PyArray_DATA(invstd), N, C, M, PyArray_DATA(dx),
+                 PyArray_DATA(dgamma), PyArray_DATA(dbeta), nt);
         KC_NOGIL_END
     }
     /* without gamma (no affine transform) there are no parameter gradients */

@@ -7,11 +7,24 @@
 
 /* a writeable C-contiguous float array of type t and `size` elements, or NULL */
 static PyArrayObject *buffer(PyObject *o, int t, Py_ssize_t size) {
-    if (t < 0 || o == Py_None || kc_ftype(o) != t) return NULL;
+    if (o == Py_None || kc_ftype(o) != t) return NULL;
     PyArrayObject *a = (PyArrayObject *)o;
     if (!PyArray_IS_C_CONTIGUOUS(a) || !PyArray_ISWRITEABLE(a) || PyArray_SIZE(a) != size)
         return NULL;
     return a;
+}
+
+/* grad `o` as a C-contiguous array of type t with param p's size (new reference), or NULL
+ * with an error */
+static PyArrayObject *grad_for(const char *op, PyObject *o, PyArrayObject *p, int t) {
+    PyArrayObject *g = kc_contig(o, t);
+    if (g && PyArray_SIZE(g) != PyArray_SIZE(p)) {
+        char s1[128], s2[128];
+        kc_shape_error(op, "param of shape %s and grad of shape %s differ",
+                       kc_shape_str(p, s1, 128), kc_shape_str(g, s2, 128));
+        Py_CLEAR(g);
+    }
+    return g;
 }
 
 #define CAT_(a, b) a##b
@@ -60,22 +73,14 @@ OPT_FUNCS(_d, double, sqrt)
 /* sgd_step(param, grad, buf, lr, momentum, dampening, nesterov, weight_decay, first) */
 KC_DECL(sgd_step) {
     const char *op = "sgd_step";
-    if (kc_nargs(op, nargs, 9, 9)) return NULL;
-    int t = kc_ftype(args[0]);
-    Py_ssize_t n = t < 0 ? 0 : PyArray_SIZE((PyArrayObject *)args[0]);
-    PyArrayObject *p = t < 0 ? NULL : buffer(args[0], t, n);
+    KC_ENTER(op, 9, 9, 0)
+    Py_ssize_t n = PyArray_SIZE((PyArrayObject *)args[0]);
+    PyArrayObject *p = buffer(args[0], t, n);
     PyArrayObject *b = buffer(args[2], t, n);
     if (!p || kc_ftype(args[1]) != t || (args[2] != Py_None && !b))
         return kc_fallback(op, args, nargs);
-    PyArrayObject *g = kc_contig(args[1], t);
+    PyArrayObject *g = grad_for(op, args[1], p, t);
     if (!g) return NULL;
-    if (PyArray_SIZE(g) != n) {
-        char s1[128], s2[128];
-        kc_shape_error(op, "param of shape %s and grad of shape %s differ",
-                       kc_shape_str(p, s1, 128), kc_shape_str(g, s2, 128));
-        Py_DECREF(g);
-        return NULL;
-    }
     double lr, mom, damp, wd;
     int nesterov, first;
     if (kc_double(args[3], &lr) || kc_double(args[4], &mom) || kc_double(args[5], &damp) ||
@@ -84,16 +89,9 @@ KC_DECL(sgd_step) {
         Py_DECREF(g);
         return NULL;
     }
-    int nt = kc_threads_for((double)n, OPT_THREADS_FROM);
-    KC_NOGIL_BEGIN(n > 16384)
     if (mom == 0) b = NULL; /* no momentum: no buffer, as PyTorch */
-    if (t == NPY_FLOAT)
-        sgd_f(PyArray_DATA(p), PyArray_DATA(g), b ? PyArray_DATA(b) : NULL, n, (float)lr,
-              (float)mom, (float)damp, nesterov, (float)wd, first, nt);
-    else
-        sgd_d(PyArray_DATA(p), PyArray_DATA(g), b ? PyArray_DATA(b) : NULL, n, lr, mom, damp,
-              nesterov, wd, first, nt);
-    KC_NOGIL_END
+    KC_RUN(t, n, OPT_THREADS_FROM, sgd, PyArray_DATA(p), PyArray_DATA(g),
+           b ? PyArray_DATA(b) : NULL, n, lr, mom, damp, nesterov, wd, first);
     Py_DECREF(g);
     Py_RETURN_NONE;
 }
@@ -102,25 +100,17 @@ KC_DECL(sgd_step) {
  *           weight_decay, decoupled, amsgrad) */
 KC_DECL(adam_step) {
     const char *op = "adam_step";
-    if (kc_nargs(op, nargs, 13, 13)) return NULL;
-    int t = kc_ftype(args[0]);
-    Py_ssize_t n = t < 0 ? 0 : PyArray_SIZE((PyArrayObject *)args[0]);
-    PyArrayObject *p = t < 0 ? NULL : buffer(args[0], t, n);
+    KC_ENTER(op, 13, 13, 0)
+    Py_ssize_t n = PyArray_SIZE((PyArrayObject *)args[0]);
+    PyArrayObject *p = buffer(args[0], t, n);
     PyArrayObject *m = buffer(args[2], t, n), *v = buffer(args[3], t, n);
     int amsgrad = kc_bool(args[12]);
     if (amsgrad < 0) return NULL;
     PyArrayObject *vmax = buffer(args[4], t, n);
     if (!p || !m || !v || (amsgrad && !vmax) || kc_ftype(args[1]) != t)
         return kc_fallback(op, args, nargs);
-    PyArrayObject *g = kc_contig(args[1], t);
+    PyArrayObject *g = grad_for(op, args[1], p, t);
     if (!g) return NULL;
-    if (PyArray_SIZE(g) != n) {
-        char s1[128], s2[128];
-        kc_shape_error(op, "param of shape %s and grad of shape %s differ",
-                       kc_shape_str(p, s1, 128), kc_shape_str(g, s2, 128));
-        Py_DECREF(g);
-        return NULL;
-    }
     double step, lr, b1, b2, eps, wd;
     int decoupled;
     if (kc_double(args[5], &step) || kc_double(args[6], &lr) || kc_double(args[7], &b1) ||
@@ -131,17 +121,9 @@ KC_DECL(adam_step) {
     }
     double bc1 = 1 - pow(b1, step), bc2 = 1 - pow(b2, step);
     double step_size = lr / bc1, bc2_sqrt = sqrt(bc2);
-    int nt = kc_threads_for((double)n, OPT_THREADS_FROM / 4);
-    KC_NOGIL_BEGIN(n > 16384)
-    if (t == NPY_FLOAT)
-        adam_f(PyArray_DATA(p), PyArray_DATA(g), PyArray_DATA(m), PyArray_DATA(v),
-               amsgrad ? PyArray_DATA(vmax) : NULL, n, (float)lr, (float)b1, (float)b2, (float)eps,
-               (float)wd, decoupled, (float)step_size, (float)bc2_sqrt, nt);
-    else
-        adam_d(PyArray_DATA(p), PyArray_DATA(g), PyArray_DATA(m), PyArray_DATA(v),
-               amsgrad ? PyArray_DATA(vmax) : NULL, n, lr, b1, b2, eps, wd, decoupled, step_size,
-               bc2_sqrt, nt);
-    KC_NOGIL_END
+    KC_RUN(t, n, OPT_THREADS_FROM / 4, adam, PyArray_DATA(p), PyArray_DATA(g), PyArray_DATA(m),
+           PyArray_DATA(v), amsgrad ? PyArray_DATA(vmax) : NULL, n, lr, b1, b2, eps, wd,
+           decoupled, step_size, bc2_sqrt);
     Py_DECREF(g);
     Py_RETURN_NONE;
 }

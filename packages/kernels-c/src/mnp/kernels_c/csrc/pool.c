@@ -6,6 +6,14 @@
 
 #define POOL_THREADS_FROM (1 << 16)
 
+/* the input span [*a, *b) of window o (stride S, padding P, size K), clipped to [0, n) */
+static inline void pool_span(Py_ssize_t o, Py_ssize_t S, Py_ssize_t P, Py_ssize_t K, Py_ssize_t n,
+                             Py_ssize_t *a, Py_ssize_t *b) {
+    Py_ssize_t lo = o * S - P, hi = lo + K;
+    *a = lo < 0 ? 0 : lo;
+    *b = hi > n ? n : hi;
+}
+
 #define CAT_(a, b) a##b
 #define CAT(a, b) CAT_(a, b)
 
@@ -17,9 +25,8 @@
                                       Py_ssize_t SH, Py_ssize_t SW, Py_ssize_t PH,              \
                                       Py_ssize_t PW, Py_ssize_t oh, T *restrict m,              \
                                       int64_t *restrict at) {                                   \
-        Py_ssize_t h0 = oh * SH - PH, h1 = h0 + KH;                                             \
-        if (h0 < 0) h0 = 0;                                                                     \
-        if (h1 > H) h1 = H;                                                                     \
+        Py_ssize_t h0, h1;                                                                      \
+        pool_span(oh, SH, PH, KH, H, &h0, &h1);                                                 \
         for (Py_ssize_t ow = 0; ow < OW; ow++) {                                                \
             Py_ssize_t w0 = ow * SW - PW;                                                       \
             m[ow] = (T)-INFINITY;                                                               \
@@ -27,10 +34,8 @@
         }                                                                                       \
         for (Py_ssize_t h = h0; h < h1; h++)                                                    \
             for (Py_ssize_t j = 0; j < KW; j++) {                                               \
-                Py_ssize_t off = j - PW; /* iw = ow * SW + off */                               \
-                Py_ssize_t ow0 = off >= 0 ? 0 : (-off + SW - 1) / SW;                           \
-                Py_ssize_t ow1 = W - off > 0 ? (W - off + SW - 1) / SW : 0;                     \
-                if (ow1 > OW) ow1 = OW;                                                         \
+                Py_ssize_t off = j - PW, ow0, ow1; /* iw = ow * SW + off */                     \
+                kc_inside_cols(off, SW, W, OW, &ow0, &ow1);                                     \
                 const T *restrict xr = xp + h * W + off;                                        \
                 const int64_t base = h * W + off;                                               \
                 for (Py_ssize_t ow = ow0; ow < ow1; ow++) {                                     \
@@ -72,13 +77,10 @@
             const T *xp = x + pl * HW;                                                          \
             T *yp = y + pl * OHW;                                                               \
             for (Py_ssize_t oh = 0; oh < G->OH; oh++) {                                         \
-                Py_ssize_t h0 = oh * G->SH - G->PH, h1 = h0 + G->KH;                            \
-                if (h0 < 0) h0 = 0;                                                             \
-                if (h1 > G->H) h1 = G->H;                                                       \
+                Py_ssize_t h0, h1, w0, w1;                                                      \
+                pool_span(oh, G->SH, G->PH, G->KH, G->H, &h0, &h1);                             \
                 for (Py_ssize_t ow = 0; ow < G->OW; ow++) {                                     \
-                    Py_ssize_t w0 = ow * G->SW - G->PW, w1 = w0 + G->KW;                        \
-                    if (w0 < 0) w0 = 0;                                                         \
-                    if (w1 > G->W) w1 = G->W;                                                   \
+                    pool_span(ow, G->SW, G->PW, G->KW, G->W, &w0, &w1);                         \
                     T s = 0;                                                                    \
                     for (Py_ssize_t h = h0; h < h1; h++)                                        \
                         for (Py_ssize_t w = w0; w < w1; w++) s += xp[h * G->W + w];             \
@@ -96,13 +98,10 @@
             const T *gp = g + pl * OHW;                                                         \
             memset(dp, 0, HW * sizeof(T));                                                      \
             for (Py_ssize_t oh = 0; oh < G->OH; oh++) {                                         \
-                Py_ssize_t h0 = oh * G->SH - G->PH, h1 = h0 + G->KH;                            \
-                if (h0 < 0) h0 = 0;                                                             \
-                if (h1 > G->H) h1 = G->H;                                                       \
+                Py_ssize_t h0, h1, w0, w1;                                                      \
+                pool_span(oh, G->SH, G->PH, G->KH, G->H, &h0, &h1);                             \
                 for (Py_ssize_t ow = 0; ow < G->OW; ow++) {                                     \
-                    Py_ssize_t w0 = ow * G->SW - G->PW, w1 = w0 + G->KW;                        \
-                    if (w0 < 0) w0 = 0;                                                         \
-                    if (w1 > G->W) w1 = G->W;                                                   \
+                    pool_span(ow, G->SW, G->PW, G->KW, G->W, &w0, &w1);                         \
                     T v = gp[oh * G->OW + ow] * scale;                                          \
                     for (Py_ssize_t h = h0; h < h1; h++)                                        \
                         for (Py_ssize_t w = w0; w < w1; w++) dp[h * G->W + w] += v;             \
@@ -114,53 +113,35 @@
 POOL_FUNCS(_f, float)
 POOL_FUNCS(_d, double)
 
-/* x checks and window parameters shared by the forward kernels */
-static PyArrayObject *pool_input(const char *op, PyObject *const *args, int t, conv_geom *G,
-                                 int *fallback) {
-    *fallback = 0;
+/* the window (kernel_size, stride (None: kernel_size), padding) over a shape (N, C, H, W) in G */
+static int pool_window(const char *op, PyObject *ks, PyObject *st, PyObject *pd, conv_geom *G) {
+    return kc_conv_params(op, ks, st == Py_None ? ks : st, pd, NULL, G);
+}
+
+/* max_pool2d_forward(x, kernel_size, stride, padding) -> (y, indices) and
+ * avg_pool2d_forward(x, kernel_size, stride, padding) -> y */
+static PyObject *pool_forward(const char *op, int is_max, PyObject *const *args,
+                              Py_ssize_t nargs) {
+    KC_ENTER(op, 4, 4, 0)
     PyArrayObject *x0 = (PyArrayObject *)args[0];
-    char s1[128];
-    if (PyArray_NDIM(x0) != 4) {
-        kc_shape_error(op, "expected x of shape (N, C, H, W), got %s", kc_shape_str(x0, s1, 128));
-        return NULL;
-    }
-    G->N = PyArray_DIM(x0, 0); G->C = PyArray_DIM(x0, 1);
-    G->H = PyArray_DIM(x0, 2); G->W = PyArray_DIM(x0, 3);
-    PyObject *stride = args[2] == Py_None ? args[1] : args[2];
-    if (kc_conv_params(op, args[1], stride, args[3], NULL, G)) return NULL;
-    if (2 * G->PH > G->KH || 2 * G->PW > G->KW) { /* windows wholly in padding */
-        *fallback = 1;
-        return NULL;
-    }
-    return kc_contig(args[0], t);
-}
-
-static PyArrayObject *new4(const Py_ssize_t d[4], int t) {
-    npy_intp dims[4] = {d[0], d[1], d[2], d[3]};
-    return (PyArrayObject *)PyArray_SimpleNew(4, dims, t);
-}
-
-KC_DECL(max_pool2d_forward) {
-    const char *op = "max_pool2d_forward";
-    if (kc_nargs(op, nargs, 4, 4)) return NULL;
-    int t = kc_ftype(args[0]);
-    if (t < 0) return kc_fallback(op, args, nargs);
-    conv_geom G;
-    int fb;
-    PyArrayObject *x = pool_input(op, args, t, &G, &fb);
-    if (fb) return kc_fallback(op, args, nargs);
+    if (kc_check_nchw(op, x0)) return NULL;
+    conv_geom G = {PyArray_DIM(x0, 0), PyArray_DIM(x0, 1), PyArray_DIM(x0, 2), PyArray_DIM(x0, 3)};
+    if (pool_window(op, args[1], args[2], args[3], &G)) return NULL;
+    if (2 * G.PH > G.KH || 2 * G.PW > G.KW) /* windows wholly in padding */
+        return kc_fallback(op, args, nargs);
+    PyArrayObject *x = kc_contig(args[0], t);
     if (!x) return NULL;
-    Py_ssize_t od[4] = {G.N, G.C, G.OH, G.OW};
-    PyArrayObject *y = new4(od, t), *idx = y ? new4(od, NPY_INT64) : NULL;
+    PyArrayObject *y = kc_new4(G.N, G.C, G.OH, G.OW, t), *idx = NULL;
     PyObject *res = NULL;
-    if (idx) {
-        Py_ssize_t size = PyArray_SIZE(y) * G.KH * G.KW;
-        int nt = kc_threads_for((double)size, POOL_THREADS_FROM);
-        KC_NOGIL_BEGIN(size > 16384)
-        if (t == NPY_FLOAT) maxpool_fwd_f(PyArray_DATA(x), &G, PyArray_DATA(y), PyArray_DATA(idx), nt);
-        else maxpool_fwd_d(PyArray_DATA(x), &G, PyArray_DATA(y), PyArray_DATA(idx), nt);
-        KC_NOGIL_END
+    if (y && is_max && (idx = kc_new4(G.N, G.C, G.OH, G.OW, NPY_INT64))) {
+        KC_RUN(t, PyArray_SIZE(y) * G.KH * G.KW, POOL_THREADS_FROM, maxpool_fwd, PyArray_DATA(x),
+               &G, PyArray_DATA(y), PyArray_DATA(idx));
         res = PyTuple_Pack(2, (PyObject *)y, (PyObject *)idx);
+    } else if (y && !is_max) {
+        KC_RUN(t, PyArray_SIZE(y) * G.KH * G.KW, POOL_THREADS_FROM, avgpool_fwd, PyArray_DATA(x),
+               &G, PyArray_DATA(y));
+        res = (PyObject *)y;
+        Py_INCREF(res);
     }
     Py_DECREF(x);
     Py_XDECREF(y);
@@ -168,11 +149,13 @@ KC_DECL(max_pool2d_forward) {
     return res;
 }
 
+KC_DECL(max_pool2d_forward) { return pool_forward("max_pool2d_forward", 1, args, nargs); }
+KC_DECL(avg_pool2d_forward) { return pool_forward("avg_pool2d_forward", 0, args, nargs); }
+
 KC_DECL(max_pool2d_backward) {
     const char *op = "max_pool2d_backward";
-    if (kc_nargs(op, nargs, 3, 3)) return NULL;
-    int t = kc_ftype(args[0]);
-    if (t < 0 || !PyArray_Check(args[1])) return kc_fallback(op, args, nargs);
+    KC_ENTER(op, 3, 3, 0)
+    if (!PyArray_Check(args[1])) return kc_fallback(op, args, nargs);
     Py_ssize_t xs[4];
     if (kc_shape4(op, args[2], xs)) return NULL;
     PyArrayObject *g0 = (PyArrayObject *)args[0], *i0 = (PyArrayObject *)args[1];
@@ -196,13 +179,12 @@ KC_DECL(max_pool2d_backward) {
                                (long long)ip[k], xs[2], xs[3]);
                 goto done;
             }
-        dx = new4(xs, t);
+        dx = kc_new4(xs[0], xs[1], xs[2], xs[3], t);
         if (dx) {
             Py_ssize_t planes = xs[0] * xs[1], OHW = PyArray_DIM(g, 2) * PyArray_DIM(g, 3);
             int nt = kc_threads_for((double)(n + planes * HW), POOL_THREADS_FROM);
             KC_NOGIL_BEGIN(n > 16384)
-            if (t == NPY_FLOAT) maxpool_bwd_f(PyArray_DATA(g), ip, planes, OHW, HW, PyArray_DATA(dx), nt);
-            else maxpool_bwd_d(PyArray_DATA(g), ip, planes, OHW, HW, PyArray_DATA(dx), nt);
+            KC_TYPED(t, maxpool_bwd, PyArray_DATA(g), ip, planes, OHW, HW, PyArray_DATA(dx), nt);
             KC_NOGIL_END
         }
     }
@@ -212,58 +194,21 @@ done:
     return (PyObject *)dx;
 }
 
-KC_DECL(avg_pool2d_forward) {
-    const char *op = "avg_pool2d_forward";
-    if (kc_nargs(op, nargs, 4, 4)) return NULL;
-    int t = kc_ftype(args[0]);
-    if (t < 0) return kc_fallback(op, args, nargs);
-    conv_geom G;
-    int fb;
-    PyArrayObject *x = pool_input(op, args, t, &G, &fb);
-    if (fb) return kc_fallback(op, args, nargs);
-    if (!x) return NULL;
-    Py_ssize_t od[4] = {G.N, G.C, G.OH, G.OW};
-    PyArrayObject *y = new4(od, t);
-    if (y) {
-        Py_ssize_t size = PyArray_SIZE(y) * G.KH * G.KW;
-        int nt = kc_threads_for((double)size, POOL_THREADS_FROM);
-        KC_NOGIL_BEGIN(size > 16384)
-        if (t == NPY_FLOAT) avgpool_fwd_f(PyArray_DATA(x), &G, PyArray_DATA(y), nt);
-        else avgpool_fwd_d(PyArray_DATA(x), &G, PyArray_DATA(y), nt);
-        KC_NOGIL_END
-    }
-    Py_DECREF(x);
-    return (PyObject *)y;
-}
-
 KC_DECL(avg_pool2d_backward) {
     const char *op = "avg_pool2d_backward";
-    if (kc_nargs(op, nargs, 5, 5)) return NULL;
-    int t = kc_ftype(args[0]);
-    if (t < 0) return kc_fallback(op, args, nargs);
+    KC_ENTER(op, 5, 5, 0)
     Py_ssize_t xs[4];
     if (kc_shape4(op, args[1], xs)) return NULL;
     conv_geom G = {xs[0], xs[1], xs[2], xs[3]};
-    PyObject *stride = args[3] == Py_None ? args[2] : args[3];
-    if (kc_conv_params(op, args[2], stride, args[4], NULL, &G)) return NULL;
-    PyArrayObject *g0 = (PyArrayObject *)args[0];
-    char s1[128];
-    if (PyArray_NDIM(g0) != 4 || PyArray_DIM(g0, 0) != G.N || PyArray_DIM(g0, 1) != G.C ||
-        PyArray_DIM(g0, 2) != G.OH || PyArray_DIM(g0, 3) != G.OW)
-        return kc_shape_error(op, "gradient of shape %s does not match the output shape "
-                              "(%zd, %zd, %zd, %zd)", kc_shape_str(g0, s1, 128), G.N, G.C,
-                              G.OH, G.OW);
+    if (pool_window(op, args[2], args[3], args[4], &G) ||
+        kc_check_grad4(op, (PyArrayObject *)args[0], G.N, G.C, G.OH, G.OW))
+        return NULL;
     PyArrayObject *g = kc_contig(args[0], t);
     if (!g) return NULL;
-    PyArrayObject *dx = new4(xs, t);
-    if (dx) {
-        Py_ssize_t size = PyArray_SIZE(g) * G.KH * G.KW;
-        int nt = kc_threads_for((double)size, POOL_THREADS_FROM);
-        KC_NOGIL_BEGIN(size > 16384)
-        if (t == NPY_FLOAT) avgpool_bwd_f(PyArray_DATA(g), &G, PyArray_DATA(dx), nt);
-        else avgpool_bwd_d(PyArray_DATA(g), &G, PyArray_DATA(dx), nt);
-        KC_NOGIL_END
-    }
+    PyArrayObject *dx = kc_new4(G.N, G.C, G.H, G.W, t);
+    if (dx)
+        KC_RUN(t, PyArray_SIZE(g) * G.KH * G.KW, POOL_THREADS_FROM, avgpool_bwd, PyArray_DATA(g),
+               &G, PyArray_DATA(dx));
     Py_DECREF(g);
     return (PyObject *)dx;
 }

@@ -4,6 +4,13 @@
 
 #define RED_THREADS_FROM (1 << 17)
 
+/* groups of dims, outermost first: length, reduced?, stride of x, stride of out (elements) */
+typedef struct {
+    int ng;
+    Py_ssize_t len[32], sx[32], so[32];
+    int red[32];
+} red_groups;
+
 #define T float
 #define SFX _f
 #include "reduce_impl.h"
@@ -49,9 +56,7 @@ static int parse_axes(PyObject *axes, int nd, int *reduced) {
 }
 
 static PyObject *reduce(const char *name, int is_max, PyObject *const *args, Py_ssize_t nargs) {
-    if (kc_nargs(name, nargs, 1, 3)) return NULL;
-    int t = kc_ftype(args[0]);
-    if (t < 0) return kc_fallback(name, args, nargs);
+    KC_ENTER(name, 1, 3, 0)
     PyArrayObject *x0 = (PyArrayObject *)args[0];
     int nd = PyArray_NDIM(x0), reduced[32];
     int keepdims = 0;
@@ -71,39 +76,26 @@ static PyObject *reduce(const char *name, int is_max, PyObject *const *args, Py_
     PyArrayObject *out = (PyArrayObject *)PyArray_SimpleNew(ond, odims, t);
     if (!out) { Py_DECREF(x); return NULL; }
     /* group neighbouring dims of the same kind (size-1 dims join any group) */
-    Py_ssize_t len[32];
-    int red[32], ng = 0;
+    red_groups g;
+    int ng = 0;
     for (int i = 0; i < nd; i++) {
         Py_ssize_t d = PyArray_DIM(x, i);
         if (d == 1) continue;
-        if (ng > 0 && red[ng - 1] == reduced[i]) len[ng - 1] *= d;
-        else { len[ng] = d; red[ng] = reduced[i]; ng++; }
+        if (ng > 0 && g.red[ng - 1] == reduced[i]) g.len[ng - 1] *= d;
+        else { g.len[ng] = d; g.red[ng] = reduced[i]; ng++; }
     }
-    if (ng == 0) { len[0] = 1; red[0] = 1; ng = 1; }
+    if (ng == 0) { g.len[0] = 1; g.red[0] = 1; ng = 1; }
+    g.ng = ng;
+    Py_ssize_t sx = 1, so = 1;
+    for (int i = ng - 1; i >= 0; i--) {
+        g.sx[i] = sx; g.so[i] = so;
+        sx *= g.len[i];
+        if (!g.red[i]) so *= g.len[i];
+    }
     Py_ssize_t size = PyArray_SIZE(x), nout = PyArray_SIZE(out);
     int nt = kc_threads_for((double)size, RED_THREADS_FROM);
     KC_NOGIL_BEGIN(size >= RED_THREADS_FROM)
-    if (t == NPY_FLOAT) {
-        groups__f g;
-        g.ng = ng;
-        Py_ssize_t sx = 1, so = 1;
-        for (int i = ng - 1; i >= 0; i--) {
-            g.len[i] = len[i]; g.red[i] = red[i]; g.sx[i] = sx; g.so[i] = so;
-            sx *= len[i];
-            if (!red[i]) so *= len[i];
-        }
-        reduce__f(is_max, &g, PyArray_DATA(x), PyArray_DATA(out), nout, size, nt);
-    } else {
-        groups__d g;
-        g.ng = ng;
-        Py_ssize_t sx = 1, so = 1;
-        for (int i = ng - 1; i >= 0; i--) {
-            g.len[i] = len[i]; g.red[i] = red[i]; g.sx[i] = sx; g.so[i] = so;
-            sx *= len[i];
-            if (!red[i]) so *= len[i];
-        }
-        reduce__d(is_max, &g, PyArray_DATA(x), PyArray_DATA(out), nout, size, nt);
-    }
+    KC_TYPED(t, reduce_, is_max, &g, PyArray_DATA(x), PyArray_DATA(out), nout, size, nt);
     KC_NOGIL_END
     Py_DECREF(x);
     if (ond == 0) { /* a full reduction without keepdims: numpy returns a scalar */

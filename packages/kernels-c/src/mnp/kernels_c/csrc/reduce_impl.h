@@ -36,14 +36,7 @@ static T FN(row_max_)(const T *restrict x, Py_ssize_t n) {
     return acc[0];
 }
 
-/* groups of dims, outermost first: length, reduced?, stride of x, stride of out (elements) */
-typedef struct {
-    int ng;
-    Py_ssize_t len[32], sx[32], so[32];
-    int red[32];
-} FN(groups_);
-
-static void FN(reduce_rec_)(int is_max, const FN(groups_) *g, int gi, const T *x, T *out) {
+static void FN(reduce_rec_)(int is_max, const red_groups *g, int gi, const T *x, T *out) {
     Py_ssize_t n = g->len[gi];
     if (gi == g->ng - 1) {
         if (g->red[gi]) {
@@ -60,7 +53,7 @@ static void FN(reduce_rec_)(int is_max, const FN(groups_) *g, int gi, const T *x
     for (Py_ssize_t k = 0; k < n; k++) FN(reduce_rec_)(is_max, g, gi + 1, x + k * sx, out + k * so);
 }
 
-static void FN(reduce_)(int is_max, const FN(groups_) *g, const T *x, T *out, Py_ssize_t nout,
+static void FN(reduce_)(int is_max, const red_groups *g, const T *x, T *out, Py_ssize_t nout,
                         Py_ssize_t size, int nt) {
     for (Py_ssize_t j = 0; j < nout; j++) out[j] = is_max ? (T)-INFINITY : 0;
     if (nt > 1 && g->ng == 1) { /* everything reduced: partial results per thread */
