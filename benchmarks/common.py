@@ -92,3 +92,24 @@ def estimate_peak_gflops(threads: int = 1) -> float | None:
 
 def cpu_count() -> int:
     return len(os.sched_getaffinity(0)) if hasattr(os, "sched_getaffinity") else (os.cpu_count() or 1)
+
+
+def framework(name: str):
+    """``(nn, optim, as_tensor, no_grad)`` of PyTorch or mnp; both are seeded with 0."""
+    if name == "torch":
+        import torch
+        from torch import nn
+        torch.manual_seed(0)
+        return nn, torch.optim, torch.from_numpy, torch.no_grad
+    import mnp.core as mnp
+    from mnp import nn, optim
+    mnp.manual_seed(0)
+    return nn, optim, mnp.from_numpy, mnp.no_grad
+
+
+def train_step(model, loss_fn, opt, x, y) -> None:
+    """One training step, written once for both frameworks (their APIs agree)."""
+    opt.zero_grad()
+    loss = loss_fn(model(x), y)
+    loss.backward()
+    opt.step()

@@ -16,7 +16,7 @@ import time
 
 import numpy as np
 
-from common import peak_rss_mb
+from common import peak_rss_mb, train_step
 
 ID = "W3"
 TITLE = "digits MLP training"
@@ -63,10 +63,7 @@ def _timed_epochs(model, loader, loss_fn, opt) -> list[float]:
         t0 = time.perf_counter()
         model.train()
         for xb, yb in loader:
-            opt.zero_grad()
-            loss = loss_fn(model(xb), yb)
-            loss.backward()
-            opt.step()
+            train_step(model, loss_fn, opt, xb, yb)
         epochs.append(time.perf_counter() - t0)
     return epochs
 

@@ -5,7 +5,8 @@ from __future__ import annotations
 
 import numpy as np
 
-from common import time_per_call
+from common import framework as framework_api
+from common import time_per_call, train_step
 
 ID = "W4"
 TITLE = "MLP training step"
@@ -26,25 +27,12 @@ def _batch(case: dict) -> tuple[np.ndarray, np.ndarray]:
 
 
 def measure(framework: str, case: dict, repeat: int, opts: dict) -> dict[str, list[float]]:
-    x, y = _batch(case)
-    if framework == "torch":
-        import torch
-        from torch import nn
-        optim, x, y = torch.optim, torch.from_numpy(x), torch.from_numpy(y)
-    else:
-        import mnp.core as mnp
-        from mnp import nn, optim
-        mnp.manual_seed(0)
-        x, y = mnp.from_numpy(x), mnp.from_numpy(y)
+    nn, optim, as_tensor, _ = framework_api(framework)
+    x, y = (as_tensor(a) for a in _batch(case))
     model = nn.Sequential(nn.Linear(case["features"], case["hidden"]), nn.ReLU(),
                           nn.Linear(case["hidden"], case["classes"]))
     loss_fn = nn.CrossEntropyLoss()
     opt = optim.SGD(model.parameters(), lr=LR, momentum=MOMENTUM)
-
-    def step():
-        opt.zero_grad()
-        loss = loss_fn(model(x), y)
-        loss.backward()
-        opt.step()
-    seconds = time_per_call(step, repeat, min_sample_s=0.1, warmup_s=0.3)
+    seconds = time_per_call(lambda: train_step(model, loss_fn, opt, x, y), repeat,
+                            min_sample_s=0.1, warmup_s=0.3)
     return {"ms_per_step": [s * 1e3 for s in seconds]}

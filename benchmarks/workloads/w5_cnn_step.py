@@ -7,7 +7,8 @@ from __future__ import annotations
 
 import numpy as np
 
-from common import time_per_call
+from common import framework as framework_api
+from common import time_per_call, train_step
 
 ID = "W5"
 TITLE = "CNN training step; single conv"
@@ -24,20 +25,8 @@ def cases(opts: dict) -> list[dict]:
             {"model": "conv2d", "input": [64, 16, 28, 28], "out_channels": 32}]
 
 
-def _framework(name: str):
-    """``(nn, optim, as_tensor, no_grad)`` of PyTorch or mnp."""
-    if name == "torch":
-        import torch
-        from torch import nn
-        return nn, torch.optim, torch.from_numpy, torch.no_grad
-    import mnp.core as mnp
-    from mnp import nn, optim
-    mnp.manual_seed(0)
-    return nn, optim, mnp.from_numpy, mnp.no_grad
-
-
 def _cnn(framework: str, case: dict, repeat: int) -> dict[str, list[float]]:
-    nn, optim, as_tensor, _ = _framework(framework)
+    nn, optim, as_tensor, _ = framework_api(framework)
     rng = np.random.default_rng(0)
     x = as_tensor(rng.standard_normal(case["input"], dtype=np.float32))
     y = as_tensor(rng.integers(0, 10, case["input"][0]).astype(np.int64))
@@ -47,17 +36,13 @@ def _cnn(framework: str, case: dict, repeat: int) -> dict[str, list[float]]:
     loss_fn = nn.CrossEntropyLoss()
     opt = optim.SGD(model.parameters(), lr=LR)
 
-    def step():
-        opt.zero_grad()
-        loss = loss_fn(model(x), y)
-        loss.backward()
-        opt.step()
-    seconds = time_per_call(step, repeat, min_sample_s=0.2, warmup_s=1.0)
+    seconds = time_per_call(lambda: train_step(model, loss_fn, opt, x, y), repeat,
+                            min_sample_s=0.2, warmup_s=1.0)
     return {"ms_per_step": [s * 1e3 for s in seconds]}
 
 
 def _conv(framework: str, case: dict, repeat: int) -> dict[str, list[float]]:
-    nn, _, as_tensor, no_grad = _framework(framework)
+    nn, _, as_tensor, no_grad = framework_api(framework)
     rng = np.random.default_rng(0)
     n, c, h, w = case["input"]
     x = as_tensor(rng.standard_normal((n, c, h, w), dtype=np.float32))
