@@ -13,8 +13,6 @@ True
 """
 from __future__ import annotations
 
-import ctypes
-import ctypes.util
 import os
 import sys
 
@@ -36,6 +34,8 @@ def tune_allocator(mmap_threshold: int = MMAP_THRESHOLD,
     applied = False
     if os.environ.get("MNP_MALLOC_TUNING", "1").strip() not in ("0", "false", "no", "off") \
             and sys.platform.startswith("linux"):
+        import ctypes            # here, not at import: only the first dispatch needs it
+        import ctypes.util
         try:
             libc = ctypes.CDLL(ctypes.util.find_library("c") or "libc.so.6")
             mallopt = libc.mallopt

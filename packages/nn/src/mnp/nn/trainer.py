@@ -108,20 +108,9 @@ class History:
 
 
 # -- resolving names --------------------------------------------------------------------------
-def _lookup(kind: str, what: str, name: str, fallback: Mapping[str, Any] | None = None) -> Any:
-    """``name`` from registry ``kind``; ``fallback`` serves when the plugin is not loaded."""
-    registered = mnp.registry(kind)
-    if name in registered:
-        return registered[name]
-    if fallback and name in fallback:
-        return fallback[name]
-    known = ", ".join(sorted(set(registered) | set(fallback or {}))) or "(none)"
-    raise mnp.PluginError(f"Trainer: no {what} named {name!r} is registered; known: {known}")
-
-
 def _resolve_loss(loss_fn: Any) -> Callable:
     if isinstance(loss_fn, str):
-        found = _lookup("losses", "loss", loss_fn)
+        found = mnp.lookup("losses", loss_fn)
         return found() if isinstance(found, type) else found
     if not callable(loss_fn):
         raise TrainerError(f"Trainer: loss_fn must be a callable (logits, targets) -> scalar "
@@ -131,8 +120,9 @@ def _resolve_loss(loss_fn: Any) -> Callable:
 
 def _resolve_metric(metric: Any) -> tuple[str, Callable]:
     if isinstance(metric, str):
-        from .metrics import METRICS
-        return metric, _lookup("metrics", "metric", metric, METRICS)
+        from .metrics import METRICS    # serves also when the nn plugin is not loaded
+        found = mnp.registry("metrics").get(metric) or METRICS.get(metric)
+        return metric, found if found is not None else mnp.lookup("metrics", metric)
     if callable(metric):
         return getattr(metric, "__name__", type(metric).__name__), metric
     raise TrainerError(f"Trainer: a metric must be a registered name or a callable "
