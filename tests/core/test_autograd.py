@@ -46,6 +46,46 @@ def test_grad_is_owned_writable_memory_of_the_leaf_dtype(rng):
     assert x.grad.requires_grad is False and x.grad.grad_fn is None
 
 
+def test_accumulation_is_in_place_as_in_torch(torch, rng):
+    x, tx = pair(torch, rng)
+    (x * x).sum().backward()
+    (tx * tx).sum().backward()
+    first, tfirst = x.grad, tx.grad
+    (3 * x).sum().backward()
+    (3 * tx).sum().backward()
+    assert x.grad is first and tx.grad is tfirst      # the same tensor, updated
+    assert_close(first, tfirst, **F32)
+
+
+def test_leaves_reached_by_one_array_get_their_own_gradients():
+    a = mnp.ones(3, requires_grad=True)
+    b = mnp.ones(3, requires_grad=True)
+    (a + b).sum().backward()          # add passes one gradient array to both inputs
+    assert a.grad.data is not b.grad.data
+    a.grad.data *= 10                 # as in-place gradient clipping does
+    assert b.grad.tolist() == [1.0, 1.0, 1.0]
+    (a + b).sum().backward()
+    assert a.grad.tolist() == [11.0] * 3 and b.grad.tolist() == [2.0] * 3
+
+
+def test_an_explicit_gradient_is_never_written_to(rng):
+    x = mnp.tensor(rng.standard_normal(4), requires_grad=True)
+    g = np.arange(4.0)
+    x.backward(g)                     # a leaf root: its gradient is the one given
+    (x * 1).backward(mnp.tensor(g))
+    assert g.tolist() == [0.0, 1.0, 2.0, 3.0]
+    assert x.grad.tolist() == [0.0, 2.0, 4.0, 6.0]
+
+
+def test_a_read_only_stored_gradient_is_replaced_not_written():
+    x = mnp.ones(3, requires_grad=True)
+    stored = np.zeros(3)
+    stored.flags.writeable = False
+    x.grad = mnp.tensor(stored)
+    (x * 2).sum().backward()
+    assert x.grad.tolist() == [2.0] * 3 and stored.tolist() == [0.0] * 3
+
+
 # -- retain_graph ---------------------------------------------------------------------------
 def test_second_backward_without_retain_graph_raises():
     x = mnp.tensor([1.0, 2.0], requires_grad=True)
@@ -171,6 +211,26 @@ def test_grad_with_grad_outputs_and_non_leaf_inputs(torch, rng):
     (gh,) = mnp.grad(y, h, grad_outputs=mnp.tensor(g))
     (tgh,) = torch.autograd.grad(ty, th, grad_outputs=torch.tensor(g))
     assert_close(gh, tgh, **F32)
+
+
+def test_grad_of_several_outputs_where_one_feeds_another(torch, rng):
+    x, tx = pair(torch, rng)
+    h, th = x.exp(), tx.exp()
+    y, ty = (h * x).sum(), (th * tx).sum()      # y is computed from h: a root inside the graph
+    go = rng.standard_normal((3, 4)).astype(np.float32)
+    (gx,) = mnp.grad([h, y], x, grad_outputs=[mnp.tensor(go), mnp.tensor(np.float32(2.0))])
+    (tgx,) = torch.autograd.grad([th, ty], tx, grad_outputs=[torch.tensor(go), torch.tensor(2.0)])
+    assert_close(gx, tgx, **F32)
+
+
+def test_a_failed_second_backward_leaves_gradients_untouched():
+    x = mnp.tensor([1.0, 2.0], requires_grad=True)
+    h = x * x
+    h.sum().backward()
+    z = (h * 3).sum()                 # new node on top of a freed one
+    with pytest.raises(AutogradError, match="second time"):
+        z.backward()
+    assert x.grad.tolist() == [2.0, 4.0]
 
 
 def test_grad_allow_unused():

@@ -110,3 +110,15 @@ def test_clip_grad_norm_properties(shapes, max_norm, seed):
         np.testing.assert_allclose(after, before, rtol=1e-6)
     else:
         np.testing.assert_allclose(after * total, before * max_norm, rtol=1e-4, atol=1e-5)
+
+
+def test_clip_grad_norm_scales_gradients_that_one_backward_shared_once(torch):
+    # a + b hands one gradient array to both leaves; clipping must scale each exactly once
+    ours = [mnp.ones(4, requires_grad=True) for _ in range(2)]
+    theirs = [torch.ones(4, requires_grad=True) for _ in range(2)]
+    (ours[0] + ours[1]).sum().backward()
+    (theirs[0] + theirs[1]).sum().backward()
+    optim.clip_grad_norm_(ours, 1.0)
+    torch.nn.utils.clip_grad_norm_(theirs, 1.0)
+    for p, q in zip(ours, theirs):
+        assert_close(p.grad.data, q.grad, **F32)

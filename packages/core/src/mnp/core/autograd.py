@@ -10,13 +10,14 @@ An op subclasses `Function` and keeps ``forward`` and ``backward`` side by side:
             return grad * self.y        # one gradient per input
 
 ``Exp.apply(t)`` runs forward on ``t.data`` and records the node when grad is enabled.
-Backward walks the graph with an iterative topological sort (no recursion limit).
+Backward visits the graph in reverse topological order from a heap of creation numbers
+(iterative: no recursion limit). Leaves' gradients are added to in place, as in PyTorch.
 """
 from __future__ import annotations
 
 import contextlib
+import heapq
 import itertools
-import operator
 import time
 from typing import Any, Callable, Sequence
 
@@ -48,7 +49,7 @@ class Function:
 
     @property
     def needs_input_grad(self) -> tuple[bool, ...]:
-        return tuple(t.requires_grad for t in self.inputs)
+        return tuple([t.requires_grad for t in self.inputs])
 
     @classmethod
     def op_name(cls) -> str:
@@ -59,7 +60,12 @@ class Function:
         fn = _new(cls)
         if _observers:
             return _apply_observed(cls, fn, inputs, kwargs)
-        out = fn.forward(*[t.data for t in inputs], **kwargs)
+        if len(inputs) == 2:                # the common arities without building a list
+            out = fn.forward(inputs[0].data, inputs[1].data, **kwargs)
+        elif len(inputs) == 1:
+            out = fn.forward(inputs[0].data, **kwargs)
+        else:
+            out = fn.forward(*[t.data for t in inputs], **kwargs)
         result = _new(Tensor)               # _make, inlined on the hottest path
         result.data = out
         result.grad = None
@@ -157,47 +163,11 @@ class enable_grad(_GradMode):
 
 
 # -- the engine -----------------------------------------------------------------------------
-def _topo_order(roots: Sequence["Tensor"]) -> list["Tensor"]:
-    """Non-leaf tensors reachable from ``roots``, outputs before inputs.
-
-    Every node records a creation number (``Function.seq``) and an op's inputs always exist
-    before it does, so sorting the reachable nodes by that number, newest first, is a
-    reverse topological order: one iterative sweep plus one sort in C, no recursion.
-    """
-    nodes: list[Tensor] = []
-    seen: set[int] = set()
-    stack = []
-    for r in roots:
-        if r._ctx is not None and id(r) not in seen:
-            seen.add(id(r))
-            stack.append(r)
-    while stack:
-        t = stack.pop()
-        fn = t._ctx
-        inputs = fn.inputs
-        if inputs is None:
-            raise AutogradError(
-                f"backward: trying to backward through the graph a second time: the saved "
-                f"values of {type(fn).__name__} were freed by the first backward; pass "
-                f"retain_graph=True to the first backward() if you need to backward twice")
-        nodes.append(t)
-        for p in inputs:
-            if p._ctx is not None:
-                key = id(p)
-                if key not in seen:
-                    seen.add(key)
-                    stack.append(p)
-    nodes.sort(key=_seq, reverse=True)
-    return nodes
-
-
-_seq = operator.attrgetter("_ctx.seq")
-
-
-def _accumulate(grads: dict[int, np.ndarray], t: "Tensor", g: np.ndarray) -> None:
-    key = id(t)
-    prev = grads.get(key)
-    grads[key] = g if prev is None else prev + g
+def _freed(fn: Function) -> AutogradError:
+    return AutogradError(
+        f"backward: trying to backward through the graph a second time: the saved values of "
+        f"{type(fn).__name__} were freed by the first backward; pass retain_graph=True to the "
+        f"first backward() if you need to backward twice")
 
 
 def _fit(t: "Tensor", g: Any, op: str) -> np.ndarray:
@@ -217,29 +187,44 @@ def run_backward(roots: Sequence["Tensor"], root_grads: Sequence[np.ndarray],
                  retain_graph: bool = False,
                  capture: Sequence["Tensor"] | None = None) -> list[np.ndarray | None] | None:
     """Propagate ``root_grads`` from ``roots``. Without ``capture``, accumulate into leaves'
-    ``.grad``; with it, return the gradients of those tensors and touch no ``.grad``."""
-    order = _topo_order(roots)
-    grads: dict[int, np.ndarray] = {}
-    for r, g in zip(roots, root_grads):
-        _accumulate(grads, r, g if g.shape == r.data.shape and g.dtype == r.data.dtype
-                    else _fit(r, g, "backward"))
-    wanted = {id(t): None for t in capture} if capture is not None else None
+    ``.grad``; with it, return the gradients of those tensors and touch no ``.grad``.
+
+    One sweep, newest node first: every node records a creation number (``Function.seq``)
+    and an op's inputs always exist before it does, so taking the pending node with the
+    highest number from a heap visits every node after all the nodes that consume it
+    (a reverse topological order without a separate sort; no recursion).
+    """
+    pending: dict[int, np.ndarray] = {}      # id(tensor) -> gradient summed so far
+    heap: list[tuple[int, int, Tensor]] = []  # (-seq, id, tensor) of non-leaves with a gradient
     leaves: dict[int, Tensor] = {}
-    for r in roots:
-        if r._ctx is None:
-            leaves[id(r)] = r
+    for r, g in zip(roots, root_grads):
+        if g.shape != r.data.shape or g.dtype != r.data.dtype:
+            g = _fit(r, g, "backward")
+        key = id(r)
+        if key in pending:
+            pending[key] = pending[key] + g
+        else:
+            pending[key] = g
+            if r._ctx is None:
+                leaves[key] = r
+            else:
+                heapq.heappush(heap, (-r._ctx.seq, key, r))
+    wanted = {id(t): None for t in capture} if capture is not None else None
     observed = bool(_observers)
     ndarray = np.ndarray
-    for t in order:
-        g = grads.pop(id(t), None)
-        if g is None:
-            continue
+    heappop, heappush = heapq.heappop, heapq.heappush
+    while heap:
+        _, key, t = heappop(heap)
+        g = pending.pop(key)
+        fn = t._ctx
+        inputs = fn.inputs
+        if inputs is None:
+            raise _freed(fn)
         if wanted is not None:
-            if id(t) in wanted:
-                wanted[id(t)] = g
+            if key in wanted:
+                wanted[key] = g
         elif t._retains_grad:   # accumulates across backward calls, as a leaf's does
             t.grad = _as_grad(t, g) if t.grad is None else _as_grad(t, t.grad.data + g)
-        fn = t._ctx
         if observed:
             t0 = time.perf_counter()
             in_grads = fn.backward(g)
@@ -247,34 +232,57 @@ def run_backward(roots: Sequence["Tensor"], root_grads: Sequence[np.ndarray],
                 obs.on_backward(type(fn).op_name(), time.perf_counter() - t0, in_grads)
         else:
             in_grads = fn.backward(g)
-        inputs = fn.inputs
         if type(in_grads) is not tuple:
             in_grads = (in_grads,)
         for p, pg in zip(inputs, in_grads):
             if pg is None or not p.requires_grad:
                 continue
             pd = p.data
-            if type(pg) is not ndarray or pg.shape != pd.shape or pg.dtype != pd.dtype:
+            if type(pg) is not ndarray or pg.shape != pd.shape or (
+                    pg.dtype is not pd.dtype and pg.dtype != pd.dtype):
                 pg = _fit(p, pg, type(fn).op_name())
-            key = id(p)
-            prev = grads.get(key)
-            grads[key] = pg if prev is None else prev + pg
-            if p._ctx is None:
-                leaves[key] = p
+            pkey = id(p)
+            prev = pending.get(pkey)
+            if prev is not None:
+                pending[pkey] = prev + pg
+            else:
+                pending[pkey] = pg
+                if p._ctx is None:
+                    leaves[pkey] = p
+                else:
+                    heappush(heap, (-p._ctx.seq, pkey, p))
         if not retain_graph:
             fn.__dict__.clear()
             fn.inputs = None
     if wanted is not None:
         for key in leaves:
             if key in wanted:
-                wanted[key] = grads.get(key)
+                wanted[key] = pending.get(key)
         return [wanted[id(t)] for t in capture]
+    given: set[int] = set()
     for key, leaf in leaves.items():
-        g = grads.get(key)
-        if g is None or not leaf.requires_grad:
+        g = pending[key]
+        if not leaf.requires_grad:
             continue
-        leaf.grad = _as_grad(leaf, g) if leaf.grad is None else _as_grad(leaf, leaf.grad.data + g)
+        acc = leaf.grad
+        if acc is None:
+            if id(g) in given:           # one array reached two leaves (as from a + b)
+                g = np.array(g)
+            leaf.grad = _as_grad(leaf, g)
+            given.add(id(leaf.grad.data))
+        else:
+            _accumulate_into(leaf, acc, g)
     return None
+
+
+def _accumulate_into(t: "Tensor", acc: "Tensor", g: np.ndarray) -> None:
+    """Add ``g`` to ``t.grad`` in place, as PyTorch does, or rebind ``t.grad`` when the stored
+    gradient cannot take it (another shape or dtype, read-only memory)."""
+    a = acc.data
+    if a.shape == g.shape and a.dtype == g.dtype and a.flags.writeable:
+        np.add(a, g, out=a)
+    else:
+        t.grad = _as_grad(t, a + g)
 
 
 def _as_grad(t: "Tensor", g: np.ndarray) -> "Tensor":
@@ -291,12 +299,13 @@ def _root_grad(t: "Tensor", gradient: Any, op: str) -> np.ndarray:
         if t.data.size != 1:
             raise AutogradError(f"{op}: grad can be implicitly created only for scalar outputs; "
                                 f"got shape {t.data.shape}: pass gradient= of that shape")
-        return np.ones_like(t.data)
+        d = t.data
+        return np.array(1, d.dtype) if d.ndim == 0 else np.ones(d.shape, d.dtype)
     g = gradient.data if isinstance(gradient, Tensor) else np.asarray(gradient, dtype=t.data.dtype)
     if g.shape != t.data.shape:
         from .errors import shape_error
         raise shape_error(op, t.data.shape, g.shape, why="(output and gradient) do not match")
-    return g
+    return np.array(g)   # a copy: leaves' gradients are added to in place later
 
 
 def backward(tensor: "Tensor", gradient: Any = None, retain_graph: bool = False) -> None:

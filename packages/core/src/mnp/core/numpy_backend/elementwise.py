@@ -12,12 +12,24 @@ def sigmoid(x: np.ndarray) -> np.ndarray:
     return np.where(x >= 0, 1 / (1 + e), e / (1 + e)).astype(x.dtype, copy=False)
 
 
+def _zero(dtype: np.dtype) -> np.ndarray:
+    """A 0-d zero of ``dtype``: comparing with it costs numpy no scalar conversion."""
+    z = _ZEROS.get(dtype)
+    if z is None:
+        z = _ZEROS[dtype] = np.zeros((), dtype)
+        z.flags.writeable = False
+    return z
+
+
+_ZEROS: dict[np.dtype, np.ndarray] = {}
+
+
 def relu(x: np.ndarray) -> np.ndarray:
-    return np.maximum(x, 0, dtype=x.dtype)
+    return np.maximum(x, _zero(x.dtype))
 
 
 def relu_backward(g: np.ndarray, x: np.ndarray) -> np.ndarray:
-    return g * (x > 0)   # measured faster than np.where for float32
+    return g * (x > _zero(x.dtype))   # measured faster than np.where for float32
 
 
 def sigmoid_backward(g: np.ndarray, y: np.ndarray) -> np.ndarray:

@@ -13,8 +13,8 @@ from ._util import check_broadcast, pair, promote, to_tensor, unbroadcast
 
 
 class _Binary(Function):
-    """Checks broadcasting, promotes both operands to one dtype, then calls the kernel;
-    ``save`` keeps what the backward needs (the promoted operands)."""
+    """Checks broadcasting, promotes both operands to one dtype, then calls the kernel.
+    The promoted operands stay on the node as ``self.a`` and ``self.b`` for the backward."""
     kernel_name = ""
 
     def forward(self, a, b):
@@ -22,57 +22,47 @@ class _Binary(Function):
             check_broadcast(self.op_name(), a, b)
         if a.dtype != b.dtype:
             a, b = promote(a, b)
-        self.shapes = (a.shape, b.shape)
-        out = kernel(self.kernel_name, a.dtype)(a, b)
-        self.save(a, b, out)
-        return out
-
-    def save(self, a, b, out) -> None:
-        pass
+        self.a, self.b = a, b
+        return kernel(self.kernel_name, a.dtype)(a, b)
 
 
 class Add(_Binary):
     kernel_name = "add"
 
     def backward(self, g):
-        sa, sb = self.shapes
-        return unbroadcast(g, sa), unbroadcast(g, sb)
+        return unbroadcast(g, self.a.shape), unbroadcast(g, self.b.shape)
 
 
 class Sub(_Binary):
     kernel_name = "sub"
 
     def backward(self, g):
-        sa, sb = self.shapes
-        return unbroadcast(g, sa), (unbroadcast(-g, sb) if self.inputs[1].requires_grad else None)
+        return (unbroadcast(g, self.a.shape),
+                unbroadcast(-g, self.b.shape) if self.inputs[1].requires_grad else None)
 
 
 class Mul(_Binary):
     kernel_name = "mul"
 
-    def save(self, a, b, out):
-        self.a, self.b = a, b
-
     def backward(self, g):
-        sa, sb = self.shapes
-        ra, rb = self.needs_input_grad
+        a, b = self.inputs
         mul = kernel("mul", g.dtype)
-        return (unbroadcast(mul(g, self.b), sa) if ra else None,
-                unbroadcast(mul(g, self.a), sb) if rb else None)
+        return (unbroadcast(mul(g, self.b), self.a.shape) if a.requires_grad else None,
+                unbroadcast(mul(g, self.a), self.b.shape) if b.requires_grad else None)
 
 
 class Div(_Binary):
     kernel_name = "div"
 
-    def save(self, a, b, out):
-        self.b, self.out = b, out
+    def forward(self, a, b):
+        self.out = super().forward(a, b)
+        return self.out
 
     def backward(self, g):
-        sa, sb = self.shapes
         ra, rb = self.needs_input_grad
         gb = g / self.b
-        return (unbroadcast(gb, sa) if ra else None,
-                unbroadcast(-gb * self.out, sb) if rb else None)
+        return (unbroadcast(gb, self.a.shape) if ra else None,
+                unbroadcast(-gb * self.out, self.b.shape) if rb else None)
 
 
 class Pow(_Binary):
@@ -80,22 +70,22 @@ class Pow(_Binary):
     in ``b`` (``a**b * log(a)``) is taken as 0 where ``a <= 0``."""
     kernel_name = "pow"
 
-    def save(self, a, b, out):
-        self.a, self.b, self.out = a, b, out
+    def forward(self, a, b):
+        self.out = super().forward(a, b)
+        return self.out
 
     def backward(self, g):
-        sa, sb = self.shapes
         ra, rb = self.needs_input_grad
         a, b = self.a, self.b
         ga = gb = None
         with np.errstate(divide="ignore", invalid="ignore"):
             if ra:
                 d = np.where(b == 0, np.zeros((), g.dtype), b * np.power(a, b - 1))
-                ga = unbroadcast(g * d, sa)
+                ga = unbroadcast(g * d, a.shape)
             if rb:
                 pos = a > 0
                 loga = np.where(pos, np.log(np.where(pos, a, 1)), 0).astype(self.out.dtype)
-                gb = unbroadcast(g * self.out * loga, sb)
+                gb = unbroadcast(g * self.out * loga, b.shape)
         return ga, gb
 
 
@@ -103,17 +93,13 @@ class Maximum(_Binary):
     """Elementwise maximum; tied elements share the gradient equally, as in PyTorch."""
     kernel_name = "maximum"
 
-    def save(self, a, b, out):
-        self.a, self.b = a, b
-
     def _weights(self, dtype) -> np.ndarray:
         wins = self.a > self.b
         return np.where(self.a == self.b, dtype.type(0.5), wins).astype(dtype, copy=False)
 
     def backward(self, g):
-        sa, sb = self.shapes
         wa = self._weights(g.dtype)
-        return unbroadcast(g * wa, sa), unbroadcast(g * (1 - wa), sb)
+        return unbroadcast(g * wa, self.a.shape), unbroadcast(g * (1 - wa), self.b.shape)
 
 
 class Minimum(Maximum):

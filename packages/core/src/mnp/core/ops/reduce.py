@@ -29,12 +29,9 @@ from ._util import norm_axis, pick_axis, to_tensor
 def _expand(g: np.ndarray, shape: tuple[int, ...], axes: tuple[int, ...] | None,
             keepdims: bool) -> np.ndarray:
     """Reshape a reduced gradient (or output) so it broadcasts back over ``shape``."""
-    if not keepdims:
-        if axes is None:
-            g = g.reshape((1,) * len(shape))
-        else:
-            g = np.expand_dims(g, axes)
-    return g
+    if keepdims or axes is None:   # a full reduction is 0-d: it broadcasts as it is
+        return g
+    return np.expand_dims(g, axes)
 
 
 def _count(shape: tuple[int, ...], axes: tuple[int, ...] | None) -> int:
@@ -211,7 +208,8 @@ def sum(x: Any, axis: Any = None, keepdims: bool = False, *, dim: Any = None,  #
     [4.0, 6.0]
     """
     x = to_tensor(x, op="sum")
-    return Sum.apply(x, axes=_axes(x, axis, dim, "sum"), keepdims=_keep(keepdims, keepdim))
+    axes = None if axis is None and dim is None else _axes(x, axis, dim, "sum")
+    return Sum.apply(x, axes=axes, keepdims=_keep(keepdims, keepdim))
 
 
 @method
