@@ -207,7 +207,8 @@ def sum(x: Any, axis: Any = None, keepdims: bool = False, *, dim: Any = None,  #
     >>> mnp.tensor([[1.0, 2.0], [3.0, 4.0]]).sum(axis=0).tolist()
     [4.0, 6.0]
     """
-    x = to_tensor(x, op="sum")
+    if not isinstance(x, Tensor):
+        x = to_tensor(x, op="sum")
     axes = None if axis is None and dim is None else _axes(x, axis, dim, "sum")
     return Sum.apply(x, axes=axes, keepdims=_keep(keepdims, keepdim))
 

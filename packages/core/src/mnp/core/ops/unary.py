@@ -19,6 +19,20 @@ class _Unary(Function):
         return kernel(self.kernel_name, x.dtype)(x)
 
 
+class _KeepsInput(_Unary):
+    """A unary op whose backward reads its input, ``self.x``."""
+    def forward(self, x):
+        self.x = x
+        return kernel(self.kernel_name, x.dtype)(x)
+
+
+class _KeepsOutput(_Unary):
+    """A unary op whose backward reads its output, ``self.y``."""
+    def forward(self, x):
+        self.y = kernel(self.kernel_name, x.dtype)(x)
+        return self.y
+
+
 class Neg(_Unary):
     kernel_name = "neg"
 
@@ -26,12 +40,8 @@ class Neg(_Unary):
         return -g
 
 
-class Abs(_Unary):
+class Abs(_KeepsInput):
     kernel_name = "abs"
-
-    def forward(self, x):
-        self.x = x
-        return super().forward(x)
 
     def backward(self, g):
         return g * np.sign(self.x)
@@ -44,71 +54,63 @@ class Sign(_Unary):
         return np.zeros_like(g)
 
 
-class Exp(_Unary):
+class Exp(_KeepsOutput):
     kernel_name = "exp"
-
-    def forward(self, x):
-        self.y = super().forward(x)
-        return self.y
 
     def backward(self, g):
         return kernel("mul", g.dtype)(g, self.y)
 
 
-class Log(_Unary):
+class Log(_KeepsInput):
     kernel_name = "log"
-
-    def forward(self, x):
-        self.x = x
-        return super().forward(x)
 
     def backward(self, g):
         return g / self.x
 
 
-class Log1p(Log):
+class Log1p(_KeepsInput):
     kernel_name = "log1p"
 
     def backward(self, g):
         return g / (1 + self.x)
 
 
-class Sqrt(Exp):
+class Sqrt(_KeepsOutput):
     kernel_name = "sqrt"
 
     def backward(self, g):
         return g / (2 * self.y)
 
 
-class Sin(Log):
+class Sin(_KeepsInput):
     kernel_name = "sin"
 
     def backward(self, g):
         return g * np.cos(self.x)
 
 
-class Cos(Log):
+class Cos(_KeepsInput):
     kernel_name = "cos"
 
     def backward(self, g):
         return -g * np.sin(self.x)
 
 
-class Tanh(Exp):
+class Tanh(_KeepsOutput):
     kernel_name = "tanh"
 
     def backward(self, g):
         return kernel("tanh_backward", g.dtype)(g, self.y)
 
 
-class Sigmoid(Exp):
+class Sigmoid(_KeepsOutput):
     kernel_name = "sigmoid"
 
     def backward(self, g):
         return kernel("sigmoid_backward", g.dtype)(g, self.y)
 
 
-class ReLU(Log):
+class ReLU(_KeepsInput):
     kernel_name = "relu"
     name = "relu"
 
@@ -183,7 +185,8 @@ class Clone(Function):
 
 
 def _unary(cls, x: Any, op: str, floating: bool = True, **kw) -> Tensor:
-    x = to_tensor(x, op=op)
+    if not isinstance(x, Tensor):
+        x = to_tensor(x, op=op)
     if floating and x.data.dtype.kind != "f":
         from .. import dtypes
         x = to_tensor(x.data.astype(dtypes.get_default_dtype()))
