@@ -165,6 +165,31 @@ def test_grad_mode_restored_after_an_exception():
     assert mnp.is_grad_enabled()
 
 
+def test_grad_mode_belongs_to_each_thread():
+    import threading
+    x = mnp.ones(2, requires_grad=True)
+    inside, entered, release = {}, threading.Event(), threading.Event()
+
+    def worker():
+        inside["starts_enabled"] = mnp.is_grad_enabled()
+        with mnp.no_grad():
+            entered.set()
+            release.wait(5)
+            inside["records"] = (x * 2).requires_grad
+
+    t = threading.Thread(target=worker)
+    t.start()
+    assert entered.wait(5)
+    try:
+        assert (x * 2).requires_grad          # the other thread's no_grad does not reach here
+        with mnp.no_grad():
+            assert not (x * 2).requires_grad
+    finally:
+        release.set()
+        t.join(5)
+    assert inside == {"starts_enabled": True, "records": False}
+
+
 def test_no_grad_and_enable_grad_as_decorators():
     x = mnp.ones(2, requires_grad=True)
 

@@ -18,6 +18,7 @@ from __future__ import annotations
 import contextlib
 import heapq
 import itertools
+import threading
 import time
 from typing import Any, Callable, Sequence
 
@@ -25,7 +26,14 @@ import numpy as np
 
 from .errors import AutogradError
 
-_grad_enabled = [True]
+
+
+class _GradState(threading.local):
+    """Grad mode, per thread as in PyTorch: every thread starts with gradients enabled."""
+    enabled = True
+
+
+_grad = _GradState()
 _new = object.__new__
 _counter = itertools.count()
 #: active op observers (profiler, anomaly detection); empty on the fast path
@@ -70,7 +78,7 @@ class Function:
         result.data = out
         result.grad = None
         result._retains_grad = False
-        if _grad_enabled[0]:
+        if _grad.enabled:
             for t in inputs:
                 if t.requires_grad:
                     fn.inputs = inputs
@@ -93,7 +101,7 @@ def _apply_observed(cls, fn, inputs, kwargs):
     dt = time.perf_counter() - t0
     for obs in list(_observers):
         obs.on_forward(cls.op_name(), dt, arrays, out)
-    if _grad_enabled[0] and any(t.requires_grad for t in inputs):
+    if _grad.enabled and any(t.requires_grad for t in inputs):
         fn.inputs = inputs
         fn.seq = next(_counter)
         return _make(out, True, fn)
@@ -113,7 +121,7 @@ def _make(data: np.ndarray, requires_grad: bool, ctx: Function | None) -> "Tenso
 # -- grad mode ------------------------------------------------------------------------------
 def is_grad_enabled() -> bool:
     """True unless inside `no_grad()`."""
-    return _grad_enabled[0]
+    return _grad.enabled
 
 
 class _GradMode(contextlib.ContextDecorator):
@@ -121,12 +129,12 @@ class _GradMode(contextlib.ContextDecorator):
         self.enabled = enabled
 
     def __enter__(self):
-        self.prev = _grad_enabled[0]
-        _grad_enabled[0] = self.enabled
+        self.prev = _grad.enabled
+        _grad.enabled = self.enabled
         return self
 
     def __exit__(self, *exc):
-        _grad_enabled[0] = self.prev
+        _grad.enabled = self.prev
         return False
 
     def _recreate_cm(self):

@@ -253,13 +253,13 @@ class Tensor:
     def __ge__(self, other): return _ops.compare("ge", self, other)
 
     def _check_inplace(self, op: str) -> None:
-        if self.requires_grad and _autograd._grad_enabled[0]:
+        if self.requires_grad and _autograd._grad.enabled:
             raise AutogradError(f"{op}: in-place change of a tensor that requires grad; "
                                 f"do it under mnp.no_grad() or on .data")
 
     def _inplace(self, op: str, other: Any, ufunc) -> "Tensor":
         self._check_inplace(op)
-        if isinstance(other, Tensor) and other.requires_grad and _autograd._grad_enabled[0]:
+        if isinstance(other, Tensor) and other.requires_grad and _autograd._grad.enabled:
             raise AutogradError(f"{op}: the operand requires grad; an in-place update cannot "
                                 f"record it (use the out-of-place form)")
         value = other if isinstance(other, (int, float)) else as_array(other, op=op)
@@ -275,7 +275,7 @@ class Tensor:
 
     def _augmented(self, op: str, other: Any, ufunc, out_of_place) -> "Tensor":
         # ``a += b`` with ``b`` in the graph records ``a + b`` (Python rebinds ``a``)
-        if isinstance(other, Tensor) and other.requires_grad and _autograd._grad_enabled[0] \
+        if isinstance(other, Tensor) and other.requires_grad and _autograd._grad.enabled \
                 and not self.requires_grad:
             return out_of_place(self, other)
         return self._inplace(op, other, ufunc)
