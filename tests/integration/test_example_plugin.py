@@ -200,6 +200,8 @@ def test_with_the_plugin_disabled_the_file_names_the_unknown_layer(venv, trained
     assert out["error"] == "ModelFormatError"
     assert "'Swish'" in out["message"] and "not registered" in out["message"]
     assert str(path) in out["message"]
+    assert "saved with it from plugin 'example' of distribution mnp-example-plugin" \
+        in out["message"] and "that plugin is blocked here" in out["message"]
     rows = {r["name"]: r for r in venv.list_plugins(**env)}
     assert rows["example"]["status"] == "blocked" and rows["example"]["provides"] == {}
     assert "MNP_DISABLE_PLUGINS" in rows["example"]["error"]

@@ -215,8 +215,51 @@ def test_third_party_layer_registered_through_the_hook_round_trips(tmp_path):
         again = S.load(path)
         assert np.array_equal(again(x).data, model(x).data)
         assert again[0].inner.out_features == 6
-    with pytest.raises(ModelFormatError, match="'Block' at model.0 is not registered"):
+    with pytest.raises(ModelFormatError, match="'Block' at model.0 is not registered") as info:
         S.load(path)                      # without the plugin, the name means nothing
+    assert "saved with it from plugin 'block', which is not loaded here" in str(info.value)
+    blocked = PluginHost(entry_points=eps, environ={"MNP_DISABLE_PLUGINS": "block"})
+    with use_host(blocked), pytest.raises(ModelFormatError) as info:
+        S.load(path)
+    assert "from plugin 'block'; that plugin is blocked here" in str(info.value)
+    assert "MNP_DISABLE_PLUGINS" in str(info.value)
+
+
+def test_a_model_file_records_where_its_layer_types_came_from(tmp_path):
+    from mnp.nn import serialization_sources as sources
+    path = tmp_path / "m.safetensors"
+    S.save(nn.Sequential(nn.Linear(2, 3), nn.Tanh()), path)
+    _, meta, _ = serialization_io.read_header(path)
+    recorded = sources.read(meta)
+    assert set(recorded) == {"Sequential", "Linear", "Tanh"}
+    assert recorded["Linear"]["plugin"] == "nn"
+    assert recorded["Linear"]["distribution"].replace("_", "-").lower() == "mnp-nn"
+
+
+def test_layer_sources_from_a_file_are_only_trusted_as_plain_names():
+    from mnp.nn import serialization_sources as sources
+    good = {"plugin": "example", "distribution": "mnp-example-plugin", "version": "0.1.0"}
+    meta = {sources.KEY: json.dumps({
+        "Swish": good,
+        "Evil": {"plugin": "x", "distribution": "pkg; rm -rf ~", "version": "1"},
+        "Long": {"plugin": "x", "distribution": "a" * 500, "version": "1"},
+        "Partial": {"plugin": "x"},
+        "Odd": ["not", "a", "dict"]})}
+    assert sources.read(meta) == {"Swish": good}
+    for junk in ("[1, 2]", "not json", "[" * 100_000, "null"):
+        assert sources.read({sources.KEY: junk}) == {}
+    assert sources.read({}) == {}
+
+
+def test_layer_source_hints_for_each_situation():
+    from mnp.nn import serialization_sources as sources
+    absent = {"plugin": "example", "distribution": "no-such-dist-q", "version": "2.0"}
+    assert sources.hint("Swish", {"Swish": absent}).endswith(
+        "which is not installed here (pip install no-such-dist-q)")
+    nn_dist = next(p["distribution"] for p in mnp.plugins() if p["name"] == "nn")
+    there = {"plugin": "nn", "distribution": nn_dist, "version": "0.1.0"}
+    assert "is installed here but registers no layer 'Nope'" in sources.hint("Nope", {"Nope": there})
+    assert sources.hint("Unrecorded", {"Swish": absent}) == ""
 
 
 # -- state dicts ----------------------------------------------------------------------------------

@@ -5,7 +5,9 @@
   `get_config()` arguments, containers with their children — plus the mnp version and the
   format version; the tensors are the `state_dict`, keyed by its names. Loading looks layer
   names up only in the ``layers`` registry, builds them with ``from_config``, and loads the
-  tensors with strict checks of names, shapes and dtypes.
+  tensors with strict checks of names, shapes and dtypes. The file also records which plugin
+  and distribution registered each layer type, so that loading it where a type is missing
+  says what to install (`serialization_sources`).
 * `save_state_dict(sd, path)` / `load_state_dict(path)`: plain tensors by name (any
   safetensors file of mnp's dtypes loads).
 * `save_checkpoint` / `load_checkpoint`: model weights, optimizer state, epoch and any
@@ -39,6 +41,7 @@ from mnp.core import MnpError, Tensor
 
 from .serialization_codec import CodecError, decode, encode
 from .serialization_io import ModelFormatError, read_file, read_header, write_file
+from . import serialization_sources as sources
 
 __all__ = ["ModelFormatError", "save", "load", "save_model", "load_model", "save_state_dict",
            "load_state_dict", "save_checkpoint", "load_checkpoint", "describe", "build",
@@ -202,9 +205,11 @@ def _check_node(node: Any, where: str, op: str, path: Any, depth: int) -> list[t
     return [(c[0], c[1]) for c in children]
 
 
-def _plan(arch: Any, op: str, path: Any, budget: int) -> None:
+def _plan(arch: Any, op: str, path: Any, budget: int,
+          origins: Mapping[str, Mapping[str, str]] | None = None) -> None:
     """Check the whole architecture before building any of it: shapes of the nodes, every
-    type registered, and the sizes the configs ask for within ``budget`` elements."""
+    type registered, and the sizes the configs ask for within ``budget`` elements.
+    ``origins`` (the file's layer sources) words the error for an unregistered type."""
     registered = mnp.registry("layers")
     total, stack = 0, [(arch, "model", 0)]
     while stack:
@@ -216,7 +221,8 @@ def _plan(arch: Any, op: str, path: Any, budget: int) -> None:
             known = ", ".join(sorted(registered)) or "(none)"
             raise ModelFormatError(f"{op}: {os.fspath(path)}: layer type {name!r:.100} at "
                                    f"{where} is not registered (known: {known}); mnp builds "
-                                   f"only registered layers, never code named in a file")
+                                   f"only registered layers, never code named in a file"
+                                   f"{sources.hint(name, origins or {})}")
         if children and not getattr(cls, "is_container", False):
             raise ModelFormatError(f"{op}: {os.fspath(path)}: {name} at {where} is not a "
                                    f"container but the file gives it children")
@@ -285,7 +291,8 @@ def save(model: Any, path: str | os.PathLike) -> None:
     Every layer must be registered (``mnp_register_layers``) and have a JSON `get_config`.
     """
     arch = describe(model)
-    meta = _metadata("model", **{"mnp.architecture": json.dumps(arch, allow_nan=False)})
+    meta = _metadata("model", **{"mnp.architecture": json.dumps(arch, allow_nan=False),
+                                 sources.KEY: sources.record(sources.layer_types(arch))})
     write_file(path, _arrays(model.state_dict()), meta, op="save")
 
 
@@ -307,7 +314,7 @@ def load(path: str | os.PathLike, max_config_elements: int | None = None) -> Any
     elements = sum(math.prod(e[1]) for e in entries.values())
     budget = max_config_elements if max_config_elements is not None else \
         max(MIN_CONFIG_ELEMENTS, 64 * elements)
-    _plan(arch, "load", path, budget)
+    _plan(arch, "load", path, budget, sources.read(meta))
     tensors, _ = read_file(path, op="load")
     if kind == "checkpoint":
         tensors = {k[len("model/"):]: v for k, v in tensors.items() if k.startswith("model/")}
@@ -338,7 +345,9 @@ def save_checkpoint(path: str | os.PathLike, model: Any = None, optimizer_state:
         for k, v in _arrays(model.state_dict()).items():
             tensors["model/" + k] = v
         try:
-            meta["mnp.architecture"] = json.dumps(describe(model), allow_nan=False)
+            arch = describe(model)
+            meta["mnp.architecture"] = json.dumps(arch, allow_nan=False)
+            meta[sources.KEY] = sources.record(sources.layer_types(arch))
         except ModelFormatError:
             pass                      # weights only: load_checkpoint(model=...) still works
     try:
