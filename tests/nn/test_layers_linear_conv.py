@@ -8,6 +8,7 @@ import pytest
 import mnp.core as mnp
 from mnp import nn
 from mnp.nn import functional as F
+from mnp.core import ArgumentError
 from mnp.core.testing import (F32, assert_close, assert_matches_torch,
                               assert_parameter_grads_match, copy_parameters)
 
@@ -74,6 +75,32 @@ def test_conv_padding_same_and_unbatched(torch, rng):
         assert_close(ours(mnp.tensor(x)), theirs(torch.from_numpy(x)), **F32)
     ours1, theirs1 = nn.Conv1d(2, 3, 5, padding="same"), torch.nn.Conv1d(2, 3, 5, padding="same")
     _parity(ours1, theirs1, rng.standard_normal((2, 2, 7)), rng)
+
+
+@pytest.mark.filterwarnings("ignore:Using padding='same'")      # torch's own, on its copy
+@pytest.mark.parametrize("k, d", [(4, 1), ((2, 3), 1), (2, (2, 3)), ((4, 1), (1, 2))])
+def test_conv2d_padding_same_with_an_odd_total_pads_after_as_torch(torch, rng, k, d):
+    ours = nn.Conv2d(2, 3, k, padding="same", dilation=d)
+    theirs = torch.nn.Conv2d(2, 3, k, padding="same", dilation=d)
+    _parity(ours, theirs, rng.standard_normal((2, 2, 7, 6)), rng)
+    assert ours(mnp.randn(1, 2, 7, 6)).shape == (1, 3, 7, 6)
+
+
+@pytest.mark.filterwarnings("ignore:Using padding='same'")
+def test_conv1d_padding_same_with_an_even_kernel(torch, rng):
+    ours, theirs = nn.Conv1d(2, 3, 4, padding="same"), torch.nn.Conv1d(2, 3, 4, padding="same")
+    _parity(ours, theirs, rng.standard_normal((2, 2, 9)), rng)
+
+
+def test_conv2d_padding_same_odd_total_grad_check_float64(rng):
+    x = mnp.tensor(rng.standard_normal((1, 2, 5, 4)), dtype=mnp.float64, requires_grad=True)
+    w = mnp.tensor(rng.standard_normal((2, 2, 2, 3)), dtype=mnp.float64, requires_grad=True)
+    assert mnp.grad_check(lambda x, w: F.conv2d(x, w, padding="same"), [x, w])
+
+
+def test_conv_padding_same_needs_stride_1():
+    with pytest.raises(ArgumentError, match=r"conv2d: padding='same' needs stride 1"):
+        F.conv2d(mnp.randn(1, 1, 5, 5), mnp.randn(1, 1, 3, 3), stride=2, padding="same")
 
 
 def test_conv2d_grad_check_float64(rng):

@@ -4,6 +4,7 @@ from __future__ import annotations
 
 from typing import Any
 
+import mnp.core as mnp
 from mnp.core import Function, ShapeError, Tensor
 from mnp.core.dispatch import kernel
 
@@ -39,17 +40,13 @@ class Conv1d(Conv2d):
         return (None if dx is None else dx[:, :, 0, :]), (None if dw is None else dw[:, :, 0, :]), db
 
 
-def _same_padding(kernel_size, dilation, stride, op: str) -> tuple[int, ...]:
+def _same_padding(kernel_size, dilation, stride, op: str) -> tuple[tuple[int, ...], tuple[int, ...]]:
+    """Padding that keeps the input size: ``(per side, extra after)`` per spatial axis. An odd
+    total puts the extra element after the input, as PyTorch does."""
     if any(s != 1 for s in stride):
         raise ArgumentError(f"{op}: padding='same' needs stride 1, got stride {stride}")
-    pads = []
-    for k, d in zip(kernel_size, dilation):
-        total = d * (k - 1)
-        if total % 2:
-            raise ArgumentError(f"{op}: padding='same' needs an even total padding; kernel size "
-                                f"{k} with dilation {d} needs {total}")
-        pads.append(total // 2)
-    return tuple(pads)
+    totals = [d * (k - 1) for k, d in zip(kernel_size, dilation)]
+    return tuple(t // 2 for t in totals), tuple(t % 2 for t in totals)
 
 
 def _conv(fn, dims: int, input: Any, weight: Any, bias: Any, stride: Any, padding: Any,
@@ -69,7 +66,9 @@ def _conv(fn, dims: int, input: Any, weight: Any, bias: Any, stride: Any, paddin
         if padding == "valid":
             padding_ = (0,) * dims
         elif padding == "same":
-            padding_ = _same_padding(ks, dilation_, stride_, op)
+            padding_, extra = _same_padding(ks, dilation_, stride_, op)
+            if any(extra):      # an odd total: the one uneven element goes after the input
+                x = mnp.pad(x, ((0, 0), (0, 0)) + tuple((0, e) for e in extra))
         else:
             raise ArgumentError(f"{op}: padding must be an int, a tuple, 'valid' or 'same', "
                                 f"got {padding!r}")
