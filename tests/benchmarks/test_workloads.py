@@ -8,6 +8,7 @@ import subprocess
 import sys
 from pathlib import Path
 
+import numpy as np
 import pytest
 
 WORKER = Path(__file__).resolve().parents[2] / "benchmarks" / "worker.py"
@@ -41,3 +42,24 @@ def test_workload_reports_positive_figures(workload):
         assert row["workload"] == workload and row["framework"] == "mnp"
         assert row["figure"] and row["samples"], row
         assert all(isinstance(v, (int, float)) and v > 0 for v in row["samples"]), row
+
+
+def test_w2_floor_times_every_variant_and_its_engine_computes_the_gradients():
+    script = WORKER.parent / "w2_floor.py"
+    proc = subprocess.run([sys.executable, str(script), "--rounds", "1", "--calls", "5"],
+                          capture_output=True, text=True, timeout=300)
+    assert proc.returncode == 0, proc.stderr[-2000:]
+    rows = {line[:16].strip(): line[16:].split() for line in proc.stdout.splitlines()[1:]}
+    assert {"numpy by hand", "minimal engine", "mnp numpy"} <= set(rows)
+    assert all(float(v[0]) > 0 for v in rows.values())
+    # the minimal engine is a real one: its gradients are the true ones
+    import importlib.util
+    spec = importlib.util.spec_from_file_location("w2_floor", script)
+    floor = importlib.util.module_from_spec(spec)
+    spec.loader.exec_module(floor)
+    rng = np.random.default_rng(0)
+    a_np, b_np = rng.standard_normal((4, 4)), rng.standard_normal((4, 4))
+    a, b = floor._Node(a_np), floor._Node(b_np)
+    ((a * b + a).relu()).sum().backward()
+    mask = (a_np * b_np + a_np) > 0
+    assert np.allclose(a.grad, mask * (b_np + 1)) and np.allclose(b.grad, mask * a_np)
