@@ -1,22 +1,102 @@
 """Pooling ops on the ``max_pool2d_*`` and ``avg_pool2d_*`` kernels; the 1-d forms run them
-with H = 1."""
+with H = 1.
+
+PyTorch's options on top of the kernels:
+
+* ``ceil_mode``: the input is extended after its end by the elements the floor formula is
+  short (lowest values for max, zeros for average), then pooled with the same symmetric
+  padding; max indices are mapped back to the unextended plane.
+* average divisors (``count_include_pad=False``, ``ceil_mode`` overhang, ``divisor_override``):
+  the kernel's ``sum / (kH * kW)`` times a per-output-position scale, skipped when all ones.
+* ``dilation`` > 1 for max pooling: a numpy path of its own (`MaxPool2dDilated`).
+"""
 from __future__ import annotations
 
 from typing import Any
 
+import numpy as np
+from numpy.lib.stride_tricks import as_strided
+
+import mnp.core as mnp
 from mnp.core import Function, ShapeError, Tensor
 from mnp.core.dispatch import kernel
 
 from .._util import ArgumentError, as_tensor, batched, ntuple
-from ..kernels.conv import out_size
+
+NO_EXTRA = (0, 0)
+
+
+def _lowest(dtype: np.dtype):
+    """The value padding holds in max pooling: it never wins."""
+    return -np.inf if dtype.kind == "f" else np.iinfo(dtype).min
+
+
+def _extend(x: np.ndarray, extra: tuple[int, int], value) -> np.ndarray:
+    """``x`` (N, C, H, W) with ``extra`` rows and columns of ``value`` after its end."""
+    n, c, h, w = x.shape
+    out = np.full((n, c, h + extra[0], w + extra[1]), value, x.dtype)
+    out[:, :, :h, :w] = x
+    return out
 
 
 class MaxPool2d(Function):
     name = "max_pool2d"
 
-    def forward(self, x, kernel_size=(1, 1), stride=(1, 1), padding=(0, 0)):
+    def forward(self, x, kernel_size=(1, 1), stride=(1, 1), padding=(0, 0), extra=NO_EXTRA,
+                indices=None):
         self.shape = x.shape
-        y, self.indices = kernel("max_pool2d_forward", x.dtype)(x, kernel_size, stride, padding)
+        if extra != NO_EXTRA:
+            x = _extend(x, extra, _lowest(x.dtype))
+        y, idx = kernel("max_pool2d_forward", x.dtype)(x, kernel_size, stride, padding)
+        if extra[1]:                    # flat positions of the wider plane -> of the input's
+            rows, cols = np.divmod(idx, x.shape[3])
+            idx = rows * self.shape[3] + cols
+        self.indices = idx
+        if indices is not None:
+            indices.append(idx)
+        return y
+
+    def backward(self, g):
+        return kernel("max_pool2d_backward", g.dtype)(g, self.indices, self.shape)
+
+
+class MaxPool2dDilated(Function):
+    """Max pooling with dilation on a strided window view of the padded input: the first
+    maximum wins a tie, the last NaN of a window wins, a window whose real values are all the
+    lowest value points at its first element inside the input (PyTorch's rules)."""
+    name = "max_pool2d"
+
+    def forward(self, x, kernel_size=(1, 1), stride=(1, 1), padding=(0, 0), dilation=(1, 1),
+                extra=NO_EXTRA, indices=None):
+        n, c, h, w = self.shape = x.shape
+        (kh, kw), (sh, sw), (ph, pw), (dh, dw) = kernel_size, stride, padding, dilation
+        low = _lowest(x.dtype)
+        hp, wp = h + 2 * ph + extra[0], w + 2 * pw + extra[1]
+        xp = np.full((n, c, hp, wp), low, x.dtype)
+        xp[:, :, ph:ph + h, pw:pw + w] = x
+        oh, ow = (hp - dh * (kh - 1) - 1) // sh + 1, (wp - dw * (kw - 1) - 1) // sw + 1
+        s0, s1, s2, s3 = xp.strides
+        win = as_strided(xp, (n, c, oh, ow, kh, kw), (s0, s1, s2 * sh, s3 * sw, s2 * dh, s3 * dw))
+        win = win.reshape(n, c, oh, ow, kh * kw)
+        k = win.argmax(axis=-1)                     # first maximum (first NaN, fixed below)
+        if x.dtype.kind == "f":
+            nan = np.isnan(win)
+            has_nan = nan.any(axis=-1)
+            if has_nan.any():                       # PyTorch keeps the last NaN
+                k = np.where(has_nan, kh * kw - 1 - nan[..., ::-1].argmax(axis=-1), k)
+        y = np.take_along_axis(win, k[..., None], axis=-1)[..., 0]
+        i, j = np.divmod(k, kw)
+        top, left = np.arange(oh) * sh - ph, np.arange(ow) * sw - pw
+        idx = (top[:, None] + i * dh) * w + (left + j * dw)
+        lowest = y == low
+        if lowest.any():                            # first tap inside the input
+            first_r = np.where(top < 0, top + -(top // dh) * dh, top)
+            first_c = np.where(left < 0, left + -(left // dw) * dw, left)
+            first = first_r[:, None] * w + first_c
+            idx = np.where(lowest, first, idx)
+        self.indices = idx = idx.astype(np.int64, copy=False)
+        if indices is not None:
+            indices.append(idx)
         return y
 
     def backward(self, g):
@@ -26,76 +106,198 @@ class MaxPool2d(Function):
 class AvgPool2d(Function):
     name = "avg_pool2d"
 
-    def forward(self, x, kernel_size=(1, 1), stride=(1, 1), padding=(0, 0)):
-        self.shape, self.args = x.shape, (kernel_size, stride, padding)
-        return kernel("avg_pool2d_forward", x.dtype)(x, kernel_size, stride, padding)
+    def forward(self, x, kernel_size=(1, 1), stride=(1, 1), padding=(0, 0), extra=NO_EXTRA,
+                scale=None):
+        self.shape, self.args, self.extra, self.scale = x.shape, (kernel_size, stride, padding), \
+            extra, scale
+        if extra != NO_EXTRA:
+            x = _extend(x, extra, 0)
+        y = kernel("avg_pool2d_forward", x.dtype)(x, kernel_size, stride, padding)
+        if scale is not None:
+            y *= scale
+        return y
 
     def backward(self, g):
-        return kernel("avg_pool2d_backward", g.dtype)(g, self.shape, *self.args)
+        if self.scale is not None:
+            g = g * self.scale
+        n, c, h, w = self.shape
+        eh, ew = self.extra
+        dx = kernel("avg_pool2d_backward", g.dtype)(g, (n, c, h + eh, w + ew), *self.args)
+        return dx[:, :, :h, :w] if eh or ew else dx
 
 
-class MaxPool1d(MaxPool2d):
+class _As1d:
+    """Runs a 2-d pooling Function on (N, C, L) as (N, C, 1, L)."""
+
+    def forward(self, x, **kw):
+        return super().forward(x[:, :, None, :], **kw)[:, :, 0, :]
+
+    def backward(self, g):
+        return super().backward(g[:, :, None, :])[:, :, 0, :]
+
+
+class MaxPool1d(_As1d, MaxPool2d):
     name = "max_pool1d"
 
-    def forward(self, x, **kw):
-        return super().forward(x[:, :, None, :], **kw)[:, :, 0, :]
 
-    def backward(self, g):
-        return super().backward(g[:, :, None, :])[:, :, 0, :]
+class MaxPool1dDilated(_As1d, MaxPool2dDilated):
+    name = "max_pool1d"
 
 
-class AvgPool1d(AvgPool2d):
+class AvgPool1d(_As1d, AvgPool2d):
     name = "avg_pool1d"
 
-    def forward(self, x, **kw):
-        return super().forward(x[:, :, None, :], **kw)[:, :, 0, :]
 
-    def backward(self, g):
-        return super().backward(g[:, :, None, :])[:, :, 0, :]
-
-
-def _pool(fn, dims: int, input: Any, kernel_size: Any, stride: Any, padding: Any, op: str) -> Tensor:
-    x = as_tensor(input, op)
-    x, unbatched = batched(x, dims, op)
+# -- argument handling ----------------------------------------------------------------------
+def _geometry(x: Tensor, dims: int, kernel_size: Any, stride: Any, padding: Any, dilation: Any,
+              ceil_mode: bool, op: str):
+    """Normalised ``(kernel_size, stride, padding, dilation, out, extra)`` per spatial axis;
+    ``extra`` is how many elements ceil mode adds after the end of each axis."""
     ks = ntuple(kernel_size, dims, "kernel_size", op, 1)
     st = ks if stride is None or (not isinstance(stride, int) and len(stride) == 0) \
         else ntuple(stride, dims, "stride", op, 1)
     pd = ntuple(padding, dims, "padding", op, 0)
+    dl = ntuple(dilation, dims, "dilation", op, 1)
     if any(2 * p > k for p, k in zip(pd, ks)):
         raise ArgumentError(f"{op}: padding {pd} must be at most half of kernel_size {ks}")
-    for size, k, s, p in zip(x.shape[2:], ks, st, pd):
-        if out_size(size, k, s, p, 1) < 1:
-            raise ShapeError(f"{op}: input of shape {x.shape} is too small for kernel_size {ks} "
-                             f"with padding {pd}")
-    if dims == 1:
-        ks, st, pd = (1,) + ks, (1,) + st, (0,) + pd
-    y = fn.apply(x, kernel_size=ks, stride=st, padding=pd)
-    return y.reshape(y.shape[1:]) if unbatched else y
+    out, extra = [], []
+    for size, k, s, p, d in zip(x.shape[2:], ks, st, pd, dl):
+        span, length = d * (k - 1) + 1, size + 2 * p
+        if ceil_mode:
+            o = -(-(length - span) // s) + 1
+            if (o - 1) * s >= size + p:         # the last window would start in the padding
+                o -= 1
+        else:
+            o = (length - span) // s + 1
+        out.append(o)
+        extra.append(max(0, (o - 1) * s + span - length))
+    if any(o < 1 for o in out):
+        raise ShapeError(f"{op}: input of shape {x.shape} is too small for kernel_size {ks} with "
+                         f"stride {st}, padding {pd}, dilation {dl}: output size {tuple(out)}")
+    return ks, st, pd, dl, tuple(out), tuple(extra)
 
 
-def max_pool2d(input: Any, kernel_size: Any, stride: Any = None, padding: Any = 0) -> Tensor:
-    """Max over ``kernel_size`` windows of input (N, C, H, W); ``stride`` defaults to the kernel
-    size; padding (at most half the kernel) never wins.
+def _to_2d(dims: int, *pairs: tuple[int, ...]):
+    """``(kernel_size, stride, padding, dilation or out, extra)`` of the 1-d forms as 2-d ones
+    with H = 1."""
+    if dims == 2:
+        return pairs
+    return tuple((f,) + p for f, p in zip((1, 1, 0, 1, 0), pairs))
+
+
+def _finish(y: Tensor, unbatched: bool, dims: int, holder: list | None):
+    if unbatched:
+        y = y.reshape(y.shape[1:])
+    if holder is None:
+        return y
+    idx = holder[0][:, :, 0, :] if dims == 1 else holder[0]
+    return y, mnp.from_numpy(idx[0] if unbatched else idx)
+
+
+def _max_pool(dims: int, input: Any, kernel_size: Any, stride: Any, padding: Any, dilation: Any,
+              ceil_mode: bool, return_indices: bool, op: str):
+    x, unbatched = batched(as_tensor(input, op), dims, op)
+    ks, st, pd, dl, _, extra = _geometry(x, dims, kernel_size, stride, padding, dilation,
+                                         ceil_mode, op)
+    ks, st, pd, dl, extra = _to_2d(dims, ks, st, pd, dl, extra)
+    holder = [] if return_indices else None
+    if dl == (1, 1):
+        fn = MaxPool1d if dims == 1 else MaxPool2d
+        y = fn.apply(x, kernel_size=ks, stride=st, padding=pd, extra=extra, indices=holder)
+    else:
+        fn = MaxPool1dDilated if dims == 1 else MaxPool2dDilated
+        y = fn.apply(x, kernel_size=ks, stride=st, padding=pd, dilation=dl, extra=extra,
+                     indices=holder)
+    return _finish(y, unbatched, dims, holder)
+
+
+def _avg_scale(x: Tensor, ks, st, pd, out, extra, count_include_pad: bool,
+               divisor_override: int | None):
+    """Per-output-position ``kH * kW / divisor`` (PyTorch's divisor), or None when all ones."""
+    area = ks[0] * ks[1]
+    if divisor_override is not None:
+        return None if divisor_override == area else x.data.dtype.type(area / divisor_override)
+    if extra == NO_EXTRA and (count_include_pad or pd == NO_EXTRA):
+        return None                             # every window is whole: the common case
+    factors = []
+    for size, k, s, p, o in zip(x.shape[2:], ks, st, pd, out):
+        start = np.arange(o) * s - p
+        end = np.minimum(start + k, size + p)
+        n = end - start if count_include_pad else np.minimum(end, size) - np.maximum(start, 0)
+        factors.append(k / n)
+    scale = factors[0][:, None] * factors[1][None, :]
+    return None if (scale == 1).all() else scale.astype(x.data.dtype)
+
+
+def _avg_pool(dims: int, input: Any, kernel_size: Any, stride: Any, padding: Any,
+              ceil_mode: bool, count_include_pad: bool, divisor_override: Any, op: str):
+    x, unbatched = batched(as_tensor(input, op), dims, op)
+    if divisor_override is not None and (
+            isinstance(divisor_override, bool) or not isinstance(divisor_override, (int, np.integer))
+            or divisor_override <= 0):
+        raise ArgumentError(f"{op}: divisor_override must be a positive int, got "
+                            f"{divisor_override!r}")
+    ks, st, pd, _, out, extra = _geometry(x, dims, kernel_size, stride, padding, 1, ceil_mode, op)
+    ks, st, pd, out, extra = _to_2d(dims, ks, st, pd, out, extra)
+    xs = x if dims == 2 else x.reshape(x.shape[:2] + (1,) + x.shape[2:])
+    scale = _avg_scale(xs, ks, st, pd, out, extra, count_include_pad, divisor_override)
+    fn = AvgPool1d if dims == 1 else AvgPool2d
+    y = fn.apply(x, kernel_size=ks, stride=st, padding=pd, extra=extra, scale=scale)
+    return _finish(y, unbatched, dims, None)
+
+
+# -- functional -----------------------------------------------------------------------------
+def max_pool2d(input: Any, kernel_size: Any, stride: Any = None, padding: Any = 0,
+               dilation: Any = 1, ceil_mode: bool = False, return_indices: bool = False) -> Any:
+    """Max over ``kernel_size`` windows of input (N, C, H, W) or (C, H, W); ``stride`` defaults
+    to the kernel size; padding (at most half the kernel) never wins. ``return_indices=True``
+    also returns where each maximum came from (flat position in the input's (H, W) plane,
+    int64), as PyTorch does.
 
     >>> import mnp.core as mnp
     >>> from mnp.nn import functional as F
     >>> F.max_pool2d(mnp.arange(16.0).reshape(1, 1, 4, 4), 2).tolist()
     [[[[5.0, 7.0], [13.0, 15.0]]]]
+    >>> y, i = F.max_pool2d(mnp.arange(9.0).reshape(1, 3, 3), 2, ceil_mode=True, return_indices=True)
+    >>> y.tolist(), i.tolist()
+    ([[[4.0, 5.0], [7.0, 8.0]]], [[[4, 5], [7, 8]]])
     """
-    return _pool(MaxPool2d, 2, input, kernel_size, stride, padding, "max_pool2d")
+    return _max_pool(2, input, kernel_size, stride, padding, dilation, ceil_mode, return_indices,
+                     "max_pool2d")
 
 
-def max_pool1d(input: Any, kernel_size: Any, stride: Any = None, padding: Any = 0) -> Tensor:
-    """Max over ``kernel_size`` windows of input (N, C, L)."""
-    return _pool(MaxPool1d, 1, input, kernel_size, stride, padding, "max_pool1d")
+def max_pool1d(input: Any, kernel_size: Any, stride: Any = None, padding: Any = 0,
+               dilation: Any = 1, ceil_mode: bool = False, return_indices: bool = False) -> Any:
+    """Max over ``kernel_size`` windows of input (N, C, L) or (C, L); indices are positions
+    along L.
+
+    >>> import mnp.core as mnp
+    >>> from mnp.nn import functional as F
+    >>> F.max_pool1d(mnp.tensor([[1.0, 3.0, 2.0, 5.0, 4.0]]), 2, dilation=2).tolist()
+    [[2.0, 4.0]]
+    """
+    return _max_pool(1, input, kernel_size, stride, padding, dilation, ceil_mode, return_indices,
+                     "max_pool1d")
 
 
-def avg_pool2d(input: Any, kernel_size: Any, stride: Any = None, padding: Any = 0) -> Tensor:
-    """Mean over ``kernel_size`` windows of input (N, C, H, W); zero padding is counted in the
-    divisor, as PyTorch's default ``count_include_pad=True``."""
-    return _pool(AvgPool2d, 2, input, kernel_size, stride, padding, "avg_pool2d")
+def avg_pool2d(input: Any, kernel_size: Any, stride: Any = None, padding: Any = 0,
+               ceil_mode: bool = False, count_include_pad: bool = True,
+               divisor_override: int | None = None) -> Tensor:
+    """Mean over ``kernel_size`` windows of input (N, C, H, W) or (C, H, W). The divisor is
+    PyTorch's: ``divisor_override`` if given, else the window clipped to the padded input
+    (``count_include_pad=True``) or to the input itself.
+
+    >>> import mnp.core as mnp
+    >>> from mnp.nn import functional as F
+    >>> F.avg_pool2d(mnp.ones((1, 2, 2)), 2, padding=1, count_include_pad=False).tolist()
+    [[[1.0, 1.0], [1.0, 1.0]]]
+    """
+    return _avg_pool(2, input, kernel_size, stride, padding, ceil_mode, count_include_pad,
+                     divisor_override, "avg_pool2d")
 
 
-def avg_pool1d(input: Any, kernel_size: Any, stride: Any = None, padding: Any = 0) -> Tensor:
-    """Mean over ``kernel_size`` windows of input (N, C, L)."""
-    return _pool(AvgPool1d, 1, input, kernel_size, stride, padding, "avg_pool1d")
+def avg_pool1d(input: Any, kernel_size: Any, stride: Any = None, padding: Any = 0,
+               ceil_mode: bool = False, count_include_pad: bool = True) -> Tensor:
+    """Mean over ``kernel_size`` windows of input (N, C, L) or (C, L)."""
+    return _avg_pool(1, input, kernel_size, stride, padding, ceil_mode, count_include_pad, None,
+                     "avg_pool1d")
