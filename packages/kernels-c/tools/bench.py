@@ -4,6 +4,7 @@
     python packages/kernels-c/tools/bench.py gemm --sizes 256,512 --threads 1 --dtype float64
     python packages/kernels-c/tools/bench.py crossover        # where numpy's BLAS starts to win
     python packages/kernels-c/tools/bench.py overhead         # per-call cost on 16x16 inputs
+    python packages/kernels-c/tools/bench.py conv --threads 1 # conv2d forward / backward parts
 
 OPENBLAS_CORETYPE / OPENBLAS_L2_SIZE, where the machine sets them, slow a current numpy down:
 unset both in the benchmark command only (never in tests or CI). The OpenBLAS kernel in use
@@ -126,12 +127,50 @@ def bench_overhead():
                           "speedup": round(min(tr) / min(tm), 2)}), flush=True)
 
 
+def bench_conv(threads, dtype, shape, out_channels, kernel, stride, padding):
+    """conv2d_forward and conv2d_backward split by output (dx, dw, db alone and together),
+    interleaved, ms per call."""
+    rng = np.random.default_rng(0)
+    n, c, h, w_ = shape
+    x = rng.standard_normal((n, c, h, w_)).astype(dtype)
+    w = rng.standard_normal((out_channels, c, kernel, kernel)).astype(dtype)
+    b = rng.standard_normal(out_channels).astype(dtype)
+    y = kc.conv2d_forward(x, w, b, stride, padding, 1)
+    g = rng.standard_normal(y.shape).astype(dtype)
+    cases = {"forward": lambda: kc.conv2d_forward(x, w, b, stride, padding, 1)}
+    for name, need in (("backward_dx", (1, 0, 0)), ("backward_dw", (0, 1, 0)),
+                       ("backward_db", (0, 0, 1)), ("backward_all", (1, 1, 1))):
+        cases[name] = (lambda need: lambda: kc.conv2d_backward(g, x, w, stride, padding, 1,
+                                                               *map(bool, need)))(need)
+    for nt in threads:
+        kc.set_num_threads(nt)
+        times = {k: [] for k in cases}
+        for fn in cases.values():
+            fn()
+        for _ in range(9):
+            for k, fn in cases.items():
+                reps = 5
+                times[k].append(_time(lambda: [fn() for _ in range(reps)]) / reps)
+        row = {"bench": "conv", "shape": list(shape), "out_channels": out_channels,
+               "kernel": kernel, "stride": stride, "padding": padding, "dtype": dtype,
+               "threads": nt}
+        for k, v in times.items():
+            row[k + "_ms"] = round(statistics.median(v) * 1e3, 3)
+            row[k + "_best_ms"] = round(min(v) * 1e3, 3)
+        print(json.dumps(row), flush=True)
+
+
 def main() -> None:
     p = argparse.ArgumentParser(description=__doc__.splitlines()[0])
-    p.add_argument("what", choices=["gemm", "crossover", "overhead"])
+    p.add_argument("what", choices=["gemm", "crossover", "overhead", "conv"])
     p.add_argument("--sizes", default="512,1024,2048")
     p.add_argument("--threads", default="1,2")
     p.add_argument("--dtype", default="float32")
+    p.add_argument("--shape", default="64,16,28,28", help="conv: input N,C,H,W")
+    p.add_argument("--out-channels", type=int, default=32, help="conv")
+    p.add_argument("--kernel", type=int, default=3, help="conv: square kernel size")
+    p.add_argument("--stride", type=int, default=1, help="conv")
+    p.add_argument("--padding", type=int, default=1, help="conv")
     p.add_argument("--budget", type=float, default=6e11, help="flops per measurement series")
     p.add_argument("--settle", type=float, default=0.05,
                    help="seconds of sleep between threaded calls of the two libraries")
@@ -146,6 +185,9 @@ def main() -> None:
                    args.settle)
     elif args.what == "crossover":
         bench_crossover(threads, args.dtype, blas)
+    elif args.what == "conv":
+        bench_conv(threads, args.dtype, tuple(int(v) for v in args.shape.split(",")),
+                   args.out_channels, args.kernel, args.stride, args.padding)
     else:
         bench_overhead()
 

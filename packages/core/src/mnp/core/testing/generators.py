@@ -281,6 +281,12 @@ def _pool_forward(rng, dtype, ref):
     for xs, k, s, p in POOL_CASES:
         for label, lay in LAYOUTS[:2]:
             yield Case((lay(normal(rng, xs, dtype)), k, s, p), label=f"x{xs} k{k} s{s} p{p} {label}")
+    if np.dtype(dtype).kind == "f":             # the edge cases of docs/kernels.md
+        x = normal(rng, (1, 2, 6, 6), dtype)
+        x[0, 0, 0, 1] = x[0, 0, 1, 0] = np.nan     # two NaNs in one window: the last one wins
+        x[0, 1, :3, :3] = -np.inf                 # a padded window of -inf only
+        x[0, 1, 3:, 3:] = 7                       # tied windows: the first maximum wins
+        yield Case((x, (3, 3), (2, 2), (1, 1)), label="NaN, -inf and tied windows")
 
 
 def _max_pool2d_backward(rng, dtype, ref):

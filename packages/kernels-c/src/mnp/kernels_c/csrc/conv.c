@@ -1,26 +1,31 @@
 /* 2-d convolution: im2col, col2im, conv2d_forward, conv2d_backward (NCHW, float32/float64). */
 #include "kc.h"
 #include "conv.h"
+#include "kc_simd.h"
 
 static int conv_is_pointwise(const conv_geom *G) {
     return G->KH == 1 && G->KW == 1 && G->SH == 1 && G->SW == 1 && G->PH == 0 && G->PW == 0;
 }
 
 #define T float
+#define IT int32_t
 #define SFX _f
 #define GEMM kc_sgemm
 #define DOTS kc_gemm_dots_s
 #include "conv_impl.h"
 #undef T
+#undef IT
 #undef SFX
 #undef GEMM
 #undef DOTS
 #define T double
+#define IT int64_t
 #define SFX _d
 #define GEMM kc_dgemm
 #define DOTS kc_gemm_dots_d
 #include "conv_impl.h"
 #undef T
+#undef IT
 #undef SFX
 #undef GEMM
 #undef DOTS

@@ -8,6 +8,32 @@
  * rows `ld` elements apart */
 static void FN(im2col_ld_)(const T *restrict x, const conv_geom *G, T *restrict cols,
                            Py_ssize_t ld) {
+    if (G->SH == 1 && G->SW == 1 && G->OW == G->W) {
+        /* stride 1, rows as wide as the input's: a row of cols is the input plane shifted by
+         * one flat offset, with the columns that fall off the left/right edge zeroed */
+        Py_ssize_t HW = G->H * G->W, OHW = G->OH * G->W;
+        for (Py_ssize_t c = 0; c < G->C; c++)
+            for (Py_ssize_t i = 0; i < G->KH; i++)
+                for (Py_ssize_t j = 0; j < G->KW; j++) {
+                    T *row = cols + ((c * G->KH + i) * G->KW + j) * ld;
+                    Py_ssize_t dj = j * G->DW - G->PW, off = (i * G->DH - G->PH) * G->W + dj;
+                    Py_ssize_t lo = off < 0 ? -off : 0, hi = HW - off, ow0, ow1;
+                    if (lo > OHW) lo = OHW;
+                    if (hi > OHW) hi = OHW;
+                    if (hi < lo) hi = lo;
+                    memset(row, 0, lo * sizeof(T));
+                    memcpy(row + lo, x + c * HW + lo + off, (hi - lo) * sizeof(T));
+                    memset(row + hi, 0, (OHW - hi) * sizeof(T));
+                    kc_inside_cols(dj, 1, G->W, G->W, &ow0, &ow1);
+                    if (ow0 > 0 || ow1 < G->W)
+                        for (Py_ssize_t oh = 0; oh < G->OH; oh++) {
+                            T *r = row + oh * G->W;
+                            for (Py_ssize_t ow = 0; ow < ow0; ow++) r[ow] = 0;
+                            for (Py_ssize_t ow = ow1; ow < G->W; ow++) r[ow] = 0;
+                        }
+                }
+        return;
+    }
     for (Py_ssize_t c = 0; c < G->C; c++)
         for (Py_ssize_t i = 0; i < G->KH; i++)
             for (Py_ssize_t j = 0; j < G->KW; j++) {
@@ -107,6 +133,174 @@ static int FN(conv_forward_)(const T *x, const T *w, const T *b, const conv_geom
     return 0;
 }
 
+/* ---- dx without col2im for stride-1 convolutions whose output rows are no wider than the
+ * input's (OW <= W): with the output gradient laid out in rows of W (zero past OW), output
+ * pixel p of kernel row r = (c, i, j) lands on input pixel p + off[r] of plane c, one flat
+ * offset, except where the column falls off the left/right edge. So each MR x NR tile of
+ * dcols = w^T g is computed in registers and added straight into dx at that offset (masked
+ * columns dropped); no dcols buffer, no col2im pass. */
+typedef T FN(cvec_) __attribute__((vector_size(KC_VBYTES)));
+typedef IT FN(cmask_) __attribute__((vector_size(KC_VBYTES)));
+#define CVEC FN(cvec_)
+#define CMASK FN(cmask_)
+#define CVL ((Py_ssize_t)(KC_VBYTES / sizeof(T)))
+#define CNR (KC_NV * CVL)
+
+static int FN(dx_shift_ok_)(const conv_geom *G) {
+    return G->SH == 1 && G->SW == 1 && G->OW <= G->W;
+}
+
+/* what every image shares: w^T packed in MR-row panels (K = OC), and per GEMM row its
+ * plane start c*H*W, flat offset and kernel column j */
+typedef struct {
+    T *apack;
+    Py_ssize_t *plane, *off, *kj;
+} FN(dx_plan_);
+
+static int FN(dx_plan_make_)(const T *w, const conv_geom *G, FN(dx_plan_) *P) {
+    Py_ssize_t CKK = G->C * G->KH * G->KW, np = (CKK + KC_MR - 1) / KC_MR;
+    size_t asz = ((size_t)np * KC_MR * G->OC * sizeof(T) + 63) / 64 * 64;
+    char *mem = kc_aligned_alloc(asz + 3 * (size_t)CKK * sizeof(Py_ssize_t) + 64);
+    if (!mem) return -1;
+    P->apack = (T *)mem;
+    P->plane = (Py_ssize_t *)(mem + asz);
+    P->off = P->plane + CKK;
+    P->kj = P->off + CKK;
+    /* GEMM row q is kernel row r = (c, i, j) with c = q % C: the rows of a tile add into
+     * different planes (rows of one plane would overlap and stall store forwarding) */
+    Py_ssize_t KK = G->KH * G->KW, HW = G->H * G->W;
+    for (Py_ssize_t ip = 0; ip < np; ip++)
+        for (Py_ssize_t k = 0; k < G->OC; k++)
+            for (Py_ssize_t i = 0; i < KC_MR; i++) {
+                Py_ssize_t q = ip * KC_MR + i, r = q % G->C * KK + q / G->C;
+                P->apack[(ip * G->OC + k) * KC_MR + i] = q < CKK ? w[k * CKK + r] : 0;
+            }
+    for (Py_ssize_t q = 0; q < CKK; q++) {
+        Py_ssize_t c = q % G->C, i = q / G->C / G->KW, j = q / G->C % G->KW;
+        P->plane[q] = c * HW;
+        P->off[q] = (i * G->DH - G->PH) * G->W + j * G->DW - G->PW;
+        P->kj[q] = j;
+    }
+    return 0;
+}
+
+/* scratch per thread for dx_shift_one_ (elements of T) */
+static size_t FN(dx_shift_scratch_)(const conv_geom *G) {
+    return (G->OW < G->W ? (size_t)G->OC * G->OH * G->W : 0) + (size_t)(G->OC + G->KW) * CNR;
+}
+
+/* tile (MR x NR) = a (packed, K x MR) b (K x NR, rows ldb apart); with `d` given, row i is
+ * instead added into d[i] under the lane mask mk[i] straight from the registers */
+static inline void FN(dx_tile_)(Py_ssize_t K, const T *restrict a, const T *restrict b,
+                                Py_ssize_t ldb, T *restrict tile, T *const *d,
+                                const IT *const *mk) {
+    CVEC cr[KC_MR][KC_NV];
+#pragma GCC unroll 16
+    for (int i = 0; i < KC_MR; i++)
+#pragma GCC unroll 4
+        for (int v = 0; v < KC_NV; v++) cr[i][v] = (CVEC){0};
+KC_UNROLL_P(KC_UNROLL)
+    for (Py_ssize_t p = 0; p < K; p++) {
+        CVEC bv[KC_NV];
+#pragma GCC unroll 4
+        for (int v = 0; v < KC_NV; v++) memcpy(&bv[v], b + p * ldb + v * CVL, sizeof(CVEC));
+#pragma GCC unroll 16
+        for (int i = 0; i < KC_MR; i++) {
+            const T ai = a[i];
+#pragma GCC unroll 4
+            for (int v = 0; v < KC_NV; v++) cr[i][v] += ai * bv[v];
+        }
+        a += KC_MR;
+    }
+    if (d) {
+#pragma GCC unroll 16
+        for (int i = 0; i < KC_MR; i++)
+#pragma GCC unroll 4
+            for (int v = 0; v < KC_NV; v++) {
+                CVEC old;
+                CMASK m;
+                memcpy(&m, mk[i] + v * CVL, sizeof m);
+                memcpy(&old, d[i] + v * CVL, sizeof old);
+                old += (CVEC)((CMASK)cr[i][v] & m);
+                memcpy(d[i] + v * CVL, &old, sizeof old);
+            }
+        return;
+    }
+#pragma GCC unroll 16
+    for (int i = 0; i < KC_MR; i++)
+#pragma GCC unroll 4
+        for (int v = 0; v < KC_NV; v++) memcpy(tile + i * CNR + v * CVL, &cr[i][v], sizeof(CVEC));
+}
+
+/* dx[n] (zeroed here) from g[n] (OC x OH*OW); scratch from dx_shift_scratch_ */
+static void FN(dx_shift_one_)(const T *gn, const FN(dx_plan_) *P, const conv_geom *G, T *dxn,
+                              T *scratch) {
+    Py_ssize_t CKK = G->C * G->KH * G->KW, HW = G->H * G->W, W = G->W, OC = G->OC;
+    Py_ssize_t Np = G->OH * W, ldb = Np;
+    const T *B = gn;
+    T *ebuf = scratch;
+    IT *masks = (IT *)(ebuf + OC * CNR);
+    if (G->OW < W) { /* rows of OW -> rows of W, zero past OW */
+        T *gb = (T *)(masks + G->KW * CNR);
+        for (Py_ssize_t r = 0; r < OC * G->OH; r++) {
+            memcpy(gb + r * W, gn + r * G->OW, G->OW * sizeof(T));
+            memset(gb + r * W + G->OW, 0, (W - G->OW) * sizeof(T));
+        }
+        B = gb;
+    }
+    memset(dxn, 0, G->C * HW * sizeof(T));
+    T tile[KC_MR * CNR] __attribute__((aligned(64)));
+    T *d[KC_MR];
+    const IT *mk[KC_MR];
+    for (Py_ssize_t p0 = 0; p0 < Np; p0 += CNR) {
+        Py_ssize_t nr = Np - p0 < CNR ? Np - p0 : CNR;
+        const T *b = B + p0;
+        Py_ssize_t lb = ldb;
+        if (nr < CNR) { /* the last, partial column block: zero-padded copy */
+            for (Py_ssize_t k = 0; k < OC; k++)
+                for (Py_ssize_t q = 0; q < CNR; q++)
+                    ebuf[k * CNR + q] = q < nr ? B[k * ldb + p0 + q] : 0;
+            b = ebuf;
+            lb = CNR;
+        }
+        /* masks[j][q]: column p0 + q is an output pixel whose input column is inside */
+        Py_ssize_t ow_start = p0 % W;
+        for (Py_ssize_t j = 0; j < G->KW; j++) {
+            Py_ssize_t dj = j * G->DW - G->PW, ow = ow_start;
+            for (Py_ssize_t q = 0; q < CNR; q++) {
+                masks[j * CNR + q] = (q < nr && ow < G->OW && ow + dj >= 0 && ow + dj < W) ? -1 : 0;
+                if (++ow == W) ow = 0;
+            }
+        }
+        for (Py_ssize_t ip = 0; ip < CKK; ip += KC_MR) {
+            Py_ssize_t mr = CKK - ip < KC_MR ? CKK - ip : KC_MR;
+            int fast = nr == CNR && mr == KC_MR; /* every row's span inside its plane */
+            for (Py_ssize_t i = 0; i < mr; i++) {
+                Py_ssize_t r = ip + i, base = p0 + P->off[r];
+                d[i] = dxn + P->plane[r] + (base > 0 ? base : 0);
+                mk[i] = masks + P->kj[r] * CNR;
+                fast = fast && base >= 0 && base + CNR <= HW;
+            }
+            FN(dx_tile_)(OC, P->apack + ip * OC, b, lb, tile, fast ? d : NULL, mk);
+            if (fast) continue;
+            for (Py_ssize_t i = 0; i < mr; i++) { /* only the columns inside the plane */
+                Py_ssize_t base = p0 + P->off[ip + i];
+                Py_ssize_t q0 = base < 0 ? -base : 0, q1 = HW - base < nr ? HW - base : nr;
+                if (q1 <= q0) continue;
+                const T *t = tile + i * CNR;
+                const IT *m = mk[i];
+                T *di = dxn + P->plane[ip + i] + base + q0;
+                for (Py_ssize_t q = q0; q < q1; q++) di[q - q0] += m[q] ? t[q] : 0;
+            }
+        }
+    }
+}
+
+#undef CVEC
+#undef CMASK
+#undef CVL
+#undef CNR
+
 /* images per weight-gradient chunk: their columns (about 1 MB) stay in L2, and the dot
  * products run over all of them at once */
 static Py_ssize_t FN(dw_chunk_)(const conv_geom *G, int team) {
@@ -132,12 +326,19 @@ static int FN(conv_backward_)(const T *g, const T *x, const T *w, const conv_geo
     Py_ssize_t m = dw && (outer || nt == 1) ? FN(dw_chunk_)(G, team) : 1;
     int chunked = dw && (outer || nt == 1);
     size_t ccols = chunked ? (size_t)m * (CKK + G->OC) * OHW : (direct ? 0 : (size_t)CKK * OHW);
-    size_t cdx = dx && !direct ? (size_t)CKK * OHW : 0;
+    /* dx: tiles added straight into dx (stride 1, OW <= W) or dcols + col2im */
+    int shift = dx && !direct && FN(dx_shift_ok_)(G) && (outer || nt == 1) && G->N > 0;
+    size_t cdx = shift ? FN(dx_shift_scratch_)(G) : (dx && !direct ? (size_t)CKK * OHW : 0);
+    FN(dx_plan_) plan = {0};
+    if (shift && FN(dx_plan_make_)(w, G, &plan)) return -1;
     size_t pad = (64 / sizeof(T)) - 1;
     size_t per = (ccols + cdx + (dw ? (size_t)wsz : 0) + pad) / (pad + 1) * (pad + 1);
     size_t cached = 0;
     T *buf = per ? kc_scratch_take((size_t)team * per * sizeof(T), &cached) : NULL;
-    if (per && !buf) return -1;
+    if (per && !buf) {
+        kc_aligned_free(plan.apack);
+        return -1;
+    }
     if (db) {
         enum { L = 64 / (int)sizeof(T) }; /* independent sums, so the loop vectorises */
         for (Py_ssize_t o = 0; o < G->OC; o++) {
@@ -170,17 +371,20 @@ static int FN(conv_backward_)(const T *g, const T *x, const T *w, const conv_geo
             Py_ssize_t n0 = ch * m, n1 = n0 + m < G->N ? n0 + m : G->N, k = n1 - n0;
             if (dw && chunked) {
                 Py_ssize_t ld = k * OHW;
+                /* one image: its g and (pointwise) x are already laid out that way */
+                const T *ga = k == 1 ? g + n0 * gs : gc, *ca = k == 1 && direct ? x + n0 * xs : cols;
                 for (Py_ssize_t n = n0; n < n1; n++) {
                     Py_ssize_t off = (n - n0) * OHW;
-                    if (direct)
+                    if (direct && k > 1)
                         for (Py_ssize_t r = 0; r < CKK; r++)
                             memcpy(cols + r * ld + off, x + n * xs + r * OHW, OHW * sizeof(T));
-                    else
+                    else if (!direct)
                         FN(im2col_ld_)(x + n * xs, G, cols + off, ld);
-                    for (Py_ssize_t o = 0; o < G->OC; o++)
-                        memcpy(gc + o * ld + off, g + n * gs + o * OHW, OHW * sizeof(T));
+                    if (k > 1)
+                        for (Py_ssize_t o = 0; o < G->OC; o++)
+                            memcpy(gc + o * ld + off, g + n * gs + o * OHW, OHW * sizeof(T));
                 }
-                DOTS(G->OC, CKK, ld, gc, ld, cols, ld, dwl, CKK, !first);
+                DOTS(G->OC, CKK, ld, ga, ld, ca, ld, dwl, CKK, !first);
                 first = 0;
             }
             for (Py_ssize_t n = n0; n < n1; n++) {
@@ -198,7 +402,9 @@ static int FN(conv_backward_)(const T *g, const T *x, const T *w, const conv_geo
                 if (dx) {
                     T *dxn = dx + n * xs;
                     /* dcols (CKK x OHW) = w^T (CKK x OC) @ g[n] (OC x OHW) */
-                    if (direct) {
+                    if (shift) {
+                        FN(dx_shift_one_)(gn, &plan, G, dxn, dcols);
+                    } else if (direct) {
                         GEMM(CKK, OHW, G->OC, w, 1, CKK, gn, OHW, 1, dxn, OHW, 0, outer ? 1 : nt);
                     } else {
                         GEMM(CKK, OHW, G->OC, w, 1, CKK, gn, OHW, 1, dcols, OHW, 0, outer ? 1 : nt);
@@ -221,6 +427,7 @@ static int FN(conv_backward_)(const T *g, const T *x, const T *w, const conv_geo
     }
     if (dw && G->N == 0) memset(dw, 0, wsz * sizeof(T));
     if (buf) kc_scratch_give(buf, cached);
+    kc_aligned_free(plan.apack);
     return 0;
 }
 

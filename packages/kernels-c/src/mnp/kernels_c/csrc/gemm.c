@@ -1,28 +1,7 @@
 /* GEMM: the blocked SIMD core for float32/float64 and the gemm / matmul kernels. */
 #include "kc.h"
 #include <math.h>
-
-/* register tile: MR rows x NV vectors (accumulators MR*NV + NV + 1 <= vector registers) */
-#if defined(__AVX512F__)
-#define KC_VBYTES 64
-#ifndef KC_MR
-#define KC_MR 12
-#define KC_NV 2
-#endif
-#elif defined(__AVX__)
-#define KC_VBYTES 32
-#define KC_MR 6
-#define KC_NV 2
-#else
-#define KC_VBYTES 16
-#define KC_MR 4
-#define KC_NV 2
-#endif
-#ifndef KC_UNROLL
-#define KC_UNROLL 2
-#endif
-#define KC_PRAGMA(x) _Pragma(#x)
-#define KC_UNROLL_P(n) KC_PRAGMA(GCC unroll n)
+#include "kc_simd.h"
 
 /* prefetch distance (elements) in the packed A stream */
 #ifndef KC_PF_A

@@ -1,5 +1,5 @@
 /* Max and average pooling over NCHW planes, forward and backward (float32/float64).
- * Max: padding acts as -inf, the first maximum of a window wins, NaN propagates; indices are
+ * Max: padding acts as -inf, the first maximum of a window wins, the last NaN wins; indices are
  * flat positions in each input (H, W) plane. Average: padding counted (PyTorch's default). */
 #include "kc.h"
 #include "conv.h"
@@ -40,7 +40,7 @@ static inline void pool_span(Py_ssize_t o, Py_ssize_t S, Py_ssize_t P, Py_ssize_
                 const int64_t base = h * W + off;                                               \
                 for (Py_ssize_t ow = ow0; ow < ow1; ow++) {                                     \
                     T v = xr[ow * SW], cur = m[ow];                                             \
-                    int take = (v > cur) | ((v != v) & (cur == cur));                           \
+                    int take = (v > cur) | (v != v); /* the last NaN wins, as in PyTorch */     \
                     m[ow] = take ? v : cur;                                                     \
                     at[ow] = take ? base + ow * SW : at[ow];                                    \
                 }                                                                               \
