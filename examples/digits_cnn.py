@@ -2,7 +2,8 @@
 
     python examples/digits_cnn.py [--epochs 30] [--out runs/digits_cnn]
 
-Prints a progress bar per epoch, the model summary and the test accuracy, and saves the
+Adam with a cosine-annealed learning rate. Prints a progress bar per epoch, the model
+summary and the test accuracy, and saves the
 model (one safetensors file) and a training-curve PNG.
 """
 from __future__ import annotations
@@ -44,8 +45,11 @@ def main(argv: list[str] | None = None) -> float:
         X, y, test_size=0.2, seed=args.seed, stratify=y)
 
     model = build_model()
-    trainer = nn.Trainer(model, optim.Adam(model.parameters(), lr=args.lr),
-                         nn.CrossEntropyLoss(), metrics=("accuracy",))
+    optimizer = optim.Adam(model.parameters(), lr=args.lr)
+    # the learning rate anneals to zero over the run, so the last epoch's weights are settled
+    schedule = optim.lr_scheduler.CosineAnnealingLR(optimizer, T_max=args.epochs)
+    trainer = nn.Trainer(model, optimizer, nn.CrossEntropyLoss(), metrics=("accuracy",),
+                         scheduler=schedule)
     history = trainer.fit(X_train, y_train, epochs=args.epochs, batch_size=args.batch_size,
                           validation_data=(X_test, y_test), progress=not args.no_progress,
                           seed=args.seed)
