@@ -3,8 +3,8 @@
     python examples/digits_cnn.py [--epochs 30] [--out runs/digits_cnn]
 
 Adam with a cosine-annealed learning rate. Prints a progress bar per epoch, the model
-summary and the test accuracy, and saves the
-model (one safetensors file) and a training-curve PNG.
+summary and the test accuracy, and saves the model (one safetensors file) and a
+training-curve PNG.
 """
 from __future__ import annotations
 
