@@ -38,12 +38,12 @@ def measure(framework: str, case: dict, repeat: int, opts: dict) -> dict[str, li
     seconds = time_per_call(step, repeat, min_sample_s=0.1, warmup_s=0.2)
     figures = {"us_per_step": [s * 1e6 for s in seconds]}
     if framework != "torch":
-        by_hand = time_per_call(_by_hand(an, bn), repeat, min_sample_s=0.1, warmup_s=0.2)
+        by_hand = time_per_call(step_by_hand(an, bn), repeat, min_sample_s=0.1, warmup_s=0.2)
         figures["numpy_by_hand_us"] = [s * 1e6 for s in by_hand]
     return figures
 
 
-def _by_hand(a: np.ndarray, b: np.ndarray):
+def step_by_hand(a: np.ndarray, b: np.ndarray):
     """The W2 step in plain numpy: forward, then the gradients of a and b accumulated."""
     ga, gb = np.zeros_like(a), np.zeros_like(b)
 

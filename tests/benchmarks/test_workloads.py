@@ -44,7 +44,7 @@ def test_workload_reports_positive_figures(workload):
         assert all(isinstance(v, (int, float)) and v > 0 for v in row["samples"]), row
 
 
-def test_w2_floor_times_every_variant_and_its_engine_computes_the_gradients():
+def test_w2_floor_times_every_variant_and_its_engine_computes_the_gradients(monkeypatch):
     script = WORKER.parent / "w2_floor.py"
     proc = subprocess.run([sys.executable, str(script), "--rounds", "1", "--calls", "5"],
                           capture_output=True, text=True, timeout=300)
@@ -54,6 +54,7 @@ def test_w2_floor_times_every_variant_and_its_engine_computes_the_gradients():
     assert all(float(v[0]) > 0 for v in rows.values())
     # the minimal engine is a real one: its gradients are the true ones
     import importlib.util
+    monkeypatch.syspath_prepend(str(script.parent))        # as when run from benchmarks/
     spec = importlib.util.spec_from_file_location("w2_floor", script)
     floor = importlib.util.module_from_spec(spec)
     spec.loader.exec_module(floor)

@@ -51,6 +51,10 @@ class MaxPool2d(Function):
         if extra[1]:                    # flat positions of the wider plane -> of the input's
             rows, cols = np.divmod(idx, x.shape[3])
             idx = rows * self.shape[3] + cols
+        return self._keep(y, idx, indices)
+
+    def _keep(self, y, idx, indices):
+        """Keep the window argmax positions for backward (and for ``indices``, when given)."""
         self.indices = idx
         if indices is not None:
             indices.append(idx)
@@ -60,7 +64,7 @@ class MaxPool2d(Function):
         return kernel("max_pool2d_backward", g.dtype)(g, self.indices, self.shape)
 
 
-class MaxPool2dDilated(Function):
+class MaxPool2dDilated(MaxPool2d):
     """Max pooling with dilation on a strided window view of the padded input: the first
     maximum wins a tie, the last NaN of a window wins, a window whose real values are all the
     lowest value points at its first element inside the input (PyTorch's rules)."""
@@ -94,13 +98,7 @@ class MaxPool2dDilated(Function):
             first_c = np.where(left < 0, left + -(left // dw) * dw, left)
             first = first_r[:, None] * w + first_c
             idx = np.where(lowest, first, idx)
-        self.indices = idx = idx.astype(np.int64, copy=False)
-        if indices is not None:
-            indices.append(idx)
-        return y
-
-    def backward(self, g):
-        return kernel("max_pool2d_backward", g.dtype)(g, self.indices, self.shape)
+        return self._keep(y, idx.astype(np.int64, copy=False), indices)
 
 
 class AvgPool2d(Function):
