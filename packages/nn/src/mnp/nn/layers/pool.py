@@ -7,13 +7,13 @@ from typing import Any
 from mnp.core import Tensor
 
 from .._util import ntuple
+from ..module import Module
+from ..ops.pool import avg_pool1d, avg_pool2d, max_pool1d, max_pool2d
 
 
 def _as_given(value: Any) -> Any:
     """A size as PyTorch keeps it; a list (as a model file's JSON holds a tuple) becomes a tuple."""
     return tuple(value) if isinstance(value, list) else value
-from ..module import Module
-from ..ops.pool import avg_pool1d, avg_pool2d, max_pool1d, max_pool2d
 
 
 class _MaxPool(Module):
