@@ -41,6 +41,16 @@ SCRIPT = textwrap.dedent(r'''
         "batch_norm_backward": (f4(4, 3, 5), f4(4, 3, 5), f4(3), f4(3), f4(3)),
         "sgd_step": (f4(6), f4(6), f4(6), 0.1, 0.9, 0.0, False, 0.0, False),
         "adam_step": (f4(6), f4(6), f4(6), f4(6), None, 1, 1e-3, 0.9, 0.999, 1e-8, 0.0, False, False),
+        "rmsprop_step": (f4(6), f4(6), f4(6), f4(6), 1e-2, 0.99, 1e-8, 0.9, 0.0),
+        "rmsprop_centered_step": (f4(6), f4(6), f4(6), f4(6), f4(6), 1e-2, 0.99, 1e-8, 0.9, 0.0),
+        "adagrad_step": (f4(6), f4(6), f4(6), 1, 1e-2, 0.0, 1e-10, 0.0),
+        "argmax": (f4(3, 4), 1, False), "argmin": (f4(3, 4), None, True),
+        "maximum": (f4(3, 4), f4(4)), "minimum": (f4(3, 1), f4(4)),
+        "sqrt": (f4(5),), "neg": (f4(5),), "abs": (f4(5),),
+        "softmax": (f4(3, 4), -1), "log_softmax": (f4(3, 4), 0),
+        "softmax_backward": (f4(3, 4), f4(3, 4), 1), "log_softmax_backward": (f4(3, 4), f4(3, 4), -2),
+        "layer_norm_forward": (f4(4, 5), f4(5), f4(5), 1e-5),
+        "layer_norm_backward": (f4(4, 5), f4(4, 5), f4(5), f4(4), f4(4)),
     }
     ro = f4(3, 4); ro.flags.writeable = False
     BAD = [None, 1, -7, 2.5, "x", b"y", [1.0, 2.0], (1,), (-1, -1), (0, 0), (10**18, 1), (2**62, 2**62),

@@ -5,6 +5,8 @@
     python packages/kernels-c/tools/bench.py crossover        # where numpy's BLAS starts to win
     python packages/kernels-c/tools/bench.py overhead         # per-call cost on 16x16 inputs
     python packages/kernels-c/tools/bench.py conv --threads 1 # conv2d forward / backward parts
+    python packages/kernels-c/tools/bench.py kernels          # softmax, layer norm, optimizer
+                                                              # steps, ... vs their numpy reference
 
 OPENBLAS_CORETYPE / OPENBLAS_L2_SIZE, where the machine sets them, slow a current numpy down:
 unset both in the benchmark command only (never in tests or CI). The OpenBLAS kernel in use
@@ -160,9 +162,70 @@ def bench_conv(threads, dtype, shape, out_channels, kernel, stride, padding):
         print(json.dumps(row), flush=True)
 
 
+def _kernel_cases(dtype):
+    """(label, kernel name, args factory) for `bench_kernels`: typical sizes of each kernel."""
+    rng = np.random.default_rng(0)
+    f = lambda *shape: rng.standard_normal(shape).astype(dtype)
+    pos = lambda *shape: rng.uniform(0.1, 1.0, shape).astype(dtype)
+    n = 200_000
+    sm = {s: f(*s) for s in ((128, 10), (64, 1000))}
+    ln_x, ln_g, ln_b = f(128, 256), pos(256), f(256)
+    return [
+        *[(f"softmax {s}", "softmax", lambda s=s: (sm[s], -1)) for s in sm],
+        *[(f"log_softmax {s}", "log_softmax", lambda s=s: (sm[s], -1)) for s in sm],
+        *[(f"softmax_backward {s}", "softmax_backward", lambda s=s: (f(*s), sm[s], -1)) for s in sm],
+        *[(f"log_softmax_backward {s}", "log_softmax_backward", lambda s=s: (f(*s), -pos(*s), -1))
+          for s in sm],
+        ("softmax (64, 1000) axis 0", "softmax", lambda: (sm[(64, 1000)], 0)),
+        ("layer_norm_forward (128, 256)", "layer_norm_forward", lambda: (ln_x, ln_g, ln_b, 1e-5)),
+        ("layer_norm_backward (128, 256)", "layer_norm_backward",
+         lambda: (f(128, 256), ln_x, ln_g, ln_x.mean(1), pos(128))),
+        ("rmsprop_step 200k", "rmsprop_step",
+         lambda: (f(n), f(n), pos(n), f(n), 1e-2, 0.99, 1e-8, 0.9, 1e-4)),
+        ("rmsprop_centered_step 200k", "rmsprop_centered_step",
+         lambda: (f(n), f(n), pos(n) + 1, f(n) * 0.1, f(n), 1e-2, 0.99, 1e-8, 0.9, 0.0)),
+        ("adagrad_step 200k", "adagrad_step", lambda: (f(n), f(n), pos(n), 3, 1e-2, 0.0, 1e-10, 0.0)),
+        *[(f"{k} (256, 256)", k, lambda: (pos(256, 256),)) for k in ("sqrt", "neg", "abs")],
+        *[(f"{k} (16, 16)", k, lambda: (f(16, 16),)) for k in ("neg", "abs")],
+        *[(f"{k} (256, 256)", k, lambda: (f(256, 256), f(256, 256))) for k in ("maximum", "minimum")],
+        ("argmax (64, 1000) axis 1", "argmax", lambda: (f(64, 1000), 1, False)),
+        ("argmax (64, 1000) axis 0", "argmax", lambda: (f(64, 1000), 0, False)),
+        ("argmin (256, 256) all", "argmin", lambda: (f(256, 256), None, False)),
+    ]
+
+
+def bench_kernels(threads, dtype, only):
+    """Each kernel at a typical size against its numpy reference, interleaved, us per call
+    (median of 9 rounds). Each side gets its own copy of the arguments (in-place steps)."""
+    from mnp.core.dispatch import resolve
+
+    for nt in threads:
+        kc.set_num_threads(nt)
+        for label, name, make in _kernel_cases(dtype):
+            if only and not any(o in label for o in only):
+                continue
+            ref = resolve(name, np.dtype(dtype), backend="numpy")[0]
+            mine = getattr(kc, name)
+            a_mine, a_ref = make(), None
+            a_ref = tuple(a.copy() if isinstance(a, np.ndarray) else a for a in a_mine)
+            mine(*a_mine), ref(*a_ref)
+            one = _time(lambda: mine(*a_mine))
+            reps = max(1, min(20000, int(0.02 / max(one, 1e-7))))
+            tm, tr = [], []
+            with np.errstate(all="ignore"):
+                for _ in range(9):
+                    tr.append(_time(lambda: [ref(*a_ref) for _ in range(reps)]) / reps)
+                    tm.append(_time(lambda: [mine(*a_mine) for _ in range(reps)]) / reps)
+            print(json.dumps({"bench": "kernels", "case": label, "dtype": dtype, "threads": nt,
+                              "c_us": round(statistics.median(tm) * 1e6, 2),
+                              "numpy_us": round(statistics.median(tr) * 1e6, 2),
+                              "speedup": round(statistics.median(tr) / statistics.median(tm), 2)}),
+                  flush=True)
+
+
 def main() -> None:
     p = argparse.ArgumentParser(description=__doc__.splitlines()[0])
-    p.add_argument("what", choices=["gemm", "crossover", "overhead", "conv"])
+    p.add_argument("what", choices=["gemm", "crossover", "overhead", "conv", "kernels"])
     p.add_argument("--sizes", default="512,1024,2048")
     p.add_argument("--threads", default="1,2")
     p.add_argument("--dtype", default="float32")
@@ -171,6 +234,7 @@ def main() -> None:
     p.add_argument("--kernel", type=int, default=3, help="conv: square kernel size")
     p.add_argument("--stride", type=int, default=1, help="conv")
     p.add_argument("--padding", type=int, default=1, help="conv")
+    p.add_argument("--only", default="", help="kernels: comma list of case substrings")
     p.add_argument("--budget", type=float, default=6e11, help="flops per measurement series")
     p.add_argument("--settle", type=float, default=0.05,
                    help="seconds of sleep between threaded calls of the two libraries")
@@ -188,6 +252,8 @@ def main() -> None:
     elif args.what == "conv":
         bench_conv(threads, args.dtype, tuple(int(v) for v in args.shape.split(",")),
                    args.out_channels, args.kernel, args.stride, args.padding)
+    elif args.what == "kernels":
+        bench_kernels(threads, args.dtype, [o for o in args.only.split(",") if o])
     else:
         bench_overhead()
 

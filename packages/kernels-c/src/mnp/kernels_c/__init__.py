@@ -29,14 +29,16 @@ else:
 #: every kernel the backend provides, all for float32 and float64
 KERNEL_NAMES: tuple[str, ...] = (
     "gemm", "matmul",
-    "add", "sub", "mul", "div",
+    "add", "sub", "mul", "div", "maximum", "minimum",
     "relu", "sigmoid", "tanh", "relu_backward", "sigmoid_backward", "tanh_backward",
-    "sum", "max",
+    "sqrt", "neg", "abs",
+    "sum", "max", "argmax", "argmin",
+    "softmax", "log_softmax", "softmax_backward", "log_softmax_backward",
     "im2col", "col2im", "conv2d_forward", "conv2d_backward",
     "max_pool2d_forward", "max_pool2d_backward", "avg_pool2d_forward", "avg_pool2d_backward",
     "cross_entropy_forward", "cross_entropy_backward",
-    "batch_norm_forward", "batch_norm_backward",
-    "sgd_step", "adam_step",
+    "batch_norm_forward", "batch_norm_backward", "layer_norm_forward", "layer_norm_backward",
+    "sgd_step", "adam_step", "rmsprop_step", "rmsprop_centered_step", "adagrad_step",
 )
 DTYPES: tuple[str, ...] = ("float32", "float64")
 

@@ -12,4 +12,4 @@ def mnp_register_backends(register) -> None:
     register("c", fns, priority=10, available=available,
              dtypes={name: DTYPES for name in fns},
              description="compiled C kernels: blocked SIMD GEMM, im2col convolution, fused "
-                         "losses and optimizer steps (OpenMP)")
+                         "losses, softmax, normalisation and optimizer steps (OpenMP)")

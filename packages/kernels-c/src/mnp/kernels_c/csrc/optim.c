@@ -1,4 +1,5 @@
-/* Optimizer steps in place over parameter buffers (PyTorch's update rules), float32/float64.
+/* Optimizer steps in place over parameter buffers (PyTorch's update rules), float32/float64:
+ * SGD, Adam/AdamW, RMSprop (plain and centered), Adagrad.
  * Buffers that are not writeable, contiguous, of one dtype and one size go to numpy. */
 #include "kc.h"
 #include <math.h>
@@ -67,8 +68,49 @@ static PyArrayObject *grad_for(const char *op, PyObject *o, PyArrayObject *p, in
         }                                                                                       \
     }
 
+/* rmsprop: ga (grad_avg) is NULL unless centered, buf NULL without momentum; w = 1 - alpha.
+ * The centered mean moves as PyTorch's lerp_ (two-sided form), like the numpy reference. */
+#define RMS_FUNCS(SFX, T, SQRT)                                                                \
+    static void CAT(rmsprop, SFX)(T *p, const T *g, T *sa, T *ga, T *buf, Py_ssize_t n, T lr,  \
+                                  T alpha, T w, T eps, T mom, T wd, int nt) {                   \
+        const int lerp_low = (double)w < 0.5;                                                   \
+        const T w1 = (T)(1.0 - (double)w);                                                      \
+        _Pragma("omp parallel for num_threads(nt) if (nt > 1) schedule(static)")               \
+        for (Py_ssize_t i = 0; i < n; i++) {                                                    \
+            T gi = g[i];                                                                        \
+            if (wd != 0) gi += p[i] * wd;                                                       \
+            T s = sa[i] * alpha + gi * gi * w;                                                  \
+            sa[i] = s;                                                                          \
+            if (ga) {                                                                           \
+                T a = ga[i], diff = gi - a;                                                     \
+                a = lerp_low ? a + diff * w : gi - diff * w1;                                   \
+                ga[i] = a;                                                                      \
+                s -= a * a;                                                                     \
+            }                                                                                   \
+            T d = gi / (SQRT(s) + eps);                                                         \
+            if (buf) {                                                                          \
+                d = buf[i] * mom + d;                                                           \
+                buf[i] = d;                                                                     \
+            }                                                                                   \
+            p[i] -= d * lr;                                                                     \
+        }                                                                                       \
+    }                                                                                           \
+    static void CAT(adagrad, SFX)(T *p, const T *g, T *sum, Py_ssize_t n, T clr, T eps, T wd,  \
+                                  int nt) {                                                     \
+        _Pragma("omp parallel for num_threads(nt) if (nt > 1) schedule(static)")               \
+        for (Py_ssize_t i = 0; i < n; i++) {                                                    \
+            T gi = g[i];                                                                        \
+            if (wd != 0) gi += p[i] * wd;                                                       \
+            T s = sum[i] + gi * gi;                                                             \
+            sum[i] = s;                                                                         \
+            p[i] -= gi / (SQRT(s) + eps) * clr;                                                 \
+        }                                                                                       \
+    }
+
 OPT_FUNCS(_f, float, sqrtf)
 OPT_FUNCS(_d, double, sqrt)
+RMS_FUNCS(_f, float, sqrtf)
+RMS_FUNCS(_d, double, sqrt)
 
 /* sgd_step(param, grad, buf, lr, momentum, dampening, nesterov, weight_decay, first) */
 KC_DECL(sgd_step) {
@@ -124,6 +166,56 @@ KC_DECL(adam_step) {
     KC_RUN(t, n, OPT_THREADS_FROM / 4, adam, PyArray_DATA(p), PyArray_DATA(g), PyArray_DATA(m),
            PyArray_DATA(v), amsgrad ? PyArray_DATA(vmax) : NULL, n, lr, b1, b2, eps, wd,
            decoupled, step_size, bc2_sqrt);
+    Py_DECREF(g);
+    Py_RETURN_NONE;
+}
+
+/* rmsprop_step(param, grad, square_avg, buf, lr, alpha, eps, momentum, weight_decay) and
+ * rmsprop_centered_step(param, grad, square_avg, grad_avg, buf, lr, alpha, eps, momentum,
+ * weight_decay): `buf` is used only with momentum > 0 */
+static PyObject *rmsprop_call(const char *op, int centered, PyObject *const *args,
+                              Py_ssize_t nargs) {
+    const int k = centered;   /* the scalars start at args[5 + k] */
+    KC_ENTER(op, 9 + k, 9 + k, 0)
+    Py_ssize_t n = PyArray_SIZE((PyArrayObject *)args[0]);
+    double lr, alpha, eps, mom, wd;
+    if (kc_double(args[4 + k], &lr) || kc_double(args[5 + k], &alpha) ||
+        kc_double(args[6 + k], &eps) || kc_double(args[7 + k], &mom) ||
+        kc_double(args[8 + k], &wd))
+        return NULL;
+    PyArrayObject *p = buffer(args[0], t, n), *sa = buffer(args[2], t, n);
+    PyArrayObject *ga = centered ? buffer(args[3], t, n) : NULL;
+    PyArrayObject *b = mom > 0 ? buffer(args[3 + k], t, n) : NULL;
+    if (!p || !sa || (centered && !ga) || (mom > 0 && !b) || kc_ftype(args[1]) != t)
+        return kc_fallback(op, args, nargs);
+    PyArrayObject *g = grad_for(op, args[1], p, t);
+    if (!g) return NULL;
+    KC_RUN(t, n, OPT_THREADS_FROM / 4, rmsprop, PyArray_DATA(p), PyArray_DATA(g),
+           PyArray_DATA(sa), ga ? PyArray_DATA(ga) : NULL, b ? PyArray_DATA(b) : NULL, n, lr,
+           alpha, 1.0 - alpha, eps, mom, wd);
+    Py_DECREF(g);
+    Py_RETURN_NONE;
+}
+
+KC_DECL(rmsprop_step) { return rmsprop_call("rmsprop_step", 0, args, nargs); }
+KC_DECL(rmsprop_centered_step) { return rmsprop_call("rmsprop_centered_step", 1, args, nargs); }
+
+/* adagrad_step(param, grad, sum_, step, lr, lr_decay, eps, weight_decay) */
+KC_DECL(adagrad_step) {
+    const char *op = "adagrad_step";
+    KC_ENTER(op, 8, 8, 0)
+    Py_ssize_t n = PyArray_SIZE((PyArrayObject *)args[0]);
+    PyArrayObject *p = buffer(args[0], t, n), *sum = buffer(args[2], t, n);
+    if (!p || !sum || kc_ftype(args[1]) != t) return kc_fallback(op, args, nargs);
+    double step, lr, lr_decay, eps, wd;
+    if (kc_double(args[3], &step) || kc_double(args[4], &lr) || kc_double(args[5], &lr_decay) ||
+        kc_double(args[6], &eps) || kc_double(args[7], &wd))
+        return NULL;
+    PyArrayObject *g = grad_for(op, args[1], p, t);
+    if (!g) return NULL;
+    double clr = lr / (1 + (step - 1) * lr_decay);
+    KC_RUN(t, n, OPT_THREADS_FROM / 4, adagrad, PyArray_DATA(p), PyArray_DATA(g),
+           PyArray_DATA(sum), n, clr, eps, wd);
     Py_DECREF(g);
     Py_RETURN_NONE;
 }

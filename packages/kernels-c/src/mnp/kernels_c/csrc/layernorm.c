@@ -1,0 +1,222 @@
+/* Layer normalization of x (B, D) per row, forward and backward, float32/float64; gamma and
+ * beta (D,) or None. Rows are independent: the forward splits them over threads; the backward
+ * also sums dgamma/dbeta per thread and adds the partial sums in thread order. */
+#include "kc.h"
+#include <math.h>
+
+#define LN_THREADS_FROM (1 << 16)
+
+#define CAT_(a, b) a##b
+#define CAT(a, b) CAT_(a, b)
+
+#define LN_FUNCS(SFX, T, SQRT)                                                                 \
+    /* sum of a[i] (b NULL) or of a[i] * b[i]: independent accumulators vectorize */            \
+    static T CAT(ln_sum, SFX)(const T *restrict a, const T *restrict b, Py_ssize_t n) {         \
+        enum { NA = 256 / (int)sizeof(T) };                                                     \
+        T acc[NA];                                                                              \
+        for (int j = 0; j < NA; j++) acc[j] = 0;                                                \
+        Py_ssize_t i = 0;                                                                       \
+        if (b) {                                                                                \
+            for (; i + NA <= n; i += NA)                                                        \
+                for (int j = 0; j < NA; j++) acc[j] += a[i + j] * b[i + j];                     \
+            for (int j = 0; i < n; i++, j++) acc[j] += a[i] * b[i];                             \
+        } else {                                                                                \
+            for (; i + NA <= n; i += NA)                                                        \
+                for (int j = 0; j < NA; j++) acc[j] += a[i + j];                                \
+            for (int j = 0; i < n; i++, j++) acc[j] += a[i];                                    \
+        }                                                                                       \
+        for (int w = NA / 2; w > 0; w /= 2)                                                     \
+            for (int j = 0; j < w; j++) acc[j] += acc[j + w];                                   \
+        return acc[0];                                                                          \
+    }                                                                                           \
+    /* rows [lo, hi): y = (x - mean) * invstd (* gamma) (+ beta) */                             \
+    static void CAT(ln_fwd, SFX)(const T *x, const T *gamma, const T *beta, Py_ssize_t D,      \
+                                 double eps, T *y, T *mean, T *invstd, Py_ssize_t lo,           \
+                                 Py_ssize_t hi) {                                               \
+        for (Py_ssize_t r = lo; r < hi; r++) {                                                  \
+            const T *restrict xr = x + r * D;                                                   \
+            T *restrict yr = y + r * D;                                                         \
+            const T mu = CAT(ln_sum, SFX)(xr, NULL, D) / (T)D;                                  \
+            for (Py_ssize_t d = 0; d < D; d++) yr[d] = xr[d] - mu;                              \
+            const T var = CAT(ln_sum, SFX)(yr, yr, D) / (T)D;                                   \
+            const T is = (T)1 / SQRT(var + (T)eps);                                             \
+            mean[r] = mu;                                                                       \
+            invstd[r] = is;                                                                     \
+            if (gamma && beta)                                                                  \
+                for (Py_ssize_t d = 0; d < D; d++) yr[d] = yr[d] * is * gamma[d] + beta[d];     \
+            else if (gamma)                                                                     \
+                for (Py_ssize_t d = 0; d < D; d++) yr[d] = yr[d] * is * gamma[d];               \
+            else if (beta)                                                                      \
+                for (Py_ssize_t d = 0; d < D; d++) yr[d] = yr[d] * is + beta[d];                \
+            else                                                                                \
+                for (Py_ssize_t d = 0; d < D; d++) yr[d] *= is;                                 \
+        }                                                                                       \
+    }                                                                                           \
+    /* rows [lo, hi) of dx; with gamma, this share's dgamma/dbeta added to dg/db.           \
+     * xh is a D-element scratch row. */                                                        \
+    static void CAT(ln_bwd, SFX)(const T *g, const T *x, const T *gamma, const T *mean,        \
+                                 const T *invstd, Py_ssize_t D, T *dx, T *dg, T *db, T *xh,     \
+                                 Py_ssize_t lo, Py_ssize_t hi) {                                \
+        for (Py_ssize_t r = lo; r < hi; r++) {                                                  \
+            const T *restrict gr = g + r * D, *restrict xr = x + r * D;                         \
+            T *restrict dr = dx + r * D, *restrict h = xh;                                      \
+            const T mu = mean[r], is = invstd[r];                                               \
+            for (Py_ssize_t d = 0; d < D; d++) h[d] = (xr[d] - mu) * is;                        \
+            if (gamma) {                                                                        \
+                for (Py_ssize_t d = 0; d < D; d++) {                                            \
+                    dg[d] += gr[d] * h[d];                                                      \
+                    db[d] += gr[d];                                                             \
+                    dr[d] = gr[d] * gamma[d];                                                   \
+                }                                                                               \
+            } else {                                                                            \
+                for (Py_ssize_t d = 0; d < D; d++) dr[d] = gr[d];                               \
+            }                                                                                   \
+            const T a = CAT(ln_sum, SFX)(dr, NULL, D) / (T)D;                                   \
+            const T b = CAT(ln_sum, SFX)(dr, h, D) / (T)D;                                      \
+            for (Py_ssize_t d = 0; d < D; d++) dr[d] = (dr[d] - a - h[d] * b) * is;             \
+        }                                                                                       \
+    }
+
+LN_FUNCS(_f, float, sqrtf)
+LN_FUNCS(_d, double, sqrt)
+
+/* x (B, D) with B, D > 0, or -1 (the reference takes everything else) */
+static int ln_dims(PyArrayObject *x, Py_ssize_t *B, Py_ssize_t *D) {
+    if (PyArray_NDIM(x) != 2 || PyArray_DIM(x, 0) == 0 || PyArray_DIM(x, 1) == 0) return -1;
+    *B = PyArray_DIM(x, 0);
+    *D = PyArray_DIM(x, 1);
+    return 0;
+}
+
+/* None, or a 1-d array of type t and n elements (else the call falls back) */
+static int ln_vec_ok(PyObject *o, int t, Py_ssize_t n) {
+    return o == Py_None || (kc_ftype(o) == t && PyArray_NDIM((PyArrayObject *)o) == 1 &&
+                            PyArray_DIM((PyArrayObject *)o, 0) == n);
+}
+
+static PyArrayObject *ln_vec(PyObject *o, int t) {
+    return o == Py_None ? NULL : kc_contig(o, t);
+}
+
+/* layer_norm_forward(x, gamma, beta, eps) -> (y, mean, invstd) */
+KC_DECL(layer_norm_forward) {
+    const char *op = "layer_norm_forward";
+    KC_ENTER(op, 4, 4, 0)
+    Py_ssize_t B, D;
+    if (ln_dims((PyArrayObject *)args[0], &B, &D) || !ln_vec_ok(args[1], t, D) ||
+        !ln_vec_ok(args[2], t, D))
+        return kc_fallback(op, args, nargs);
+    double eps;
+    if (kc_double(args[3], &eps)) return NULL;
+    PyArrayObject *x = NULL, *gamma = NULL, *beta = NULL, *y = NULL, *mean = NULL, *inv = NULL;
+    PyObject *res = NULL;
+    if (!(x = kc_contig(args[0], t))) goto done;
+    if ((args[1] != Py_None && !(gamma = ln_vec(args[1], t))) ||
+        (args[2] != Py_None && !(beta = ln_vec(args[2], t))))
+        goto done;
+    npy_intp d1[1] = {B};
+    if (!(y = (PyArrayObject *)PyArray_SimpleNew(2, PyArray_DIMS(x), t)) ||
+        !(mean = (PyArrayObject *)PyArray_SimpleNew(1, d1, t)) ||
+        !(inv = (PyArrayObject *)PyArray_SimpleNew(1, d1, t)))
+        goto done;
+    {
+        int nt = kc_threads_for((double)B * D, LN_THREADS_FROM);
+        if (nt > B) nt = (int)B;
+        const void *px = PyArray_DATA(x), *pg = gamma ? PyArray_DATA(gamma) : NULL;
+        const void *pb = beta ? PyArray_DATA(beta) : NULL;
+        void *py = PyArray_DATA(y), *pm = PyArray_DATA(mean), *pi = PyArray_DATA(inv);
+        KC_NOGIL_BEGIN(B * D > 16384)
+        KC_SPLIT(nt, B, lo, hi, KC_TYPED(t, ln_fwd, px, pg, pb, D, eps, py, pm, pi, lo, hi));
+        KC_NOGIL_END
+    }
+    res = PyTuple_Pack(3, (PyObject *)y, (PyObject *)mean, (PyObject *)inv);
+done:
+    Py_XDECREF(x); Py_XDECREF(gamma); Py_XDECREF(beta);
+    Py_XDECREF(y); Py_XDECREF(mean); Py_XDECREF(inv);
+    return res;
+}
+
+/* add the nt partial rows of part (nt x 2D: dgamma then dbeta) into dg, db */
+#define LN_REDUCE(T)                                                                            \
+    {                                                                                           \
+        T *dgp = (T *)pdg, *dbp = (T *)pdb;                                                     \
+        const T *pp = (const T *)part;                                                          \
+        for (Py_ssize_t d = 0; d < D; d++) { dgp[d] = pp[d]; dbp[d] = pp[D + d]; }              \
+        for (int k = 1; k < nt; k++)                                                            \
+            for (Py_ssize_t d = 0; d < D; d++) {                                                \
+                dgp[d] += pp[2 * k * D + d];                                                    \
+                dbp[d] += pp[2 * k * D + D + d];                                                \
+            }                                                                                   \
+    }
+
+/* rows [lo, hi) of the backward on this thread: its partial dgamma/dbeta (2D elements, zeroed
+ * by the caller) and x-hat row (D) in `part`, laid out [nt x 2D partials][nt x D rows] */
+static void ln_bwd_share(int t, int nt, const void *g, const void *x, const void *gamma,
+                         const void *mean, const void *inv, Py_ssize_t D, void *dx, void *part,
+                         Py_ssize_t lo, Py_ssize_t hi) {
+    const size_t isz = t == NPY_FLOAT ? sizeof(float) : sizeof(double), row = (size_t)D * isz;
+    const int k = nt > 1 ? kc_tid() : 0;
+    char *mine = (char *)part + (size_t)k * 2 * row;
+    char *xh = (char *)part + (size_t)nt * 2 * row + (size_t)k * row;
+    KC_TYPED(t, ln_bwd, g, x, gamma, mean, inv, D, dx, (void *)mine, (void *)(mine + row),
+             (void *)xh, lo, hi);
+}
+
+/* layer_norm_backward(g, x, gamma, mean, invstd) -> (dx, dgamma, dbeta) */
+KC_DECL(layer_norm_backward) {
+    const char *op = "layer_norm_backward";
+    KC_ENTER(op, 5, 5, 1)
+    Py_ssize_t B, D;
+    PyArrayObject *g0 = (PyArrayObject *)args[0], *x0 = (PyArrayObject *)args[1];
+    if (kc_ftype(args[0]) != t || ln_dims(x0, &B, &D) || PyArray_NDIM(g0) != 2 ||
+        !PyArray_CompareLists(PyArray_DIMS(g0), PyArray_DIMS(x0), 2) ||
+        !ln_vec_ok(args[2], t, D) || args[3] == Py_None || !ln_vec_ok(args[3], t, B) ||
+        args[4] == Py_None || !ln_vec_ok(args[4], t, B))
+        return kc_fallback(op, args, nargs);
+    PyArrayObject *g = NULL, *x = NULL, *gamma = NULL, *mean = NULL, *inv = NULL;
+    PyArrayObject *dx = NULL, *dgamma = NULL, *dbeta = NULL;
+    PyObject *res = NULL;
+    void *part = NULL;
+    size_t got = 0;
+    if (!(g = kc_contig(args[0], t)) || !(x = kc_contig(args[1], t)) ||
+        (args[2] != Py_None && !(gamma = ln_vec(args[2], t))) ||
+        !(mean = kc_contig(args[3], t)) || !(inv = kc_contig(args[4], t)))
+        goto done;
+    npy_intp d1[1] = {D};
+    if (!(dx = (PyArrayObject *)PyArray_SimpleNew(2, PyArray_DIMS(x), t)) ||
+        (gamma && (!(dgamma = (PyArrayObject *)PyArray_SimpleNew(1, d1, t)) ||
+                   !(dbeta = (PyArrayObject *)PyArray_SimpleNew(1, d1, t)))))
+        goto done;
+    {
+        int nt = kc_threads_for((double)B * D, LN_THREADS_FROM);
+        if (nt > B) nt = (int)B;
+        if (nt > 64) nt = 64;
+        const size_t isz = (size_t)PyArray_ITEMSIZE(x);
+        /* per thread: dgamma and dbeta partial sums (2D) and an x-hat row (D) */
+        part = kc_scratch_take((size_t)nt * 3 * (size_t)D * isz, &got);
+        if (!part) {
+            PyErr_NoMemory();
+            goto done;
+        }
+        const void *pg = PyArray_DATA(g), *px = PyArray_DATA(x);
+        const void *pgam = gamma ? PyArray_DATA(gamma) : NULL;
+        const void *pm = PyArray_DATA(mean), *pi = PyArray_DATA(inv);
+        void *pdx = PyArray_DATA(dx);
+        void *pdg = dgamma ? PyArray_DATA(dgamma) : NULL, *pdb = dbeta ? PyArray_DATA(dbeta) : NULL;
+        memset(part, 0, (size_t)nt * 2 * (size_t)D * isz);
+        KC_NOGIL_BEGIN(B * D > 16384)
+        KC_SPLIT(nt, B, lo, hi, ln_bwd_share(t, nt, pg, px, pgam, pm, pi, D, pdx, part, lo, hi));
+        if (gamma) {
+            if (t == NPY_FLOAT) LN_REDUCE(float) else LN_REDUCE(double)
+        }
+        KC_NOGIL_END
+    }
+    /* without gamma (no affine transform) there are no parameter gradients */
+    res = PyTuple_Pack(3, (PyObject *)dx, gamma ? (PyObject *)dgamma : Py_None,
+                       gamma ? (PyObject *)dbeta : Py_None);
+done:
+    if (part) kc_scratch_give(part, got);
+    Py_XDECREF(g); Py_XDECREF(x); Py_XDECREF(gamma); Py_XDECREF(mean); Py_XDECREF(inv);
+    Py_XDECREF(dx); Py_XDECREF(dgamma); Py_XDECREF(dbeta);
+    return res;
+}
