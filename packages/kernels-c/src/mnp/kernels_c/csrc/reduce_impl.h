@@ -24,17 +24,7 @@ static T FN(row_sum_)(const T *restrict x, Py_ssize_t n) {
     return (T)total;
 }
 
-static T FN(row_max_)(const T *restrict x, Py_ssize_t n) {
-    T acc[NACC];
-    for (int j = 0; j < NACC; j++) acc[j] = x[0];
-    Py_ssize_t i = 0;
-    for (; i + NACC <= n; i += NACC)
-        for (int j = 0; j < NACC; j++) acc[j] = MAXSEL(x[i + j], acc[j]);
-    for (int j = 0; i < n; i++, j++) acc[j] = MAXSEL(x[i], acc[j]);
-    for (int w = NACC / 2; w > 0; w /= 2)
-        for (int j = 0; j < w; j++) acc[j] = MAXSEL(acc[j + w], acc[j]);
-    return acc[0];
-}
+#include "rowmax_impl.h"
 
 static void FN(reduce_rec_)(int is_max, const red_groups *g, int gi, const T *x, T *out) {
     Py_ssize_t n = g->len[gi];

@@ -6,22 +6,7 @@
 #define NACC (256 / (int)sizeof(T))   /* 4 vectors of 64 bytes */
 #define MAXSEL(v, m) (((v) > (m) || (v) != (v)) ? (v) : (m))
 
-static T FN(sm_max)(const T *restrict x, Py_ssize_t n) {
-    if (n < NACC) {
-        T m = x[0];
-        for (Py_ssize_t i = 1; i < n; i++) m = MAXSEL(x[i], m);
-        return m;
-    }
-    T acc[NACC];
-    for (int j = 0; j < NACC; j++) acc[j] = x[0];
-    Py_ssize_t i = 0;
-    for (; i + NACC <= n; i += NACC)
-        for (int j = 0; j < NACC; j++) acc[j] = MAXSEL(x[i + j], acc[j]);
-    for (int j = 0; i < n; i++, j++) acc[j] = MAXSEL(x[i], acc[j]);
-    for (int w = NACC / 2; w > 0; w /= 2)
-        for (int j = 0; j < w; j++) acc[j] = MAXSEL(acc[j + w], acc[j]);
-    return acc[0];
-}
+#include "rowmax_impl.h"
 
 /* sum of a[i] (b == NULL) or of a[i] * b[i], independent accumulators so that it vectorizes */
 static T FN(sm_sum)(const T *restrict a, const T *restrict b, Py_ssize_t n) {
@@ -52,7 +37,7 @@ static T FN(sm_sum)(const T *restrict a, const T *restrict b, Py_ssize_t n) {
 
 /* one slice along the last axis: y = softmax(x) or log_softmax(x) */
 static void FN(sm_row)(const T *restrict x, T *restrict y, Py_ssize_t L, int lg) {
-    T m = FN(sm_max)(x, L);
+    T m = FN(row_max_)(x, L);
     if (!isfinite(m)) m = 0;
     for (Py_ssize_t c = 0; c < L; c++) y[c] = EXP(x[c] - m);
     T s = FN(sm_sum)(y, NULL, L);
