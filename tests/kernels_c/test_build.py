@@ -37,3 +37,25 @@ def test_flags_are_probed(hook, monkeypatch):
     monkeypatch.setenv("MNP_KERNELS_C_NATIVE", "0")
     cflags, _ = hook.choose_flags(hook.check_toolchain())
     assert "-march=native" not in cflags
+
+
+def test_a_package_without_its_compiled_module_says_how_to_build_it(tmp_path):
+    import os
+    import subprocess
+    import sys
+
+    import mnp.kernels_c
+    copy = tmp_path / "mnp" / "kernels_c"
+    copy.mkdir(parents=True)
+    for src in Path(mnp.kernels_c.__file__).parent.glob("*.py"):
+        shutil.copy(src, copy / src.name)          # the sources only: no _ext.*.so
+    probe = ("import mnp.kernels_c as k, mnp.core as m; "
+             "print(k.__file__); print(k.available()); print(k.import_error()); "
+             "print([b['available'] for b in m.backends() if b['name'] == 'c'])")
+    out = subprocess.run([sys.executable, "-c", probe], capture_output=True, text=True,
+                         env={**os.environ, "PYTHONPATH": str(tmp_path)},
+                         timeout=120)
+    assert out.returncode == 0, out.stderr[-2000:]
+    where, available, why, backend = out.stdout.splitlines()
+    assert where.startswith(str(tmp_path)) and available == "False" and backend == "[False]"
+    assert "_ext is missing" in why and "hatch_build.py" in why

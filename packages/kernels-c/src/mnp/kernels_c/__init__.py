@@ -14,6 +14,7 @@ True
 """
 from __future__ import annotations
 
+from pathlib import Path
 from typing import Any, Callable
 
 import numpy as np
@@ -23,6 +24,11 @@ try:
 except ImportError as exc:  # not built (a source tree without the extension)
     _ext = None
     _IMPORT_ERROR: str | None = f"{type(exc).__name__}: {exc}"
+    if not any(Path(__file__).parent.glob("_ext.*")):
+        _IMPORT_ERROR = (f"the compiled module _ext is missing beside {__file__} (an editable "
+                         f"install whose build did not run here, e.g. a reused environment): "
+                         f"rebuild it with `python packages/kernels-c/hatch_build.py` or "
+                         f"reinstall mnp-kernels-c")
 else:
     _IMPORT_ERROR = None
 
