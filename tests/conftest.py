@@ -26,7 +26,7 @@ def backend(request):
 @pytest.fixture
 def torch():
     """PyTorch as the oracle; tests that take it are skipped without it."""
-    return pytest.importorskip("torch")
+    return pytest.importorskip("torch", exc_type=ImportError)   # absent or broken: skip
 
 
 @pytest.fixture
