@@ -26,7 +26,8 @@ CLI_PLUGIN = """
     def mnp_register_backends(register):
         register("good", {"add": np.add, "exp": np.exp, "sqrt": np.sqrt}, priority=3)
         register("wrong", {"mul": wrong_mul, "add": np.add}, priority=-2)
-        register("absent", {"add": np.add}, available=False)
+        register("absent", {"add": np.add}, available=False,
+                 description="not built here: run the build step")
 
     @hookimpl
     def mnp_register_layers(register):
@@ -95,6 +96,8 @@ def test_info(cli_host, capsys):
              if line.split() and line.split()[0] in ("good", "wrong", "absent", "numpy")}
     assert table["good"][:4] == ["good", "yes", "3", "3"]
     assert table["absent"][:2] == ["absent", "no"]
+    assert "backend absent is not available: not built here: run the build step" in out
+    assert "backend good is not available" not in out
     assert "plugins: 1 blocked, 1 failed, 2 loaded" in out
 
 

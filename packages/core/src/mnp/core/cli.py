@@ -94,7 +94,8 @@ def _info() -> dict[str, Any]:
         "pluggy": _version("pluggy"),
         "platform": platform.platform(),
         "backends": [{"name": b["name"], "available": b["available"], "priority": b["priority"],
-                      "provider": b["provider"], "kernels": len(b["kernels"])} for b in backends()],
+                      "provider": b["provider"], "kernels": len(b["kernels"]),
+                      "description": b["description"]} for b in backends()],
         "selected_backend": selected,
         "selection_error": selection_error,
         "MNP_BACKEND": os.environ.get("MNP_BACKEND"),
@@ -120,6 +121,9 @@ def cmd_info(args: argparse.Namespace) -> int:
     print(_table(["backend", "available", "priority", "kernels", "provider"],
                  [[b["name"], "yes" if b["available"] else "no", b["priority"], b["kernels"], b["provider"]]
                   for b in info["backends"]]))
+    for b in info["backends"]:
+        if not b["available"]:
+            print(f"backend {b['name']} is not available: {b['description'] or 'no reason given'}")
     print()
     env = info["MNP_BACKEND"]
     if info["selected_backend"]:
