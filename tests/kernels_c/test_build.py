@@ -51,11 +51,13 @@ def test_a_package_without_its_compiled_module_says_how_to_build_it(tmp_path):
         shutil.copy(src, copy / src.name)          # the sources only: no _ext.*.so
     probe = ("import mnp.kernels_c as k, mnp.core as m; "
              "print(k.__file__); print(k.available()); print(k.import_error()); "
-             "print([b['available'] for b in m.backends() if b['name'] == 'c'])")
+             "print([b['available'] for b in m.backends() if b['name'] == 'c'])\n"
+             "from mnp.core.cli import main; main(['info'])")
     out = subprocess.run([sys.executable, "-c", probe], capture_output=True, text=True,
                          env={**os.environ, "PYTHONPATH": str(tmp_path)},
                          timeout=120)
     assert out.returncode == 0, out.stderr[-2000:]
-    where, available, why, backend = out.stdout.splitlines()
+    where, available, why, backend = out.stdout.splitlines()[:4]
     assert where.startswith(str(tmp_path)) and available == "False" and backend == "[False]"
     assert "_ext is missing" in why and "hatch_build.py" in why
+    assert f"backend c is not available: not built: {why}" in out.stdout   # what `info` says

@@ -1,4 +1,4 @@
-"""sqrt, neg, abs and maximum/minimum against the numpy reference: special values,
+"""sqrt, neg, abs, sign and maximum/minimum against the numpy reference: special values,
 layouts, empty inputs, broadcasting."""
 from __future__ import annotations
 
@@ -11,7 +11,7 @@ from mnp.core.errors import ShapeError
 from mnp.core.testing import assert_close
 
 DTYPES = ("float32", "float64")
-UNARY = ("sqrt", "neg", "abs")
+UNARY = ("sqrt", "neg", "abs", "sign")
 SPECIAL = [0.0, -0.0, 1e-8, -1e-8, 1e-30, 0.5, -0.5, 1.0, -1.0, 2.5, 20.0, -20.0, 87.0, -87.0,
            -87.5, -95.0, -103.5, -110.0, 88.5, 88.72, 89.0, 700.0, 710.0, -745.0, 1e30, -1e30,
            np.inf, -np.inf, np.nan]

@@ -191,7 +191,29 @@ def _kernel_cases(dtype):
         ("argmax (64, 1000) axis 1", "argmax", lambda: (f(64, 1000), 1, False)),
         ("argmax (64, 1000) axis 0", "argmax", lambda: (f(64, 1000), 0, False)),
         ("argmin (256, 256) all", "argmin", lambda: (f(256, 256), None, False)),
+        *_activation_cases(f),
     ]
+
+
+ACT_SHAPES = ((16, 16), (128, 256), (256, 1024))
+
+
+def _activation_cases(f):
+    """leaky_relu, gelu (both forms), their backwards, erf, sign and min at the typical sizes."""
+    cases = []
+    for s in ACT_SHAPES:
+        cases += [
+            (f"leaky_relu {s}", "leaky_relu", lambda s=s: (f(*s), 0.01)),
+            (f"leaky_relu_backward {s}", "leaky_relu_backward", lambda s=s: (f(*s), f(*s), 0.01)),
+            *[(f"gelu {a} {s}", "gelu", lambda s=s, a=a: (f(*s), a)) for a in ("none", "tanh")],
+            *[(f"gelu_backward {a} {s}", "gelu_backward", lambda s=s, a=a: (f(*s), f(*s), a))
+              for a in ("none", "tanh")],
+            (f"erf {s}", "erf", lambda s=s: (f(*s),)),
+            (f"sign {s}", "sign", lambda s=s: (f(*s),)),
+            (f"min {s} all", "min", lambda s=s: (f(*s), None, False)),
+            (f"min {s} axis 1", "min", lambda s=s: (f(*s), (1,), False)),
+        ]
+    return cases
 
 
 def bench_kernels(threads, dtype, only):

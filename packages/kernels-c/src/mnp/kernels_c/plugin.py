@@ -3,7 +3,10 @@ from __future__ import annotations
 
 from mnp.core import hookimpl
 
-from . import DTYPES, available, kernel_functions
+from . import DTYPES, available, import_error, kernel_functions
+
+DESCRIPTION = ("compiled C kernels: blocked SIMD GEMM, im2col convolution, fused losses, softmax, "
+               "normalisation, activations (GELU, leaky ReLU) and optimizer steps (OpenMP)")
 
 
 @hookimpl
@@ -11,5 +14,4 @@ def mnp_register_backends(register) -> None:
     fns = kernel_functions()
     register("c", fns, priority=10, available=available,
              dtypes={name: DTYPES for name in fns},
-             description="compiled C kernels: blocked SIMD GEMM, im2col convolution, fused "
-                         "losses, softmax, normalisation and optimizer steps (OpenMP)")
+             description=DESCRIPTION if available() else f"not built: {import_error()}")

@@ -1,5 +1,5 @@
 /* Elementwise kernels: add/sub/mul/div/maximum/minimum with numpy broadcasting over any
- * strides, relu/sigmoid/tanh/sqrt/neg/abs, and the backwards of relu/sigmoid/tanh. (exp and
+ * strides, relu/sigmoid/tanh/sqrt/neg/abs/sign, and the backwards of relu/sigmoid/tanh. (exp and
  * log stay with numpy, whose SIMD versions measured faster from 64 x 64 on.)
  * float32/float64; anything else goes to numpy. */
 #include "kc.h"
@@ -153,7 +153,7 @@ KC_DECL(maximum) { return binary("maximum", OP_MAX, args, nargs); }
 KC_DECL(minimum) { return binary("minimum", OP_MIN, args, nargs); }
 
 /* ---- unary: y = f(x) ------------------------------------------------------------------- */
-enum { U_RELU, U_SIGMOID, U_TANH, U_SQRT, U_NEG, U_ABS };
+enum { U_RELU, U_SIGMOID, U_TANH, U_SQRT, U_NEG, U_ABS, U_SIGN };
 
 static void unary_f(int op, const float *restrict x, float *restrict y, Py_ssize_t n) {
     switch (op) {
@@ -171,6 +171,10 @@ static void unary_f(int op, const float *restrict x, float *restrict y, Py_ssize
         break;
     case U_NEG:
         for (Py_ssize_t i = 0; i < n; i++) y[i] = -x[i];
+        break;
+    case U_SIGN: /* numpy's: +0 for either zero, NaN kept */
+        for (Py_ssize_t i = 0; i < n; i++)
+            y[i] = x[i] > 0 ? 1.0f : (x[i] < 0 ? -1.0f : (x[i] == 0 ? 0.0f : x[i]));
         break;
     default:
         for (Py_ssize_t i = 0; i < n; i++) y[i] = fabsf(x[i]);
@@ -194,6 +198,10 @@ static void unary_d(int op, const double *restrict x, double *restrict y, Py_ssi
     case U_NEG:
         for (Py_ssize_t i = 0; i < n; i++) y[i] = -x[i];
         break;
+    case U_SIGN:
+        for (Py_ssize_t i = 0; i < n; i++)
+            y[i] = x[i] > 0 ? 1.0 : (x[i] < 0 ? -1.0 : (x[i] == 0 ? 0.0 : x[i]));
+        break;
     default:
         for (Py_ssize_t i = 0; i < n; i++) y[i] = fabs(x[i]);
     }
@@ -215,7 +223,7 @@ static PyObject *unary(const char *name, int op, PyObject *const *args, Py_ssize
     PyArrayObject *y = (PyArrayObject *)PyArray_SimpleNew(PyArray_NDIM(x), PyArray_DIMS(x), t);
     if (y) {
         Py_ssize_t n = PyArray_SIZE(x);
-        const int light = op == U_RELU || op == U_NEG || op == U_ABS || op == U_SQRT;
+        const int light = op != U_SIGMOID && op != U_TANH;
         int nt = kc_threads_for((double)n, light ? EW_THREADS_FROM : EW_HEAVY_THREADS_FROM);
         KC_NOGIL_BEGIN(n >= EW_NOGIL_FROM)
         KC_SPLIT(nt, n, lo, hi, unary_range(op, t, x, y, lo, hi));
@@ -231,6 +239,7 @@ KC_DECL(tanh) { return unary("tanh", U_TANH, args, nargs); }
 KC_DECL(sqrt) { return unary("sqrt", U_SQRT, args, nargs); }
 KC_DECL(neg) { return unary("neg", U_NEG, args, nargs); }
 KC_DECL(abs) { return unary("abs", U_ABS, args, nargs); }
+KC_DECL(sign) { return unary("sign", U_SIGN, args, nargs); }
 
 /* ---- backward helpers: dx = g * f'(x or y), equal shapes --------------------------------- */
 #define BWD_LOOP(T, EXPR)                                                                    \

@@ -166,7 +166,7 @@ KC_DECL(gemm); KC_DECL(matmul); KC_DECL(gemm_blocked);
 KC_DECL(add); KC_DECL(sub); KC_DECL(mul); KC_DECL(div);
 KC_DECL(relu); KC_DECL(sigmoid); KC_DECL(tanh);
 KC_DECL(relu_backward); KC_DECL(sigmoid_backward); KC_DECL(tanh_backward);
-KC_DECL(sum); KC_DECL(max); KC_DECL(argmax); KC_DECL(argmin);
+KC_DECL(sum); KC_DECL(max); KC_DECL(min); KC_DECL(argmax); KC_DECL(argmin);
 KC_DECL(im2col); KC_DECL(col2im); KC_DECL(conv2d_forward); KC_DECL(conv2d_backward);
 KC_DECL(max_pool2d_forward); KC_DECL(max_pool2d_backward);
 KC_DECL(avg_pool2d_forward); KC_DECL(avg_pool2d_backward);
@@ -175,7 +175,8 @@ KC_DECL(batch_norm_forward); KC_DECL(batch_norm_backward);
 KC_DECL(sgd_step); KC_DECL(adam_step);
 KC_DECL(rmsprop_step); KC_DECL(rmsprop_centered_step); KC_DECL(adagrad_step);
 KC_DECL(maximum); KC_DECL(minimum);
-KC_DECL(sqrt); KC_DECL(neg); KC_DECL(abs);
+KC_DECL(sqrt); KC_DECL(neg); KC_DECL(abs); KC_DECL(sign);
+KC_DECL(leaky_relu); KC_DECL(leaky_relu_backward); KC_DECL(gelu); KC_DECL(gelu_backward); KC_DECL(erf);
 KC_DECL(softmax); KC_DECL(log_softmax); KC_DECL(softmax_backward); KC_DECL(log_softmax_backward);
 KC_DECL(layer_norm_forward); KC_DECL(layer_norm_backward);
 

@@ -1,8 +1,10 @@
-/* sum / max over axes (a tuple or None) with keepdims, float32/float64. */
+/* sum / max / min over axes (a tuple or None) with keepdims, float32/float64. */
 #include "kc.h"
 #include <math.h>
 
 #define RED_THREADS_FROM (1 << 17)
+
+enum { RED_SUM, RED_MAX, RED_MIN };
 
 /* groups of dims, outermost first: length, reduced?, stride of x, stride of out (elements) */
 typedef struct {
@@ -55,7 +57,7 @@ static int parse_axes(PyObject *axes, int nd, int *reduced) {
     return count > 0 ? 0 : -1;
 }
 
-static PyObject *reduce(const char *name, int is_max, PyObject *const *args, Py_ssize_t nargs) {
+static PyObject *reduce(const char *name, int op, PyObject *const *args, Py_ssize_t nargs) {
     KC_ENTER(name, 1, 3, 0)
     PyArrayObject *x0 = (PyArrayObject *)args[0];
     int nd = PyArray_NDIM(x0), reduced[32];
@@ -95,7 +97,7 @@ static PyObject *reduce(const char *name, int is_max, PyObject *const *args, Py_
     Py_ssize_t size = PyArray_SIZE(x), nout = PyArray_SIZE(out);
     int nt = kc_threads_for((double)size, RED_THREADS_FROM);
     KC_NOGIL_BEGIN(size >= RED_THREADS_FROM)
-    KC_TYPED(t, reduce_, is_max, &g, PyArray_DATA(x), PyArray_DATA(out), nout, size, nt);
+    KC_TYPED(t, reduce_, op, &g, PyArray_DATA(x), PyArray_DATA(out), nout, size, nt);
     KC_NOGIL_END
     Py_DECREF(x);
     if (ond == 0) { /* a full reduction without keepdims: numpy returns a scalar */
@@ -105,5 +107,6 @@ static PyObject *reduce(const char *name, int is_max, PyObject *const *args, Py_
     return (PyObject *)out;
 }
 
-KC_DECL(sum) { return reduce("sum", 0, args, nargs); }
-KC_DECL(max) { return reduce("max", 1, args, nargs); }
+KC_DECL(sum) { return reduce("sum", RED_SUM, args, nargs); }
+KC_DECL(max) { return reduce("max", RED_MAX, args, nargs); }
+KC_DECL(min) { return reduce("min", RED_MIN, args, nargs); }
