@@ -229,8 +229,7 @@ static PyObject *act_backward(const char *name, int leaky, PyObject *const *args
     }
     PyArrayObject *g0 = (PyArrayObject *)args[0], *x0 = (PyArrayObject *)args[1];
     int nd = PyArray_NDIM(g0);
-    if (nd == 0 || nd != PyArray_NDIM(x0) ||
-        !PyArray_CompareLists(PyArray_DIMS(g0), PyArray_DIMS(x0), nd))
+    if (nd == 0 || !kc_same_shape(g0, x0))
         return kc_fallback(name, args, nargs);
     PyArrayObject *g = kc_contig(args[0], t), *x = g ? kc_contig(args[1], t) : NULL;
     PyArrayObject *o = x ? (PyArrayObject *)PyArray_SimpleNew(nd, PyArray_DIMS(g0), t) : NULL;

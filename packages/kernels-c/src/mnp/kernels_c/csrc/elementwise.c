@@ -267,8 +267,7 @@ static PyObject *backward(const char *name, int op, PyObject *const *args, Py_ss
     if (t != kc_ftype(args[1])) return kc_fallback(name, args, nargs);
     PyArrayObject *g0 = (PyArrayObject *)args[0], *v0 = (PyArrayObject *)args[1];
     int nd = PyArray_NDIM(g0);
-    if (nd == 0 || nd != PyArray_NDIM(v0) ||
-        !PyArray_CompareLists(PyArray_DIMS(g0), PyArray_DIMS(v0), nd))
+    if (nd == 0 || !kc_same_shape(g0, v0))
         return kc_fallback(name, args, nargs); /* broadcasting: the reference handles it */
     PyArrayObject *g = kc_contig(args[0], t), *v = g ? kc_contig(args[1], t) : NULL;
     PyArrayObject *o = v ? (PyArrayObject *)PyArray_SimpleNew(nd, PyArray_DIMS(g0), t) : NULL;

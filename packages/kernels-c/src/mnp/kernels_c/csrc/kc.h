@@ -45,6 +45,12 @@ static inline int kc_ftype(PyObject *o) {
     return d->type_num;
 }
 
+/* True when `a` and `b` have the same shape (same number of dimensions, same sizes). */
+static inline int kc_same_shape(PyArrayObject *a, PyArrayObject *b) {
+    return PyArray_NDIM(a) == PyArray_NDIM(b) &&
+           PyArray_CompareLists(PyArray_DIMS(a), PyArray_DIMS(b), PyArray_NDIM(a));
+}
+
 /* A C-contiguous, aligned view or copy of `o` with type `t` (new reference). */
 static inline PyArrayObject *kc_contig(PyObject *o, int t) {
     if (PyArray_Check(o)) {

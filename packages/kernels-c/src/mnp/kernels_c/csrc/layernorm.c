@@ -168,8 +168,7 @@ KC_DECL(layer_norm_backward) {
     KC_ENTER(op, 5, 5, 1)
     Py_ssize_t B, D;
     PyArrayObject *g0 = (PyArrayObject *)args[0], *x0 = (PyArrayObject *)args[1];
-    if (kc_ftype(args[0]) != t || ln_dims(x0, &B, &D) || PyArray_NDIM(g0) != 2 ||
-        !PyArray_CompareLists(PyArray_DIMS(g0), PyArray_DIMS(x0), 2) ||
+    if (kc_ftype(args[0]) != t || ln_dims(x0, &B, &D) || !kc_same_shape(g0, x0) ||
         !ln_vec_ok(args[2], t, D) || args[3] == Py_None || !ln_vec_ok(args[3], t, B) ||
         args[4] == Py_None || !ln_vec_ok(args[4], t, B))
         return kc_fallback(op, args, nargs);

@@ -287,8 +287,7 @@ KC_DECL(batch_norm_backward) {
     PyArrayObject *x0 = (PyArrayObject *)args[1], *g0 = (PyArrayObject *)args[0];
     if (bn_dims(op, x0, &N, &C, &M)) return NULL;
     char s1[128], s2[128];
-    if (PyArray_NDIM(g0) != PyArray_NDIM(x0) ||
-        !PyArray_CompareLists(PyArray_DIMS(g0), PyArray_DIMS(x0), PyArray_NDIM(x0)))
+    if (!kc_same_shape(g0, x0))
         return kc_shape_error(op, "gradient of shape %s does not match x of shape %s",
                               kc_shape_str(g0, s1, 128), kc_shape_str(x0, s2, 128));
     PyArrayObject *gamma = NULL, *mean = NULL, *invstd = NULL, *g = NULL, *x = NULL;

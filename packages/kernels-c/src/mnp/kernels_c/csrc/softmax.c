@@ -63,8 +63,7 @@ static PyObject *sm_call(const char *op, int kind, PyObject *const *args, Py_ssi
     if (nd == 0 || PyArray_SIZE(a0) == 0) return kc_fallback(op, args, nargs);
     if (bwd) {
         PyArrayObject *b0 = (PyArrayObject *)args[1];
-        if (kc_ftype(args[1]) != t || PyArray_NDIM(b0) != nd ||
-            !PyArray_CompareLists(PyArray_DIMS(a0), PyArray_DIMS(b0), nd))
+        if (kc_ftype(args[1]) != t || !kc_same_shape(a0, b0))
             return kc_fallback(op, args, nargs);
     }
     const int axis = sm_axis(args[1 + bwd], nd);
