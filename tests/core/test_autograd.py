@@ -68,6 +68,14 @@ def test_leaves_reached_by_one_array_get_their_own_gradients():
     assert a.grad.tolist() == [11.0] * 3 and b.grad.tolist() == [2.0] * 3
 
 
+def test_a_leaf_never_shares_its_gradient_with_a_retained_one():
+    a, b = mnp.ones(3, requires_grad=True), mnp.ones(3, requires_grad=True)
+    t = (a + b).retain_grad()          # add hands t's gradient array on to a and b
+    (t * 2).sum().backward()
+    a.grad.data *= 10                  # as in-place gradient clipping does
+    assert t.grad.tolist() == [2.0] * 3 and a.grad.tolist() == [20.0] * 3
+
+
 def test_an_explicit_gradient_is_never_written_to(rng):
     x = mnp.tensor(rng.standard_normal(4), requires_grad=True)
     g = np.arange(4.0)

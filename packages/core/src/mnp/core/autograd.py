@@ -218,6 +218,7 @@ def run_backward(roots: Sequence["Tensor"], root_grads: Sequence[np.ndarray],
             else:
                 heapq.heappush(heap, (-r._ctx.seq, key, r))
     wanted = {id(t): None for t in capture} if capture is not None else None
+    given: set[int] = set()                  # ids of arrays some tensor now holds as .grad
     observed = bool(_observers)
     ndarray = np.ndarray
     heappop, heappush = heapq.heappop, heapq.heappush
@@ -233,6 +234,7 @@ def run_backward(roots: Sequence["Tensor"], root_grads: Sequence[np.ndarray],
                 wanted[key] = g
         elif t._retains_grad:   # accumulates across backward calls, as a leaf's does
             t.grad = _as_grad(t, g) if t.grad is None else _as_grad(t, t.grad.data + g)
+            given.add(id(t.grad.data))
         if observed:
             t0 = time.perf_counter()
             in_grads = fn.backward(g)
@@ -267,14 +269,13 @@ def run_backward(roots: Sequence["Tensor"], root_grads: Sequence[np.ndarray],
             if key in wanted:
                 wanted[key] = pending.get(key)
         return [wanted[id(t)] for t in capture]
-    given: set[int] = set()
     for key, leaf in leaves.items():
         g = pending[key]
         if not leaf.requires_grad:
             continue
         acc = leaf.grad
         if acc is None:
-            if id(g) in given:           # one array reached two leaves (as from a + b)
+            if id(g) in given:           # one array reached two tensors (as from a + b)
                 g = np.array(g)
             leaf.grad = _as_grad(leaf, g)
             given.add(id(leaf.grad.data))
