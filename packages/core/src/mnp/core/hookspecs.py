@@ -48,6 +48,11 @@ def mnp_register_backends(register: RegisterBackend) -> None:
     dtype names it handles (absent: every dtype). ``available`` may be a callable checked
     when the dispatch table is built. The highest-priority available backend is the default;
     kernels it lacks fall back to the ``numpy`` reference, per kernel and per dtype.
+
+    Optional: ``thresholds`` maps a kernel name (or ``"*"`` for all) to the element counts at
+    which the kernel changes path (threading, blocking), so the conformance kit tests both
+    sides of each; ``set_threads(n)``/``get_threads()`` give mnp control of the backend's
+    threads (``mnp.core.set_num_threads``), passed together.
     """
 
 

@@ -42,6 +42,11 @@ class BackendSpec:
     available: bool | Callable[[], bool] = True
     description: str = ""
     kernels: dict[str, tuple[Callable, tuple[str, ...] | None, str]] = field(default_factory=dict)
+    # element counts at which a kernel changes path (threads, blocking); "*" applies to all
+    thresholds: dict[str, tuple[int, ...]] = field(default_factory=dict)
+    # the backend's own thread control, if it has threads: set_threads(n), get_threads() -> n
+    set_threads: Callable[[int], None] | None = None
+    get_threads: Callable[[], int] | None = None
 
     def is_available(self) -> bool:
         if callable(self.available):
@@ -105,14 +110,23 @@ class _Staging:
     def register_backend(self, name: str, kernels: Mapping[str, Callable] | None = None, *,
                          priority: int = 0, available: bool | Callable[[], bool] = True,
                          dtypes: Mapping[str, Iterable[str]] | None = None,
-                         description: str = "") -> None:
+                         description: str = "",
+                         thresholds: Mapping[str, Iterable[int]] | None = None,
+                         set_threads: Callable[[int], None] | None = None,
+                         get_threads: Callable[[], int] | None = None) -> None:
         if not isinstance(name, str) or not name:
             raise PluginError(f"backend name must be a non-empty string, got {name!r}")
         prior = self.host.backends.get(name) or self.backends.get(name)
         if prior is not None:
             raise PluginError(f"duplicate backend {name!r}: registered by {prior.provider!r} "
                               f"and by {self.info.name!r}")
-        self.backends[name] = BackendSpec(name, self.info.name, int(priority), available, description)
+        if (set_threads is None) != (get_threads is None):
+            raise PluginError(f"backend {name!r} from {self.info.name!r}: set_threads and "
+                              f"get_threads come together")
+        limits = {k: tuple(sorted(int(n) for n in v)) for k, v in (thresholds or {}).items()}
+        self.backends[name] = BackendSpec(name, self.info.name, int(priority), available, description,
+                                          thresholds=limits, set_threads=set_threads,
+                                          get_threads=get_threads)
         for kname, fn in (kernels or {}).items():
             kd = (dtypes or {}).get(kname)
             self.register_kernel(name, kname, fn, dtypes=kd)
