@@ -52,7 +52,9 @@ class BackendSpec:
         if callable(self.available):
             try:
                 return bool(self.available())
-            except Exception:
+            except KeyboardInterrupt:
+                raise
+            except BaseException:   # SystemExit and the like included: a plugin never ends mnp
                 return False
         return bool(self.available)
 
@@ -268,7 +270,9 @@ class PluginHost:
                 self._call_hooks(module, staging)
                 staging.commit()
                 info.status = "loaded"
-            except Exception as exc:  # isolate every plugin
+            except KeyboardInterrupt:
+                raise
+            except BaseException as exc:  # isolate every plugin, SystemExit and the like included
                 with contextlib.suppress(Exception):
                     self.pm.unregister(name=f"{info.distribution}:{info.name}")
                 info.status, info.error = "failed", f"{type(exc).__name__}: {exc}"
