@@ -2,6 +2,7 @@
 from __future__ import annotations
 
 import gzip
+import os
 import struct
 
 import numpy as np
@@ -143,3 +144,16 @@ def test_save_idx_rejects_unsupported_dtypes(tmp_path):
         save_idx(tmp_path / "x", np.arange(3))
     with pytest.raises(DTypeError, match="bool"):
         save_idx(tmp_path / "x", np.zeros(3, bool))
+
+
+def test_save_idx_is_atomic_and_removes_temporaries_of_killed_saves(tmp_path, monkeypatch):
+    path = tmp_path / "labels-idx1-ubyte"
+    save_idx(path, np.arange(4, dtype=np.uint8))
+    stale = tmp_path / ".labels-idx1-ubyte.mnp-k1lled00.tmp"
+    stale.write_bytes(b"\0\0\x08")
+    synced = []
+    real_fsync = os.fsync
+    monkeypatch.setattr(os, "fsync", lambda fd: (synced.append(fd), real_fsync(fd)))
+    save_idx(path, np.arange(5, dtype=np.uint8))
+    assert load_idx(path).tolist() == [0, 1, 2, 3, 4]
+    assert os.listdir(tmp_path) == ["labels-idx1-ubyte"] and len(synced) == 2

@@ -26,6 +26,7 @@ from typing import IO, Any, NoReturn
 import numpy as np
 
 from mnp.core import DTypeError
+from mnp.core.atomic import atomic_write
 
 from ._arrays import to_array
 from .errors import DataFileNotFoundError, DataFormatError
@@ -146,7 +147,8 @@ def parse_idx(data: bytes, name: str = "<bytes>") -> np.ndarray:
 def save_idx(path: str | os.PathLike, array: Any, compress: bool | None = None) -> None:
     """Write ``array`` as an IDX file; gzip-compressed when ``compress`` is true or, by
     default, when ``path`` ends in ``.gz``. dtypes: uint8, int8, int16, int32, float32,
-    float64 (convert int64 labels with ``.astype(np.int32)`` or ``np.uint8``)."""
+    float64 (convert int64 labels with ``.astype(np.int32)`` or ``np.uint8``). The write is
+    atomic and durable (`mnp.core.atomic.atomic_write`)."""
     arr = to_array(array)
     code = _CODES.get(arr.dtype.newbyteorder("="))
     if code is None:
@@ -159,7 +161,7 @@ def save_idx(path: str | os.PathLike, array: Any, compress: bool | None = None) 
     name = os.fspath(path)
     if compress if compress is not None else name.endswith(".gz"):
         payload = gzip.compress(payload, compresslevel=9, mtime=0)
-    with open(name, "wb") as f:
+    with atomic_write(name) as f:
         f.write(payload)
 
 

@@ -22,12 +22,12 @@ from __future__ import annotations
 import json
 import math
 import os
-import tempfile
 from typing import Any, Mapping
 
 import numpy as np
 
 from mnp.core import MnpError
+from mnp.core.atomic import atomic_write
 
 #: largest header accepted (as the reference implementation)
 MAX_HEADER_BYTES = 100 * 1024 * 1024
@@ -89,44 +89,18 @@ def _write_array(f: Any, arr: np.ndarray) -> None:
         f.write(memoryview(arr.reshape(-1).view(np.uint8)))
 
 
-def _file_mode(target: str) -> int:
-    """The mode the written file gets: the replaced file's, else what ``open`` would give
-    (mkstemp makes private 0600 files)."""
-    try:
-        return os.stat(target).st_mode & 0o777
-    except OSError:
-        mask = os.umask(0)
-        os.umask(mask)
-        return 0o666 & ~mask
-
-
 def write_file(path: str | os.PathLike, tensors: Mapping[str, Any],
                metadata: Mapping[str, str] | None = None, op: str = "save") -> None:
-    """Write ``tensors`` (name -> numpy array or Tensor) and string ``metadata`` atomically:
-    into a temporary file beside ``path``, then renamed over it. On any failure the
-    temporary file is removed and an existing ``path`` is left untouched."""
+    """Write ``tensors`` (name -> numpy array or Tensor) and string ``metadata`` atomically
+    and durably (`mnp.core.atomic.atomic_write`): an existing ``path`` is replaced whole or
+    left untouched, and temporaries left by killed writes to ``path`` are removed."""
     arrays = _prepare(tensors, op, path)
     header = _header(arrays, metadata, op, path)
-    target = os.path.abspath(os.fspath(path))
-    directory = os.path.dirname(target)
-    fd, tmp = tempfile.mkstemp(prefix=f".{os.path.basename(target)}.", suffix=".tmp",
-                               dir=directory)
-    try:
-        with os.fdopen(fd, "wb") as f:
-            f.write(len(header).to_bytes(8, "little"))
-            f.write(header)
-            for arr in arrays.values():
-                _write_array(f, arr)
-            f.flush()
-            os.fsync(f.fileno())
-        os.chmod(tmp, _file_mode(target))
-        os.replace(tmp, target)
-    except BaseException:
-        try:
-            os.unlink(tmp)
-        except OSError:
-            pass
-        raise
+    with atomic_write(path) as f:
+        f.write(len(header).to_bytes(8, "little"))
+        f.write(header)
+        for arr in arrays.values():
+            _write_array(f, arr)
 
 
 # -- reading ------------------------------------------------------------------------------
