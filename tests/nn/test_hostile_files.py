@@ -340,3 +340,76 @@ def test_decoding_builds_only_plain_data():
 
 def test_errors_are_mnp_errors():
     assert issubclass(ModelFormatError, mnp.MnpError)
+
+
+# -- config values are held to the constructor's annotations before anything is built ----------
+@pytest.mark.parametrize("layer, config, match", [
+    ("Linear", {"in_features": 12000.0, "out_features": 12000.0},
+     "config 'in_features' must be an int, got float 12000.0"),
+    ("Linear", {"in_features": "12000", "out_features": 12000},
+     "config 'in_features' must be an int, got str '12000'"),
+    ("Linear", {"in_features": True, "out_features": 4}, "'in_features' must be an int, got bool"),
+    ("Linear", {"in_features": 4, "out_features": 4, "bias": 1}, "'bias' must be a bool, got int"),
+    ("Linear", {"in_features": 4, "out_features": 4, "bias": "yes"}, "'bias' must be a bool"),
+    ("Dropout", {"p": "0.5"}, "'p' must be a finite number, got str"),
+    ("LeakyReLU", {"negative_slope": 1e999}, "'negative_slope' must be a finite number"),
+    ("Embedding", {"num_embeddings": 10, "embedding_dim": 4, "padding_idx": 1.5},
+     "'padding_idx' must be int or None, got float 1.5"),
+    ("GELU", {"approximate": 0}, "'approximate' must be a string"),
+])
+def test_config_values_of_the_wrong_type_are_refused_before_building(tmp_path, layer, config,
+                                                                      match):
+    text = json.dumps({"type": layer, "config": config}).replace("Infinity", "1e999")
+    error = _fails(_with_arch(tmp_path, text), match)
+    assert f"cannot build {layer} at model" in str(error)
+
+
+@pytest.mark.parametrize("layer, config", [
+    # parameters without a precise annotation: every number and numeric string is a size
+    ("LayerNorm", {"normalized_shape": [12000.0, 12000.0]}),
+    ("LayerNorm", {"normalized_shape": ["12000", "12000"]}),
+    ("LayerNorm", {"normalized_shape": [1e999]}),
+    ("Conv2d", {"in_channels": 512, "out_channels": 512, "kernel_size": [300.0, 300.0]}),
+    ("Conv2d", {"in_channels": 512, "out_channels": 512, "kernel_size": "300"}),
+])
+def test_sizes_hidden_in_floats_or_strings_count_toward_the_budget(tmp_path, layer, config):
+    text = json.dumps({"type": layer, "config": config}).replace("Infinity", "1e999")
+    _fails(_with_arch(tmp_path, text), "budget")
+
+
+def test_valid_configs_of_every_kind_still_build(tmp_path):
+    arch = {"type": "Sequential", "config": {}, "children": [
+        ["0", {"type": "Conv2d", "config": {"in_channels": 1, "out_channels": 2,
+                                            "kernel_size": [3, 3], "padding": "same"}}],
+        ["1", {"type": "LeakyReLU", "config": {"negative_slope": 1, "inplace": False}}],
+        ["2", {"type": "BatchNorm2d", "config": {"num_features": 2, "momentum": None}}],
+        ["3", {"type": "Flatten", "config": {}}],
+        ["4", {"type": "LayerNorm", "config": {"normalized_shape": [18]}}],
+        ["5", {"type": "Embedding", "config": {"num_embeddings": 5, "embedding_dim": 2,
+                                               "padding_idx": None}}],
+    ]}
+    model = S.build(arch)
+    assert model[0].kernel_size == (3, 3) and model[2].momentum is None
+
+
+def test_config_nested_900_deep_is_refused(tmp_path):
+    deep = 1
+    for _ in range(900):
+        deep = [deep]
+    _fails(_with_arch(tmp_path, {"type": "Linear", "config": {"in_features": deep,
+                                                              "out_features": 2}}), "nests deeper")
+    shallow = 1
+    for _ in range(S.MAX_CONFIG_DEPTH + 1):
+        shallow = {"a": shallow}
+    _fails(_with_arch(tmp_path, {"type": "Identity", "config": {"args": shallow}}),
+           f"config of Identity at model nests deeper than {S.MAX_CONFIG_DEPTH} levels")
+
+
+def test_checkpoint_metadata_nested_900_deep_is_refused(tmp_path):
+    deep = 0
+    for _ in range(900):
+        deep = {"a": deep}
+    body = json.dumps({"epoch": 1, "has_model": False, "optimizer": None, "extra": deep})
+    path = tmp_path / "c.safetensors"
+    serialization_io.write_file(path, {}, S._metadata("checkpoint", **{"mnp.checkpoint": body}))
+    _fails(path, "nests deeper than", loader=S.load_checkpoint)

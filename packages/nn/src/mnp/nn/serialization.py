@@ -41,6 +41,7 @@ from mnp.core import MnpError, Tensor
 
 from .serialization_codec import CodecError, decode, encode
 from .serialization_io import ModelFormatError, read_file, read_header, write_file
+from .serialization_schema import MAX_CONFIG_DEPTH, check_config, config_depth, size_of
 from . import serialization_sources as sources
 
 __all__ = ["ModelFormatError", "save", "load", "save_model", "load_model", "save_state_dict",
@@ -51,9 +52,10 @@ __all__ = ["ModelFormatError", "save", "load", "save_model", "load_model", "save
 FORMAT_VERSION = 1
 #: architectures nest at most this deep
 MAX_DEPTH = 100
+#: JSON metadata nests at most this deep (room for MAX_DEPTH modules with their configs)
+MAX_JSON_DEPTH = 4 * MAX_DEPTH
 #: the least element budget for building layers from a file's configs (see `load`)
 MIN_CONFIG_ELEMENTS = 2**24
-_INDEX_SUFFIXES = ("_idx", "_index", "seed")
 
 
 def _versions() -> dict[str, str]:
@@ -89,10 +91,14 @@ def _check_version(meta: Mapping[str, str], op: str, path: Any) -> None:
 
 def _json(meta: Mapping[str, str], key: str, op: str, path: Any) -> Any:
     try:
-        return json.loads(meta[key], parse_constant=_no_constant)
+        doc = json.loads(meta[key], parse_constant=_no_constant)
     except (ValueError, RecursionError) as exc:
         raise ModelFormatError(f"{op}: {os.fspath(path)}: metadata {key!r} is not valid "
                                f"JSON: {exc}") from None
+    if config_depth(doc, MAX_JSON_DEPTH) > MAX_JSON_DEPTH:
+        raise ModelFormatError(f"{op}: {os.fspath(path)}: metadata {key!r} nests deeper than "
+                               f"{MAX_JSON_DEPTH} levels")
+    return doc
 
 
 def _no_constant(name: str) -> Any:
@@ -169,19 +175,6 @@ def _describe(module: Any, names: dict[type, str], where: str, depth: int) -> di
     return node
 
 
-def _size_of(config: Any, key: str = "") -> int:
-    """Product of the integer sizes (>= 2) in a config: a bound on what building it allocates."""
-    if isinstance(config, bool):
-        return 1
-    if isinstance(config, int):
-        return config if config >= 2 and not key.endswith(_INDEX_SUFFIXES) else 1
-    if isinstance(config, list):
-        return math.prod(_size_of(v, key) for v in config)
-    if isinstance(config, dict):
-        return math.prod(_size_of(v, str(k)) for k, v in config.items())
-    return 1
-
-
 def _check_node(node: Any, where: str, op: str, path: Any, depth: int) -> list[tuple[str, Any]]:
     """Validate one architecture node; returns its children (name, node) pairs."""
     if depth > MAX_DEPTH:
@@ -208,7 +201,8 @@ def _check_node(node: Any, where: str, op: str, path: Any, depth: int) -> list[t
 def _plan(arch: Any, op: str, path: Any, budget: int,
           origins: Mapping[str, Mapping[str, str]] | None = None) -> None:
     """Check the whole architecture before building any of it: shapes of the nodes, every
-    type registered, and the sizes the configs ask for within ``budget`` elements.
+    type registered, each config's values against its layer's constructor annotations
+    (`serialization_schema`), and the sizes the configs ask for within ``budget`` elements.
     ``origins`` (the file's layer sources) words the error for an unregistered type."""
     registered = mnp.registry("layers")
     total, stack = 0, [(arch, "model", 0)]
@@ -226,7 +220,15 @@ def _plan(arch: Any, op: str, path: Any, budget: int,
         if children and not getattr(cls, "is_container", False):
             raise ModelFormatError(f"{op}: {os.fspath(path)}: {name} at {where} is not a "
                                    f"container but the file gives it children")
-        total += _size_of(node["config"])
+        config = node["config"]
+        if config_depth(config) > MAX_CONFIG_DEPTH:
+            raise ModelFormatError(f"{op}: {os.fspath(path)}: the config of {name} at {where} "
+                                   f"nests deeper than {MAX_CONFIG_DEPTH} levels")
+        why = check_config(cls, config)
+        if why is not None:
+            raise ModelFormatError(f"{op}: {os.fspath(path)}: cannot build {name} at {where}: "
+                                   f"{why}")
+        total += size_of(cls, config)
         if total > budget:
             raise ModelFormatError(
                 f"{op}: {os.fspath(path)}: the layer configs ask for about {total} elements, "
