@@ -122,7 +122,11 @@ def _entry(**kw):
     ({"w": _entry(data_offsets=[-8, 0])}, 8, "invalid data_offsets"),
     ({"w": _entry(data_offsets=[0, 80])}, 8, "past the end"),
     ({"w": _entry(shape=[3])}, 8, r"needs 12 bytes but data_offsets \[0, 8\] span 8"),
-    ({"w": _entry(shape=[2**40, 2**40], data_offsets=[0, 8])}, 8, "needs"),
+    ({"w": _entry(shape=[2**40, 2**40], data_offsets=[0, 8])}, 8, "larger than any array"),
+    ({"w": _entry(shape=[2**20, 2**20], data_offsets=[0, 8])}, 8, "needs 4398046511104 bytes"),
+    ({"w": _entry(shape=[0, 2**62, 2**62], data_offsets=[0, 0])}, 0, "larger than any array"),
+    ({"w": _entry(shape=[2**61, 0], data_offsets=[0, 0])}, 0, "larger than any array"),
+    ({"w": _entry(shape=[0] + [2**20] * 4, data_offsets=[0, 0])}, 0, "larger than any array"),
     ({"w": _entry(), "v": _entry(data_offsets=[4, 12])}, 12, "overlaps"),
     ({"w": _entry(), "v": _entry(data_offsets=[12, 20])}, 20, "gap"),
     ({"w": _entry()}, 12, "trailing bytes"),
@@ -133,6 +137,18 @@ def _entry(**kw):
 def test_bad_tensor_entries(tmp_path, entries, data, match):
     path = _raw(tmp_path / "bad.safetensors", entries, b"\0" * data)
     _fails(path, match, S.load_state_dict)
+
+
+@pytest.mark.parametrize("loader", [S.load_state_dict, S.load, S.load_checkpoint])
+def test_an_empty_tensor_with_huge_dimensions_is_a_model_format_error(tmp_path, loader):
+    entries = {"w": _entry(shape=[0, 2**62, 2**62], data_offsets=[0, 0])}
+    _fails(_raw(tmp_path / "big.safetensors", entries), r"shape \(0, 4611686018427387904", loader)
+
+
+def test_empty_tensors_with_large_dimensions_that_fit_still_load(tmp_path):
+    entries = {"w": _entry(shape=[0, 2**30, 2**30], data_offsets=[0, 0])}
+    assert S.load_state_dict(_raw(tmp_path / "e.safetensors", entries))["w"].shape == \
+        (0, 2**30, 2**30)
 
 
 def test_valid_hand_written_file_loads(tmp_path):

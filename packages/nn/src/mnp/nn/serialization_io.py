@@ -32,6 +32,9 @@ from mnp.core.atomic import atomic_write
 #: largest header accepted (as the reference implementation)
 MAX_HEADER_BYTES = 100 * 1024 * 1024
 MAX_NDIM = 32
+#: the largest array numpy can describe, in bytes (the product of the non-zero dimensions
+#: counts, even when another dimension is zero)
+MAX_ARRAY_BYTES = np.iinfo(np.intp).max
 #: safetensors dtype code -> numpy dtype, for the dtypes mnp has
 DTYPES: dict[str, np.dtype] = {
     "F16": np.dtype("<f2"), "F32": np.dtype("<f4"), "F64": np.dtype("<f8"),
@@ -174,6 +177,10 @@ def _check_entry(name: str, entry: Any, data_len: int, op: str, path: Any
     if end > data_len:
         raise _fail(op, path, f"tensor {name!r}: data_offsets [{begin}, {end}] go past the end "
                               f"of the data ({data_len} bytes); the file is truncated or corrupt")
+    if math.prod(max(d, 1) for d in shape) * dtype.itemsize > MAX_ARRAY_BYTES:
+        raise _fail(op, path, f"tensor {name!r}: shape {tuple(shape)} of {code} is larger than "
+                              f"any array can be (its non-zero dimensions alone need more "
+                              f"than {MAX_ARRAY_BYTES} bytes)")
     need = math.prod(shape) * dtype.itemsize
     if end - begin != need:
         raise _fail(op, path, f"tensor {name!r}: shape {tuple(shape)} of {code} needs {need} "
