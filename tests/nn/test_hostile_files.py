@@ -429,3 +429,66 @@ def test_checkpoint_metadata_nested_900_deep_is_refused(tmp_path):
     path = tmp_path / "c.safetensors"
     serialization_io.write_file(path, {}, S._metadata("checkpoint", **{"mnp.checkpoint": body}))
     _fails(path, "nests deeper than", loader=S.load_checkpoint)
+
+
+# -- the data checksum ----------------------------------------------------------------------
+def _data_start(path):
+    return 8 + struct.unpack("<Q", path.read_bytes()[:8])[0]
+
+
+def _overwrite(path, offset, data):
+    raw = bytearray(path.read_bytes())
+    raw[offset:offset + len(data)] = data
+    path.write_bytes(bytes(raw))
+
+
+def _rewrite_header(path, change):
+    raw = path.read_bytes()
+    n = struct.unpack("<Q", raw[:8])[0]
+    header = json.loads(raw[8:8 + n])
+    change(header)
+    return _raw(path, header, raw[8 + n:])
+
+
+CORRUPTIBLE = {
+    "load": lambda p: S.save(nn.Sequential(nn.Linear(30, 30), nn.ReLU()), p),
+    "load_state_dict": lambda p: S.save_state_dict(nn.Linear(30, 30).state_dict(), p),
+    "load_checkpoint": lambda p: S.save_checkpoint(p, model=nn.Linear(30, 30), epoch=2),
+}
+
+
+@pytest.mark.parametrize("loader", sorted(CORRUPTIBLE))
+def test_overwritten_tensor_bytes_fail_the_checksum(tmp_path, loader):
+    path = tmp_path / "m.safetensors"
+    CORRUPTIBLE[loader](path)
+    meta = serialization_io.read_header(path)[1]
+    assert len(meta[serialization_io.CHECKSUM_KEY]) == 64
+    _overwrite(path, _data_start(path) + 500, b"\xff" * 1000)     # 250 float32 NaNs
+    error = _fails(path, "does not match its checksum", getattr(S, loader))
+    assert "corrupt" in str(error)
+
+
+def test_a_single_flipped_bit_fails_the_checksum(tmp_path):
+    path = tmp_path / "m.safetensors"
+    S.save(nn.Linear(4, 4), path)
+    end = path.stat().st_size
+    _overwrite(path, end - 1, bytes([path.read_bytes()[-1] ^ 1]))
+    _fails(path, "checksum")
+
+
+@pytest.mark.parametrize("loader", sorted(CORRUPTIBLE))
+def test_files_without_a_checksum_still_load(tmp_path, loader):
+    path = tmp_path / "old.safetensors"
+    CORRUPTIBLE[loader](path)
+    _rewrite_header(path, lambda h: h["__metadata__"].pop(serialization_io.CHECKSUM_KEY))
+    assert serialization_io.CHECKSUM_KEY not in serialization_io.read_header(path)[1]
+    getattr(S, loader)(path)
+
+
+@pytest.mark.parametrize("value", ["", "abc", "0" * 63, "G" * 64, "A" * 64])
+def test_a_malformed_checksum_is_refused(tmp_path, value):
+    path = tmp_path / "m.safetensors"
+    S.save(nn.Linear(2, 2), path)
+    _rewrite_header(path, lambda h: h["__metadata__"].update({serialization_io.CHECKSUM_KEY:
+                                                              value}))
+    _fails(path, "is not a sha256 hex digest", S.load_state_dict)

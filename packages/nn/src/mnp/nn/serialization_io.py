@@ -5,6 +5,12 @@ tensor name to ``{"dtype", "shape", "data_offsets": [begin, end]}`` plus an opti
 ``"__metadata__"`` of string to string; then the raw little-endian bytes of every tensor,
 with offsets relative to the end of the header, packed without holes.
 
+mnp's writer also stores the sha256 of the data section in the metadata (`CHECKSUM_KEY`);
+the reader verifies it when present, so bytes damaged on disk or in transfer fail instead
+of loading as wrong weights (files without it, from older mnp or other writers, still
+load). The checksum detects corruption, not tampering: whoever can rewrite the data can
+rewrite the header too.
+
 The reader checks the whole header against the file's size before it allocates anything
 for tensor data, so a malformed, truncated or hostile file costs at most the header cap
 (100 MB) and fails with `ModelFormatError` naming the file. It never unpickles, evaluates
@@ -19,9 +25,11 @@ or imports anything.
 """
 from __future__ import annotations
 
+import hashlib
 import json
 import math
 import os
+import re
 from typing import Any, Mapping
 
 import numpy as np
@@ -42,6 +50,9 @@ DTYPES: dict[str, np.dtype] = {
 }
 CODES: dict[str, str] = {dt.name: code for code, dt in DTYPES.items()}
 _ENTRY_KEYS = {"dtype", "shape", "data_offsets"}
+#: metadata key of the sha256 (hex) of the data section, checked by `read_file`
+CHECKSUM_KEY = "mnp.data_sha256"
+_HEX64 = re.compile(r"[0-9a-f]{64}")
 
 
 class ModelFormatError(MnpError, ValueError):
@@ -87,18 +98,32 @@ def _prepare(tensors: Mapping[str, Any], op: str, path: Any) -> dict[str, np.nda
     return arrays
 
 
+def _bytes_of(arr: np.ndarray) -> memoryview:
+    return memoryview(arr.reshape(-1).view(np.uint8))
+
+
 def _write_array(f: Any, arr: np.ndarray) -> None:
     if arr.size:
-        f.write(memoryview(arr.reshape(-1).view(np.uint8)))
+        f.write(_bytes_of(arr))
+
+
+def _checksum(arrays: Mapping[str, np.ndarray]) -> str:
+    digest = hashlib.sha256()
+    for arr in arrays.values():
+        if arr.size:
+            digest.update(_bytes_of(arr))
+    return digest.hexdigest()
 
 
 def write_file(path: str | os.PathLike, tensors: Mapping[str, Any],
                metadata: Mapping[str, str] | None = None, op: str = "save") -> None:
-    """Write ``tensors`` (name -> numpy array or Tensor) and string ``metadata`` atomically
-    and durably (`mnp.core.atomic.atomic_write`): an existing ``path`` is replaced whole or
+    """Write ``tensors`` (name -> numpy array or Tensor), string ``metadata`` and the sha256
+    of the data section (`CHECKSUM_KEY`) atomically and durably (`mnp.core.atomic.atomic_write`): an existing ``path`` is replaced whole or
     left untouched, and temporaries left by killed writes to ``path`` are removed."""
     arrays = _prepare(tensors, op, path)
-    header = _header(arrays, metadata, op, path)
+    meta = dict(metadata or {})
+    meta[CHECKSUM_KEY] = _checksum(arrays)
+    header = _header(arrays, meta, op, path)
     with atomic_write(path) as f:
         f.write(len(header).to_bytes(8, "little"))
         f.write(header)
@@ -240,6 +265,11 @@ def read_file(path: str | os.PathLike, op: str = "load"
     """Read every tensor (name -> numpy array, native byte order, in data order) and the
     metadata of a safetensors file, after validating the header (see `read_header`)."""
     entries, metadata, data_start = read_header(path, op)
+    expected = metadata.get(CHECKSUM_KEY)
+    if expected is not None and not _HEX64.fullmatch(expected):
+        raise _fail(op, path, f"metadata {CHECKSUM_KEY!r} is not a sha256 hex digest: "
+                              f"{expected!r:.80}")
+    digest = hashlib.sha256()
     tensors: dict[str, np.ndarray] = {}
     with open(path, "rb") as f:
         if os.fstat(f.fileno()).st_size != data_start + sum(e[3] - e[2] for e in entries.values()):
@@ -249,6 +279,7 @@ def read_file(path: str | os.PathLike, op: str = "load"
             raw = np.empty(end - begin, np.uint8)
             if raw.size and f.readinto(memoryview(raw)) != raw.size:
                 raise _fail(op, path, f"tensor {name!r}: data ends early; the file is truncated")
+            digest.update(memoryview(raw))
             if dtype.kind == "b":
                 arr = (raw != 0).reshape(shape)
             else:
@@ -256,4 +287,8 @@ def read_file(path: str | os.PathLike, op: str = "load"
                 if not dtype.isnative:
                     arr = arr.astype(dtype.newbyteorder("="))
             tensors[name] = arr
+    if expected is not None and digest.hexdigest() != expected:
+        raise _fail(op, path, f"the tensor data does not match its checksum ({CHECKSUM_KEY} "
+                              f"{expected[:16]}..., the data hashes to "
+                              f"{digest.hexdigest()[:16]}...): the file is corrupt")
     return tensors, metadata
