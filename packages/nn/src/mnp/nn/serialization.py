@@ -32,12 +32,12 @@ from __future__ import annotations
 import json
 import math
 import os
-from typing import Any, Mapping
+from typing import Any, Iterable, Mapping
 
 import numpy as np
 
 import mnp.core as mnp
-from mnp.core import MnpError, Tensor
+from mnp.core import ArgumentError, MnpError, Tensor
 
 from .serialization_codec import CodecError, decode, encode
 from .serialization_io import ModelFormatError, read_file, read_header, write_file
@@ -198,13 +198,50 @@ def _check_node(node: Any, where: str, op: str, path: Any, depth: int) -> list[t
     return [(c[0], c[1]) for c in children]
 
 
+def _allowed(allow: bool | Iterable[str]) -> bool | frozenset[str]:
+    if isinstance(allow, bool):
+        return allow
+    if isinstance(allow, str):
+        return frozenset([allow])
+    try:
+        names = frozenset(allow)
+    except TypeError:
+        names = None
+    if names is None or not all(isinstance(n, str) for n in names):
+        raise ArgumentError(f"load: allow_provider_mismatch must be True, False or a "
+                               f"collection of layer type names, got {allow!r:.80}")
+    return names
+
+
+def _check_provider(name: str, where: str, op: str, path: Any,
+                    origins: Mapping[str, Mapping[str, str]],
+                    current: Mapping[str, Mapping[str, str]],
+                    allowed: bool | frozenset[str]) -> None:
+    saved, now = origins.get(name), current.get(name)
+    if saved is None or now is None or sources.same(saved, now):
+        return
+    if allowed is True or (allowed is not False and name in allowed):
+        return
+    raise ModelFormatError(
+        f"{op}: {os.fspath(path)}: layer type {name!r} at {where} was saved from "
+        f"{sources.describe(saved)}, but here {sources.describe(now)} provides that name; "
+        f"they may be different layers sharing a name, so it is not built (pass "
+        f"allow_provider_mismatch=True, or a set of layer type names such as "
+        f"{{{name!r}}}, to load to build it with the class registered here)")
+
+
 def _plan(arch: Any, op: str, path: Any, budget: int,
-          origins: Mapping[str, Mapping[str, str]] | None = None) -> None:
+          origins: Mapping[str, Mapping[str, str]] | None = None,
+          allow_provider_mismatch: bool | frozenset[str] = False) -> None:
     """Check the whole architecture before building any of it: shapes of the nodes, every
-    type registered, each config's values against its layer's constructor annotations
-    (`serialization_schema`), and the sizes the configs ask for within ``budget`` elements.
-    ``origins`` (the file's layer sources) words the error for an unregistered type."""
+    type registered (by the plugin and distribution the file recorded, if it did, unless
+    ``allow_provider_mismatch`` says otherwise), each config's values against its layer's
+    constructor annotations (`serialization_schema`), and the sizes the configs ask for
+    within ``budget`` elements. ``origins`` are the file's layer sources."""
     registered = mnp.registry("layers")
+    origins = origins or {}
+    current = sources.providers(origins) if origins and allow_provider_mismatch is not True \
+        else {}
     total, stack = 0, [(arch, "model", 0)]
     while stack:
         node, where, depth = stack.pop()
@@ -216,7 +253,8 @@ def _plan(arch: Any, op: str, path: Any, budget: int,
             raise ModelFormatError(f"{op}: {os.fspath(path)}: layer type {name!r:.100} at "
                                    f"{where} is not registered (known: {known}); mnp builds "
                                    f"only registered layers, never code named in a file"
-                                   f"{sources.hint(name, origins or {})}")
+                                   f"{sources.hint(name, origins)}")
+        _check_provider(name, where, op, path, origins, current, allow_provider_mismatch)
         if children and not getattr(cls, "is_container", False):
             raise ModelFormatError(f"{op}: {os.fspath(path)}: {name} at {where} is not a "
                                    f"container but the file gives it children")
@@ -298,14 +336,20 @@ def save(model: Any, path: str | os.PathLike) -> None:
     write_file(path, _arrays(model.state_dict()), meta, op="save")
 
 
-def load(path: str | os.PathLike, max_config_elements: int | None = None) -> Any:
+def load(path: str | os.PathLike, max_config_elements: int | None = None, *,
+         allow_provider_mismatch: bool | Iterable[str] = False) -> Any:
     """Rebuild the model saved by `save` (or the model inside a `save_checkpoint` file that
     recorded its architecture), weights included; it is in training mode, like a new model.
 
     Only registered layer types are built. ``max_config_elements`` bounds the sizes the layer
     configs may ask for (default: 64 x the file's tensor elements, at least 2**24), so a
     hostile config cannot make the loader allocate without limit.
+
+    A layer type the file says came from one plugin/distribution but that another one
+    provides here is refused; ``allow_provider_mismatch=True`` (every type) or a collection
+    of layer type names builds them with the classes registered here.
     """
+    allowed = _allowed(allow_provider_mismatch)
     entries, meta, _ = read_header(path, op="load")
     _check_version(meta, "load", path)
     kind = meta.get("mnp.kind")
@@ -316,7 +360,7 @@ def load(path: str | os.PathLike, max_config_elements: int | None = None) -> Any
     elements = sum(math.prod(e[1]) for e in entries.values())
     budget = max_config_elements if max_config_elements is not None else \
         max(MIN_CONFIG_ELEMENTS, 64 * elements)
-    _plan(arch, "load", path, budget, sources.read(meta))
+    _plan(arch, "load", path, budget, sources.read(meta), allowed)
     tensors, _ = read_file(path, op="load")
     if kind == "checkpoint":
         tensors = {k[len("model/"):]: v for k, v in tensors.items() if k.startswith("model/")}
