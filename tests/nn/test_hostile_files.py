@@ -492,3 +492,20 @@ def test_a_malformed_checksum_is_refused(tmp_path, value):
     _rewrite_header(path, lambda h: h["__metadata__"].update({serialization_io.CHECKSUM_KEY:
                                                               value}))
     _fails(path, "is not a sha256 hex digest", S.load_state_dict)
+
+
+def test_checkpoint_with_a_non_integer_optimizer_state_key(tmp_path):
+    optim = pytest.importorskip("mnp.optim")
+    model = nn.Linear(3, 2)
+    opt = optim.SGD(model.parameters(), lr=0.1, momentum=0.9)
+    model(mnp.randn(4, 3)).sum().backward()
+    opt.step()
+    sd = opt.state_dict()
+    sd["state"] = {"abc": sd["state"][0]}
+    path = tmp_path / "ckpt.safetensors"
+    S.save_checkpoint(path, model=model, optimizer_state=sd, epoch=1)
+    fresh = optim.SGD(nn.Linear(3, 2).parameters(), lr=0.1, momentum=0.9)
+    with pytest.raises(optim.OptimizerError) as info:
+        S.load_checkpoint(path, optimizer=fresh)
+    assert str(info.value).startswith(f"load_checkpoint: {path}: SGD.load_state_dict: state "
+                                      f"key 'abc' is not an integer parameter index")

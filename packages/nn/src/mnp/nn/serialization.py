@@ -378,6 +378,15 @@ load_model = load
 
 
 # -- checkpoints --------------------------------------------------------------------------------
+def _with_file(exc: MnpError, op: str, path: Any) -> MnpError:
+    """``exc`` again, of the same class, with ``op`` and the file in front of its message."""
+    message = f"{op}: {os.fspath(path)}: {exc}"
+    try:
+        return type(exc)(message)
+    except Exception:
+        return ModelFormatError(message)
+
+
 def save_checkpoint(path: str | os.PathLike, model: Any = None, optimizer_state: Any = None,
                     epoch: int | None = None, extra: Any = None) -> None:
     """Write a training checkpoint atomically: ``model``'s weights (and its architecture when
@@ -432,7 +441,10 @@ def load_checkpoint(path: str | os.PathLike, model: Any = None, optimizer: Any =
     if model is not None:
         _load_into(model, weights, "load_checkpoint", path)
     if optimizer is not None and optimizer_state is not None:
-        optimizer.load_state_dict(optimizer_state)
+        try:
+            optimizer.load_state_dict(optimizer_state)
+        except MnpError as exc:       # the optimizer's own error class, naming the file too
+            raise _with_file(exc, "load_checkpoint", path) from None
     epoch = body["epoch"]
     if epoch is not None and (not isinstance(epoch, int) or isinstance(epoch, bool)):
         raise ModelFormatError(f"load_checkpoint: {os.fspath(path)}: epoch {epoch!r:.40} is "
