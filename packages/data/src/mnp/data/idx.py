@@ -17,6 +17,7 @@ from __future__ import annotations
 
 import gzip
 import io
+import math
 import os
 import struct
 import sys
@@ -38,6 +39,11 @@ IDX_DTYPES: dict[int, np.dtype] = {
 }
 _CODES = {dt.newbyteorder("="): code for code, dt in IDX_DTYPES.items()}
 _GZIP_MAGIC = b"\x1f\x8b"
+#: the most dimensions an IDX file may declare (numpy's own limit is 32 or 64 by version)
+MAX_NDIM = 32
+#: the largest array numpy can describe, in bytes (its non-zero dimensions count even
+#: when another dimension is zero)
+MAX_ARRAY_BYTES = np.iinfo(np.intp).max
 _CHUNK = 1 << 22
 
 
@@ -89,13 +95,19 @@ def _parse(f: IO[bytes], name: str, size: int | None) -> np.ndarray:
     if code not in IDX_DTYPES:
         raise DataFormatError(f"{name}: unknown IDX dtype code 0x{code:02X} in magic number "
                               f"0x{head.hex().upper()}; known: {_known_codes()}")
+    if ndim > MAX_NDIM:
+        raise DataFormatError(f"{name}: IDX rank {ndim} in magic number 0x{head.hex().upper()} "
+                              f"exceeds the {MAX_NDIM} dimensions an array can have here")
     raw_dims = _read_at_most(f, 4 * ndim, name)
     if len(raw_dims) < 4 * ndim:
         raise DataFormatError(f"{name}: truncated IDX header: {ndim} dimensions need "
                               f"{4 * ndim} bytes, found {len(raw_dims)}")
     dims = struct.unpack(f">{ndim}I", raw_dims)
     dtype = IDX_DTYPES[code]
-    count = int(np.prod(dims, dtype=object)) if dims else 1
+    if math.prod(max(d, 1) for d in dims) * dtype.itemsize > MAX_ARRAY_BYTES:
+        raise DataFormatError(f"{name}: IDX dimensions {dims} of "
+                              f"{dtype.newbyteorder('=').name} are larger than any array can be")
+    count = math.prod(dims)
     nbytes = count * dtype.itemsize
     what = f"dimensions {dims} of {dtype.newbyteorder('=').name} need {nbytes} data bytes"
     if size is not None:      # raw file: compare with its size before allocating anything
@@ -185,7 +197,7 @@ def load_idx_pair(images: str | os.PathLike, labels: str | os.PathLike,
         raise DataFormatError(f"{os.fspath(images)} holds shape {X.shape} but "
                               f"{os.fspath(labels)} holds {y.shape[0]} labels")
     X = X.astype(np.float32)
-    return (X.reshape(len(X), -1) if flatten else X), y.astype(np.int64)
+    return (X.reshape(len(X), math.prod(X.shape[1:])) if flatten else X), y.astype(np.int64)
 
 
 def load_mnist(root: str | os.PathLike, train: bool = True,
