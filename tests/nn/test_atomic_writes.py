@@ -53,13 +53,15 @@ def test_only_this_paths_own_unlocked_temporaries_are_removed(tmp_path):
     directory = _leftover(tmp_path, random="dir_____")
     directory.unlink()
     directory.mkdir()                                              # a directory, not a file
+    fifo = tmp_path / ".m.safetensors.mnp-fifo0000.tmp"
+    os.mkfifo(fifo)                                                # opening it would block
     live = _leftover(tmp_path, random="live0000")
     with open(live, "rb") as held:
         fcntl.flock(held.fileno(), fcntl.LOCK_EX)                  # a writer still running
         dead = _leftover(tmp_path, random="dead0000")
         removed = atomic.remove_stale_temporaries(tmp_path / "m.safetensors")
     assert removed == [str(dead)]
-    for p in [other_target, longer_name, *not_ours, directory, live]:
+    for p in [other_target, longer_name, *not_ours, directory, fifo, live]:
         assert p.exists(), p
 
 

@@ -77,7 +77,10 @@ def remove_stale_temporaries(path: str | os.PathLike) -> list[str]:
             continue
         candidate = os.path.join(directory, name)
         try:
-            fd = os.open(candidate, os.O_RDONLY | getattr(os, "O_NOFOLLOW", 0))
+            if not stat.S_ISREG(os.lstat(candidate).st_mode):
+                continue                      # never open a fifo, device or link by this name
+            fd = os.open(candidate, os.O_RDONLY | getattr(os, "O_NOFOLLOW", 0)
+                         | getattr(os, "O_NONBLOCK", 0))
         except OSError:
             continue
         try:
