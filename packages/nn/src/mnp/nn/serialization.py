@@ -209,7 +209,7 @@ def _allowed(allow: bool | Iterable[str]) -> bool | frozenset[str]:
         names = None
     if names is None or not all(isinstance(n, str) for n in names):
         raise ArgumentError(f"load: allow_provider_mismatch must be True, False or a "
-                               f"collection of layer type names, got {allow!r:.80}")
+                            f"collection of layer type names, got {allow!r:.80}")
     return names
 
 
