@@ -1,0 +1,33 @@
+"""Install PyTorch, the oracle of the parity tests, into the test environment where it can.
+
+Run by hatch after creating the ``hatch-test`` environment. Set ``MNP_TEST_TORCH=0`` to skip
+it; without torch the parity tests are skipped (the summary line says how many).
+"""
+from __future__ import annotations
+
+import os
+import subprocess
+import sys
+
+VERSION = "2.13.0"
+
+
+def main() -> int:
+    if os.environ.get("MNP_TEST_TORCH", "1") == "0":
+        print("MNP_TEST_TORCH=0: not installing torch; parity tests will be skipped")
+        return 0
+    try:
+        import torch   # noqa: F401
+        return 0
+    except ImportError:
+        pass
+    cmd = [sys.executable, "-m", "pip", "install", "--disable-pip-version-check", "--quiet",
+           f"torch=={VERSION}"]
+    print(f"installing torch=={VERSION} for the parity tests (MNP_TEST_TORCH=0 skips this)")
+    if subprocess.call(cmd) != 0:
+        print(f"torch=={VERSION} could not be installed: parity tests will be skipped")
+    return 0
+
+
+if __name__ == "__main__":
+    sys.exit(main())
