@@ -19,11 +19,18 @@ def main() -> int:
     try:
         import torch   # noqa: F401
         return 0
-    except ImportError:
+    except Exception:   # absent, or present but broken
         pass
+    print(f"installing torch=={VERSION} for the parity tests (MNP_TEST_TORCH=0 skips this)")
+    # pip, not the uv hatch syncs with: pip honours the machine's pip configuration (a local
+    # CPU build, an index mirror); environments made by uv have no pip until ensurepip
+    has_pip = subprocess.call([sys.executable, "-m", "pip", "--version"],
+                              stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL) == 0
+    if not has_pip:
+        subprocess.call([sys.executable, "-m", "ensurepip", "--default-pip"],
+                        stdout=subprocess.DEVNULL)
     cmd = [sys.executable, "-m", "pip", "install", "--disable-pip-version-check", "--quiet",
            f"torch=={VERSION}"]
-    print(f"installing torch=={VERSION} for the parity tests (MNP_TEST_TORCH=0 skips this)")
     if subprocess.call(cmd) != 0:
         print(f"torch=={VERSION} could not be installed: parity tests will be skipped")
     return 0
