@@ -1,10 +1,12 @@
 """Install PyTorch, the oracle of the parity tests, into the test environment where it can.
 
-Run by hatch after creating the ``hatch-test`` environment. Set ``MNP_TEST_TORCH=0`` to skip
-it; without torch the parity tests are skipped (the summary line says how many).
+Run by ``hatch test`` before pytest; it does nothing when torch is already there. Set
+``MNP_TEST_TORCH=0`` to skip it; without torch the parity tests are skipped (the summary
+line says how many).
 """
 from __future__ import annotations
 
+import importlib.util
 import os
 import subprocess
 import sys
@@ -16,11 +18,8 @@ def main() -> int:
     if os.environ.get("MNP_TEST_TORCH", "1") == "0":
         print("MNP_TEST_TORCH=0: not installing torch; parity tests will be skipped")
         return 0
-    try:
-        import torch   # noqa: F401
+    if importlib.util.find_spec("torch") is not None:
         return 0
-    except Exception:   # absent, or present but broken
-        pass
     print(f"installing torch=={VERSION} for the parity tests (MNP_TEST_TORCH=0 skips this)")
     # pip, not the uv hatch syncs with: pip honours the machine's pip configuration (a local
     # CPU build, an index mirror); environments made by uv have no pip until ensurepip
