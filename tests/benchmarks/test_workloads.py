@@ -21,6 +21,7 @@ CASES = {
     "W5": {},
     "W6": {},
     "W7": {},
+    "W8": {"new_tokens": 40},
 }
 
 
@@ -89,3 +90,17 @@ def test_w7_models_compute_the_same_loss_and_gradients_in_both_frameworks(monkey
     for name, p in mmodel.named_parameters():
         np.testing.assert_allclose(p.grad.numpy(), tgrads[name].grad.numpy(), rtol=1e-3, atol=1e-5,
                                    err_msg=name)
+
+
+def test_w8_twins_give_the_same_logits_through_the_cache(monkeypatch):
+    """W8's PyTorch twin runs the same model: equal logits for a prompt and for cached steps."""
+    pytest.importorskip("torch")
+    monkeypatch.syspath_prepend(str(WORKER.parent))
+    from workloads import w8_gpt_generate as w8
+    case = {**w8.cases({})[0], "layers": 2}
+    ours, theirs = w8.forward_fn("mnp", case), w8.forward_fn("torch", case)
+    idx = np.random.default_rng(0).integers(0, case["vocab"], (1, 10))
+    caches = ([{} for _ in range(2)], [{} for _ in range(2)])
+    np.testing.assert_allclose(ours(idx, caches[0], 0), theirs(idx, caches[1], 0), rtol=1e-4, atol=1e-4)
+    nxt = idx[:, :1]
+    np.testing.assert_allclose(ours(nxt, caches[0], 10), theirs(nxt, caches[1], 10), rtol=1e-4, atol=1e-4)
