@@ -89,7 +89,10 @@ def torch_twin(case: dict, state: dict[str, np.ndarray]):
             return self.head(self.ln_f(x))
 
     model = GPT()
-    model.load_state_dict({k: torch.from_numpy(np.array(v)) for k, v in state.items()}, strict=False)
+    missing, unexpected = model.load_state_dict(
+        {k: torch.from_numpy(np.array(v)) for k, v in state.items()}, strict=False)
+    if unexpected or set(missing) - {"head.weight"}:    # head.weight is tok_emb.weight
+        raise KeyError(f"W8 twin: names differ: missing {missing}, unexpected {unexpected}")
     model.eval()
     return model
 
