@@ -126,8 +126,10 @@ def test_check_backend_passes(cli_host, capsys):
 def test_check_backend_fails_with_exit_1(cli_host, capsys):
     code, out, _ = run(capsys, "check-backend", "wrong")
     assert code == 1
-    mul = [line for line in out.splitlines() if line.startswith("mul")]
-    assert len(mul) == 2 and all("failed" in line for line in mul)
+    rows = [line.split()[:3] for line in out.splitlines() if line.startswith("mul  ")]   # table rows
+    assert sorted(rows) == [["mul", "float32", "failed"], ["mul", "float64", "failed"]]
+    full = [line for line in out.splitlines() if line.startswith("mul [")]     # each failure in full
+    assert len(full) == 2 and all("beyond rtol" in line and "inputs float" in line for line in full)
     assert out.splitlines()[-1] == "2 passed, 2 failed, 0 error, 0 skipped"
     code, out, _ = run(capsys, "check-backend", "wrong", "--kernel", "add", "--json")
     assert code == 0
