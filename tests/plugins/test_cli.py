@@ -146,6 +146,56 @@ def test_check_backend_unknown_or_unavailable_exits_2(cli_host, capsys, name, me
     assert message in err
 
 
+ODD_PLUGIN = """
+    import numpy as np
+    from mnp.core import hookimpl
+
+    class Opaque:
+        def __array__(self, *args, **kwargs):
+            raise RuntimeError("no array here")
+
+    def exp_opaque(x):
+        return Opaque()
+
+    def neg_raises(x):
+        raise ZeroDivisionError("division by zero in the neg kernel")
+
+    def sum_wrong(x, axes, keepdims):
+        return np.sum(x, axis=axes, keepdims=keepdims) + 1
+
+    @hookimpl
+    def mnp_register_backends(register):
+        register("odd", {"exp": exp_opaque, "neg": neg_raises, "sum": sum_wrong}, priority=-3)
+"""
+
+#: names of the suite's own helpers, which a user must never see
+INTERNAL = ("Traceback", "_run_kernel", "_compare", "_check", "_Kernel", "_Failure", "_Mismatch",
+            "_clone", "_describe", "run_conformance", "conformance.py")
+
+
+def test_check_backend_reports_kernel_dtype_case_and_difference_without_internals(site, capsys):
+    site.add("mnp-odd", {"odd": ODD_PLUGIN})
+    with use_host(site.host()):
+        code, out, err = run(capsys, "check-backend", "odd")
+    assert code == 1 and err == ""
+    assert not [name for name in INTERNAL if name in out], out
+    full = {line.split(" [")[0]: line for line in out.splitlines() if " [float" in line[:20]}
+    assert set(full) == {"exp", "neg", "sum"}
+    assert "returned Opaque, which does not compare with the reference" in full["exp"]
+    assert "raised ZeroDivisionError: division by zero in the neg kernel" in full["neg"]
+    assert "max error 1" in full["sum"] and "beyond rtol" in full["sum"]
+    for line in full.values():
+        assert "case '" in line and "inputs float" in line      # the case and its shapes
+
+
+@pytest.mark.parametrize("argv", [("check-backend", "nope"), ("check-backend", "good", "--kernel", "conv9d")])
+def test_check_backend_errors_are_one_line(cli_host, capsys, argv):
+    code, out, err = run(capsys, *argv)
+    assert code == 2 and out == ""
+    assert len(err.strip().splitlines()) == 1 and err.startswith("mnp check-backend: ")
+    assert not [name for name in INTERNAL if name in err], err
+
+
 def test_strict_failure_exits_1(site, src, capsys):
     site.add("mnp-broken", {"broken": src.BROKEN_IMPORT})
     with use_host(site.host(environ={"MNP_STRICT_PLUGINS": "1"})):
