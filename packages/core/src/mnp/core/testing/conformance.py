@@ -6,15 +6,19 @@ kernel is registered for (float32 and float64 when it takes any), the suite call
 * the cases of `mnp.core.testing.generators`: random shapes, broadcasting, dims of size 1
   and 0, non-contiguous views, and each all-contiguous case again with negative strides;
 * the cases of `mnp.core.testing.sized` on both sides of every threshold the backend
-  declares for the kernel (``thresholds``, per kernel and ``"*"``), or of a built-in ladder
-  of common thresholds when it declares none; these run at several thread counts (the
-  backend's own, 1 and 2) when the backend registered ``set_threads``/``get_threads``, and
-  the count in use is restored afterwards;
+  declares for the kernel (``thresholds``, per kernel and ``"*"``), or just above each rung
+  of a built-in ladder of common thresholds (4,096 to 262,144 elements) when it declares
+  none; these run at several thread counts (the backend's own, 1 and 2) when the backend
+  registered ``set_threads``/``get_threads``, and the count in use is restored afterwards;
 
 and compares results within the dtype's tolerance: same shapes and dtypes, integer outputs
 exactly, in-place ``_step`` kernels by the buffers they update. A kernel with no generator
 is reported ``skipped``, never ``passed``. A failure names the case, the inputs' shapes and
 layouts and the thread count.
+
+Layouts and odd shapes vary among the small cases only, at the backend's own thread count;
+the sized cases are contiguous and alone run at every thread count. So the work grows as
+small cases + thresholds x shape families x thread counts, never as a product with layouts.
 
 >>> from mnp.core.testing import run_conformance
 >>> results = run_conformance("numpy", kernels=["add"])

@@ -83,7 +83,8 @@ SHAPES = ((7,), (3, 5), (2, 3, 4), (1, 65), ())
 EDGE_SHAPES = ((1,), (5, 1), (1, 1, 3), (0,), (2, 0, 3))
 
 
-def _need(ref: Callable[[str], Callable] | None, name: str) -> Callable:
+def need_reference(ref: Callable[[str], Callable] | None, name: str) -> Callable:
+    """Reference kernel ``name`` (for inputs made by a forward kernel); `MissingReference` if absent."""
     fn = ref(name) if ref is not None else None
     if fn is None:
         raise MissingReference(name)
@@ -232,7 +233,7 @@ def _softmax_backward(name: str) -> Generator:
     forward = name.replace("_backward", "")
 
     def gen(rng, dtype, ref):
-        fwd = _need(ref, forward)
+        fwd = need_reference(ref, forward)
         for shape, axis in SOFTMAX_CASES:
             for label, lay in LAYOUTS:
                 y = np.ascontiguousarray(fwd(normal(rng, shape, dtype, 2.0), axis))
@@ -328,7 +329,7 @@ def _pool_forward(rng, dtype, ref):
 
 
 def _max_pool2d_backward(rng, dtype, ref):
-    fwd = _need(ref, "max_pool2d_forward")
+    fwd = need_reference(ref, "max_pool2d_forward")
     for xs, k, s, p in POOL_CASES[:-1]:     # the reference takes no empty batch
         _, idx = fwd(normal(rng, xs, dtype), k, s, p)
         for label, lay in LAYOUTS[:2]:
@@ -357,7 +358,7 @@ def _cross_entropy_forward(rng, dtype, ref):
 
 
 def _cross_entropy_backward(rng, dtype, ref):
-    fwd = _need(ref, "cross_entropy_forward")
+    fwd = need_reference(ref, "cross_entropy_forward")
     for n, c in CE_CASES:
         for label, lay in LAYOUTS[:2]:
             for smoothing in (0.0, 0.1):
@@ -388,7 +389,7 @@ def _norm_forward(cases: tuple, channel: Callable[[tuple], int]) -> Generator:
 
 def _norm_backward(forward: str, cases: tuple, channel: Callable[[tuple], int]) -> Generator:
     def gen(rng, dtype, ref):
-        fwd = _need(ref, forward)
+        fwd = need_reference(ref, forward)
         for shape in cases:
             for label, lay in LAYOUTS[:2]:
                 for affine in (True, False):

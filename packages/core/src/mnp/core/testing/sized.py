@@ -23,7 +23,7 @@ from typing import Callable, Iterable, Iterator
 
 import numpy as np
 
-from .generators import BINARY_DOMAINS, UNARY_DOMAINS, Case, _need, normal, uniform
+from .generators import BINARY_DOMAINS, UNARY_DOMAINS, Case, need_reference, normal, uniform
 
 #: (n, above) targets -> cases; see the module docstring
 SizedGenerator = Callable[[np.random.Generator, np.dtype, Callable[[str], Callable], int, bool],
@@ -184,7 +184,7 @@ def _softmax_backward(name: str) -> SizedGenerator:
     forward = name.replace("_backward", "")
 
     def gen(rng, dtype, ref, n, above):
-        fwd = _need(ref, forward)
+        fwd = need_reference(ref, forward)
         for shape, axis in _softmax_shapes(n, above):
             y = np.ascontiguousarray(fwd(normal(rng, shape, dtype, 2.0), axis))
             yield Case((normal(rng, shape, dtype), y, axis), label=f"{shape} axis={axis}")
@@ -282,7 +282,7 @@ def _pool_forward(rng, dtype, ref, n, above):
 
 
 def _max_pool2d_backward(rng, dtype, ref, n, above):
-    fwd = _need(ref, "max_pool2d_forward")
+    fwd = need_reference(ref, "max_pool2d_forward")
     for xs, k, s, p in _pool_geometries(n, above):
         _, idx = fwd(normal(rng, xs, dtype), k, s, p)
         yield Case((normal(rng, _pool_out(xs, k, s, p), dtype), np.array(idx), xs),
@@ -311,7 +311,7 @@ def _cross_entropy_forward(rng, dtype, ref, n, above):
 
 
 def _cross_entropy_backward(rng, dtype, ref, n, above):
-    fwd = _need(ref, "cross_entropy_forward")
+    fwd = need_reference(ref, "cross_entropy_forward")
     for rows, c in _rows(n, above, 10):
         targets = rng.integers(0, c, rows).astype(np.int64)
         _, probs = fwd(normal(rng, (rows, c), dtype, 3.0), targets, 0.1)
@@ -346,7 +346,7 @@ def _norm_forward(shapes: Callable[[int, bool], Iterator[tuple]]) -> SizedGenera
 
 def _norm_backward(forward: str, shapes: Callable[[int, bool], Iterator[tuple]]) -> SizedGenerator:
     def gen(rng, dtype, ref, n, above):
-        fwd = _need(ref, forward)
+        fwd = need_reference(ref, forward)
         for shape in shapes(n, above):
             x = normal(rng, shape, dtype, 2.0) + 1
             gamma = uniform(rng, (shape[1],), dtype, 0.5, 2.0)
