@@ -9,6 +9,7 @@ import sys
 import numpy as np
 import pytest
 
+from mnp.core.errors import BackendError
 from mnp.core.plugins import use_host
 from mnp.core.testing import run_conformance
 from mnp.core.testing.generators import GENERATORS
@@ -104,6 +105,11 @@ CORNERS = """
         backend(register, "below", {"sub": sub_below}, thresholds={"sub": (300000,)})
         backend(register, "star", {"tanh": tanh_any}, thresholds={"*": (300000,)})
         register("unthreaded", {"exp": exp_large}, priority=-5)
+        register("lost", {"exp": np.exp}, priority=-5, set_threads=lambda n: None, get_threads=lost_count)
+
+
+    def lost_count():
+        raise OSError("thread pool is gone")
 """
 
 
@@ -169,6 +175,11 @@ def test_the_thread_count_is_restored_when_a_kernel_raises(corners):
 def test_a_backend_without_thread_control_runs_at_its_own_count(corners):
     r = only(run_conformance("unthreaded", dtypes=["float32"]))[0]
     assert r.threads is None and "thread" not in r.message and "[4097]" in r.message
+
+
+def test_a_failing_get_threads_is_a_backend_error(corners):
+    with pytest.raises(BackendError, match=r"backend 'lost': its get_threads\(\) raised OSError: thread pool is gone"):
+        run_conformance("lost")
 
 
 def test_declared_thresholds_are_tested_on_both_sides(corners):

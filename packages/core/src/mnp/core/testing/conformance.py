@@ -283,7 +283,10 @@ def _thread_counts(spec: BackendSpec) -> list[int | None]:
     """The backend's own count first, then `THREADS`; ``[None]`` without thread control."""
     if spec.set_threads is None or spec.get_threads is None:
         return [None]
-    own = int(spec.get_threads())
+    try:
+        own = int(spec.get_threads())
+    except Exception as exc:
+        raise BackendError(f"backend {spec.name!r}: its get_threads() raised {type(exc).__name__}: {exc}")
     return [own] + [t for t in THREADS if t != own]
 
 
