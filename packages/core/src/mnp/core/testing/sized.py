@@ -193,15 +193,22 @@ def _softmax_backward(name: str) -> SizedGenerator:
 
 # -- products --------------------------------------------------------------------------------
 def _gemm_shapes(n: int, above: bool) -> Iterator[tuple[int, int, int, bool, bool]]:
-    """(m, k, n, ta, tb): a cube, a tall and a wide product."""
+    """(m, k, n, ta, tb): a cube, a tall and a wide product (operands stay near n^(2/3)
+    elements whatever n)."""
     c = max(1, round(n ** (1 / 3)))
     cols = _fit(n, c * c, above)
     if cols:
         yield c, c, cols, False, False
-    rows = _fit(n, 256, above)
-    if rows:
-        yield rows, 64, 4, True, False
-        yield 4, 64, rows, False, True
+    long = 8 * c
+    short = _fit(n, long * c, above)
+    if short:
+        yield long, c, short, True, False
+        yield short, c, long, False, True
+
+
+def _batch_side(n: int) -> int:
+    """The side of the square matrices of a batched product of about n multiply-adds."""
+    return max(16, round(n ** (1 / 3)) // 4)
 
 
 def _gemm(rng, dtype, ref, n, above):
@@ -214,11 +221,12 @@ def _gemm(rng, dtype, ref, n, above):
 def _matmul(rng, dtype, ref, n, above):
     for m, k, nn, _, _ in _gemm_shapes(n, above):
         yield Case((normal(rng, (m, k), dtype), normal(rng, (k, nn), dtype)), label=f"{(m, k)} @ {(k, nn)}")
-    batch = _fit(n, 16 ** 3, above)
+    side = _batch_side(n)
+    batch = _fit(n, side ** 3, above)
     if batch:
-        for sb in ((batch, 16, 16), (16, 16)):
-            yield Case((normal(rng, (batch, 16, 16), dtype), normal(rng, sb, dtype)),
-                       label=f"{(batch, 16, 16)} @ {sb}")
+        sa = (batch, side, side)
+        for sb in (sa, sa[1:]):
+            yield Case((normal(rng, sa, dtype), normal(rng, sb, dtype)), label=f"{sa} @ {sb}")
 
 
 # -- convolution and pooling -----------------------------------------------------------------
