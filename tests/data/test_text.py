@@ -3,6 +3,7 @@ from __future__ import annotations
 
 import hashlib
 import json
+import os
 
 import numpy as np
 import pytest
@@ -66,6 +67,18 @@ def test_tokenizer_saves_and_loads_its_vocabulary(tmp_path):
     assert back.chars == tok.chars
     assert back.encode("low") .tolist() == tok.encode("low").tolist()
     assert [p.name for p in tmp_path.iterdir()] == ["vocab.json"]     # no temporary left
+
+
+def test_tokenizer_save_is_durable_and_removes_temporaries_of_killed_saves(tmp_path, monkeypatch):
+    path = tmp_path / "vocab.json"
+    stale = tmp_path / ".vocab.json.mnp-k1lled00.tmp"
+    stale.write_text('{"format": ')
+    synced = []
+    real_fsync = os.fsync
+    monkeypatch.setattr(os, "fsync", lambda fd: (synced.append(fd), real_fsync(fd)))
+    CharTokenizer.from_text("abc").save(path)
+    assert [p.name for p in tmp_path.iterdir()] == ["vocab.json"] and len(synced) == 2
+    assert CharTokenizer.load(path).chars == ["a", "b", "c"]
 
 
 @pytest.mark.parametrize("content, match", [

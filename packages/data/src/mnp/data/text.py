@@ -19,13 +19,13 @@ import gzip
 import hashlib
 import json
 import os
-import tempfile
 from importlib import resources
 from typing import Any, Iterable, Iterator
 
 import numpy as np
 
 import mnp.core as mnp
+from mnp.core.atomic import atomic_write
 
 from ._arrays import check_positive_int, rng_for, to_tensor
 from .dataset import Dataset
@@ -126,21 +126,11 @@ class CharTokenizer:
         return "".join(map(self.chars.__getitem__, a.tolist()))
 
     def save(self, path: str | os.PathLike) -> None:
-        """Write the vocabulary as JSON (atomically: a complete file or none)."""
+        """Write the vocabulary as JSON, atomically and durably (`mnp.core.atomic`)."""
         payload = json.dumps({"format": TOKENIZER_FORMAT, "version": 1, "chars": self.chars},
                              ensure_ascii=True)
-        folder = os.path.dirname(os.path.abspath(path))
-        fd, tmp = tempfile.mkstemp(prefix=f".{os.path.basename(path)}.", suffix=".tmp", dir=folder)
-        try:
-            with os.fdopen(fd, "w", encoding="ascii") as f:
-                f.write(payload)
-                f.flush()
-                os.fsync(f.fileno())
-            os.replace(tmp, path)
-        except BaseException:
-            if os.path.exists(tmp):
-                os.unlink(tmp)
-            raise
+        with atomic_write(path) as f:
+            f.write(payload.encode("ascii"))
 
     @classmethod
     def load(cls, path: str | os.PathLike) -> "CharTokenizer":
