@@ -118,8 +118,9 @@ def _checksum(arrays: Mapping[str, np.ndarray]) -> str:
 def write_file(path: str | os.PathLike, tensors: Mapping[str, Any],
                metadata: Mapping[str, str] | None = None, op: str = "save") -> None:
     """Write ``tensors`` (name -> numpy array or Tensor), string ``metadata`` and the sha256
-    of the data section (`CHECKSUM_KEY`) atomically and durably (`mnp.core.atomic.atomic_write`): an existing ``path`` is replaced whole or
-    left untouched, and temporaries left by killed writes to ``path`` are removed."""
+    of the data section (`CHECKSUM_KEY`) atomically and durably
+    (`mnp.core.atomic.atomic_write`): an existing ``path`` is replaced whole or left
+    untouched, and temporaries left by killed writes to ``path`` are removed."""
     arrays = _prepare(tensors, op, path)
     meta = dict(metadata or {})
     meta[CHECKSUM_KEY] = _checksum(arrays)
