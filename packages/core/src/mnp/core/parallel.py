@@ -38,9 +38,10 @@ class ProcessGroup(Protocol):
     def wrap_model(self, model: Any) -> Any:
         """The model wrapped so that backward averages its gradients across ranks."""
 
-    def shard(self, n: int, shuffle: bool, seed: int, epoch: int) -> np.ndarray:
-        """This rank's indices of a dataset of ``n`` samples for ``epoch``: equal counts on
-        every rank, disjoint but for padding, together covering ``range(n)``."""
+    def shard(self, order: np.ndarray) -> np.ndarray:
+        """This rank's share of ``order`` (a dataset's indices in epoch order, the same on
+        every rank): equal counts on every rank, disjoint but for padding, together covering
+        ``order``."""
 
 
 _active: ProcessGroup | None = None

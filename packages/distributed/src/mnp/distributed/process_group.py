@@ -61,9 +61,9 @@ class ProcessGroup:
             return model
         return DistributedDataParallel(model, process_group=self)
 
-    def shard(self, n: int, shuffle: bool, seed: int, epoch: int) -> np.ndarray:
-        from .sampler import shard_indices
-        return shard_indices(n, self.world_size, self.rank, shuffle, seed, epoch, False)
+    def shard(self, order: np.ndarray) -> np.ndarray:
+        from .sampler import shard_order
+        return shard_order(order, self.world_size, self.rank)
 
 
 _default: ProcessGroup | None = None

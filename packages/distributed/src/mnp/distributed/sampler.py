@@ -21,18 +21,25 @@ def num_samples(n: int, num_replicas: int, drop_last: bool) -> int:
     return math.ceil(n / num_replicas)
 
 
-def shard_indices(n: int, num_replicas: int, rank: int, shuffle: bool, seed: int, epoch: int,
-                  drop_last: bool) -> np.ndarray:
-    """Rank ``rank``'s indices: the (shuffled with ``seed + epoch``) order, padded by repeating
-    its start to a multiple of ``num_replicas`` (or cut, with ``drop_last``), every
-    ``num_replicas``-th index from ``rank``."""
-    order = np.random.default_rng(seed + epoch).permutation(n) if shuffle else np.arange(n)
+def shard_order(order: np.ndarray, num_replicas: int, rank: int, drop_last: bool = False) -> np.ndarray:
+    """Rank ``rank``'s share of ``order`` (a dataset's indices in epoch order): padded by
+    repeating its start to a multiple of ``num_replicas`` (or cut, with ``drop_last``), then
+    every ``num_replicas``-th index from ``rank``."""
+    order = np.asarray(order, np.int64)
+    n = len(order)
     total = num_samples(n, num_replicas, drop_last) * num_replicas
     if total > n:
         order = np.concatenate([order, np.resize(order, total - n)]) if n else order
     else:
         order = order[:total]
-    return order[rank:total:num_replicas].astype(np.int64)
+    return order[rank:total:num_replicas]
+
+
+def shard_indices(n: int, num_replicas: int, rank: int, shuffle: bool, seed: int, epoch: int,
+                  drop_last: bool) -> np.ndarray:
+    """Rank ``rank``'s indices of ``range(n)`` for ``epoch`` (shuffled with ``seed + epoch``)."""
+    order = np.random.default_rng(seed + epoch).permutation(n) if shuffle else np.arange(n)
+    return shard_order(order, num_replicas, rank, drop_last)
 
 
 class DistributedSampler:
