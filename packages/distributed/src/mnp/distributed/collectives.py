@@ -106,12 +106,14 @@ def check_same(group: ProcessGroup, arr: np.ndarray, where: str) -> None:
     MPI = _mpi.load()
     mine = _describe(arr)
     both = np.concatenate([mine, -mine])
-    group.comm.Allreduce(MPI.IN_PLACE, both, op=MPI.MAX)
+    _run(group, where, lambda: group.comm.Allreduce(MPI.IN_PLACE, both, op=MPI.MAX),
+         lambda: group.comm.Iallreduce(MPI.IN_PLACE, both, op=MPI.MAX), lambda: None, False, ())
     n = len(mine)
     if np.array_equal(both[:n], -both[n:]):
         return
     every = np.empty((group.world_size, n), np.int64)
-    group.comm.Allgather(mine, every)
+    _run(group, where, lambda: group.comm.Allgather(mine, every),
+         lambda: group.comm.Iallgather(mine, every), lambda: None, False, ())
     parts = []
     for r, d in enumerate(every):
         shape = tuple(int(s) for s in d[2:2 + int(d[0])])
@@ -233,15 +235,17 @@ def gather_rows(group: ProcessGroup, arr: np.ndarray) -> np.ndarray:
     if group.world_size == 1:
         return arr.copy()
     check_same(group, arr[:0].reshape((0,) + arr.shape[1:]) if arr.ndim else arr, "all_gather")
-    counts = np.empty(group.world_size, np.int64)
-    group.comm.Allgather(np.array([arr.size], np.int64), counts)
-    rows = np.empty(group.world_size, np.int64)
-    group.comm.Allgather(np.array([arr.shape[0] if arr.ndim else 1], np.int64), rows)
+    sizes = np.empty((group.world_size, 2), np.int64)
+    mine = np.array([arr.size, arr.shape[0] if arr.ndim else 1], np.int64)
+    _run(group, "all_gather", lambda: group.comm.Allgather(mine, sizes),
+         lambda: group.comm.Iallgather(mine, sizes), lambda: None, False, ())
+    counts = np.ascontiguousarray(sizes[:, 0])
     src = arr.view(np.uint8) if arr.dtype == np.bool_ else arr
-    out = np.empty((int(rows.sum()),) + arr.shape[1:], arr.dtype)
+    out = np.empty((int(sizes[:, 1].sum()),) + arr.shape[1:], arr.dtype)
     dst = out.view(np.uint8) if out.dtype == np.bool_ else out
     displs = np.concatenate([[0], np.cumsum(counts)[:-1]])
-    group.comm.Allgatherv(src, [dst, (counts, displs)])
+    _run(group, "all_gather", lambda: group.comm.Allgatherv(src, [dst, (counts, displs)]),
+         lambda: group.comm.Iallgatherv(src, [dst, (counts, displs)]), lambda: None, False, ())
     return out
 
 

@@ -23,7 +23,7 @@ import mnp.core as mnp
 from mnp.core import Tensor
 
 from . import _mpi
-from .collectives import wait_requests
+from .collectives import _run, wait_requests
 from .errors import DistributedError
 from .process_group import ProcessGroup, _group
 
@@ -187,7 +187,8 @@ class DistributedDataParallel:
         layout = repr([(tuple(p.shape), p.dtype.str) for p in self._params]).encode()
         mine = np.array([len(self._params), zlib.crc32(layout)], np.int64)
         every = np.empty((g.world_size, 2), np.int64)
-        g.comm.Allgather(mine, every)
+        _run(g, "DistributedDataParallel", lambda: g.comm.Allgather(mine, every),
+             lambda: g.comm.Iallgather(mine, every), lambda: None, False, ())
         bad = [r for r in range(g.world_size) if not np.array_equal(every[r], every[0])]
         if bad:
             raise DistributedError(
@@ -201,7 +202,7 @@ class DistributedDataParallel:
         if g.world_size == 1:
             return
         for p in self._params:
-            g.comm.Bcast(_contiguous(p), root=0)
+            _bcast(g, _contiguous(p))
         self._sync_buffers()
 
     def _sync_buffers(self) -> None:
@@ -209,7 +210,7 @@ class DistributedDataParallel:
         if buffers is None:
             return
         for b in buffers():
-            self.process_group.comm.Bcast(_contiguous(b), root=0)
+            _bcast(self.process_group, _contiguous(b))
 
     # -- forward ------------------------------------------------------------------------------
     def __call__(self, *inputs: Any, **kwargs: Any) -> Any:
@@ -288,7 +289,8 @@ class DistributedDataParallel:
         if self._used is not None:
             MPI = _mpi.load()
             used = self._used
-            g.comm.Allreduce(MPI.IN_PLACE, used, MPI.MAX)
+            _run(g, "DistributedDataParallel", lambda: g.comm.Allreduce(MPI.IN_PLACE, used, MPI.MAX),
+                 lambda: g.comm.Iallreduce(MPI.IN_PLACE, used, MPI.MAX), lambda: None, False, ())
         self.stats["wait_seconds"] += time.perf_counter() - t0
         self.stats["iterations"] += 1
         scale = 1.0 / g.world_size
@@ -381,6 +383,11 @@ def _contiguous(t: Tensor) -> np.ndarray:
         arr = np.ascontiguousarray(arr)
         t.data = arr
     return arr
+
+
+def _bcast(g: ProcessGroup, arr: np.ndarray) -> None:
+    _run(g, "DistributedDataParallel (broadcast from rank 0)", lambda: g.comm.Bcast(arr, root=0),
+         lambda: g.comm.Ibcast(arr, root=0), lambda: None, False, ())
 
 
 def _remove(handles: list) -> None:
