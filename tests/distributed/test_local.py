@@ -10,9 +10,10 @@ import pytest
 import mnp.core as mnp
 from mnp import nn
 from mnp.core import parallel
-import mnp.distributed as dist
-from mnp.distributed import DistributedSampler
-from mnp.distributed.run import build_command
+
+dist = pytest.importorskip("mnp.distributed", reason="mnp-distributed is not installed")
+from mnp.distributed import DistributedSampler  # noqa: E402
+from mnp.distributed.run import build_command  # noqa: E402
 
 from .conftest import needs_mpi
 

@@ -11,8 +11,10 @@ import time
 import numpy as np
 import pytest
 
-from .conftest import needs_mpi, run_mpi
-from .mpi_worker import make_trainer, trainer_data
+pytest.importorskip("mnp.distributed", reason="mnp-distributed is not installed")
+
+from .conftest import needs_mpi, run_mpi  # noqa: E402
+from .mpi_worker import make_trainer, trainer_data  # noqa: E402
 
 pytestmark = needs_mpi
 
