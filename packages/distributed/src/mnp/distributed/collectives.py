@@ -19,7 +19,7 @@ from mnp.core import Tensor
 
 from . import _mpi
 from .errors import CollectiveMismatchError, DistributedError, DistributedTimeoutError
-from .process_group import ProcessGroup, _group
+from .process_group import ProcessGroup, _group, seconds
 
 
 class ReduceOp(str, enum.Enum):
@@ -194,8 +194,7 @@ class Work:
     def wait(self, timeout: Any = None) -> bool:
         if not self._done:
             try:
-                limit = None if timeout is None else float(getattr(timeout, "total_seconds", lambda: timeout)())
-                wait_requests(self.group, self._reqs, self.where, limit)
+                wait_requests(self.group, self._reqs, self.where, seconds(timeout, "Work.wait"))
             except DistributedError as exc:
                 self._exc = exc
                 raise

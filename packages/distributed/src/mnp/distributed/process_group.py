@@ -16,7 +16,7 @@ import numpy as np
 from mnp.core import parallel
 
 from . import _mpi, faults
-from .errors import DistributedError, MPINotAvailableError
+from .errors import DistributedError
 
 
 class ProcessGroup:
@@ -69,7 +69,8 @@ class ProcessGroup:
 _default: ProcessGroup | None = None
 
 
-def _seconds(timeout: Any) -> float | None:
+def seconds(timeout: Any, where: str = "init_process_group") -> float | None:
+    """A timeout given as seconds or a ``timedelta``, in seconds (None: no limit)."""
     if timeout is None:
         return None
     if isinstance(timeout, datetime.timedelta):
@@ -77,10 +78,10 @@ def _seconds(timeout: Any) -> float | None:
     try:
         value = float(timeout)
     except (TypeError, ValueError):
-        raise DistributedError(f"init_process_group: timeout must be seconds or a timedelta, "
+        raise DistributedError(f"{where}: timeout must be seconds or a timedelta, "
                                f"got {timeout!r}") from None
     if not value > 0:
-        raise DistributedError(f"init_process_group: timeout must be positive, got {value}")
+        raise DistributedError(f"{where}: timeout must be positive, got {value}")
     return value
 
 
@@ -121,7 +122,7 @@ def init_process_group(backend: str | None = "mpi", init_method: str | None = No
     if _default is not None:
         raise DistributedError("init_process_group: the default process group is already "
                                "initialised; call destroy_process_group() first")
-    limit = _seconds(timeout)
+    limit = seconds(timeout)
     MPI = _mpi.load()
     comm = MPI.COMM_WORLD.Dup()
     group = ProcessGroup(comm, limit)
@@ -182,10 +183,7 @@ def group_from_environment() -> ProcessGroup | None:
         return _default
     if not is_mpi_launched():
         return None
-    try:
-        init_process_group("mpi")
-    except MPINotAvailableError:
-        raise
+    init_process_group("mpi")
     return _default
 
 
