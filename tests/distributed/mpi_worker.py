@@ -246,9 +246,26 @@ def mlp_batch(step, n):
     return X, (X[:, 0] + X[:, 1] > 0).astype(np.int64) + (X[:, 2] > 1)
 
 
+class BackwardsMLP(nn.Module):
+    """Layers registered in the reverse of the order the forward uses them."""
+
+    def __init__(self):
+        super().__init__()
+        self.out = nn.Linear(32, 3)
+        self.hidden = nn.Linear(32, 32)
+        self.inp = nn.Linear(6, 32)
+
+    def forward(self, x):
+        return self.out(self.hidden(self.inp(x).tanh()).relu())
+
+
 def check_ddp_mlp():
     ddp = ddp_matches_single_process(mlp, mlp_batch, 20, 4, "DDP MLP", bucket_cap_mb=0.002)
     assert len(ddp._buckets) >= 3                   # several buckets, overlapping backward
+    ddp2 = ddp_matches_single_process(BackwardsMLP, mlp_batch, 4, 4, "DDP MLP (buckets rebuilt)",
+                                      bucket_cap_mb=0.002)
+    first = [ddp2._names[n] for n, _ in ddp2._buckets[0].params]
+    assert first[0].startswith("out."), first      # rebuilt in the order gradients arrived
     names = [n for n, _ in ddp.named_parameters()]
     assert names[0] == "module.0.weight" and list(ddp.state_dict())[0] == "module.0.weight"
     ok("DDP MLP equals single-process training, weights bit-identical on every rank")

@@ -2,7 +2,8 @@
 
 At wrap time rank 0's parameters and buffers are broadcast to every rank. Gradients are
 grouped into buckets of about ``bucket_cap_mb`` (the first one smaller, 1 MiB) in reverse
-order of registration, which is roughly the order backward produces them. A
+order of registration, which is roughly the order backward produces them, and after the first
+iteration rebuilt in the order its gradients actually arrived (rank 0's). A
 post-accumulate hook on each parameter copies its gradient into its bucket; when a bucket
 is full its non-blocking all-reduce (MPI Iallreduce) starts at once, overlapping the rest
 of backward. Buckets start in the same order on every rank, as MPI requires. When the last
@@ -60,11 +61,12 @@ class _Bucket:
         self.ready.add(number)
 
 
-def _build_buckets(params: list[Tensor], cap: int) -> list[_Bucket]:
-    """Buckets in reverse parameter order, one dtype each, the first capped at 1 MiB."""
+def _build_buckets(params: list[Tensor], cap: int, order: list[int] | None = None) -> list[_Bucket]:
+    """Buckets filled in ``order`` (parameter numbers; default: reverse registration order),
+    one dtype each, the first capped at 1 MiB."""
     buckets: list[_Bucket] = []
     open_: dict[Any, tuple[list, int]] = {}
-    for number in reversed(range(len(params))):
+    for number in (reversed(range(len(params))) if order is None else order):
         p = params[number]
         key = p.dtype
         members, size = open_.get(key, ([], 0))
@@ -163,8 +165,8 @@ class DistributedDataParallel:
         self._number = {id(p): i for i, p in enumerate(self._params)}
         self._check_layout()
         self._sync_params_and_buffers()
-        self._buckets = _build_buckets(self._params, self.bucket_bytes_cap)
-        self._bucket_of = {n: b for b in self._buckets for n, _ in b.params}
+        self._set_buckets(None)
+        self._arrival: list[int] | None = []    # the first backward's order, then None
         self._armed = False
         self._next = 0
         self._used: np.ndarray | None = None
@@ -243,6 +245,22 @@ class DistributedDataParallel:
             self._launch_ready()
         return out
 
+    def _set_buckets(self, order: list[int] | None) -> None:
+        self._buckets = _build_buckets(self._params, self.bucket_bytes_cap, order)
+        self._bucket_of = {n: b for b in self._buckets for n, _ in b.params}
+
+    def _rebuild_buckets(self) -> None:
+        """After the first synchronised backward, rebuild the buckets in the order its
+        gradients arrived on rank 0 (as PyTorch does), so each bucket fills as early as it
+        can; every rank takes rank 0's order so that buckets match across ranks."""
+        arrival, self._arrival = self._arrival, None
+        seen = set(arrival)
+        order = np.array(arrival + [n for n in reversed(range(len(self._params)))
+                                    if n not in seen], np.int64)
+        _bcast(self.process_group, order)
+        if order.tolist() != [n for b in self._buckets for n, _ in b.params]:
+            self._set_buckets(order.tolist())
+
     def _arm(self) -> None:
         for b in self._buckets:
             b.ready.clear()
@@ -264,6 +282,8 @@ class DistributedDataParallel:
                                    f"twice after one forward?); call the model again before "
                                    f"each backward, or use no_sync()")
         bucket.put(n, p.grad.data)
+        if self._arrival is not None:
+            self._arrival.append(n)
         self._launch_ready()
 
     def _launch_ready(self) -> None:
@@ -306,6 +326,8 @@ class DistributedDataParallel:
                     p.grad = mnp.from_numpy(avg.astype(p.dtype))
                 else:
                     np.copyto(p.grad.data, avg, casting="unsafe")
+        if self._arrival is not None:
+            self._rebuild_buckets()
 
     @contextlib.contextmanager
     def no_sync(self) -> Iterator[None]:
