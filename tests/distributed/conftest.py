@@ -13,7 +13,7 @@ HERE = Path(__file__).resolve().parent
 WORKER = HERE / "mpi_worker.py"
 
 
-def _mpiexec() -> str | None:
+def mpiexec() -> str | None:
     here = Path(sys.executable).parent / "mpiexec"
     if here.exists():
         return str(here)
@@ -25,7 +25,7 @@ def _skip_reason() -> str | None:
         import mpi4py  # noqa: F401
     except ImportError:
         return "mpi4py is not installed (pip install mnp-distributed[mpich])"
-    if _mpiexec() is None:
+    if mpiexec() is None:
         return "no mpiexec is installed (pip install mnp-distributed[mpich])"
     return None
 
@@ -45,7 +45,7 @@ def mpi_env() -> dict[str, str]:
 
 def mpi_command(n: int, *args: str) -> list[str]:
     from mnp.distributed.run import build_command
-    return build_command(n, [str(WORKER), *args], threads=1, mpiexec=_mpiexec())
+    return build_command(n, [str(WORKER), *args], threads=1, mpiexec=mpiexec())
 
 
 def run_mpi(n: int, *args: str, timeout: float = 120) -> subprocess.CompletedProcess:

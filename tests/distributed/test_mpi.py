@@ -6,6 +6,8 @@ a failure aborts the job, whose stderr then names the rank and carries its trace
 from __future__ import annotations
 
 import json
+import subprocess
+import sys
 import time
 
 import numpy as np
@@ -13,7 +15,7 @@ import pytest
 
 pytest.importorskip("mnp.distributed", reason="mnp-distributed is not installed")
 
-from .conftest import needs_mpi, run_mpi  # noqa: E402
+from .conftest import WORKER, mpi_env, mpiexec, needs_mpi, run_mpi  # noqa: E402
 from .mpi_worker import make_trainer, trainer_data  # noqa: E402
 
 pytestmark = needs_mpi
@@ -109,8 +111,14 @@ def test_checkpoint_from_two_ranks_resumes_in_one_process(jobs):
 
 # -- faults ---------------------------------------------------------------------------------------
 def test_an_exception_on_rank_1_ends_the_job_with_its_traceback(tmp_path):
+    """Through the launcher, end to end: its exit status is the job's."""
     start = time.monotonic()
-    proc = run_mpi(2, "fault-raise", str(tmp_path), timeout=60)
+    cmd = [sys.executable, "-m", "mnp.distributed.run", "-n", "2", "--threads", "1",
+           "--mpiexec", mpiexec(), str(WORKER), "fault-raise", str(tmp_path)]
+    try:
+        proc = subprocess.run(cmd, capture_output=True, text=True, timeout=60, env=mpi_env())
+    except subprocess.TimeoutExpired:
+        pytest.fail("the job did not end within 60 s after rank 1 failed")
     assert proc.returncode != 0
     assert time.monotonic() - start < 30
     assert "rank 1 of 2 failed" in proc.stderr
