@@ -6,7 +6,8 @@ Run plainly, it starts itself under mpiexec (``mnp.distributed.run``'s command, 
 rank). For float32 messages of 1 KB to 64 MB it times, interleaved round by round:
 ``raw`` (``comm.Allreduce(IN_PLACE, array)`` on a numpy array), ``mnp`` (
 ``mnp.distributed.all_reduce(tensor)``, shapes and dtypes checked across ranks) and
-``mnp_nocheck`` (the same with ``MNP_DISTRIBUTED_CHECKS=0``). A sample is the slowest rank's
+``mnp_nocheck`` (the same without the check: ``group.check_collectives = False``, as
+``MNP_DISTRIBUTED_CHECKS=0`` sets). A sample is the slowest rank's
 mean over enough calls to last ~50 ms; figures are medians over rounds. Prints JSON lines
 (µs per call, GB/s = bytes / time, overhead = mnp / raw − 1) and a table, then the
 alpha-beta fit ``t = alpha + bytes / bandwidth`` of the raw times.
@@ -70,6 +71,7 @@ def main() -> int:
     import mnp.distributed as dist
     from mpi4py import MPI
     dist.init_process_group("mpi")
+    from mnp.distributed.process_group import _default as group
     comm = MPI.COMM_WORLD
     rank = comm.Get_rank()
     sizes = [s for s in SIZES if s <= args.max_mb * (1 << 20)]
@@ -85,7 +87,7 @@ def main() -> int:
             }
             order = list(cases) if rnd % 2 == 0 else list(reversed(cases))
             for name in order:
-                os.environ["MNP_DISTRIBUTED_CHECKS"] = "0" if name == "mnp_nocheck" else "1"
+                group.check_collectives = name != "mnp_nocheck"
                 times.setdefault((nbytes, name), []).append(sample(cases[name], comm))
                 arr.fill(1.0)
                 t.data.fill(1.0)

@@ -3,8 +3,8 @@
 Contiguous tensors are reduced in place, MPI working on their own memory (no copies);
 others go through one contiguous copy. Before each call the ranks compare the shape and
 dtype they pass (one tiny all-reduce) so that a mismatch is a `CollectiveMismatchError`
-naming every rank's tensor rather than a hang or garbage; ``MNP_DISTRIBUTED_CHECKS=0``
-turns the comparison off. ``async_op=True`` returns a `Work` handle, as in PyTorch.
+naming every rank's tensor rather than a hang or garbage; ``MNP_DISTRIBUTED_CHECKS=0`` when
+the group starts (or ``group.check_collectives = False``) turns the comparison off. ``async_op=True`` returns a `Work` handle, as in PyTorch.
 """
 from __future__ import annotations
 
@@ -39,7 +39,7 @@ _OPS: dict = {}
 
 def _mpi_op(op: ReduceOp, dtype: np.dtype) -> Any:
     MPI = _mpi.load()
-    if dtype == np.bool_:        # summed or maxed flags: or; multiplied or minimised: and
+    if dtype.kind == "b":        # summed or maxed flags: or; multiplied or minimised: and
         return MPI.MAX if op in (ReduceOp.SUM, ReduceOp.MAX) else MPI.MIN
     if not _OPS:
         _OPS.update({ReduceOp.SUM: MPI.SUM, ReduceOp.AVG: MPI.SUM, ReduceOp.MAX: MPI.MAX,
@@ -93,8 +93,10 @@ class _Buffer:
 _MAXDIM = 8
 
 
-def _checks_on() -> bool:
-    return os.environ.get("MNP_DISTRIBUTED_CHECKS", "1").strip().lower() not in ("0", "false", "no", "off")
+def checks_from_environment() -> bool:
+    """False when ``MNP_DISTRIBUTED_CHECKS`` is 0/false/no/off (read when a group starts)."""
+    value = os.environ.get("MNP_DISTRIBUTED_CHECKS")
+    return value is None or value.strip().lower() not in ("0", "false", "no", "off")
 
 
 def _describe(arr: np.ndarray) -> np.ndarray:
@@ -110,14 +112,19 @@ def check_same(group: ProcessGroup, arr: np.ndarray, where: str) -> None:
     One all-reduce (max) of ``(h, -h)`` for a hash ``h`` of shape and dtype: the ranks agree
     when the maximum of ``h`` equals the minimum. Only on a mismatch are the full
     descriptions gathered, to name every rank's tensor."""
-    if group.world_size == 1 or not _checks_on():
+    if group.world_size == 1 or not group.check_collectives:
         return
     MPI = _mpi.load()
     h = hash((arr.shape, arr.dtype.num)) & 0x3FFFFFFFFFFFFFFF
-    both = np.array([h, -h], np.int64)
-    _run(group, where, lambda: group.comm.Allreduce(MPI.IN_PLACE, both, op=MPI.MAX),
-         lambda: group.comm.Iallreduce(MPI.IN_PLACE, both, op=MPI.MAX), _nothing, False, ())
-    if both[0] == -both[1]:
+    both = group._signature
+    both[0] = h
+    both[1] = -h
+    if group.timeout is None:
+        group.comm.Allreduce(MPI.IN_PLACE, both, MPI.MAX)
+    else:
+        wait_request(group, group.comm.Iallreduce(MPI.IN_PLACE, both, MPI.MAX), where)
+    hi, neg_lo = both.tolist()
+    if hi == -neg_lo:
         return
     mine = _describe(arr)
     every = np.empty((group.world_size, len(mine)), np.int64)
@@ -280,12 +287,21 @@ def _all_reduce(group, arr, op, async_op, where, outputs):
                 async_op, outputs)
 
 
+_DIRECT = frozenset(np.dtype(t) for t in ("float32", "float64", "int32", "int64"))
+
+
 def all_reduce(tensor: Any, op: ReduceOp = ReduceOp.SUM, group: ProcessGroup | None = None,
                async_op: bool = False) -> Work | None:
     """Reduce ``tensor`` across ranks in place: afterwards every rank holds the result."""
     g = _group(group, "all_reduce")
-    return _all_reduce(g, _array(tensor, "all_reduce"), _as_op(op, "all_reduce"), async_op,
-                       "all_reduce", [tensor])
+    arr = tensor.data if isinstance(tensor, Tensor) else _array(tensor, "all_reduce")
+    if (not async_op and g.timeout is None and arr.dtype in _DIRECT and arr.flags.c_contiguous
+            and arr.flags.writeable and (op is ReduceOp.SUM or op is ReduceOp.MAX
+                                         or op is ReduceOp.MIN or op is ReduceOp.PRODUCT)):
+        check_same(g, arr, "all_reduce")          # the common case: MPI on the tensor's memory
+        g.comm.Allreduce(_mpi.load().IN_PLACE, arr, _mpi_op(op, arr.dtype))
+        return None
+    return _all_reduce(g, arr, _as_op(op, "all_reduce"), async_op, "all_reduce", [tensor])
 
 
 def _root(group: ProcessGroup, root: int, name: str, where: str) -> int:

@@ -27,10 +27,14 @@ class ProcessGroup:
     """
 
     def __init__(self, comm: Any, timeout: float | None = None):
+        from .collectives import checks_from_environment
         self.comm = comm
         self.rank: int = comm.Get_rank()
         self.world_size: int = comm.Get_size()
         self.timeout = timeout
+        #: compare shapes and dtypes across ranks before each collective
+        self.check_collectives = checks_from_environment()
+        self._signature = np.empty(2, np.int64)
 
     def __repr__(self) -> str:
         return f"ProcessGroup(backend='mpi', rank={self.rank}, world_size={self.world_size})"
