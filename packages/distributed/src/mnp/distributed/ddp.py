@@ -292,8 +292,10 @@ class DistributedDataParallel:
             b = self._buckets[self._next]
             b.request = g.comm.Iallreduce(MPI.IN_PLACE, b.buffer, MPI.SUM)
             self._next += 1
-        for b in self._buckets[:self._next]:          # drive MPI's progress
-            if b.request is not None and b.request.Test():
+        for b in self._buckets[:self._next]:          # drive MPI's progress, oldest first
+            if b.request is not None:
+                if not b.request.Test():
+                    break
                 b.request = None
         if self._next == len(self._buckets) and self._armed:
             self._finish()
