@@ -68,7 +68,8 @@ def main(argv: list[str] | None = None) -> float:
     print(f"model saved to {model_path}")
     try:
         curve_path = args.out / "training.png"
-        history.plot(curve_path)
+        history.plot(curve_path, title=f"digits CNN: Adam lr {args.lr:g}, cosine schedule, "
+                                       f"seed {args.seed}")
         print(f"training curves saved to {curve_path}")
     except mnp.MnpError as exc:       # History.plot without matplotlib
         print(f"training curves not saved: {exc}")

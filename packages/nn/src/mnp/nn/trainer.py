@@ -33,6 +33,7 @@ import mnp.core as mnp
 from mnp.core import MnpError, ShapeError, Tensor, parallel
 
 from .callbacks import Callback
+from .plotting import PlotError, plot_curves
 from .progress import ProgressBar
 
 
@@ -48,17 +49,21 @@ class History:
     """Per-epoch values of a run: ``history["loss"][i]`` is epoch ``i``'s mean loss.
 
     Keys: ``loss``, each metric, and ``val_loss`` / ``val_<metric>`` with validation data.
+    ``lr`` holds the learning rate each epoch trained with (the first parameter group's).
     """
 
     def __init__(self, history: dict[str, list[float]] | None = None,
-                 epoch: list[int] | None = None):
+                 epoch: list[int] | None = None, lr: list[float] | None = None):
         self.history: dict[str, list[float]] = {k: list(v) for k, v in (history or {}).items()}
         self.epoch: list[int] = list(epoch or [])
+        self.lr: list[float] = list(lr or [])
 
-    def append(self, epoch: int, logs: Mapping[str, float]) -> None:
+    def append(self, epoch: int, logs: Mapping[str, float], lr: float | None = None) -> None:
         self.epoch.append(int(epoch))
         for key, value in logs.items():
             self.history.setdefault(key, []).append(float(value))
+        if lr is not None:
+            self.lr.append(float(lr))
 
     def __getitem__(self, key: str) -> list[float]:
         return self.history[key]
@@ -70,18 +75,17 @@ class History:
         return f"History(epochs={len(self.epoch)}, keys={sorted(self.history)})"
 
     def state_dict(self) -> dict[str, Any]:
-        return {"history": self.history, "epoch": self.epoch}
+        return {"history": self.history, "epoch": self.epoch, "lr": self.lr}
 
-    def plot(self, path: str | os.PathLike, keys: Sequence[str] | None = None) -> str:
-        """Save a PNG of the curves: one panel per quantity, its ``val_`` curve beside it.
+    def plot(self, path: str | os.PathLike, keys: Sequence[str] | None = None,
+             title: str | None = None) -> str:
+        """Save a PNG of the curves: one panel per quantity with its training and validation
+        curves (loss on a log axis), and the learning rate in its own panel when it changed.
 
-        ``keys``: the quantities to draw (default: every training quantity). Returns the
-        path. Needs matplotlib: ``pip install mnp-nn[plot]``.
+        ``keys``: the quantities to draw (default: every training quantity); ``title``: the
+        run's name above the panels. Returns the path. Needs matplotlib:
+        ``pip install mnp-nn[plot]``.
         """
-        try:
-            from matplotlib.figure import Figure
-        except ImportError:
-            raise TrainerError("History.plot needs matplotlib: pip install mnp-nn[plot]") from None
         if keys is not None:
             names = list(keys)
             unknown = [k for k in names if k not in self.history]
@@ -95,18 +99,19 @@ class History:
         if not parallel.is_main_process():      # in a process group only rank 0 writes
             return os.fspath(path)
         epochs = [e + 1 for e in self.epoch]
-        fig = Figure(figsize=(4.5 * len(names), 3.5))      # no pyplot: no global state
-        for ax, name in zip(fig.subplots(1, len(names), squeeze=False)[0], names):
-            ax.plot(epochs, self.history[name], marker="o", label=name)
+        panels = {}
+        for name in names:
+            base = name.removeprefix("val_")
+            series = {("validation" if name.startswith("val_") else "training"): (epochs, self.history[name])}
             if not name.startswith("val_") and "val_" + name in self.history:
-                ax.plot(epochs, self.history["val_" + name], marker="o", label="val_" + name)
-            ax.set_xlabel("epoch")
-            ax.set_title(name)
-            ax.grid(alpha=0.3)
-            ax.legend()
-        fig.tight_layout()
-        fig.savefig(os.fspath(path), format="png")
-        return os.fspath(path)
+                series["validation"] = (epochs, self.history["val_" + name])
+            panels[base] = {**panels.get(base, {}), **series}
+        schedule = (epochs, self.lr) if len(set(self.lr)) > 1 and len(self.lr) == len(epochs) else None
+        try:
+            return plot_curves(path, panels, title or f"training: {len(epochs)} epochs",
+                               "epoch", learning_rate=schedule)
+        except PlotError as exc:
+            raise TrainerError(f"History.plot: {exc}") from None
 
 
 # -- resolving names --------------------------------------------------------------------------
@@ -470,8 +475,9 @@ class Trainer:
             except BaseException:
                 bar.close()
                 raise
+            lr = self._learning_rate()
             self._step_scheduler(logs)
-            self.history.append(epoch, logs)
+            self.history.append(epoch, logs, lr)
             self.epoch = epoch + 1
             bar.close(**logs)
             for cb in self.callbacks:
@@ -479,6 +485,13 @@ class Trainer:
         for cb in self.callbacks:
             cb.on_train_end(dict(self._last_logs()))
         return self.history
+
+    def _learning_rate(self) -> float | None:
+        groups = getattr(self.optimizer, "param_groups", None)
+        try:
+            return float(groups[0]["lr"])
+        except (TypeError, LookupError, ValueError):
+            return None
 
     def _last_logs(self) -> dict[str, float]:
         return {k: v[-1] for k, v in self.history.history.items() if v}
