@@ -262,6 +262,14 @@ class BackwardsMLP(nn.Module):
 def check_ddp_mlp():
     ddp = ddp_matches_single_process(mlp, mlp_batch, 20, 4, "DDP MLP", bucket_cap_mb=0.002)
     assert len(ddp._buckets) >= 3                   # several buckets, overlapping backward
+    model = ddp.module                              # overlap: bucket 0 starts mid-backward
+    seen = []
+    model[2].weight.register_post_accumulate_grad_hook(
+        lambda p: seen.append((ddp._next, model[0].weight.grad is None)))
+    model.zero_grad()
+    X, y = mlp_batch(99, 4)
+    nn.CrossEntropyLoss()(ddp(mnp.from_numpy(X)), mnp.from_numpy(y)).backward()
+    assert seen and seen[0][0] >= 1 and seen[0][1], seen   # launched before layer 0's gradient
     ddp2 = ddp_matches_single_process(BackwardsMLP, mlp_batch, 4, 4, "DDP MLP (buckets rebuilt)",
                                       bucket_cap_mb=0.002)
     first = [ddp2._names[n] for n, _ in ddp2._buckets[0].params]
