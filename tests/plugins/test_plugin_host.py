@@ -303,10 +303,14 @@ ALL_HOOKS = """
     @hookimpl
     def mnp_register_metrics(register):
         register("hooked_metric", lambda y, p: 1.0)
+
+    @hookimpl
+    def mnp_register_process_groups(register):
+        register("hooked_group", lambda: None)
 """
 COVERED = {"mnp_register_backends", "mnp_register_kernels", "mnp_register_layers",
            "mnp_register_losses", "mnp_register_optimizers", "mnp_register_schedulers",
-           "mnp_register_datasets", "mnp_register_metrics"}
+           "mnp_register_datasets", "mnp_register_metrics", "mnp_register_process_groups"}
 
 
 def test_every_hookspec_is_covered_here():
@@ -341,7 +345,8 @@ def test_kernels_hook_adds_to_any_backend(site):
 @pytest.mark.parametrize("kind, name", [("layers", "HookedLayer"), ("losses", "HookedLoss"),
                                         ("optimizers", "HookedOptimizer"),
                                         ("schedulers", "HookedScheduler"),
-                                        ("datasets", "hooked_dataset"), ("metrics", "hooked_metric")])
+                                        ("datasets", "hooked_dataset"), ("metrics", "hooked_metric"),
+                                        ("process_groups", "hooked_group")])
 def test_registry_hooks(site, kind, name):
     site.add("mnp-all", {"all": ALL_HOOKS})
     with use_host(site.host()) as host:

@@ -25,7 +25,8 @@ from .errors import PluginError
 
 GROUP = "mnp"
 #: distributions of mnp itself, loaded first in this order
-BUILTIN_DISTRIBUTIONS = ("mnp-core", "mnp-nn", "mnp-optim", "mnp-data", "mnp-kernels-c")
+BUILTIN_DISTRIBUTIONS = ("mnp-core", "mnp-nn", "mnp-optim", "mnp-data", "mnp-kernels-c",
+                         "mnp-distributed")
 #: the reference backend of mnp-core; always loaded, whatever the environment says
 CORE_PLUGIN = ("numpy", "mnp.core.numpy_backend")
 KINDS = tuple(hookspecs.REGISTRY_HOOKS.values())
