@@ -42,12 +42,12 @@ GATES = {"LSTM": 4, "GRU": 3, "RNN_TANH": 1, "RNN_RELU": 1}
 
 # -- numpy reference kernels -------------------------------------------------------------------
 def _sigmoid_(a: np.ndarray) -> np.ndarray:
-    """Logistic function in place, without overflow: ``(tanh(a / 2) + 1) / 2``."""
-    a *= 0.5
-    np.tanh(a, out=a)
+    """Logistic function in place, ``1 / (1 + exp(-a))`` (callers ignore exp overflow: the
+    limit 0 is then exact)."""
+    np.negative(a, out=a)
+    np.exp(a, out=a)
     a += 1
-    a *= 0.5
-    return a
+    return np.reciprocal(a, out=a)
 
 
 def _steps(T: int, reverse: bool, backward: bool) -> range:
@@ -61,7 +61,11 @@ def _live(batch_sizes: np.ndarray | None, t: int, B: int) -> int:
 def lstm_forward(xp, h0, c0, w_hh, b_hh, w_hr, batch_sizes, reverse):
     """LSTM over ``xp`` (T, B, 4H) = x @ W_ih.T + b_ih (gates i, f, g, o) from states ``h0``
     (B, P) and ``c0`` (B, H); ``w_hr`` (P, H) projects h when given. Returns
-    ``(y (T, B, P), h_n, c_n, saved)``; ``saved`` is what `lstm_backward` takes."""
+    ``(y (T, B, P), h_n, c_n, saved)``; ``saved`` is what `lstm_backward` takes.
+
+    Every gate goes through one ``exp`` per step: the pre-activations are scaled by -1 (and
+    -2 for g) up front, so ``1 / (1 + exp(.))`` gives sigmoid for i, f, o and
+    ``(tanh(g) + 1) / 2`` for g."""
     T, B, G = xp.shape
     H, P = G // 4, h0.shape[1]
     alloc = np.empty if batch_sizes is None else np.zeros
@@ -69,29 +73,39 @@ def lstm_forward(xp, h0, c0, w_hh, b_hh, w_hr, batch_sizes, reverse):
     y, gates = alloc((T, B, P), dt), alloc((T, B, G), dt)
     hprev, cprev, tanhc = alloc((T, B, P), dt), alloc((T, B, H), dt), alloc((T, B, H), dt)
     hraw = alloc((T, B, H), dt) if w_hr is not None else None
+    scale = np.full(G, -1.0, dt)
+    scale[2 * H:3 * H] = -2.0
+    xs = xp * scale if b_hh is None else (xp + b_hh) * scale
+    w_s = w_hh.T * scale
     h, c = h0.copy(), c0.copy()
-    w_t = w_hh.T
-    for t in _steps(T, reverse, False):
-        n = _live(batch_sizes, t, B)
-        hp, cp = h[:n], c[:n]
-        hprev[t, :n], cprev[t, :n] = hp, cp
-        a = gates[t, :n]
-        np.dot(hp, w_t, out=a)
-        a += xp[t, :n]
-        if b_hh is not None:
-            a += b_hh
-        _sigmoid_(a[:, :2 * H])
-        np.tanh(a[:, 2 * H:3 * H], out=a[:, 2 * H:3 * H])
-        _sigmoid_(a[:, 3 * H:])
-        c_new = a[:, H:2 * H] * cp
-        c_new += a[:, :H] * a[:, 2 * H:3 * H]
-        tc = np.tanh(c_new, out=tanhc[t, :n])
-        h_new = a[:, 3 * H:] * tc
-        if w_hr is not None:
-            hraw[t, :n] = h_new
-            h_new = h_new @ w_hr.T
-        y[t, :n] = h_new
-        h[:n], c[:n] = h_new, c_new
+    with np.errstate(over="ignore"):          # exp(large) = inf gives the limit 0 exactly
+        for t in _steps(T, reverse, False):
+            n = _live(batch_sizes, t, B)
+            hp, cp = h[:n], c[:n]
+            hprev[t, :n], cprev[t, :n] = hp, cp
+            a = gates[t, :n]
+            np.dot(hp, w_s, out=a)
+            a += xs[t, :n]
+            np.exp(a, out=a)
+            a += 1
+            np.reciprocal(a, out=a)
+            g = a[:, 2 * H:3 * H]
+            g *= 2
+            g -= 1
+            c_new = a[:, H:2 * H] * cp
+            c_new += a[:, :H] * g
+            tc = tanhc[t, :n]
+            np.multiply(c_new, -2, out=tc)
+            np.exp(tc, out=tc)
+            tc += 1
+            np.divide(2, tc, out=tc)
+            tc -= 1
+            h_new = a[:, 3 * H:] * tc
+            if w_hr is not None:
+                hraw[t, :n] = h_new
+                h_new = h_new @ w_hr.T
+            y[t, :n] = h_new
+            h[:n], c[:n] = h_new, c_new
     return y, h, c, (gates, hprev, cprev, tanhc, hraw)
 
 
@@ -142,6 +156,13 @@ def gru_forward(xp, h0, w_hh, b_hh, batch_sizes, reverse):
     hprev, hhn = alloc((T, B, H), dt), alloc((T, B, H), dt)
     h = h0.copy()
     w_t = w_hh.T
+    with np.errstate(over="ignore"):
+        return _gru_loop(xp, h, w_t, b_hh, batch_sizes, reverse, y, gates, hprev, hhn)
+
+
+def _gru_loop(xp, h, w_t, b_hh, batch_sizes, reverse, y, gates, hprev, hhn):
+    T, B, G = xp.shape
+    H = G // 3
     for t in _steps(T, reverse, False):
         n = _live(batch_sizes, t, B)
         hp = h[:n]
