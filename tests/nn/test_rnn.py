@@ -299,3 +299,12 @@ def test_repr_matches_torch(torch):
                                  dropout=0.5, bidirectional=True)),
                     ("LSTM", dict(proj_size=2)), ("GRU", {})]:
         assert repr(getattr(nn, cls)(4, 5, **kw)) == repr(getattr(torch.nn, cls)(4, 5, **kw))
+
+
+@pytest.mark.parametrize("name", ["mnp.nn.rnn", "mnp.nn.utils.rnn", "mnp.nn.utils",
+                                  "mnp.core.gradclip"])
+def test_docstring_examples_run(name):
+    import doctest
+    import importlib
+    result = doctest.testmod(importlib.import_module(name), optionflags=doctest.ELLIPSIS)
+    assert result.attempted > 0 and result.failed == 0, result
