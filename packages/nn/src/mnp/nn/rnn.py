@@ -43,11 +43,21 @@ GATES = {"LSTM": 4, "GRU": 3, "RNN_TANH": 1, "RNN_RELU": 1}
 # -- numpy reference kernels -------------------------------------------------------------------
 def _sigmoid_(a: np.ndarray) -> np.ndarray:
     """Logistic function in place, ``1 / (1 + exp(-a))`` (callers ignore exp overflow: the
-    limit 0 is then exact)."""
+    limit 0 is then exact). numpy's exp is much faster than its tanh."""
     np.negative(a, out=a)
     np.exp(a, out=a)
     a += 1
     return np.reciprocal(a, out=a)
+
+
+def _tanh(a: np.ndarray, out: np.ndarray) -> np.ndarray:
+    """``tanh(a)`` into ``out`` as ``2 / (1 + exp(-2a)) - 1`` (exp overflow ignored as above)."""
+    np.multiply(a, -2, out=out)
+    np.exp(out, out=out)
+    out += 1
+    np.divide(2, out, out=out)
+    out -= 1
+    return out
 
 
 def _steps(T: int, reverse: bool, backward: bool) -> range:
@@ -94,12 +104,7 @@ def lstm_forward(xp, h0, c0, w_hh, b_hh, w_hr, batch_sizes, reverse):
             g -= 1
             c_new = a[:, H:2 * H] * cp
             c_new += a[:, :H] * g
-            tc = tanhc[t, :n]
-            np.multiply(c_new, -2, out=tc)
-            np.exp(tc, out=tc)
-            tc += 1
-            np.divide(2, tc, out=tc)
-            tc -= 1
+            tc = _tanh(c_new, tanhc[t, :n])
             h_new = a[:, 3 * H:] * tc
             if w_hr is not None:
                 hraw[t, :n] = h_new
@@ -157,32 +162,26 @@ def gru_forward(xp, h0, w_hh, b_hh, batch_sizes, reverse):
     h = h0.copy()
     w_t = w_hh.T
     with np.errstate(over="ignore"):
-        return _gru_loop(xp, h, w_t, b_hh, batch_sizes, reverse, y, gates, hprev, hhn)
-
-
-def _gru_loop(xp, h, w_t, b_hh, batch_sizes, reverse, y, gates, hprev, hhn):
-    T, B, G = xp.shape
-    H = G // 3
-    for t in _steps(T, reverse, False):
-        n = _live(batch_sizes, t, B)
-        hp = h[:n]
-        hprev[t, :n] = hp
-        gh = hp @ w_t
-        if b_hh is not None:
-            gh += b_hh
-        x, a = xp[t, :n], gates[t, :n]
-        np.add(x[:, :2 * H], gh[:, :2 * H], out=a[:, :2 * H])
-        _sigmoid_(a[:, :2 * H])
-        hhn[t, :n] = gh[:, 2 * H:]
-        cand = a[:, 2 * H:]
-        np.multiply(a[:, :H], gh[:, 2 * H:], out=cand)
-        cand += x[:, 2 * H:]
-        np.tanh(cand, out=cand)
-        h_new = hp - cand
-        h_new *= a[:, H:2 * H]
-        h_new += cand
-        y[t, :n] = h_new
-        h[:n] = h_new
+        for t in _steps(T, reverse, False):
+            n = _live(batch_sizes, t, B)
+            hp = h[:n]
+            hprev[t, :n] = hp
+            gh = hp @ w_t
+            if b_hh is not None:
+                gh += b_hh
+            x, a = xp[t, :n], gates[t, :n]
+            np.add(x[:, :2 * H], gh[:, :2 * H], out=a[:, :2 * H])
+            _sigmoid_(a[:, :2 * H])
+            hhn[t, :n] = gh[:, 2 * H:]
+            cand = a[:, 2 * H:]
+            np.multiply(a[:, :H], gh[:, 2 * H:], out=cand)
+            cand += x[:, 2 * H:]
+            _tanh(cand, cand)
+            h_new = hp - cand
+            h_new *= a[:, H:2 * H]
+            h_new += cand
+            y[t, :n] = h_new
+            h[:n] = h_new
     return y, h, (gates, hprev, hhn)
 
 
@@ -220,20 +219,20 @@ def _rnn_forward(relu: bool):
         hprev = np.zeros((T, B, H), xp.dtype)
         h = h0.copy()
         w_t = w_hh.T
-        for t in _steps(T, reverse, False):
-            n = _live(batch_sizes, t, B)
-            hp = h[:n]
-            hprev[t, :n] = hp
-            a = y[t, :n]
-            np.dot(hp, w_t, out=a)
-            a += xp[t, :n]
-            if b_hh is not None:
-                a += b_hh
-            if relu:
-                np.maximum(a, 0, out=a)
-            else:
-                np.tanh(a, out=a)
-            h[:n] = a
+        xs = xp if b_hh is None else xp + b_hh
+        with np.errstate(over="ignore"):
+            for t in _steps(T, reverse, False):
+                n = _live(batch_sizes, t, B)
+                hp = h[:n]
+                hprev[t, :n] = hp
+                a = y[t, :n]
+                np.dot(hp, w_t, out=a)
+                a += xs[t, :n]
+                if relu:
+                    np.maximum(a, 0, out=a)
+                else:
+                    _tanh(a, a)
+                h[:n] = a
         return y, h, (y, hprev)
     forward.__doc__ = (f"Elman RNN with {'relu' if relu else 'tanh'} over ``xp`` (T, B, H) from "
                        f"``h0`` (B, H): ``(y, h_n, saved)``.")
