@@ -308,3 +308,11 @@ def test_docstring_examples_run(name):
     import importlib
     result = doctest.testmod(importlib.import_module(name), optionflags=doctest.ELLIPSIS)
     assert result.attempted > 0 and result.failed == 0, result
+
+
+def test_all_weights_and_flatten_parameters_match_torch(torch):
+    ours, theirs = _pair(torch, "LSTM", 3, 4, num_layers=2, bidirectional=True, proj_size=2)
+    ours.flatten_parameters()
+    assert [[tuple(p.shape) for p in group] for group in ours.all_weights] == \
+        [[tuple(p.shape) for p in group] for group in theirs.all_weights]
+    assert ours._flat_weights_names == theirs._flat_weights_names
