@@ -157,7 +157,8 @@ def test_tied_weight_is_one_parameter_with_summed_gradients(torch, rng):
     tout = tmodel["head"](tmodel["emb"](torch.tensor(idx)).tanh())
     assert_close(out, tout, **TOL)
     F.cross_entropy(out.reshape(-1, 11), mnp.tensor(idx.reshape(-1))).backward()
-    torch.nn.functional.cross_entropy(tout.reshape(-1, 11), torch.tensor(idx.reshape(-1))).backward()
+    torch.nn.functional.cross_entropy(tout.reshape(-1, 11),
+                                      torch.tensor(idx.reshape(-1))).backward()
     assert_close(model.emb.weight.grad, tmodel["emb"].weight.grad, **TOL)
     # the sum of both uses: not the embedding's part alone
     only_emb = np.zeros((11, 4), np.float32)
@@ -194,4 +195,15 @@ def test_tied_model_round_trips_through_model_files(tmp_path, rng):
     assert len(list(back.parameters())) == 1
     np.testing.assert_array_equal(back.emb.weight.numpy(), model.emb.weight.numpy())
     idx = mnp.tensor(rng.integers(0, 11, (2, 5)))
+    np.testing.assert_array_equal(back(idx).numpy(), model(idx).numpy())
+
+
+def test_rms_norm_and_embedding_options_round_trip_through_model_files(tmp_path, rng):
+    model = nn.Sequential(nn.Embedding(6, 4, padding_idx=0, max_norm=2.0, scale_grad_by_freq=True),
+                          nn.RMSNorm(4, eps=1e-3), nn.RMSNorm((4,), elementwise_affine=False))
+    model[1].weight.data[...] = rng.standard_normal(4)
+    nn.save(model, tmp_path / "m.safetensors")
+    back = nn.load(tmp_path / "m.safetensors")
+    assert repr(back) == repr(model)
+    idx = mnp.tensor([[1, 5, 0]])
     np.testing.assert_array_equal(back(idx).numpy(), model(idx).numpy())

@@ -176,8 +176,8 @@ def test_cells_match_torch(torch, rng, cls, kw, unbatched):
     theirs = getattr(torch.nn, cls)(4, 5, **kw)
     ours = getattr(nn, cls)(4, 5, **kw)
     assert list(ours.state_dict()) == list(theirs.state_dict())
-    ours.load_state_dict(theirs.state_dict() and
-                         {k: mnp.tensor(v.detach().numpy()) for k, v in theirs.state_dict().items()})
+    ours.load_state_dict({k: mnp.tensor(v.detach().numpy())
+                          for k, v in theirs.state_dict().items()})
     shape = (5,) if unbatched else (3, 5)
     x_np = rng.standard_normal((4,) if unbatched else (3, 4)).astype(np.float32)
     x_o, x_t = mnp.tensor(x_np, requires_grad=True), torch.tensor(x_np, requires_grad=True)

@@ -365,7 +365,8 @@ class RNNBase(Module):
                                 f"({hidden_size})")
         self.mode = mode
         self.input_size, self.hidden_size = int(input_size), int(hidden_size)
-        self.num_layers, self.bias, self.batch_first = int(num_layers), bool(bias), bool(batch_first)
+        self.num_layers, self.bias = int(num_layers), bool(bias)
+        self.batch_first = bool(batch_first)
         self.dropout, self.bidirectional = float(dropout), bool(bidirectional)
         self.proj_size = int(proj_size)
         dirs = 2 if self.bidirectional else 1

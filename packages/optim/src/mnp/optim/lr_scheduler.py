@@ -31,7 +31,8 @@ from .errors import SchedulerError
 from .optimizer import Optimizer
 
 __all__ = ["LRScheduler", "LambdaLR", "StepLR", "MultiStepLR", "ExponentialLR",
-           "CosineAnnealingLR", "LinearLR", "ReduceLROnPlateau", "OneCycleLR", "SequentialLR", "create"]
+           "CosineAnnealingLR", "LinearLR", "ReduceLROnPlateau", "OneCycleLR", "SequentialLR",
+           "create"]
 
 
 def _check_optimizer(optimizer: Any, name: str) -> None:

@@ -8,5 +8,5 @@ from .pool import AvgPool1d, AvgPool2d, MaxPool1d, MaxPool2d
 
 __all__ = ["Linear", "Dense", "Identity", "Conv1d", "Conv2d", "MaxPool1d", "MaxPool2d",
            "AvgPool1d", "AvgPool2d", "BatchNorm1d", "BatchNorm2d", "LayerNorm", "RMSNorm",
-           "Dropout", "Flatten", "Embedding", "ReLU", "Sigmoid", "Tanh", "LeakyReLU", "GELU", "Softmax",
-           "LogSoftmax"]
+           "Dropout", "Flatten", "Embedding", "ReLU", "Sigmoid", "Tanh", "LeakyReLU", "GELU",
+           "Softmax", "LogSoftmax"]
