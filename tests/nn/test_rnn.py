@@ -218,9 +218,11 @@ def test_cells_pass_finite_differences(rng, cls):
     assert mnp.grad_check(fn, [x, h, c] + params)
 
 
-@pytest.mark.parametrize("cls", ["LSTM", "GRU", "RNN"])
-def test_packed_layer_passes_finite_differences(rng, cls):
-    layer = getattr(nn, cls)(2, 3, bidirectional=True).double()
+@pytest.mark.parametrize("cls,kw", [("LSTM", {}), ("GRU", {}), ("RNN", {}),
+                                    ("RNN", {"nonlinearity": "relu", "num_layers": 2}),
+                                    ("LSTM", {"proj_size": 2, "num_layers": 2, "bias": False})])
+def test_packed_layer_passes_finite_differences(rng, cls, kw):
+    layer = getattr(nn, cls)(2, 3, bidirectional=True, **kw).double()
     x = mnp.tensor(rng.standard_normal((4, 3, 2)), requires_grad=True)
 
     def fn(x, *ps):
