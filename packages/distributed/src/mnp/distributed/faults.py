@@ -9,10 +9,14 @@ from __future__ import annotations
 
 import sys
 import threading
+import time
 import traceback
 from typing import Any
 
 _saved: tuple[Any, Any] | None = None
+#: seconds between the report and the abort: mpiexec forwards a rank's output through a pipe,
+#: and an abort that comes at once can end the forwarding before the report is through
+REPORT_GRACE_S = 0.5
 
 
 def _report_and_abort(exc_type: type, exc: BaseException, tb: Any) -> None:
@@ -25,6 +29,7 @@ def _report_and_abort(exc_type: type, exc: BaseException, tb: Any) -> None:
                          f"ending every rank.\n{text}")
         sys.stderr.flush()
         sys.stdout.flush()
+        time.sleep(REPORT_GRACE_S)
     finally:
         world.Abort(1)
 
