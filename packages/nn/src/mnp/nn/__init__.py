@@ -21,6 +21,8 @@ from .losses import (BCELoss, BCEWithLogitsLoss, CrossEntropyLoss, L1Loss, MSELo
                      SoftmaxCrossEntropy)
 from . import functional, init
 from .attention import MultiheadAttention
+from .transformer import (Transformer, TransformerDecoder, TransformerDecoderLayer,
+                          TransformerEncoder, TransformerEncoderLayer)
 from .serialization import (ModelFormatError, load, load_checkpoint, load_model,
                             load_state_dict, save, save_checkpoint, save_model, save_state_dict)
 from .trainer import History, Trainer
