@@ -4,15 +4,16 @@
  * q (B, L, E), k (B, S, E), v (B, S, Ev); mask None or an additive float array of shape
  * (B|1, L|1, S|1) (any strides); lse (B, L). Tiled (ATT_BR x ATT_BC) with an online
  * softmax and the tiles' products on the C GEMM: nothing of size L x S is built, and the
- * causal case skips the tiles above the diagonal. Threads split the batch B in contiguous shares; each batch index
- * is computed the same way on whichever thread, so results do not depend on the thread
- * count. A dropout multiplier (`drop`), other dtypes or shapes go to the numpy reference. */
+ * causal case skips the tiles above the diagonal. Threads split the batch B in contiguous
+ * shares; each batch index is computed the same way on whichever thread, so results do not
+ * depend on the thread count. A dropout multiplier (`drop`), other dtypes or shapes go to the
+ * numpy reference. */
 #include "kc.h"
 #include "kc_math.h"
 #include <math.h>
 
-#define ATT_BR 64                       /* query rows per tile */
-#define ATT_BC 64                       /* keys per tile */
+#define ATT_BR 48                       /* query rows per tile */
+#define ATT_BC 48                       /* keys per tile */
 #define ATT_THREADS_FROM (1 << 18)      /* multiply-adds from which the batch is split */
 
 #define CAT_(a, b) a##b
