@@ -261,3 +261,15 @@ def test_mha_saves_and_loads(tmp_path, rng):
     back = nn.load(tmp_path / "mha.safetensors").eval()
     q, k, v = (rng.standard_normal(s).astype(np.float32) for s in ((2, 4, 8), (2, 5, 5), (2, 5, 3)))
     assert_close(back(q, k, v)[0], mha(q, k, v)[0], rtol=0, atol=0)
+
+
+def test_sdpa_float16_storage_matches_torch(torch, rng):
+    """float16 inputs are computed in float32 and stored as float16, as PyTorch's CPU kernel."""
+    q, k, v = (rng.standard_normal(s) for s in ((2, 5, 8), (2, 7, 8), (2, 7, 4)))
+    mask = rng.random((5, 7)) > 0.3
+    mask[:, 0] = True
+    assert_matches_torch(
+        lambda q, k, v: F.scaled_dot_product_attention(q, k, v, attn_mask=mask),
+        lambda q, k, v: torch.nn.functional.scaled_dot_product_attention(
+            q, k, v, attn_mask=torch.tensor(mask)),
+        q, k, v, rng=rng, dtype=np.float16, rtol=2e-3, atol=2e-3)

@@ -15,7 +15,7 @@ NAMES = ["linear", "conv1d", "conv2d", "max_pool1d", "max_pool2d", "avg_pool1d",
          "batch_norm", "layer_norm", "dropout", "relu", "sigmoid", "tanh", "leaky_relu", "gelu",
          "softmax", "log_softmax", "mse_loss", "l1_loss", "binary_cross_entropy",
          "binary_cross_entropy_with_logits", "cross_entropy", "nll_loss", "one_hot", "embedding",
-         "flatten"]
+         "flatten", "scaled_dot_product_attention"]
 
 
 def test_every_function_is_there():

@@ -136,3 +136,24 @@ def test_unstorable_arguments_are_clear_errors():
         custom.get_config()
     with pytest.raises(mnp.ShapeError, match="Transformer"):
         nn.Transformer(8, 2, 1, 1, 16)(mnp.zeros((5, 3, 8)), mnp.zeros((4, 2, 8)))
+
+
+def test_layers_registered_by_name():
+    reg = mnp.registry("layers")
+    for name in ("MultiheadAttention", "TransformerEncoderLayer", "TransformerDecoderLayer",
+                 "TransformerEncoder", "TransformerDecoder", "Transformer"):
+        assert reg[name] is getattr(nn, name)
+
+
+def test_training_mode_uses_dropout_and_reaches_every_parameter(rng):
+    mnp.manual_seed(0)
+    model = nn.Transformer(8, 2, 1, 1, 16, dropout=0.5, batch_first=True)
+    src, tgt = _seq(rng, True, 5), _seq(rng, True, 4)
+    a, b = model(src, tgt), model(src, tgt)
+    assert not np.allclose(a.data, b.data)                 # dropout draws differ per call
+    model.eval()
+    assert_close(model(src, tgt), model(src, tgt), rtol=0, atol=0)
+    model.train()
+    (a * a).sum().backward()
+    for name, p in model.named_parameters():
+        assert p.grad is not None and np.any(p.grad.data != 0), name

@@ -41,9 +41,19 @@ def _scores(q: np.ndarray, k: np.ndarray, mask, is_causal: bool, scale: float) -
     return s
 
 
+def _wide(*arrays):
+    """float16 arrays as float32 (float16 is storage only: the arithmetic runs in float32)."""
+    return [a.astype(np.float32) if a is not None and a.dtype == np.float16 else a
+            for a in arrays]
+
+
 def attention_forward(q: np.ndarray, k: np.ndarray, v: np.ndarray, mask, is_causal: bool,
                       scale: float, drop=None) -> tuple[np.ndarray, np.ndarray]:
-    """Softmax attention -> ``(out, lse)``; see the module docstring."""
+    """Softmax attention -> ``(out, lse)``; see the module docstring. float16 inputs are
+    computed in float32 (out float16, lse float32)."""
+    if q.dtype == np.float16:
+        out, lse = attention_forward(*_wide(q, k, v, mask), is_causal, scale, *_wide(drop))
+        return out.astype(np.float16), lse
     s = _scores(q, k, mask, is_causal, scale)
     m = s.max(axis=-1, keepdims=True)
     m[~np.isfinite(m)] = 0
@@ -61,6 +71,10 @@ def attention_backward(g: np.ndarray, q: np.ndarray, k: np.ndarray, v: np.ndarra
                        out: np.ndarray, lse: np.ndarray, mask, is_causal: bool, scale: float,
                        drop=None) -> tuple[np.ndarray, np.ndarray, np.ndarray]:
     """``(dq, dk, dv)`` of `attention_forward`, the weights recomputed from ``lse``."""
+    if q.dtype == np.float16:
+        grads = attention_backward(*_wide(g, q, k, v, out), lse.astype(np.float32),
+                                   *_wide(mask), is_causal, scale, *_wide(drop))
+        return tuple(a.astype(np.float16) for a in grads)
     s = _scores(q, k, mask, is_causal, scale)
     live = np.isfinite(lse)[..., None]
     with np.errstate(invalid="ignore"):
