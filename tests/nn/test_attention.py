@@ -137,13 +137,18 @@ dims = st.integers(1, 5)
           suppress_health_check=[HealthCheck.function_scoped_fixture])
 @given(batch=st.lists(st.integers(1, 3), max_size=2), qb=st.lists(st.booleans(), max_size=2),
        L=dims, S=dims, E=dims, Ev=dims, kind=st.sampled_from([None, "bool", "float"]),
-       mask_batch=st.booleans(), causal=st.booleans(), seed=st.integers(0, 2 ** 16))
-def test_sdpa_shapes_and_masks_match_torch(torch, batch, qb, L, S, E, Ev, kind, mask_batch,
-                                           causal, seed):
+       mask_full=st.lists(st.booleans(), min_size=4, max_size=4), mask_lead=st.integers(0, 2),
+       causal=st.booleans(), seed=st.integers(0, 2 ** 16))
+def test_sdpa_shapes_and_masks_match_torch(torch, batch, qb, L, S, E, Ev, kind, mask_full,
+                                           mask_lead, causal, seed):
+    """Batch dims broadcast among query, key, value; the mask broadcasts over any of them and
+    over L or S (given as size 1), with fewer leading dims; causal with any L, S."""
     rng = np.random.default_rng(seed)
     qbatch = tuple(1 if i < len(qb) and qb[i] else b for i, b in enumerate(batch))
-    mshape = (tuple(batch) if mask_batch else ()) + (L, S)
-    mask = None if causal else _mask(kind, rng, mshape)
+    full = tuple(batch) + (L, S)
+    mshape = tuple(n if keep else 1 for n, keep in zip(full, mask_full[-len(full):]))
+    mshape = mshape[min(mask_lead, len(batch)):]
+    mask = None if causal else _mask(kind, rng, mshape)   # key 0 always takes part
     tmask = None if mask is None else torch.tensor(mask)
     assert_matches_torch(
         lambda q, k, v: F.scaled_dot_product_attention(q, k, v, attn_mask=mask, is_causal=causal),
@@ -152,6 +157,15 @@ def test_sdpa_shapes_and_masks_match_torch(torch, batch, qb, L, S, E, Ev, kind, 
             is_causal=causal),
         rng.standard_normal(qbatch + (L, E)), rng.standard_normal(tuple(batch) + (S, E)),
         rng.standard_normal(tuple(batch) + (S, Ev)), rng=rng)
+
+
+def test_float_mask_that_requires_grad_gets_torchs_gradient(torch, rng):
+    q, k, v = (rng.standard_normal(s) for s in ((2, 2, 4, 3), (2, 2, 5, 3), (2, 2, 5, 6)))
+    mask = rng.standard_normal((4, 5))
+    assert_matches_torch(
+        lambda q, k, v, m: F.scaled_dot_product_attention(q, k, v, attn_mask=m),
+        lambda q, k, v, m: torch.nn.functional.scaled_dot_product_attention(
+            q, k, v, attn_mask=m), q, k, v, mask, rng=rng)
 
 
 def test_reference_kernels_keep_no_score_matrix(rng):

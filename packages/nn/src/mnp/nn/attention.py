@@ -95,7 +95,8 @@ KERNELS = {"attention_forward": attention_forward, "attention_backward": attenti
 
 # -- the op --------------------------------------------------------------------------------
 class ScaledDotProductAttention(Function):
-    """Attention of q (B, L, E) over k (B, S, E), v (B, S, Ev); the mask gets no gradient."""
+    """Attention of q (B, L, E) over k (B, S, E), v (B, S, Ev) (the additive mask is a
+    constant here)."""
     name = "scaled_dot_product_attention"
 
     def forward(self, q, k, v, mask=None, is_causal=False, scale=1.0, drop=None):
@@ -139,8 +140,8 @@ def scaled_dot_product_attention(query: Any, key: Any, value: Any, attn_mask: An
     (..., L, S); ``is_causal``: query i sees keys j <= i (top-left aligned when L != S); with
     ``dropout_p`` > 0 the weights are dropped out (mnp's generator); ``scale`` defaults to
     ``1 / sqrt(E)``; ``enable_gqa`` repeats each key/value head (dimension -3) over its group of
-    query heads. A row whose keys are all masked gives 0 (as PyTorch). ``attn_mask`` receives
-    no gradient.
+    query heads. A row whose keys are all masked gives 0 (as PyTorch). A float ``attn_mask``
+    that requires grad gets its gradient through the composed (unfused) form.
 
     >>> import mnp.core as mnp
     >>> from mnp.nn import functional as F
@@ -180,6 +181,9 @@ def scaled_dot_product_attention(query: Any, key: Any, value: Any, attn_mask: An
         except ValueError:
             raise ShapeError(f"{op}: attn_mask of shape {mask.shape} does not broadcast to "
                              f"{batch + (L, S)} (batch, L, S)") from None
+    sc = 1.0 / math.sqrt(E) if scale is None else float(scale)
+    if isinstance(attn_mask, Tensor) and attn_mask.requires_grad and mnp.is_grad_enabled():
+        return _attention_with_mask_grad(q, k, v, attn_mask, dropout_p, sc, op)
     b = math.prod(batch)
     q3, k3, v3 = ((t if t.shape[:-2] == batch else t.broadcast_to(batch + t.shape[-2:]))
                   .reshape((b,) + t.shape[-2:]) for t in (q, k, v))
@@ -193,10 +197,23 @@ def scaled_dot_product_attention(query: Any, key: Any, value: Any, attn_mask: An
             keep = mnp.generator().random((b, L, S), dtype=np.float64 if q.dtype == np.float64
                                           else np.float32) >= dropout_p
             drop = np.multiply(keep, 1.0 / (1.0 - dropout_p), dtype=q.dtype)
-    sc = 1.0 / math.sqrt(E) if scale is None else float(scale)
     out = ScaledDotProductAttention.apply(q3, k3, v3, mask=mask, is_causal=bool(is_causal),
                                           scale=sc, drop=drop)
     return out.reshape(batch + (L, v.shape[-1]))
+
+
+def _attention_with_mask_grad(q: Tensor, k: Tensor, v: Tensor, mask: Tensor, dropout_p: float,
+                              scale: float, op: str) -> Tensor:
+    """The composed form, for a float mask that wants its gradient: builds the (..., L, S)
+    weights; a row with every key masked gives NaN here (softmax of -inf only)."""
+    if mask.dtype != q.dtype:
+        raise DTypeError(f"{op}: a float attn_mask that requires grad must have the dtype of "
+                         f"query ({q.dtype}), got {mask.dtype}")
+    weights = mnp.softmax(mnp.matmul(q, k.swapaxes(-1, -2)) * scale + mask, axis=-1)
+    if dropout_p > 0.0:
+        from .ops.misc import dropout
+        weights = dropout(weights, dropout_p)
+    return mnp.matmul(weights, v)
 
 
 # -- MultiheadAttention --------------------------------------------------------------------
