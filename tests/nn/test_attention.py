@@ -277,6 +277,14 @@ def test_mha_saves_and_loads(tmp_path, rng):
     assert_close(back(q, k, v)[0], mha(q, k, v)[0], rtol=0, atol=0)
 
 
+def test_mha_with_other_key_sizes_loads_within_the_default_budget(tmp_path):
+    """Its sizes add up (embed_dim x (embed_dim + kdim + vdim)), they do not multiply."""
+    mha = nn.MultiheadAttention(256, 8, kdim=128, vdim=96)
+    nn.save(mha, tmp_path / "mha.safetensors")
+    assert nn.load(tmp_path / "mha.safetensors").kdim == 128
+    assert nn.MultiheadAttention.config_size(mha.get_config()) >= mha.num_parameters()
+
+
 def test_sdpa_float16_storage_matches_torch(torch, rng):
     """float16 inputs are computed in float32 and stored as float16, as PyTorch's CPU kernel."""
     q, k, v = (rng.standard_normal(s) for s in ((2, 5, 8), (2, 7, 8), (2, 7, 4)))

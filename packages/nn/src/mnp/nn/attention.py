@@ -285,6 +285,13 @@ class MultiheadAttention(Module):
             self.bias_k = self.bias_v = None
         self._reset_parameters()
 
+    @staticmethod
+    def config_size(config: dict) -> int:
+        """Elements the parameters take (what `nn.load` checks a file's config against)."""
+        e = int(config["embed_dim"])
+        k, v = (int(config.get(n) or e) for n in ("kdim", "vdim"))
+        return e * (2 * e + k + v + 6)
+
     def _reset_parameters(self) -> None:
         if self._qkv_same_embed_dim:
             init.xavier_uniform_(self.in_proj_weight)

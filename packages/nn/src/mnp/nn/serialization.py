@@ -182,6 +182,18 @@ def _size_of(config: Any, key: str = "") -> int:
     return 1
 
 
+def _config_size(cls: type, config: dict) -> int:
+    """The layer's own bound ``cls.config_size(config)`` when it declares one (for configs whose
+    sizes add up rather than multiply), else `_size_of`."""
+    sizer = getattr(cls, "config_size", None)
+    if sizer is not None:
+        try:
+            return max(int(sizer(config)), 1)
+        except Exception:  # a config the bound cannot read: the generic product
+            pass
+    return _size_of(config)
+
+
 def _check_node(node: Any, where: str, op: str, path: Any, depth: int) -> list[tuple[str, Any]]:
     """Validate one architecture node; returns its children (name, node) pairs."""
     if depth > MAX_DEPTH:
@@ -226,7 +238,7 @@ def _plan(arch: Any, op: str, path: Any, budget: int,
         if children and not getattr(cls, "is_container", False):
             raise ModelFormatError(f"{op}: {os.fspath(path)}: {name} at {where} is not a "
                                    f"container but the file gives it children")
-        total += _size_of(node["config"])
+        total += _config_size(cls, node["config"])
         if total > budget:
             raise ModelFormatError(
                 f"{op}: {os.fspath(path)}: the layer configs ask for about {total} elements, "
