@@ -8,12 +8,18 @@
  * shares; each batch index is computed the same way on whichever thread, so results do not
  * depend on the thread count. A dropout multiplier (`drop`), other dtypes or shapes go to the
  * numpy reference. */
+#if defined(__GNUC__) && !defined(__clang__)
+/* comparisons that may not trap let GCC turn the selects of kc_math.h's exp into vector
+ * blends: without this the exp loops of the tiles stay scalar */
+#pragma GCC optimize("no-trapping-math")
+#endif
 #include "kc.h"
 #include "kc_math.h"
 #include <math.h>
 
 #define ATT_BR 48                       /* query rows per tile */
 #define ATT_BC 48                       /* keys per tile */
+#define ATT_LANES 16                    /* partial sums in a row reduction */
 #define ATT_THREADS_FROM (1 << 18)      /* multiply-adds from which the batch is split */
 
 #define CAT_(a, b) a##b

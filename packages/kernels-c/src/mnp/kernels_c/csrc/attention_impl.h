@@ -38,6 +38,42 @@ static void CAT(att_tile, SFX)(const CAT(att_prob, SFX) *p, const T *kt, Py_ssiz
     }
 }
 
+/* max, sum and dot product over [0..n) in ATT_LANES interleaved partials (vectorizable; the order is fixed
+ * by n alone) */
+static inline T CAT(att_max, SFX)(const T *x, Py_ssize_t n) {
+    T part[ATT_LANES];
+    for (int u = 0; u < ATT_LANES; u++) part[u] = -INFINITY;
+    Py_ssize_t j = 0;
+    for (; j + ATT_LANES <= n; j += ATT_LANES)
+        for (int u = 0; u < ATT_LANES; u++) part[u] = x[j + u] > part[u] ? x[j + u] : part[u];
+    T m = -INFINITY;
+    for (; j < n; j++) m = x[j] > m ? x[j] : m;
+    for (int u = 0; u < ATT_LANES; u++) m = part[u] > m ? part[u] : m;
+    return m;
+}
+
+static inline T CAT(att_sum, SFX)(const T *x, Py_ssize_t n) {
+    T part[ATT_LANES] = {0};
+    Py_ssize_t j = 0;
+    for (; j + ATT_LANES <= n; j += ATT_LANES)
+        for (int u = 0; u < ATT_LANES; u++) part[u] += x[j + u];
+    T s = 0;
+    for (int u = 0; u < ATT_LANES; u++) s += part[u];
+    for (; j < n; j++) s += x[j];
+    return s;
+}
+
+static inline T CAT(att_dot, SFX)(const T *x, const T *y, Py_ssize_t n) {
+    T part[ATT_LANES] = {0};
+    Py_ssize_t j = 0;
+    for (; j + ATT_LANES <= n; j += ATT_LANES)
+        for (int u = 0; u < ATT_LANES; u++) part[u] += x[j + u] * y[j + u];
+    T s = 0;
+    for (int u = 0; u < ATT_LANES; u++) s += part[u];
+    for (; j < n; j++) s += x[j] * y[j];
+    return s;
+}
+
 /* the keys query rows i0..i0+br see: all S, or up to the diagonal when causal */
 static inline Py_ssize_t CAT(att_jend, SFX)(const CAT(att_prob, SFX) *p, Py_ssize_t i0,
                                             Py_ssize_t br) {
@@ -59,20 +95,16 @@ static void CAT(att_fwd_one, SFX)(const CAT(att_prob, SFX) *p, T *out, T *lse, T
             const Py_ssize_t bc = jend - j0 < ATT_BC ? jend - j0 : ATT_BC;
             CAT(att_tile, SFX)(p, kt, i0, br, j0, bc, st);
             for (Py_ssize_t r = 0; r < br; r++) {
-                T *row = st + r * ATT_BC, bm = -INFINITY;
-                for (Py_ssize_t j = 0; j < bc; j++) bm = row[j] > bm ? row[j] : bm;
+                T *row = st + r * ATT_BC;
+                const T bm = CAT(att_max, SFX)(row, bc);
                 if (bm == -INFINITY) {              /* every key of the tile masked */
                     memset(row, 0, (size_t)bc * sizeof(T));
                     continue;
                 }
                 const T mnew = bm > m[r] ? bm : m[r];
                 const T corr = m[r] == -INFINITY ? 0 : EXP(m[r] - mnew);
-                T bl = 0;
-                for (Py_ssize_t j = 0; j < bc; j++) {
-                    row[j] = EXP(row[j] - mnew);
-                    bl += row[j];
-                }
-                l[r] = l[r] * corr + bl;
+                for (Py_ssize_t j = 0; j < bc; j++) row[j] = EXP(row[j] - mnew);
+                l[r] = l[r] * corr + CAT(att_sum, SFX)(row, bc);
                 m[r] = mnew;
                 if (corr != 1)
                     for (Py_ssize_t c = 0; c < Ev; c++) acc[r * Ev + c] *= corr;
@@ -105,11 +137,8 @@ static void CAT(att_bwd_one, SFX)(const CAT(att_prob, SFX) *p, const T *g, const
     memset(dq, 0, (size_t)(L * E) * sizeof(T));
     memset(dk, 0, (size_t)(S * E) * sizeof(T));
     memset(dv, 0, (size_t)(S * Ev) * sizeof(T));
-    for (Py_ssize_t i = 0; i < L; i++) {            /* D_i = g_i . out_i */
-        T d = 0;
-        for (Py_ssize_t c = 0; c < Ev; c++) d += g[i * Ev + c] * out[i * Ev + c];
-        dd[i] = d;
-    }
+    for (Py_ssize_t i = 0; i < L; i++)              /* D_i = g_i . out_i */
+        dd[i] = CAT(att_dot, SFX)(g + i * Ev, out + i * Ev, Ev);
     for (Py_ssize_t i0 = 0; i0 < L; i0 += ATT_BR) {
         const Py_ssize_t br = L - i0 < ATT_BR ? L - i0 : ATT_BR;
         const Py_ssize_t jend = CAT(att_jend, SFX)(p, i0, br);
