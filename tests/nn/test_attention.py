@@ -295,3 +295,20 @@ def test_sdpa_float16_storage_matches_torch(torch, rng):
         lambda q, k, v: torch.nn.functional.scaled_dot_product_attention(
             q, k, v, attn_mask=torch.tensor(mask)),
         q, k, v, rng=rng, dtype=np.float16, rtol=2e-3, atol=2e-3)
+
+
+@pytest.mark.parametrize("need_weights", [True, False])
+def test_mha_per_head_float_masks_match_torch(torch, rng, need_weights):
+    """A 3-d attn_mask (N * num_heads, L, S) and a float key_padding_mask, as PyTorch."""
+    theirs = torch.nn.MultiheadAttention(8, 2, batch_first=True).eval()
+    ours = nn.MultiheadAttention(8, 2, batch_first=True).eval()
+    ours.load_state_dict({k: v.numpy() for k, v in theirs.state_dict().items()})
+    q, k, v = (a.astype(np.float32) for a in _mha_inputs(rng, {"batch_first": True}))
+    mask = rng.standard_normal((3 * 2, 4, 5)).astype(np.float32)
+    kpm = np.where(rng.random((3, 5)) > 0.7, -np.inf, 0.0).astype(np.float32)
+    kpm[:, 0] = 0
+    out, _ = ours(q, k, v, attn_mask=mask, key_padding_mask=kpm, need_weights=need_weights)
+    with torch.no_grad():
+        t_out, _ = theirs(*map(torch.tensor, (q, k, v)), attn_mask=torch.tensor(mask),
+                          key_padding_mask=torch.tensor(kpm), need_weights=need_weights)
+    assert_close(out, t_out, **F32)
