@@ -27,6 +27,7 @@ from . import init
 from ._util import ArgumentError, as_tensor
 from .layers.linear import Linear
 from .module import Module
+from .ops.linear import linear
 from .parameter import Parameter
 
 
@@ -305,19 +306,27 @@ class MultiheadAttention(Module):
             init.xavier_normal_(self.bias_k)
             init.xavier_normal_(self.bias_v)
 
-    def _project(self, x: Tensor, i: int, weight: Tensor) -> Tensor:
+    def _project(self, x: Tensor, i: int, weight: Tensor | None) -> Tensor:
+        """The i-th input projection (query, key, value) of x."""
         e = self.embed_dim
         w = self.in_proj_weight[i * e:(i + 1) * e] if weight is None else weight
-        y = x @ w.T
-        if self.in_proj_bias is not None:
-            y = y + self.in_proj_bias[i * e:(i + 1) * e]
-        return y
+        b = None if self.in_proj_bias is None else self.in_proj_bias[i * e:(i + 1) * e]
+        return linear(x, w, b)
+
+    def _in_projection(self, query: Tensor, key: Tensor, value: Tensor
+                       ) -> tuple[Tensor, Tensor, Tensor]:
+        if self._qkv_same_embed_dim and query is key and key is value:   # self-attention
+            return linear(query, self.in_proj_weight, self.in_proj_bias).chunk(3, axis=-1)
+        w = (None, None, None) if self._qkv_same_embed_dim else \
+            (self.q_proj_weight, self.k_proj_weight, self.v_proj_weight)
+        return tuple(self._project(x, i, w[i]) for i, x in enumerate((query, key, value)))
 
     def forward(self, query: Tensor, key: Tensor, value: Tensor, key_padding_mask: Any = None,
                 need_weights: bool = True, attn_mask: Any = None,
                 average_attn_weights: bool = True, is_causal: bool = False
                 ) -> tuple[Tensor, Tensor | None]:
         op = "MultiheadAttention"
+        same = query is key and key is value      # self-attention: one input projection
         query, key, value = (as_tensor(t, op) for t in (query, key, value))
         unbatched = query.ndim == 2
         if query.ndim not in (2, 3) or key.ndim != query.ndim or value.ndim != query.ndim:
@@ -330,6 +339,8 @@ class MultiheadAttention(Module):
                                                       key_padding_mask))[None]
         elif self.batch_first:
             query, key, value = (t.swapaxes(0, 1) for t in (query, key, value))
+        if same:
+            key = value = query
         L, N, E = query.shape
         S = key.shape[0]
         if E != self.embed_dim or key.shape[2] != self.kdim or value.shape[2] != self.vdim or \
@@ -354,9 +365,7 @@ class MultiheadAttention(Module):
         if kpm is not None and kpm.shape != (N, S):
             raise ShapeError(f"{op}: key_padding_mask of shape {kpm.shape} must be {(N, S)} "
                              f"(N, S)")
-        w = (None, None, None) if self._qkv_same_embed_dim else \
-            (self.q_proj_weight, self.k_proj_weight, self.v_proj_weight)
-        q, k, v = (self._project(x, i, w[i]) for i, x in enumerate((query, key, value)))
+        q, k, v = self._in_projection(query, key, value)
         if self.bias_k is not None:
             k = mnp.concat([k, self.bias_k.broadcast_to((1, N, E))], axis=0)
             v = mnp.concat([v, self.bias_v.broadcast_to((1, N, E))], axis=0)
