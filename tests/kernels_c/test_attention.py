@@ -4,6 +4,8 @@ from __future__ import annotations
 
 import numpy as np
 import pytest
+from hypothesis import HealthCheck, given, settings
+from hypothesis import strategies as st
 
 import mnp.core as mnp
 from mnp.core.testing import assert_close
@@ -63,6 +65,19 @@ def _check(kc, ref, rng, dt, case, scale=0.37):
 @pytest.mark.parametrize("case", CASES)
 def test_matches_reference(kc, ref, rng, dt, case):
     _check(kc, ref, rng, dt, case)
+
+
+@settings(max_examples=60, deadline=None,
+          suppress_health_check=[HealthCheck.function_scoped_fixture])
+@given(B=st.integers(1, 3), L=st.integers(1, 110), S=st.integers(1, 110), E=st.integers(1, 20),
+       Ev=st.integers(1, 20), causal=st.booleans(),
+       mask=st.sampled_from([None, "full", "batch", "rows", "keys"]),
+       dt=st.sampled_from(DTYPES), seed=st.integers(0, 2 ** 16))
+def test_random_shapes_match_reference(kc, ref, B, L, S, E, Ev, causal, mask, dt, seed):
+    """Any sizes (tiles cut anywhere), causal or not, masks broadcast over any dimension."""
+    shapes = {None: None, "full": (B, L, S), "batch": (1, L, S), "rows": (B, 1, S),
+              "keys": (B, L, 1)}
+    _check(kc, ref, np.random.default_rng(seed), dt, (B, L, S, E, Ev, causal, shapes[mask]))
 
 
 @pytest.mark.parametrize("dt", DTYPES)
