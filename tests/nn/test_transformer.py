@@ -31,8 +31,8 @@ def test_encoder_layer_loads_torch_state_dict(torch, rng, kw):
     _load_torch(ours, theirs)
     x = _seq(rng, kw.get("batch_first", False), 5)
     mask = torch.nn.Transformer.generate_square_subsequent_mask(5)
-    kpm = rng.random((3, 5)) > 0.7
-    kpm[:, 0] = False
+    kpm = np.where(rng.random((3, 5)) > 0.7, -np.inf, 0.0).astype(np.float32)   # float, as
+    kpm[:, 0] = 0                                                                # the mask
     with torch.no_grad():
         t_out = theirs(torch.tensor(x), src_mask=mask, src_key_padding_mask=torch.tensor(kpm))
     out = ours(x, src_mask=mask.numpy(), src_key_padding_mask=kpm)
@@ -56,6 +56,7 @@ def test_decoder_layer_loads_torch_state_dict(torch, rng, kw):
     assert_close(out, t_out, **F32)
 
 
+@pytest.mark.filterwarnings("ignore:enable_nested_tensor is True")
 @pytest.mark.parametrize("batch_first", [False, True])
 def test_transformer_loads_torch_state_dict(torch, rng, batch_first):
     theirs = torch.nn.Transformer(8, 2, 2, 1, 16, batch_first=batch_first).eval()
