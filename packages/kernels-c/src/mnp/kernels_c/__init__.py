@@ -45,6 +45,7 @@ KERNEL_NAMES: tuple[str, ...] = (
     "max_pool2d_forward", "max_pool2d_backward", "avg_pool2d_forward", "avg_pool2d_backward",
     "cross_entropy_forward", "cross_entropy_backward",
     "batch_norm_forward", "batch_norm_backward", "layer_norm_forward", "layer_norm_backward",
+    "attention_forward", "attention_backward",
     "sgd_step", "adam_step", "rmsprop_step", "rmsprop_centered_step", "adagrad_step",
 )
 DTYPES: tuple[str, ...] = ("float32", "float64")

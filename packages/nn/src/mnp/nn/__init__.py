@@ -20,7 +20,10 @@ from .layers import (GELU, AvgPool1d, AvgPool2d, BatchNorm1d, BatchNorm2d, Conv1
 from .losses import (BCELoss, BCEWithLogitsLoss, CrossEntropyLoss, L1Loss, MSELoss, NLLLoss,
                      SoftmaxCrossEntropy)
 from . import functional, init, utils
+from .attention import MultiheadAttention
 from .rnn import GRU, LSTM, RNN, GRUCell, LSTMCell, RNNBase, RNNCell, RNNCellBase
+from .transformer import (Transformer, TransformerDecoder, TransformerDecoderLayer,
+                          TransformerEncoder, TransformerEncoderLayer)
 from .serialization import (ModelFormatError, load, load_checkpoint, load_model,
                             load_state_dict, save, save_checkpoint, save_model, save_state_dict)
 from .trainer import History, Trainer

@@ -14,6 +14,7 @@ import mnp.core as _core
 from mnp.core import Tensor
 
 from ._util import ArgumentError, as_tensor
+from .attention import scaled_dot_product_attention
 from .ops.conv import conv1d, conv2d
 from .ops.linear import linear
 from .ops.loss import (binary_cross_entropy, binary_cross_entropy_with_logits, cross_entropy,
@@ -83,4 +84,4 @@ __all__ = ["linear", "conv1d", "conv2d", "max_pool1d", "max_pool2d", "avg_pool1d
            "relu",
            "sigmoid", "tanh", "leaky_relu", "gelu", "softmax", "log_softmax", "mse_loss",
            "l1_loss", "binary_cross_entropy", "binary_cross_entropy_with_logits",
-           "cross_entropy", "nll_loss"]
+           "cross_entropy", "nll_loss", "scaled_dot_product_attention"]

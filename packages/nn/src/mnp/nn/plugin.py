@@ -14,10 +14,13 @@ def mnp_register_kernels(register) -> None:
 
 @hookimpl
 def mnp_register_layers(register) -> None:
-    from . import containers, layers, rnn
+    from . import attention, containers, layers, rnn, transformer
     for name in layers.__all__:
         register(name, getattr(layers, name))
-    for cls in (rnn.RNN, rnn.LSTM, rnn.GRU, rnn.RNNCell, rnn.LSTMCell, rnn.GRUCell):
+    for cls in (rnn.RNN, rnn.LSTM, rnn.GRU, rnn.RNNCell, rnn.LSTMCell, rnn.GRUCell,
+                attention.MultiheadAttention, transformer.TransformerEncoderLayer,
+                transformer.TransformerDecoderLayer, transformer.TransformerEncoder,
+                transformer.TransformerDecoder, transformer.Transformer):
         register(cls.__name__, cls)
     for cls in (containers.Sequential, containers.ModuleList, containers.ModuleDict):
         register(cls.__name__, cls)

@@ -191,5 +191,12 @@ def _count(value: Any, hint: Any, key: str) -> int:
 def size_of(cls: Any, config: dict) -> int:
     """A bound on the elements building ``cls`` from ``config`` allocates: the product of the
     size-like values in it (>= 2; ints where the annotation says int, every number and
-    numeric string where it says nothing)."""
+    numeric string where it says nothing), or the layer's own bound ``cls.config_size(config)``
+    when it declares one (for configs whose sizes add up rather than multiply)."""
+    sizer = getattr(cls, "config_size", None)
+    if sizer is not None:
+        try:
+            return max(int(sizer(config)), 1)
+        except Exception:  # a config the bound cannot read: the generic product
+            pass
     return math.prod(_count(v, _hint_of(cls, k), str(k)) for k, v in config.items())

@@ -185,6 +185,7 @@ KC_DECL(sqrt); KC_DECL(neg); KC_DECL(abs); KC_DECL(sign);
 KC_DECL(leaky_relu); KC_DECL(leaky_relu_backward); KC_DECL(gelu); KC_DECL(gelu_backward); KC_DECL(erf);
 KC_DECL(softmax); KC_DECL(log_softmax); KC_DECL(softmax_backward); KC_DECL(log_softmax_backward);
 KC_DECL(layer_norm_forward); KC_DECL(layer_norm_backward);
+KC_DECL(attention_forward); KC_DECL(attention_backward);
 
 /* ---- GEMM core (gemm.c): C[M,N] (=|+=) op(A) op(B), strides in elements -------------- */
 void kc_sgemm(Py_ssize_t M, Py_ssize_t N, Py_ssize_t K,

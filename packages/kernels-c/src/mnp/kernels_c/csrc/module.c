@@ -293,6 +293,9 @@ static PyMethodDef methods[] = {
     KC_FAST(batch_norm_backward, "batch_norm_backward(g, x, gamma, mean, invstd)"),
     KC_FAST(layer_norm_forward, "layer_norm_forward(x, gamma, beta, eps)"),
     KC_FAST(layer_norm_backward, "layer_norm_backward(g, x, gamma, mean, invstd)"),
+    KC_FAST(attention_forward, "attention_forward(q, k, v, mask, is_causal, scale, drop=None)"),
+    KC_FAST(attention_backward, "attention_backward(g, q, k, v, out, lse, mask, is_causal, "
+                                "scale, drop=None)"),
     KC_FAST(sgd_step, "sgd_step(param, grad, buf, lr, momentum, dampening, nesterov, "
                       "weight_decay, first)"),
     KC_FAST(adam_step, "adam_step(param, grad, exp_avg, exp_avg_sq, max_exp_avg_sq, step, lr, "

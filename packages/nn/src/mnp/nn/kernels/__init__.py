@@ -5,9 +5,10 @@ are listed in docs/kernels.md."""
 from __future__ import annotations
 
 from . import conv, loss, norm, pool
+from .. import attention
 
 KERNELS: dict = {}
-for _mod in (conv, pool, loss, norm):
+for _mod in (conv, pool, loss, norm, attention):
     KERNELS.update(_mod.KERNELS)
 from ..rnn import KERNELS as _RNN_KERNELS  # noqa: E402
 KERNELS.update(_RNN_KERNELS)
