@@ -66,8 +66,9 @@ class Div(_Binary):
 
 
 class Pow(_Binary):
-    """``a ** b``. As in PyTorch, the gradient in ``a`` is 0 where ``b == 0``; the gradient
-    in ``b`` (``a**b * log(a)``) is taken as 0 where ``a <= 0``."""
+    """``a ** b``, with PyTorch's gradients: in ``a``, ``b * a**(b-1)``, taken as 0 where
+    ``b == 0``; in ``b``, ``a**b * log(a)``, taken as 0 where ``a == 0`` and ``b >= 0``. So
+    ``a == 0, b < 0`` gives ``-inf`` in ``b`` and a negative ``a`` gives NaN (its log)."""
     kernel_name = "pow"
 
     def forward(self, a, b):
@@ -78,14 +79,13 @@ class Pow(_Binary):
         ra, rb = self.needs_input_grad
         a, b = self.a, self.b
         ga = gb = None
-        with np.errstate(divide="ignore", invalid="ignore"):
+        zero = np.zeros((), g.dtype)
+        with np.errstate(divide="ignore", invalid="ignore", over="ignore"):
             if ra:
-                d = np.where(b == 0, np.zeros((), g.dtype), b * np.power(a, b - 1))
-                ga = unbroadcast(g * d, a.shape)
+                ga = unbroadcast(np.where(b == 0, zero, g * (b * np.power(a, b - 1))), a.shape)
             if rb:
-                pos = a > 0
-                loga = np.where(pos, np.log(np.where(pos, a, 1)), 0).astype(self.out.dtype)
-                gb = unbroadcast(g * self.out * loga, b.shape)
+                d = np.where((a == 0) & (b >= 0), zero, self.out * np.log(a))
+                gb = unbroadcast(g * d, b.shape)
         return ga, gb
 
 
