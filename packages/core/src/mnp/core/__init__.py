@@ -8,8 +8,8 @@
 """
 from __future__ import annotations
 
-from .errors import (AnomalyError, ArgumentError, AutogradError, BackendError, DTypeError, GradCheckError,
-                     MnpError, PluginError, ShapeError)
+from .errors import (AnomalyError, ArgumentError, AutogradError, AxisError, BackendError, DTypeError,
+                     GradCheckError, MnpError, PluginError, ShapeError)
 from .dtypes import (bool_, float16, float32, float64, get_default_dtype, int32, int64,
                      set_default_dtype)
 from .tensor import Tensor

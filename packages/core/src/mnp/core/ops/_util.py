@@ -7,7 +7,7 @@ import numpy as np
 
 from .. import dtypes as _dt
 from ..autograd import _make
-from ..errors import ShapeError, shape_error
+from ..errors import ShapeError, axis_error, shape_error
 from ..tensor import Tensor, as_array
 
 
@@ -88,7 +88,7 @@ def norm_axis(axis: Any, ndim: int, op: str) -> tuple[int, ...] | None:
     for ax in axes:
         ax = int(ax)
         if not -max(ndim, 1) <= ax < max(ndim, 1):
-            raise ShapeError(f"{op}: axis {ax} is out of range for a tensor of {ndim} dimensions")
+            raise axis_error(op, ax, ndim)
         out.append(ax % max(ndim, 1))
     if len(set(out)) != len(out):
         raise ShapeError(f"{op}: repeated axis in {axes}")

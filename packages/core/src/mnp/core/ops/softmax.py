@@ -16,7 +16,7 @@ import numpy as np
 from .. import dtypes as _dt
 from ..autograd import Function, _make
 from ..dispatch import kernel
-from ..errors import ArgumentError, ShapeError
+from ..errors import ArgumentError, ShapeError, axis_error
 from ..tensor import Tensor, method
 from ._util import pick_axis, to_tensor
 
@@ -75,7 +75,7 @@ def _one_axis(x: Tensor, axis: Any, dim: Any, op: str) -> int:
         raise ShapeError(f"{op}: axis must be an int, got {axis!r}")
     nd = max(x.data.ndim, 1)
     if not -nd <= axis < nd:
-        raise ShapeError(f"{op}: axis {axis} is out of range for a tensor of shape {x.data.shape}")
+        raise axis_error(op, int(axis), x.data.ndim, shape=x.data.shape)
     return int(axis) % nd
 
 
