@@ -156,3 +156,16 @@ def test_backward_kernels_match_definitions(rng):
     expect = np.stack([(np.eye(4) - np.exp(r)[None, :]).T @ gr for r, gr in zip(ly, g)])
     assert_close(dispatch.kernel("log_softmax_backward", f64)(g, ly, 1), expect,
                  rtol=1e-10, atol=1e-12)
+
+
+@pytest.mark.parametrize("name", ["softmax", "log_softmax"])
+@pytest.mark.parametrize("shape, axis", [((3, 0), -1), ((3, 0), 0), ((0,), 0), ((0, 4), 1),
+                                         ((2, 0, 3), 1)])
+def test_empty_input_gives_an_empty_output_as_torch(torch, name, shape, axis):
+    x = mnp.zeros(shape, requires_grad=True)
+    t = torch.zeros(shape, requires_grad=True)
+    y, ty = getattr(mnp, name)(x, axis), getattr(torch, name)(t, axis)
+    assert y.shape == tuple(ty.shape) and y.dtype == mnp.float32
+    y.sum().backward()
+    ty.sum().backward()
+    assert x.grad.shape == tuple(t.grad.shape) == shape

@@ -22,25 +22,24 @@ from ._util import pick_axis, to_tensor
 
 
 class Softmax(Function):
+    """An empty input gives an empty output, as in PyTorch, without calling the kernel (a
+    max over an empty axis has no value)."""
+    kernel_name = "softmax"
+
     def forward(self, x, axis=-1):
         self.axis = axis
-        self.y = kernel("softmax", x.dtype)(x, axis)
+        self.y = kernel(self.kernel_name, x.dtype)(x, axis) if x.size else np.empty_like(x)
         return self.y
 
     def backward(self, g):
-        return kernel("softmax_backward", g.dtype)(g, self.y, self.axis)
+        if not g.size:
+            return np.zeros_like(g)
+        return kernel(self.kernel_name + "_backward", g.dtype)(g, self.y, self.axis)
 
 
-class LogSoftmax(Function):
+class LogSoftmax(Softmax):
     name = "log_softmax"
-
-    def forward(self, x, axis=-1):
-        self.axis = axis
-        self.y = kernel("log_softmax", x.dtype)(x, axis)
-        return self.y
-
-    def backward(self, g):
-        return kernel("log_softmax_backward", g.dtype)(g, self.y, self.axis)
+    kernel_name = "log_softmax"
 
 
 class SafeLog(Function):
