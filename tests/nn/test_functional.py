@@ -84,9 +84,11 @@ def test_functional_accepts_numpy_arrays():
     assert isinstance(y, mnp.Tensor) and np.all(y.data == 3)
 
 
-def test_linear_promotes_mixed_dtypes():
-    y = F.linear(mnp.ones((2, 3), dtype=mnp.float64), mnp.ones((4, 3)))
-    assert y.dtype == np.float64
+def test_linear_refuses_mixed_dtypes_as_torch(torch):
+    with pytest.raises(RuntimeError, match="same dtype"):
+        torch.nn.functional.linear(torch.ones((2, 3), dtype=torch.float64), torch.ones((4, 3)))
+    with pytest.raises(mnp.DTypeError, match="linear: input dtype float64 .* weight dtype float32"):
+        F.linear(mnp.ones((2, 3), dtype=mnp.float64), mnp.ones((4, 3)))
 
 
 dims = st.integers(1, 9)

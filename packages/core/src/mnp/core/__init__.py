@@ -15,7 +15,7 @@ from .dtypes import (bool_, float16, float32, float64, get_default_dtype, int32,
                      set_default_dtype)
 from .tensor import Tensor
 from .autograd import Function, enable_grad, grad, is_grad_enabled, no_grad
-from .creation import (arange, empty, eye, from_numpy, full, full_like, generator, get_rng_state,
+from .creation import (arange, as_tensor, empty, eye, from_numpy, full, full_like, generator, get_rng_state,
                        linspace, manual_seed, ones, ones_like, rand, randint, randn,
                        set_rng_state, tensor, zeros, zeros_like)
 from .ops import *  # noqa: F401,F403

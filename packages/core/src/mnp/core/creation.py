@@ -65,6 +65,24 @@ def tensor(data: Any, dtype: Any = None, requires_grad: bool = False) -> Tensor:
     return _new(arr, requires_grad)
 
 
+def as_tensor(data: Any, dtype: Any = None, *, op: str = "as_tensor") -> Tensor:
+    """``data`` as a tensor, sharing memory when it can (PyTorch's ``as_tensor``): a Tensor
+    comes back as it is (converted, in the graph, if ``dtype`` differs), a numpy array of a
+    supported dtype is wrapped without a copy; anything `tensor` takes is accepted. ``op``
+    names the caller in errors. Ops and layers turn their inputs into tensors with this.
+
+    >>> import numpy as np, mnp.core as mnp
+    >>> a = np.zeros(3, np.float32)
+    >>> mnp.as_tensor(a).numpy() is a
+    True
+    """
+    if isinstance(data, Tensor):
+        if dtype is None or data.data.dtype == _dt.to_dtype(dtype, op):
+            return data
+        return data.astype(dtype)
+    return _make(as_array(data, dtype, op=op), False, None)
+
+
 def from_numpy(a: np.ndarray) -> Tensor:
     """A tensor sharing memory with numpy array ``a`` (its dtype is kept when supported)."""
     if not isinstance(a, np.ndarray):

@@ -41,10 +41,17 @@ def pair(a: Any, b: Any, op: str) -> tuple[Tensor, Tensor]:
 
 
 def result_dtype(a: np.ndarray, b: np.ndarray) -> np.dtype:
-    """PyTorch-style promotion: a float operand wins over an int/bool one."""
+    """PyTorch's promotion: a float operand wins over an int/bool one (int64 + float16 is
+    float16), and a 0-d operand beside an n-d one counts only when its category (bool < int <
+    float) is higher: float32 n-d with float64 0-d is float32, int32 with a 0-d int64 stays
+    int32, int32 with a 0-d float64 is float64. Python scalars arrive as 0-d arrays."""
     da, db = a.dtype, b.dtype
     if da == db:
         return da
+    if (a.ndim == 0) != (b.ndim == 0):
+        dims, zero = (da, db) if b.ndim == 0 else (db, da)
+        if dims.kind == "f" or (dims.kind != "b" and zero.kind != "f"):
+            return dims
     fa, fb = da.kind == "f", db.kind == "f"
     if fa != fb:
         return da if fa else db

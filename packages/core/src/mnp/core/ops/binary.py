@@ -137,11 +137,13 @@ def add(a: Any, b: Any) -> Tensor:
 
 @method
 def sub(a: Any, b: Any) -> Tensor:
-    """``a - b`` with broadcasting (not defined for two bool tensors)."""
+    """``a - b`` with broadcasting (as in PyTorch, not defined when either side is bool)."""
+    bools = [isinstance(v, (bool, np.bool_)) for v in (a, b)]
     a, b = pair(a, b, "sub")
-    if a.data.dtype.kind == "b" and b.data.dtype.kind == "b":
-        raise DTypeError("sub: subtracting bool tensors is not supported; use logical ops "
-                         "or convert to an integer dtype first")
+    if any(bools) or a.data.dtype.kind == "b" or b.data.dtype.kind == "b":
+        raise DTypeError(f"sub: subtraction with a bool operand is not supported (dtypes "
+                         f"{a.data.dtype.name} and {b.data.dtype.name}); use logical ops or "
+                         f"convert to an integer dtype first")
     return Sub.apply(a, b)
 
 
@@ -170,7 +172,13 @@ def pow(a: Any, b: Any) -> Tensor:  # noqa: A001
     >>> (2 ** mnp.tensor([1.0, 3.0])).tolist()
     [2.0, 8.0]
     """
+    scalar_b = isinstance(b, (bool, np.bool_))
     a, b = pair(a, b, "pow")
+    if a.data.dtype.kind == "b" and b.data.dtype.kind == "b":
+        if not scalar_b:
+            raise DTypeError("pow: bool tensors to bool tensor powers are not supported; "
+                             "convert to an integer dtype first")
+        return _make(a.data | ~b.data, False, None)    # x ** True is x, x ** False is True
     if a.data.dtype.kind in "biu" and b.data.dtype.kind in "biu" and (b.data < 0).any():
         raise DTypeError(f"pow: integers to negative integer powers are not allowed (dtypes "
                          f"{a.data.dtype.name} and {b.data.dtype.name}); use a float tensor")

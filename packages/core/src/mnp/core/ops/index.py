@@ -17,6 +17,7 @@ import numpy as np
 from ..autograd import Function
 from ..errors import DTypeError, ShapeError
 from ..tensor import Tensor, as_array
+from ._util import to_tensor
 
 
 def _unwrap(i: Any) -> Any:
@@ -142,12 +143,16 @@ class GetItem(Function):
 
 def getitem(x: Tensor, index: Any) -> Tensor:
     """``x[index]`` with gradient; an index out of range is a ShapeError naming the shape."""
+    if not isinstance(x, Tensor):
+        x = to_tensor(x, op="getitem")
     return GetItem.apply(x, key=index_key(index))
 
 
 def setitem(x: Tensor, index: Any, value: Any) -> None:
     """Write ``value`` into ``x.data[index]`` (not recorded by autograd); an index out of range
     or a value that does not broadcast to the selection is a ShapeError naming the shapes."""
+    if not isinstance(x, Tensor):
+        raise DTypeError(f"setitem: expected a Tensor to write into, got {type(x).__name__}")
     key = index_key(index)
     v = as_array(value, op="setitem")
     key1, key2 = split_key(key)
