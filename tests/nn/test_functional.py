@@ -8,6 +8,7 @@ from hypothesis import HealthCheck, given, settings
 from hypothesis import strategies as st
 
 import mnp.core as mnp
+from mnp import nn
 from mnp.nn import functional as F
 from mnp.core.testing import F32, assert_close
 
@@ -77,6 +78,20 @@ def test_flatten_views_and_errors():
     assert F.flatten(x, -1).shape == (2, 3, 4)
     with pytest.raises(mnp.MnpError, match="start_dim"):
         F.flatten(x, 2, 1)
+
+
+@pytest.mark.parametrize("shape, start, end", [((), 0, -1), ((), 1, -1), ((), 0, 1), ((2, 3), 2, -1),
+                                               ((2, 3), -3, -1), ((2, 3), 0, 5)])
+def test_flatten_dims_follow_torch(torch, shape, start, end):
+    try:
+        expect = tuple(torch.flatten(torch.zeros(shape), start, end).shape)
+    except IndexError:
+        with pytest.raises(mnp.AxisError, match=r"flatten: axis .*\(expected in"):
+            F.flatten(mnp.zeros(shape), start, end)
+        with pytest.raises(IndexError):
+            nn.Flatten(start, end)(mnp.zeros(shape))
+        return
+    assert F.flatten(mnp.zeros(shape), start, end).shape == expect
 
 
 def test_functional_accepts_numpy_arrays():
