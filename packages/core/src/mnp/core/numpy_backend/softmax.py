@@ -10,13 +10,13 @@ import numpy as np
 
 
 def _shifted(x: np.ndarray, axis: int) -> tuple[np.ndarray, bool]:
-    """``x - max(x)`` along ``axis``, and whether every max was finite. An infinite max
-    makes ``inf - inf`` NaN inside its slice, so the whole slice comes out NaN, as in
-    PyTorch (``softmax([inf, 1])`` is ``[nan, nan]``)."""
+    """``x - max(x)`` along ``axis`` (slices with an infinite max shifted by 0), and whether
+    every max was finite."""
     m = np.max(x, axis=axis, keepdims=True)
     finite = bool(np.isfinite(m).all())
-    with nullcontext() if finite else np.errstate(invalid="ignore"):
-        return x - m, finite
+    if not finite:
+        m = np.where(np.isfinite(m), m, 0)
+    return x - m, finite
 
 
 def _softmax(z: np.ndarray, axis: int) -> np.ndarray:
