@@ -20,6 +20,8 @@ CASES = {
     "W4": {},
     "W5": {},
     "W6": {},
+    "W7": {},
+    "W8": {"new_tokens": 40},
 }
 
 
@@ -64,3 +66,41 @@ def test_w2_floor_times_every_variant_and_its_engine_computes_the_gradients(monk
     ((a * b + a).relu()).sum().backward()
     mask = (a_np * b_np + a_np) > 0
     assert np.allclose(a.grad, mask * (b_np + 1)) and np.allclose(b.grad, mask * a_np)
+
+
+def test_w7_models_compute_the_same_loss_and_gradients_in_both_frameworks(monkeypatch):
+    """W7 compares like with like: with torch's weights copied in, mnp's GPT gives torch's loss
+    and gradients."""
+    torch = pytest.importorskip("torch")
+    monkeypatch.syspath_prepend(str(WORKER.parent))
+    from workloads import w7_gpt_step as w7
+    case = {**w7.cases({})[0], "layers": 2, "batch": 3, "context": 16}
+    tmodel, tloss_fn, _ = w7.build("torch", case)
+    mmodel, mloss_fn, _ = w7.build("mnp", case)
+    state = {k: v.detach().numpy().copy() for k, v in tmodel.state_dict().items()}
+    mmodel.load_state_dict(state)
+    x, y = w7._batch(case)
+    import mnp.core as mnp
+    tloss = tloss_fn(tmodel(torch.from_numpy(x)), torch.from_numpy(y))
+    mloss = mloss_fn(mmodel(mnp.from_numpy(x)), mnp.from_numpy(y))
+    tloss.backward()
+    mloss.backward()
+    assert abs(float(mloss.item()) - float(tloss.item())) < 1e-4
+    tgrads = dict(tmodel.named_parameters())
+    for name, p in mmodel.named_parameters():
+        np.testing.assert_allclose(p.grad.numpy(), tgrads[name].grad.numpy(), rtol=1e-3, atol=1e-5,
+                                   err_msg=name)
+
+
+def test_w8_twins_give_the_same_logits_through_the_cache(monkeypatch):
+    """W8's PyTorch twin runs the same model: equal logits for a prompt and for cached steps."""
+    pytest.importorskip("torch")
+    monkeypatch.syspath_prepend(str(WORKER.parent))
+    from workloads import w8_gpt_generate as w8
+    case = {**w8.cases({})[0], "layers": 2}
+    ours, theirs = w8.forward_fn("mnp", case), w8.forward_fn("torch", case)
+    idx = np.random.default_rng(0).integers(0, case["vocab"], (1, 10))
+    caches = ([{} for _ in range(2)], [{} for _ in range(2)])
+    np.testing.assert_allclose(ours(idx, caches[0], 0), theirs(idx, caches[1], 0), rtol=1e-4, atol=1e-4)
+    nxt = idx[:, :1]
+    np.testing.assert_allclose(ours(nxt, caches[0], 10), theirs(nxt, caches[1], 10), rtol=1e-4, atol=1e-4)

@@ -1,6 +1,8 @@
 """load_csv and load_npz: values, dtypes, target selection and clear errors naming the file."""
 from __future__ import annotations
 
+import struct
+import tracemalloc
 import zipfile
 
 import numpy as np
@@ -63,6 +65,36 @@ def test_csv_format_errors_name_the_file(tmp_path, text, message):
     assert "bad.csv" in str(info.value)
 
 
+@pytest.mark.parametrize("raw, message", [
+    (b"a,b,y\n1,2,0\n3,\xff\xfe,1\n", r"line 3, byte 3 of the line: not UTF-8 .*\\xff"),
+    (b"a,b,y\n1,2,0\n\n4,5,\xe9t\xe9\n", r"line 4, byte 5 of the line: not UTF-8"),
+    ("a,b,y\n1,2,0\n3,4,5\n".encode("utf-16"), "line 1, byte 1 of the line: not UTF-8"),
+])
+def test_csv_that_is_not_utf8_names_the_file_and_line(tmp_path, raw, message):
+    p = tmp_path / "latin.csv"
+    p.write_bytes(raw)
+    with pytest.raises(DataFormatError, match=message) as info:
+        load_csv(p)
+    assert str(p) in str(info.value)
+
+
+def test_csv_with_a_byte_order_mark_still_loads(tmp_path):
+    p = tmp_path / "bom.csv"
+    p.write_bytes("a,y\n1,0\n".encode("utf-8-sig"))
+    X, y = load_csv(p, target="y")
+    assert X.tolist() == [[1.0]] and y.tolist() == [0]
+
+
+def test_csv_cell_over_the_field_size_limit(tmp_path):
+    from mnp.data import files
+    p = _write(tmp_path / "wide.csv", "a,b,y\n1,2,0\n3," + "9" * 200_000 + ",1\n")
+    with pytest.raises(DataFormatError, match=rf"wide.csv: line 3: a field is longer than "
+                                              rf"{files.FIELD_SIZE_LIMIT} characters"):
+        load_csv(p)
+    ok = _write(tmp_path / "ok.csv", "a,y\n" + "1" * 1000 + ",0\n")
+    assert load_csv(ok)[0][0, 0] == float("1" * 1000)
+
+
 def test_csv_bad_target(tmp_path):
     p = _write(tmp_path / "d.csv", "a,b\n1,2\n")
     with pytest.raises(DataError, match="no column 'c'; columns: a, b"):
@@ -113,3 +145,61 @@ def test_npz_errors_name_the_file(tmp_path):
         z.writestr("readme.txt", "hello")
     with pytest.raises(DataFormatError, match="other.npz"):
         load_npz(other)
+
+
+def _npy_header(shape, descr="<f8") -> bytes:
+    text = "{'descr': '%s', 'fortran_order': False, 'shape': %r, }" % (descr, shape)
+    text += " " * ((64 - (10 + len(text) + 1) % 64) % 64) + "\n"
+    return b"\x93NUMPY\x01\x00" + struct.pack("<H", len(text)) + text.encode()
+
+
+def _npz(path, members: dict[str, bytes], compression=zipfile.ZIP_STORED):
+    with zipfile.ZipFile(path, "w", compression=compression) as z:
+        for member, data in members.items():
+            z.writestr(member, data)
+    return path
+
+
+Y = _npy_header((1,)) + np.zeros(1).tobytes()
+
+
+@pytest.mark.parametrize("shape, gigabytes", [((2**30,), 8), ((2**33,), 64),
+                                              ((2**33, 2**33), 2**36 * 8), ((2**62, 4), None)])
+@pytest.mark.parametrize("compression", [zipfile.ZIP_STORED, zipfile.ZIP_DEFLATED])
+def test_npz_declaring_a_huge_array_is_refused_before_allocating(tmp_path, shape, gigabytes,
+                                                                 compression):
+    path = _npz(tmp_path / "huge.npz", {"x.npy": _npy_header(shape), "y.npy": Y}, compression)
+    tracemalloc.start()
+    try:
+        with pytest.raises(DataFormatError, match=rf"huge.npz: array 'x' declares shape "
+                                                  rf"\({shape[0]},.* but its member holds 0"):
+            load_npz(path)
+        _, peak = tracemalloc.get_traced_memory()
+    finally:
+        tracemalloc.stop()
+    assert peak < 1 << 22
+
+
+@pytest.mark.parametrize("members, message", [
+    ({"x.npy": b"hello, not an array", "y.npy": Y}, r"member 'x.npy' is not a .npy file"),
+    ({"x": b"raw bytes", "y.npy": Y}, r"member 'x' is not a .npy file"),
+    ({"x.npy": _npy_header((1,))[:9], "y.npy": Y}, r"member 'x.npy' is not a .npy file"),
+    ({"x.npy": _npy_header((1,), "|O") + b"\0" * 8, "y.npy": Y}, r"array 'x' has dtype object"),
+    ({"x.npy": _npy_header((1,), "<c16") + b"\0" * 16, "y.npy": Y}, r"dtype complex128"),
+    ({"x.npy": _npy_header((2,)) + b"\0" * 24, "y.npy": Y}, r"\(16 bytes\) but its member holds 24"),
+    ({"x.npy": _npy_header((1,)).replace(b"\x01\x00", b"\x09\x00", 1), "y.npy": Y},
+     "is not a .npy file"),
+])
+def test_npz_members_that_are_not_npy_arrays(tmp_path, members, message):
+    path = _npz(tmp_path / "odd.npz", members)
+    with pytest.raises(DataFormatError, match=message) as info:
+        load_npz(path)
+    assert str(path) in str(info.value)
+    assert not isinstance(info.value, AttributeError)
+
+
+def test_npz_with_a_real_member_named_by_key_and_fortran_order_loads(tmp_path):
+    p = tmp_path / "f.npz"
+    np.savez_compressed(p, x=np.asfortranarray(np.arange(6.0).reshape(2, 3)), y=np.array([0, 1]))
+    X, y = load_npz(p)
+    assert X.tolist() == [[0, 1, 2], [3, 4, 5]] and y.tolist() == [0, 1]

@@ -2,6 +2,7 @@
 from __future__ import annotations
 
 import gzip
+import os
 import struct
 
 import numpy as np
@@ -112,6 +113,13 @@ CORRUPT = {
     "trailing data": (_good() + b"\x00\x00", "IDX size mismatch.*2 bytes too many"),
     "dims larger than file": (bytes([0, 0, 8, 3]) + struct.pack(">3I", 60000, 65535, 65535) + b"\x00" * 16,
                               r"truncated IDX data: dimensions \(60000, 65535, 65535\)"),
+    "rank 255": (bytes([0, 0, 8, 255]) + struct.pack(">255I", *[1] * 255) + b"\x05",
+                 r"IDX rank 255 in magic number 0x000008FF exceeds the 32 dimensions"),
+    "rank 64": (bytes([0, 0, 8, 64]) + struct.pack(">64I", *[1] * 64) + b"\x05", "IDX rank 64"),
+    "empty but too large": (bytes([0, 0, 0x0E, 4]) + struct.pack(">4I", 0, *[2**32 - 1] * 3),
+                            r"dimensions \(0, 4294967295, 4294967295, 4294967295\) of float64 "
+                            r"are larger than any array can be"),
+    "too large": (bytes([0, 0, 8, 3]) + struct.pack(">3I", *[2**32 - 1] * 3), "larger than any"),
 }
 
 
@@ -143,3 +151,27 @@ def test_save_idx_rejects_unsupported_dtypes(tmp_path):
         save_idx(tmp_path / "x", np.arange(3))
     with pytest.raises(DTypeError, match="bool"):
         save_idx(tmp_path / "x", np.zeros(3, bool))
+
+
+def test_save_idx_is_atomic_and_removes_temporaries_of_killed_saves(tmp_path, monkeypatch):
+    path = tmp_path / "labels-idx1-ubyte"
+    save_idx(path, np.arange(4, dtype=np.uint8))
+    stale = tmp_path / ".labels-idx1-ubyte.mnp-k1lled00.tmp"
+    stale.write_bytes(b"\0\0\x08")
+    synced = []
+    real_fsync = os.fsync
+    monkeypatch.setattr(os, "fsync", lambda fd: (synced.append(fd), real_fsync(fd)))
+    save_idx(path, np.arange(5, dtype=np.uint8))
+    assert load_idx(path).tolist() == [0, 1, 2, 3, 4]
+    assert os.listdir(tmp_path) == ["labels-idx1-ubyte"] and len(synced) == 2
+
+
+@pytest.mark.parametrize("flatten", [False, True])
+def test_empty_files_with_huge_trailing_dimensions(tmp_path, flatten):
+    images = tmp_path / "images-idx2-ubyte"
+    images.write_bytes(bytes([0, 0, 8, 2]) + struct.pack(">2I", 0, 2**32 - 1))
+    labels = tmp_path / "labels-idx1-ubyte"
+    labels.write_bytes(bytes([0, 0, 8, 1]) + struct.pack(">I", 0))
+    assert load_idx(images).shape == (0, 2**32 - 1)
+    X, y = load_idx_pair(images, labels, flatten=flatten)
+    assert X.shape == (0, 2**32 - 1) and y.shape == (0,)

@@ -31,7 +31,7 @@ def percent(pattern: str, text: str) -> float:
 
 
 def test_every_example_is_tested():
-    tested = {"xor.py", "spiral.py", "digits_mlp.py", "digits_cnn.py"}
+    tested = {"xor.py", "spiral.py", "digits_mlp.py", "digits_cnn.py", "char_gpt.py"}
     assert {p.name for p in EXAMPLES.glob("*.py")} == tested
 
 
@@ -75,3 +75,62 @@ def test_digits_cnn_reaches_98_percent_and_saves_model_and_curves(tmp_path):
     with mnp.no_grad():
         predicted = model(mnp.tensor(X_test)).numpy().argmax(axis=1)
     assert float((predicted == y_test).mean()) == pytest.approx(accuracy, abs=1e-4)
+
+
+GPT_TINY = ("--steps", "6", "--warmup", "2", "--eval-interval", "3", "--eval-batches", "1",
+            "--layers", "1", "--width", "32", "--heads", "2", "--block-size", "16",
+            "--sample-tokens", "40", "--no-progress")
+
+
+def test_char_gpt_trains_checkpoints_plots_and_samples(tmp_path):
+    out = run_example("char_gpt.py", *GPT_TINY, "--out", str(tmp_path / "run"), cwd=tmp_path)
+    assert re.search(r"step 3: train loss [0-9.]+, validation loss [0-9.]+", out), out
+    loss = float(re.search(r"validation loss ([0-9.]+) nats per character after 6 steps", out).group(1))
+    assert 2.0 < loss < 4.5              # below uniform guessing (ln 65 = 4.17) is not yet required
+    sample = out.split("sample:\n", 1)[1]
+    assert len(sample.rstrip("\n")) >= 40
+    for name in ("checkpoint.safetensors", "vocab.json"):
+        assert (tmp_path / "run" / name).exists(), name
+    if "loss curves saved" in out:
+        assert (tmp_path / "run" / "loss.png").read_bytes()[:4] == b"\x89PNG"
+
+
+def test_char_gpt_resumes_exactly(tmp_path):
+    """Stop at step 4 of 6, resume: the same losses and weights as 6 steps in one go."""
+    import mnp.core as mnp
+    from mnp import nn
+    straight, split = tmp_path / "straight", tmp_path / "split"
+    run_example("char_gpt.py", *GPT_TINY, "--out", str(straight), cwd=tmp_path)
+    out = run_example("char_gpt.py", *GPT_TINY, "--stop-at", "4", "--out", str(split), cwd=tmp_path)
+    assert "stopped at step 4" in out
+    out = run_example("char_gpt.py", *GPT_TINY, "--resume", "--out", str(split), cwd=tmp_path)
+    assert "resumed from" in out and "at step 4" in out
+    a = nn.load_checkpoint(straight / "checkpoint.safetensors")
+    b = nn.load_checkpoint(split / "checkpoint.safetensors")
+    assert a["epoch"] == b["epoch"] == 6
+    assert a["extra"]["log"] == b["extra"]["log"]
+    for name, value in a["model"].items():
+        assert np.array_equal(value.numpy(), b["model"][name].numpy()), name
+
+
+def test_gpt_generation_with_the_cache_equals_full_recomputation():
+    """Each new token from the key/value cache has the logits a full forward pass gives."""
+    import importlib.util
+    import mnp.core as mnp
+    spec = importlib.util.spec_from_file_location("char_gpt", EXAMPLES / "char_gpt.py")
+    gpt = importlib.util.module_from_spec(spec)
+    spec.loader.exec_module(gpt)
+    mnp.manual_seed(0)
+    model = gpt.GPT(vocab_size=11, block_size=8, layers=2, heads=2, width=16)
+    model.eval()
+    idx = np.random.default_rng(0).integers(0, 11, (2, 8))
+    with mnp.no_grad():
+        full = model(mnp.from_numpy(idx)).numpy()
+        caches = [{} for _ in model.blocks]
+        first = model(mnp.from_numpy(idx[:, :3]), caches, 0).numpy()
+        steps = [model(mnp.from_numpy(idx[:, t:t + 1]), caches, t).numpy() for t in range(3, 8)]
+    np.testing.assert_allclose(first, full[:, :3], rtol=1e-4, atol=1e-5)
+    np.testing.assert_allclose(np.concatenate(steps, axis=1), full[:, 3:], rtol=1e-4, atol=1e-5)
+    out = model.generate(mnp.from_numpy(idx[:, :1]), 20, temperature=0.8, top_k=3,
+                         generator=np.random.default_rng(0))
+    assert out.shape == (2, 21) and out.numpy()[:, 0].tolist() == idx[:, 0].tolist()

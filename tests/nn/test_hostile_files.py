@@ -122,7 +122,11 @@ def _entry(**kw):
     ({"w": _entry(data_offsets=[-8, 0])}, 8, "invalid data_offsets"),
     ({"w": _entry(data_offsets=[0, 80])}, 8, "past the end"),
     ({"w": _entry(shape=[3])}, 8, r"needs 12 bytes but data_offsets \[0, 8\] span 8"),
-    ({"w": _entry(shape=[2**40, 2**40], data_offsets=[0, 8])}, 8, "needs"),
+    ({"w": _entry(shape=[2**40, 2**40], data_offsets=[0, 8])}, 8, "larger than any array"),
+    ({"w": _entry(shape=[2**20, 2**20], data_offsets=[0, 8])}, 8, "needs 4398046511104 bytes"),
+    ({"w": _entry(shape=[0, 2**62, 2**62], data_offsets=[0, 0])}, 0, "larger than any array"),
+    ({"w": _entry(shape=[2**61, 0], data_offsets=[0, 0])}, 0, "larger than any array"),
+    ({"w": _entry(shape=[0] + [2**20] * 4, data_offsets=[0, 0])}, 0, "larger than any array"),
     ({"w": _entry(), "v": _entry(data_offsets=[4, 12])}, 12, "overlaps"),
     ({"w": _entry(), "v": _entry(data_offsets=[12, 20])}, 20, "gap"),
     ({"w": _entry()}, 12, "trailing bytes"),
@@ -133,6 +137,18 @@ def _entry(**kw):
 def test_bad_tensor_entries(tmp_path, entries, data, match):
     path = _raw(tmp_path / "bad.safetensors", entries, b"\0" * data)
     _fails(path, match, S.load_state_dict)
+
+
+@pytest.mark.parametrize("loader", [S.load_state_dict, S.load, S.load_checkpoint])
+def test_an_empty_tensor_with_huge_dimensions_is_a_model_format_error(tmp_path, loader):
+    entries = {"w": _entry(shape=[0, 2**62, 2**62], data_offsets=[0, 0])}
+    _fails(_raw(tmp_path / "big.safetensors", entries), r"shape \(0, 4611686018427387904", loader)
+
+
+def test_empty_tensors_with_large_dimensions_that_fit_still_load(tmp_path):
+    entries = {"w": _entry(shape=[0, 2**30, 2**30], data_offsets=[0, 0])}
+    assert S.load_state_dict(_raw(tmp_path / "e.safetensors", entries))["w"].shape == \
+        (0, 2**30, 2**30)
 
 
 def test_valid_hand_written_file_loads(tmp_path):
@@ -340,3 +356,156 @@ def test_decoding_builds_only_plain_data():
 
 def test_errors_are_mnp_errors():
     assert issubclass(ModelFormatError, mnp.MnpError)
+
+
+# -- config values are held to the constructor's annotations before anything is built ----------
+@pytest.mark.parametrize("layer, config, match", [
+    ("Linear", {"in_features": 12000.0, "out_features": 12000.0},
+     "config 'in_features' must be an int, got float 12000.0"),
+    ("Linear", {"in_features": "12000", "out_features": 12000},
+     "config 'in_features' must be an int, got str '12000'"),
+    ("Linear", {"in_features": True, "out_features": 4}, "'in_features' must be an int, got bool"),
+    ("Linear", {"in_features": 4, "out_features": 4, "bias": 1}, "'bias' must be a bool, got int"),
+    ("Linear", {"in_features": 4, "out_features": 4, "bias": "yes"}, "'bias' must be a bool"),
+    ("Dropout", {"p": "0.5"}, "'p' must be a finite number, got str"),
+    ("LeakyReLU", {"negative_slope": 1e999}, "'negative_slope' must be a finite number"),
+    ("Embedding", {"num_embeddings": 10, "embedding_dim": 4, "padding_idx": 1.5},
+     "'padding_idx' must be int or None, got float 1.5"),
+    ("GELU", {"approximate": 0}, "'approximate' must be a string"),
+])
+def test_config_values_of_the_wrong_type_are_refused_before_building(tmp_path, layer, config,
+                                                                      match):
+    text = json.dumps({"type": layer, "config": config}).replace("Infinity", "1e999")
+    error = _fails(_with_arch(tmp_path, text), match)
+    assert f"cannot build {layer} at model" in str(error)
+
+
+@pytest.mark.parametrize("layer, config", [
+    # parameters without a precise annotation: every number and numeric string is a size
+    ("LayerNorm", {"normalized_shape": [12000.0, 12000.0]}),
+    ("LayerNorm", {"normalized_shape": ["12000", "12000"]}),
+    ("LayerNorm", {"normalized_shape": [1e999]}),
+    ("Conv2d", {"in_channels": 512, "out_channels": 512, "kernel_size": [300.0, 300.0]}),
+    ("Conv2d", {"in_channels": 512, "out_channels": 512, "kernel_size": "300"}),
+])
+def test_sizes_hidden_in_floats_or_strings_count_toward_the_budget(tmp_path, layer, config):
+    text = json.dumps({"type": layer, "config": config}).replace("Infinity", "1e999")
+    _fails(_with_arch(tmp_path, text), "budget")
+
+
+def test_valid_configs_of_every_kind_still_build(tmp_path):
+    arch = {"type": "Sequential", "config": {}, "children": [
+        ["0", {"type": "Conv2d", "config": {"in_channels": 1, "out_channels": 2,
+                                            "kernel_size": [3, 3], "padding": "same"}}],
+        ["1", {"type": "LeakyReLU", "config": {"negative_slope": 1, "inplace": False}}],
+        ["2", {"type": "BatchNorm2d", "config": {"num_features": 2, "momentum": None}}],
+        ["3", {"type": "Flatten", "config": {}}],
+        ["4", {"type": "LayerNorm", "config": {"normalized_shape": [18]}}],
+        ["5", {"type": "Embedding", "config": {"num_embeddings": 5, "embedding_dim": 2,
+                                               "padding_idx": None}}],
+    ]}
+    model = S.build(arch)
+    assert model[0].kernel_size == (3, 3) and model[2].momentum is None
+
+
+def test_config_nested_900_deep_is_refused(tmp_path):
+    deep = 1
+    for _ in range(900):
+        deep = [deep]
+    _fails(_with_arch(tmp_path, {"type": "Linear", "config": {"in_features": deep,
+                                                              "out_features": 2}}), "nests deeper")
+    shallow = 1
+    for _ in range(S.MAX_CONFIG_DEPTH + 1):
+        shallow = {"a": shallow}
+    _fails(_with_arch(tmp_path, {"type": "Identity", "config": {"args": shallow}}),
+           f"config of Identity at model nests deeper than {S.MAX_CONFIG_DEPTH} levels")
+
+
+def test_checkpoint_metadata_nested_900_deep_is_refused(tmp_path):
+    deep = 0
+    for _ in range(900):
+        deep = {"a": deep}
+    body = json.dumps({"epoch": 1, "has_model": False, "optimizer": None, "extra": deep})
+    path = tmp_path / "c.safetensors"
+    serialization_io.write_file(path, {}, S._metadata("checkpoint", **{"mnp.checkpoint": body}))
+    _fails(path, "nests deeper than", loader=S.load_checkpoint)
+
+
+# -- the data checksum ----------------------------------------------------------------------
+def _data_start(path):
+    return 8 + struct.unpack("<Q", path.read_bytes()[:8])[0]
+
+
+def _overwrite(path, offset, data):
+    raw = bytearray(path.read_bytes())
+    raw[offset:offset + len(data)] = data
+    path.write_bytes(bytes(raw))
+
+
+def _rewrite_header(path, change):
+    raw = path.read_bytes()
+    n = struct.unpack("<Q", raw[:8])[0]
+    header = json.loads(raw[8:8 + n])
+    change(header)
+    return _raw(path, header, raw[8 + n:])
+
+
+CORRUPTIBLE = {
+    "load": lambda p: S.save(nn.Sequential(nn.Linear(30, 30), nn.ReLU()), p),
+    "load_state_dict": lambda p: S.save_state_dict(nn.Linear(30, 30).state_dict(), p),
+    "load_checkpoint": lambda p: S.save_checkpoint(p, model=nn.Linear(30, 30), epoch=2),
+}
+
+
+@pytest.mark.parametrize("loader", sorted(CORRUPTIBLE))
+def test_overwritten_tensor_bytes_fail_the_checksum(tmp_path, loader):
+    path = tmp_path / "m.safetensors"
+    CORRUPTIBLE[loader](path)
+    meta = serialization_io.read_header(path)[1]
+    assert len(meta[serialization_io.CHECKSUM_KEY]) == 64
+    _overwrite(path, _data_start(path) + 500, b"\xff" * 1000)     # 250 float32 NaNs
+    error = _fails(path, "does not match its checksum", getattr(S, loader))
+    assert "corrupt" in str(error)
+
+
+def test_a_single_flipped_bit_fails_the_checksum(tmp_path):
+    path = tmp_path / "m.safetensors"
+    S.save(nn.Linear(4, 4), path)
+    end = path.stat().st_size
+    _overwrite(path, end - 1, bytes([path.read_bytes()[-1] ^ 1]))
+    _fails(path, "checksum")
+
+
+@pytest.mark.parametrize("loader", sorted(CORRUPTIBLE))
+def test_files_without_a_checksum_still_load(tmp_path, loader):
+    path = tmp_path / "old.safetensors"
+    CORRUPTIBLE[loader](path)
+    _rewrite_header(path, lambda h: h["__metadata__"].pop(serialization_io.CHECKSUM_KEY))
+    assert serialization_io.CHECKSUM_KEY not in serialization_io.read_header(path)[1]
+    getattr(S, loader)(path)
+
+
+@pytest.mark.parametrize("value", ["", "abc", "0" * 63, "G" * 64, "A" * 64])
+def test_a_malformed_checksum_is_refused(tmp_path, value):
+    path = tmp_path / "m.safetensors"
+    S.save(nn.Linear(2, 2), path)
+    _rewrite_header(path, lambda h: h["__metadata__"].update({serialization_io.CHECKSUM_KEY:
+                                                              value}))
+    _fails(path, "is not a sha256 hex digest", S.load_state_dict)
+
+
+def test_checkpoint_with_a_non_integer_optimizer_state_key(tmp_path):
+    optim = pytest.importorskip("mnp.optim")
+    model = nn.Linear(3, 2)
+    opt = optim.SGD(model.parameters(), lr=0.1, momentum=0.9)
+    model(mnp.randn(4, 3)).sum().backward()
+    opt.step()
+    sd = opt.state_dict()
+    sd["state"] = {"abc": sd["state"][0]}
+    path = tmp_path / "ckpt.safetensors"
+    S.save_checkpoint(path, model=model, optimizer_state=sd, epoch=1)
+    fresh = optim.SGD(nn.Linear(3, 2).parameters(), lr=0.1, momentum=0.9)
+    with pytest.raises(optim.OptimizerError) as info:
+        S.load_checkpoint(path, optimizer=fresh)
+    assert str(info.value).startswith(f"load_checkpoint: {path}: SGD.load_state_dict: state "
+                                      f"key 'abc' is not an integer parameter index")

@@ -409,3 +409,76 @@ def test_written_files_get_normal_permissions(tmp_path):
         assert path.stat().st_mode & 0o777 == 0o640       # a replaced file keeps its mode
     finally:
         os.umask(mask)
+
+
+# -- a layer name now provided by another plugin --------------------------------------------------
+class OtherBlock(nn.Module):
+    """Another plugin's layer that happens to be registered as "Block" too."""
+
+    def __init__(self, features: int, hidden: int = 5):
+        super().__init__()
+        self.inner = nn.Linear(features, hidden)
+        self.outer = nn.Linear(hidden, features)
+
+    def forward(self, x):
+        return x - self.outer(self.inner(x).relu())
+
+
+class _Dist:
+    def __init__(self, name, version):
+        self.metadata, self.version = {"Name": name}, version
+
+
+def _block_host(cls, plugin_name, dist=None, version="1.0"):
+    import types
+    module = types.ModuleType(f"{plugin_name}_module")
+
+    @mnp.hookimpl
+    def mnp_register_layers(register):
+        register("Block", cls)
+
+    module.mnp_register_layers = mnp_register_layers
+    ep = _EntryPoint(plugin_name, module)
+    ep.dist = _Dist(dist, version) if dist else None
+    return PluginHost(entry_points=lambda: list(md.entry_points(group="mnp")) + [ep],
+                      environ={})
+
+
+def test_a_layer_name_provided_by_another_plugin_is_refused_unless_allowed(tmp_path):
+    path = tmp_path / "m.safetensors"
+    model = nn.Sequential(Block(4, hidden=6), nn.ReLU())
+    with use_host(_block_host(Block, "blocks", "mnp-blocks", "1.2")):
+        S.save(model, path)
+    x = mnp.randn(3, 4)
+    with use_host(_block_host(OtherBlock, "impostor", "other-dist", "3.0")):
+        with pytest.raises(ModelFormatError) as info:
+            S.load(path)
+        message = str(info.value)
+        assert str(path) in message and "'Block' at model.0" in message
+        assert "saved from plugin 'blocks' of distribution mnp-blocks 1.2" in message
+        assert "here plugin 'impostor' of distribution other-dist 3.0 provides that name" in message
+        assert "allow_provider_mismatch=True" in message
+        with pytest.raises(ModelFormatError, match="'Block'"):
+            S.load(path, allow_provider_mismatch={"Linear"})      # allows only other names
+        for allow in (True, {"Block"}, ["Block"], "Block"):
+            again = S.load(path, allow_provider_mismatch=allow)
+            assert type(again[0]) is OtherBlock
+            assert np.array_equal(again[0].inner.weight.data, model[0].inner.weight.data)
+        with pytest.raises(mnp.ArgumentError, match="allow_provider_mismatch"):
+            S.load(path, allow_provider_mismatch=3)
+    with use_host(_block_host(OtherBlock, "blocks", "another-dist")):   # same plugin name
+        with pytest.raises(ModelFormatError, match="distribution another-dist 1.0 provides"):
+            S.load(path)
+    with use_host(_block_host(Block, "blocks", "MNP_Blocks", "2.0")):  # a newer version of it
+        again = S.load(path)
+        assert np.array_equal(again(x).data, model(x).data)
+
+
+def test_files_without_layer_sources_load_with_whatever_provides_the_name(tmp_path):
+    path = tmp_path / "m.safetensors"
+    with use_host(_block_host(Block, "blocks", "mnp-blocks")):
+        arch = S.describe(nn.Sequential(Block(2)))
+        S.save_state_dict({"0." + k: v for k, v in Block(2).state_dict().items()}, path,
+                          metadata={"mnp.kind": "model", "mnp.architecture": json.dumps(arch)})
+    with use_host(_block_host(OtherBlock, "impostor", "other-dist")):
+        assert type(S.load(path)[0]) is OtherBlock

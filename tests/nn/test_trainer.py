@@ -422,3 +422,47 @@ def test_resume_from_a_file_without_trainer_state(tmp_path):
     x, y = _blobs(16)
     with pytest.raises(ModelFormatError, match="not a Trainer checkpoint"):
         trainer.fit(x, y, resume_from=path, progress=False)
+
+
+def test_training_curves_are_readable(tmp_path):
+    """Title naming the run, labelled axes, loss on a log axis with training and validation
+    told apart, and the learning-rate schedule in its own panel."""
+    pytest.importorskip("matplotlib")
+    from mnp.nn.plotting import curves_figure
+    history = History()
+    for epoch, (loss, val, lr) in enumerate([(2.0, 2.2, 1e-3), (0.1, 0.3, 5e-4), (1e-3, 0.05, 1e-4)]):
+        history.append(epoch, {"loss": loss, "val_loss": val, "accuracy": 0.5 + epoch / 10}, lr)
+    assert history.lr == [1e-3, 5e-4, 1e-4]
+    assert History(**history.state_dict()).lr == history.lr
+    path = history.plot(tmp_path / "curves.png", title="digits CNN, seed 0")
+    assert (tmp_path / "curves.png").read_bytes()[:8] == b"\x89PNG\r\n\x1a\n" and path.endswith(".png")
+    import mnp.nn.trainer as trainer_module
+    seen = {}
+    real = trainer_module.plot_curves
+
+    def spy(path, panels, title, xlabel, learning_rate=None):
+        seen["fig"] = curves_figure(panels, title, xlabel, learning_rate)
+        return real(path, panels, title, xlabel, learning_rate)
+    trainer_module.plot_curves = spy
+    try:
+        history.plot(tmp_path / "again.png", title="digits CNN, seed 0")
+    finally:
+        trainer_module.plot_curves = real
+    fig = seen["fig"]
+    assert fig._suptitle.get_text() == "digits CNN, seed 0"
+    loss_ax, acc_ax, lr_ax = fig.axes
+    assert loss_ax.get_yscale() == "log" and acc_ax.get_yscale() == "linear"
+    assert loss_ax.get_ylabel() == "loss (log scale)" and loss_ax.get_xlabel() == "epoch"
+    assert [t.get_text() for t in loss_ax.get_legend().get_texts()] == ["training", "validation"]
+    assert lr_ax.get_title() == "learning rate"
+    assert list(lr_ax.lines[0].get_ydata()) == [1e-3, 5e-4, 1e-4]
+
+
+def test_fit_records_the_learning_rate_of_each_epoch():
+    model = nn.Linear(2, 1)
+    opt = optim.SGD(model.parameters(), lr=0.1)
+    sched = optim.lr_scheduler.StepLR(opt, step_size=1, gamma=0.5)
+    trainer = nn.Trainer(model, opt, nn.MSELoss(), metrics=(), scheduler=sched)
+    X = np.random.default_rng(0).standard_normal((8, 2)).astype(np.float32)
+    history = trainer.fit(X, X[:, :1], epochs=3, progress=False, seed=0)
+    assert history.lr == pytest.approx([0.1, 0.05, 0.025])

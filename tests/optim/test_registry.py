@@ -18,7 +18,7 @@ from mnp.optim import lr_scheduler
 
 OPTIMIZERS = {"SGD", "Momentum", "Adam", "AdamW", "RMSprop", "RMSProp", "Adagrad"}
 SCHEDULERS = {"StepLR", "MultiStepLR", "ExponentialLR", "CosineAnnealingLR", "LinearLR",
-              "ReduceLROnPlateau", "OneCycleLR", "LambdaLR"}
+              "ReduceLROnPlateau", "OneCycleLR", "LambdaLR", "SequentialLR"}
 KERNELS = {"sgd_step", "adam_step", "rmsprop_step", "rmsprop_centered_step", "adagrad_step"}
 SRC = pathlib.Path(optim.__file__).parent
 

@@ -156,3 +156,45 @@ def test_load_state_dict_rejects_other_layouts():
         same.load_state_dict([1, 2])
     same.load_state_dict(sd)  # the matching layout loads
     assert same.state[same.param_groups[0]["params"][0]]["step"] == 1
+
+
+@pytest.mark.parametrize("mutate, match", [
+    (lambda sd: sd["state"].update({"abc": sd["state"].pop(0)}),
+     r"Adam.load_state_dict: state key 'abc' is not an integer parameter index"),
+    (lambda sd: sd["state"].update({1.5: sd["state"].pop(1)}), "state key 1.5 is not an integer"),
+    (lambda sd: sd["state"].update({True: sd["state"].pop(1)}), "state key True is not an integer"),
+    (lambda sd: sd["state"].update({None: sd["state"].pop(1)}), "state key None is not an integer"),
+    (lambda sd: sd["state"].update({"-1": sd["state"].pop(1)}), "state key '-1' is not an integer"),
+    (lambda sd: sd["param_groups"][0].update(params=["x", 1]),
+     r"param_groups\[0\] lists parameter 'x' is not an integer"),
+    (lambda sd: sd["param_groups"][0].pop("params"), "'param_groups' must be a list of dicts"),
+    (lambda sd: sd.update(param_groups={"params": [0, 1]}), "'param_groups' must be a list"),
+    (lambda sd: sd.update(state=[1, 2]), "'state' must be a dict"),
+    (lambda sd: sd["state"].update({0: [1, 2]}), "the state of parameter 0 must be a dict"),
+    (lambda sd: sd["state"][0].update(step="3"), "'step' of parameter 0 must be a non-negative"),
+    (lambda sd: sd["state"][0].update(step=-1), "'step' of parameter 0 must be a non-negative"),
+    (lambda sd: sd["state"][0].update(step=np.array(np.nan)), "'step' of parameter 0 must be"),
+])
+def test_load_state_dict_refuses_malformed_state_with_an_optimizer_error(mutate, match):
+    ps = [mnp.zeros(2, 3, requires_grad=True), mnp.zeros(4, requires_grad=True)]
+    opt = optim.Adam(ps, lr=0.1)
+    for p in ps:
+        p.grad = mnp.ones(*p.shape)
+    opt.step()
+    sd = opt.state_dict()
+    mutate(sd)
+    fresh = optim.Adam([mnp.zeros(2, 3, requires_grad=True), mnp.zeros(4, requires_grad=True)])
+    with pytest.raises(optim.OptimizerError, match=match):
+        fresh.load_state_dict(sd)
+
+
+def test_state_keys_as_decimal_strings_and_numpy_steps_still_load():
+    ps = [mnp.zeros(3, requires_grad=True)]
+    opt = optim.Adam(ps, lr=0.1)
+    ps[0].grad = mnp.ones(3)
+    opt.step()
+    sd = opt.state_dict()
+    sd["state"] = {"0": dict(sd["state"][0], step=np.int64(1))}    # as JSON would leave them
+    fresh = optim.Adam([mnp.zeros(3, requires_grad=True)], lr=0.1)
+    fresh.load_state_dict(sd)
+    assert fresh.state[fresh.param_groups[0]["params"][0]]["step"] == 1

@@ -126,8 +126,10 @@ def test_check_backend_passes(cli_host, capsys):
 def test_check_backend_fails_with_exit_1(cli_host, capsys):
     code, out, _ = run(capsys, "check-backend", "wrong")
     assert code == 1
-    mul = [line for line in out.splitlines() if line.startswith("mul")]
-    assert len(mul) == 2 and all("failed" in line for line in mul)
+    rows = [line.split()[:3] for line in out.splitlines() if line.startswith("mul  ")]   # table rows
+    assert sorted(rows) == [["mul", "float32", "failed"], ["mul", "float64", "failed"]]
+    full = [line for line in out.splitlines() if line.startswith("mul [")]     # each failure in full
+    assert len(full) == 2 and all("beyond rtol" in line and "inputs float" in line for line in full)
     assert out.splitlines()[-1] == "2 passed, 2 failed, 0 error, 0 skipped"
     code, out, _ = run(capsys, "check-backend", "wrong", "--kernel", "add", "--json")
     assert code == 0
@@ -142,6 +144,56 @@ def test_check_backend_unknown_or_unavailable_exits_2(cli_host, capsys, name, me
     code, out, err = run(capsys, "check-backend", name)
     assert code == 2 and out == ""
     assert message in err
+
+
+ODD_PLUGIN = """
+    import numpy as np
+    from mnp.core import hookimpl
+
+    class Opaque:
+        def __array__(self, *args, **kwargs):
+            raise RuntimeError("no array here")
+
+    def exp_opaque(x):
+        return Opaque()
+
+    def neg_raises(x):
+        raise ZeroDivisionError("division by zero in the neg kernel")
+
+    def sum_wrong(x, axes, keepdims):
+        return np.sum(x, axis=axes, keepdims=keepdims) + 1
+
+    @hookimpl
+    def mnp_register_backends(register):
+        register("odd", {"exp": exp_opaque, "neg": neg_raises, "sum": sum_wrong}, priority=-3)
+"""
+
+#: names of the suite's own helpers, which a user must never see
+INTERNAL = ("Traceback", "_run_kernel", "_compare", "_check", "_Kernel", "_Failure", "_Mismatch",
+            "_clone", "_describe", "run_conformance", "conformance.py")
+
+
+def test_check_backend_reports_kernel_dtype_case_and_difference_without_internals(site, capsys):
+    site.add("mnp-odd", {"odd": ODD_PLUGIN})
+    with use_host(site.host()):
+        code, out, err = run(capsys, "check-backend", "odd")
+    assert code == 1 and err == ""
+    assert not [name for name in INTERNAL if name in out], out
+    full = {line.split(" [")[0]: line for line in out.splitlines() if " [float" in line[:20]}
+    assert set(full) == {"exp", "neg", "sum"}
+    assert "returned Opaque, which does not compare with the reference" in full["exp"]
+    assert "raised ZeroDivisionError: division by zero in the neg kernel" in full["neg"]
+    assert "max error 1" in full["sum"] and "beyond rtol" in full["sum"]
+    for line in full.values():
+        assert "case '" in line and "inputs float" in line      # the case and its shapes
+
+
+@pytest.mark.parametrize("argv", [("check-backend", "nope"), ("check-backend", "good", "--kernel", "conv9d")])
+def test_check_backend_errors_are_one_line(cli_host, capsys, argv):
+    code, out, err = run(capsys, *argv)
+    assert code == 2 and out == ""
+    assert len(err.strip().splitlines()) == 1 and err.startswith("mnp check-backend: ")
+    assert not [name for name in INTERNAL if name in err], err
 
 
 def test_strict_failure_exits_1(site, src, capsys):

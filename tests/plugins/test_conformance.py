@@ -145,7 +145,7 @@ def test_wrong_values_fail_with_the_max_error(bad_host):
 def test_non_contiguous_mistakes_are_caught(bad_host):
     r = results_by_key(run_conformance("bad", kernels=["exp"]))
     assert r[("exp", "float32")].status == "failed"
-    assert "strided" in r[("exp", "float32")].detail or "transposed" in r[("exp", "float32")].detail
+    assert any(layout in r[("exp", "float32")].detail for layout in ("strided", "transposed", "negative strides"))
     assert r[("exp", "float32")].cases >= 1        # the contiguous cases passed first
 
 
@@ -175,7 +175,7 @@ def test_tolerance_depends_on_dtype(bad_host):
 
 
 def test_dtype_limited_kernel_and_missing_generator_are_skipped_not_passed(bad_host):
-    r = results_by_key(run_conformance("bad", kernels=["neg", "frobnicate"]))
+    r = results_by_key(run_conformance("bad", kernels=["neg", "frobnicate"], dtypes=["float32", "float64"]))
     assert r[("neg", "float32")].status == "passed"
     assert r[("neg", "float64")].status == "skipped"
     assert "float32 only" in r[("neg", "float64")].detail
@@ -211,7 +211,7 @@ def test_unknown_or_unavailable_backend(bad_host):
 
 
 def test_format_results_is_a_table_with_a_summary(bad_host):
-    text = format_results(run_conformance("bad", kernels=["add", "neg"]))
+    text = format_results(run_conformance("bad", kernels=["add", "neg"], dtypes=["float32", "float64"]))
     lines = text.splitlines()
     assert lines[0].split()[:5] == ["kernel", "dtype", "status", "cases", "max"]
     assert any(line.startswith("add") and "failed" in line for line in lines)

@@ -303,10 +303,14 @@ ALL_HOOKS = """
     @hookimpl
     def mnp_register_metrics(register):
         register("hooked_metric", lambda y, p: 1.0)
+
+    @hookimpl
+    def mnp_register_process_groups(register):
+        register("hooked_group", lambda: None)
 """
 COVERED = {"mnp_register_backends", "mnp_register_kernels", "mnp_register_layers",
            "mnp_register_losses", "mnp_register_optimizers", "mnp_register_schedulers",
-           "mnp_register_datasets", "mnp_register_metrics"}
+           "mnp_register_datasets", "mnp_register_metrics", "mnp_register_process_groups"}
 
 
 def test_every_hookspec_is_covered_here():
@@ -341,7 +345,8 @@ def test_kernels_hook_adds_to_any_backend(site):
 @pytest.mark.parametrize("kind, name", [("layers", "HookedLayer"), ("losses", "HookedLoss"),
                                         ("optimizers", "HookedOptimizer"),
                                         ("schedulers", "HookedScheduler"),
-                                        ("datasets", "hooked_dataset"), ("metrics", "hooked_metric")])
+                                        ("datasets", "hooked_dataset"), ("metrics", "hooked_metric"),
+                                        ("process_groups", "hooked_group")])
 def test_registry_hooks(site, kind, name):
     site.add("mnp-all", {"all": ALL_HOOKS})
     with use_host(site.host()) as host:
@@ -379,3 +384,100 @@ def test_kernel_for_an_unknown_backend_fails_the_plugin(site):
     """})
     row = by_name(site.host())["orphan"]
     assert row.status == "failed" and "unknown backend 'nowhere'" in row.error
+
+
+# -- SystemExit and other BaseExceptions are isolated too -----------------------------------
+_BASE_RAISES = {
+    "SystemExit": ("raise SystemExit(3)", "SystemExit: 3"),
+    "GeneratorExit": ("raise GeneratorExit('closing')", "GeneratorExit: closing"),
+    "custom": ("class Quit(BaseException):\n        pass\n    raise Quit('custom base')",
+               "Quit: custom base"),
+}
+
+
+def _base_raiser(where: str, statement: str) -> str:
+    if where == "import":
+        return f"""
+    {statement}
+"""
+    body = statement.replace("\n    ", "\n        ")
+    return f"""
+    from mnp.core import hookimpl
+
+    @hookimpl
+    def mnp_register_layers(register):
+        register("HalfLayer", type("HalfLayer", (), {{}}))
+        {body}
+"""
+
+
+@pytest.mark.parametrize("where", ["import", "hook"])
+@pytest.mark.parametrize("kind", sorted(_BASE_RAISES))
+def test_plugin_raising_a_base_exception_is_isolated(site, src, where, kind):
+    statement, error = _BASE_RAISES[kind]
+    site.add("mnp-quits", {"quits": _base_raiser(where, statement)})
+    site.add("mnp-good", {"good": src.GOOD})
+    with use_host(site.host()) as host:
+        rows = by_name(host)
+        assert rows["quits"].status == "failed" and rows["quits"].error == error
+        assert rows["quits"].provides == {}
+        assert "HalfLayer" not in mnp.registry("layers")
+        assert rows["good"].status == "loaded"
+        assert (mnp.tensor([1.0, 2.0]) * 2).sum().item() == 6.0
+
+
+@pytest.mark.parametrize("kind", sorted(_BASE_RAISES))
+def test_strict_mode_turns_a_base_exception_into_a_plugin_error(site, kind):
+    statement, error = _BASE_RAISES[kind]
+    site.add("mnp-quits", {"quits": _base_raiser("hook", statement)})
+    host = site.host(environ={"MNP_STRICT_PLUGINS": "1"})
+    with pytest.raises(PluginError, match=rf"plugin 'quits'.*failed to load.*{error}"):
+        host.load()
+
+
+def test_keyboard_interrupt_in_a_plugin_still_interrupts(site):
+    site.add("mnp-ctrlc", {"ctrlc": _base_raiser("hook", "raise KeyboardInterrupt")})
+    with pytest.raises(KeyboardInterrupt):
+        site.host().load()
+
+
+def test_backend_availability_raising_system_exit_means_unavailable(site):
+    site.add("mnp-flaky", {"flaky": """
+    import numpy as np
+    from mnp.core import hookimpl
+
+    def available():
+        raise SystemExit(3)
+
+    @hookimpl
+    def mnp_register_backends(register):
+        register("flaky", {"add": np.add}, available=available)
+"""})
+    with use_host(site.host()):
+        rows = {b["name"]: b for b in mnp.backends()}
+        assert rows["flaky"]["available"] is False
+
+
+def test_system_exit_plugin_does_not_end_the_process(site, src):
+    site.add("mnp-quits", {"quits": _base_raiser("import", "raise SystemExit(3)")})
+    code = """
+        import json, sys
+        import mnp.core
+        from mnp.core.cli import main
+        y = (mnp.core.tensor([1.0, 2.0]) * 3).sum().item()
+        print(json.dumps({"y": y}))
+        sys.exit(main(["list-plugins", "--json"]))
+    """
+    proc = site.run(code)
+    assert proc.returncode == 0, proc.stderr
+    first, rest = proc.stdout.split("\n", 1)
+    assert json.loads(first) == {"y": 9.0}
+    rows = {p["name"]: p for p in json.loads(rest)}
+    assert rows["quits"]["status"] == "failed" and rows["quits"]["error"] == "SystemExit: 3"
+    strict = site.run("""
+        import sys
+        from mnp.core.cli import main
+        sys.exit(main(["list-plugins"]))
+    """, env={"MNP_STRICT_PLUGINS": "1"})
+    assert strict.returncode == 1
+    assert "mnp list-plugins: PluginError" in strict.stderr and "quits" in strict.stderr and "SystemExit: 3" in strict.stderr

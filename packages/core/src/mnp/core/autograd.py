@@ -20,6 +20,7 @@ import heapq
 import itertools
 import threading
 import time
+import weakref
 from typing import Any, Callable, Sequence
 
 import numpy as np
@@ -38,6 +39,9 @@ _new = object.__new__
 _counter = itertools.count()
 #: active op observers (profiler, anomaly detection); empty on the fast path
 _observers: list[Any] = []
+#: id(leaf) -> (weak reference, {handle id: hook}) for leaves with post-accumulate hooks
+_post_hooks: dict[int, tuple[weakref.ref, dict[int, Callable]]] = {}
+_hook_ids = itertools.count()
 
 
 class Function:
@@ -218,6 +222,8 @@ def run_backward(roots: Sequence["Tensor"], root_grads: Sequence[np.ndarray],
             else:
                 heapq.heappush(heap, (-r._ctx.seq, key, r))
     wanted = {id(t): None for t in capture} if capture is not None else None
+    # hooked leaves -> edges still to come: each is delivered as soon as its gradient is whole
+    remaining = _hooked_leaf_uses(heap) if wanted is None and _post_hooks else None
     given: set[int] = set()                  # ids of arrays some tensor now holds as .grad
     observed = bool(_observers)
     ndarray = np.ndarray
@@ -246,6 +252,8 @@ def run_backward(roots: Sequence["Tensor"], root_grads: Sequence[np.ndarray],
             in_grads = (in_grads,)
         for p, pg in zip(inputs, in_grads):
             if pg is None or not p.requires_grad:
+                if remaining is not None and id(p) in remaining:
+                    _edge_done(p, remaining, pending, leaves)
                 continue
             pd = p.data
             if type(pg) is not ndarray or pg.shape != pd.shape or (
@@ -261,6 +269,8 @@ def run_backward(roots: Sequence["Tensor"], root_grads: Sequence[np.ndarray],
                     leaves[pkey] = p
                 else:
                     heappush(heap, (-p._ctx.seq, pkey, p))
+            if remaining is not None and pkey in remaining:
+                _edge_done(p, remaining, pending, leaves)
         if not retain_graph:
             fn.__dict__.clear()
             fn.inputs = None
@@ -281,7 +291,102 @@ def run_backward(roots: Sequence["Tensor"], root_grads: Sequence[np.ndarray],
             given.add(id(leaf.grad.data))
         else:
             _accumulate_into(leaf, acc, g)
+        if key in _post_hooks:
+            _run_post_hooks(leaf)
     return None
+
+
+# -- post-accumulate gradient hooks -----------------------------------------------------------
+def _hooked_leaf_uses(heap: list) -> dict[int, int]:
+    """For each hooked leaf below the roots on ``heap``: how many graph edges reach it."""
+    uses: dict[int, int] = {}
+    seen: set[int] = set()
+    stack = [t._ctx for _, _, t in heap]
+    while stack:
+        fn = stack.pop()
+        if id(fn) in seen or fn.inputs is None:
+            continue
+        seen.add(id(fn))
+        for p in fn.inputs:
+            if not p.requires_grad:
+                continue
+            if p._ctx is not None:
+                stack.append(p._ctx)
+            elif id(p) in _post_hooks:
+                uses[id(p)] = uses.get(id(p), 0) + 1
+    return uses
+
+
+def _edge_done(leaf: "Tensor", remaining: dict[int, int], pending: dict, leaves: dict) -> None:
+    """One edge into a hooked leaf was processed; on the last one, deliver its gradient now."""
+    key = id(leaf)
+    remaining[key] -= 1
+    if remaining[key]:
+        return
+    del remaining[key]
+    g = pending.pop(key, None)
+    leaves.pop(key, None)
+    if g is None:
+        return
+    if leaf.grad is None:
+        leaf.grad = _make(np.array(g), False, None)   # its own memory: g may be shared
+    else:
+        _accumulate_into(leaf, leaf.grad, g)
+    _run_post_hooks(leaf)
+
+
+def _run_post_hooks(leaf: "Tensor") -> None:
+    entry = _post_hooks.get(id(leaf))
+    if entry is not None and entry[0]() is leaf:
+        for hook in list(entry[1].values()):
+            hook(leaf)
+
+
+class RemovableHandle:
+    """Returned by ``register_post_accumulate_grad_hook``; ``remove()`` unregisters the hook."""
+
+    def __init__(self, key: int, hook_id: int):
+        self._key, self.id = key, hook_id
+
+    def remove(self) -> None:
+        entry = _post_hooks.get(self._key)
+        if entry is not None:
+            entry[1].pop(self.id, None)
+            if not entry[1]:
+                del _post_hooks[self._key]
+
+    def __enter__(self) -> "RemovableHandle":
+        return self
+
+    def __exit__(self, *exc: Any) -> None:
+        self.remove()
+
+
+def register_post_accumulate_grad_hook(leaf: "Tensor", hook: Callable[["Tensor"], None]) -> RemovableHandle:
+    """Call ``hook(leaf)`` during backward right after ``leaf.grad`` received its full gradient
+    of that backward (PyTorch's ``Tensor.register_post_accumulate_grad_hook``)."""
+    if leaf._ctx is not None:
+        raise AutogradError("register_post_accumulate_grad_hook: only leaf tensors have "
+                            "accumulated gradients; this tensor has a grad_fn")
+    if not leaf.requires_grad:
+        raise AutogradError("register_post_accumulate_grad_hook: the tensor does not require grad")
+    if not callable(hook):
+        raise AutogradError(f"register_post_accumulate_grad_hook: hook must be callable, "
+                            f"got {type(hook).__name__}")
+    key = id(leaf)
+    entry = _post_hooks.get(key)
+    if entry is None or entry[0]() is not leaf:
+        entry = (weakref.ref(leaf, lambda _r, k=key: _drop_hooks(k, _r)), {})
+        _post_hooks[key] = entry
+    hook_id = next(_hook_ids)
+    entry[1][hook_id] = hook
+    return RemovableHandle(key, hook_id)
+
+
+def _drop_hooks(key: int, ref: weakref.ref) -> None:
+    entry = _post_hooks.get(key)
+    if entry is not None and entry[0] is ref:
+        del _post_hooks[key]
 
 
 def _accumulate_into(t: "Tensor", acc: "Tensor", g: np.ndarray) -> None:

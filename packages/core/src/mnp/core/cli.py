@@ -140,9 +140,9 @@ def cmd_info(args: argparse.Namespace) -> int:
 def cmd_check_backend(args: argparse.Namespace) -> int:
     from .testing.conformance import format_results, run_conformance, summary
     try:
-        results = run_conformance(args.name, kernels=args.kernel or None, dtypes=args.dtype or ("float32", "float64"))
+        results = run_conformance(args.name, kernels=args.kernel or None, dtypes=args.dtype or None)
     except BackendError as exc:
-        print(f"check-backend: {exc}", file=sys.stderr)
+        print(f"mnp check-backend: {exc}", file=sys.stderr)
         return 2
     counts = summary(results)
     if args.json:
@@ -171,7 +171,8 @@ def build_parser(prog: str | None = None) -> argparse.ArgumentParser:
     p.add_argument("name", help="backend name, as in `mnp info`")
     p.add_argument("--kernel", action="append", help="check only this kernel (repeatable)")
     p.add_argument("--dtype", action="append", choices=("float16", "float32", "float64"),
-                   help="check only this dtype (repeatable; default float32 and float64)")
+                   help="check only this dtype (repeatable; default: the dtypes each kernel is "
+                        "registered for, float32 and float64 for a kernel that takes any)")
     p.add_argument("--json", action="store_true")
     p.set_defaults(func=cmd_check_backend)
     return parser

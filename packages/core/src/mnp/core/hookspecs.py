@@ -95,6 +95,16 @@ def mnp_register_metrics(register: RegisterName) -> None:
     """Register metric functions by name: ``register("accuracy", accuracy)``."""
 
 
+@hookspec
+def mnp_register_process_groups(register: RegisterName) -> None:
+    """Register process-group factories by name: ``register("mpi", factory)``.
+
+    ``factory()`` returns a started group (see `mnp.core.parallel.ProcessGroup`) when this
+    process was started by that backend's launcher with more than one process, else None;
+    `mnp.core.parallel.default_process_group` asks each in turn.
+    """
+
+
 #: hook name -> registry kind
 REGISTRY_HOOKS = {
     "mnp_register_layers": "layers",
@@ -103,4 +113,5 @@ REGISTRY_HOOKS = {
     "mnp_register_schedulers": "schedulers",
     "mnp_register_datasets": "datasets",
     "mnp_register_metrics": "metrics",
+    "mnp_register_process_groups": "process_groups",
 }

@@ -25,7 +25,8 @@ from .errors import PluginError
 
 GROUP = "mnp"
 #: distributions of mnp itself, loaded first in this order
-BUILTIN_DISTRIBUTIONS = ("mnp-core", "mnp-nn", "mnp-optim", "mnp-data", "mnp-kernels-c")
+BUILTIN_DISTRIBUTIONS = ("mnp-core", "mnp-nn", "mnp-optim", "mnp-data", "mnp-kernels-c",
+                         "mnp-distributed")
 #: the reference backend of mnp-core; always loaded, whatever the environment says
 CORE_PLUGIN = ("numpy", "mnp.core.numpy_backend")
 KINDS = tuple(hookspecs.REGISTRY_HOOKS.values())
@@ -52,7 +53,9 @@ class BackendSpec:
         if callable(self.available):
             try:
                 return bool(self.available())
-            except Exception:
+            except KeyboardInterrupt:
+                raise
+            except BaseException:   # SystemExit and the like included: a plugin never ends mnp
                 return False
         return bool(self.available)
 
@@ -268,7 +271,9 @@ class PluginHost:
                 self._call_hooks(module, staging)
                 staging.commit()
                 info.status = "loaded"
-            except Exception as exc:  # isolate every plugin
+            except KeyboardInterrupt:
+                raise
+            except BaseException as exc:  # isolate every plugin, SystemExit and the like included
                 with contextlib.suppress(Exception):
                     self.pm.unregister(name=f"{info.distribution}:{info.name}")
                 info.status, info.error = "failed", f"{type(exc).__name__}: {exc}"

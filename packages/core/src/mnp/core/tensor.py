@@ -125,6 +125,11 @@ class Tensor:
     def zero_grad(self) -> None:
         self.grad = None
 
+    def register_post_accumulate_grad_hook(self, hook):
+        """Call ``hook(self)`` during each backward as soon as this leaf's ``.grad`` holds its
+        whole gradient of that backward; returns a handle whose ``remove()`` unregisters it."""
+        return _autograd.register_post_accumulate_grad_hook(self, hook)
+
     def detach(self) -> "Tensor":
         """A tensor sharing this data, cut from the graph."""
         return _autograd._make(self.data, False, None)

@@ -20,6 +20,7 @@ from .synthetic import blobs, circles, linear, moons, regression, spiral, xor
 from .digits import digits
 from .idx import load_idx, load_idx_pair, load_mnist, parse_idx, save_idx
 from .files import load_csv, load_npz
+from .text import CharTokenizer, RandomWindowSampler, TokenWindows, tiny_shakespeare
 from .transforms import Standardizer, minmax_scale, normalize, one_hot, standardize
 from .registry import list_datasets, load
 
@@ -33,6 +34,7 @@ __all__ = [
     "DataError", "DataFileNotFoundError", "DataFormatError",
     "Dataset", "Subset", "TensorDataset", "random_split", "DataLoader", "default_collate",
     "train_test_split",
+    "tiny_shakespeare", "CharTokenizer", "TokenWindows", "RandomWindowSampler",
     "xor", "spiral", "linear", "moons", "circles", "blobs", "regression", "digits",
     "load_idx", "load_idx_pair", "load_mnist", "parse_idx", "save_idx", "load_csv", "load_npz",
     "Standardizer", "standardize", "normalize", "minmax_scale", "one_hot",

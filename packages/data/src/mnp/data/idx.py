@@ -17,6 +17,7 @@ from __future__ import annotations
 
 import gzip
 import io
+import math
 import os
 import struct
 import sys
@@ -26,6 +27,7 @@ from typing import IO, Any, NoReturn
 import numpy as np
 
 from mnp.core import DTypeError
+from mnp.core.atomic import atomic_write
 
 from ._arrays import to_array
 from .errors import DataFileNotFoundError, DataFormatError
@@ -37,6 +39,11 @@ IDX_DTYPES: dict[int, np.dtype] = {
 }
 _CODES = {dt.newbyteorder("="): code for code, dt in IDX_DTYPES.items()}
 _GZIP_MAGIC = b"\x1f\x8b"
+#: the most dimensions an IDX file may declare (numpy's own limit is 32 or 64 by version)
+MAX_NDIM = 32
+#: the largest array numpy can describe, in bytes (its non-zero dimensions count even
+#: when another dimension is zero)
+MAX_ARRAY_BYTES = np.iinfo(np.intp).max
 _CHUNK = 1 << 22
 
 
@@ -88,13 +95,19 @@ def _parse(f: IO[bytes], name: str, size: int | None) -> np.ndarray:
     if code not in IDX_DTYPES:
         raise DataFormatError(f"{name}: unknown IDX dtype code 0x{code:02X} in magic number "
                               f"0x{head.hex().upper()}; known: {_known_codes()}")
+    if ndim > MAX_NDIM:
+        raise DataFormatError(f"{name}: IDX rank {ndim} in magic number 0x{head.hex().upper()} "
+                              f"exceeds the {MAX_NDIM} dimensions an array can have here")
     raw_dims = _read_at_most(f, 4 * ndim, name)
     if len(raw_dims) < 4 * ndim:
         raise DataFormatError(f"{name}: truncated IDX header: {ndim} dimensions need "
                               f"{4 * ndim} bytes, found {len(raw_dims)}")
     dims = struct.unpack(f">{ndim}I", raw_dims)
     dtype = IDX_DTYPES[code]
-    count = int(np.prod(dims, dtype=object)) if dims else 1
+    if math.prod(max(d, 1) for d in dims) * dtype.itemsize > MAX_ARRAY_BYTES:
+        raise DataFormatError(f"{name}: IDX dimensions {dims} of "
+                              f"{dtype.newbyteorder('=').name} are larger than any array can be")
+    count = math.prod(dims)
     nbytes = count * dtype.itemsize
     what = f"dimensions {dims} of {dtype.newbyteorder('=').name} need {nbytes} data bytes"
     if size is not None:      # raw file: compare with its size before allocating anything
@@ -146,7 +159,8 @@ def parse_idx(data: bytes, name: str = "<bytes>") -> np.ndarray:
 def save_idx(path: str | os.PathLike, array: Any, compress: bool | None = None) -> None:
     """Write ``array`` as an IDX file; gzip-compressed when ``compress`` is true or, by
     default, when ``path`` ends in ``.gz``. dtypes: uint8, int8, int16, int32, float32,
-    float64 (convert int64 labels with ``.astype(np.int32)`` or ``np.uint8``)."""
+    float64 (convert int64 labels with ``.astype(np.int32)`` or ``np.uint8``). The write is
+    atomic and durable (`mnp.core.atomic.atomic_write`)."""
     arr = to_array(array)
     code = _CODES.get(arr.dtype.newbyteorder("="))
     if code is None:
@@ -159,7 +173,7 @@ def save_idx(path: str | os.PathLike, array: Any, compress: bool | None = None) 
     name = os.fspath(path)
     if compress if compress is not None else name.endswith(".gz"):
         payload = gzip.compress(payload, compresslevel=9, mtime=0)
-    with open(name, "wb") as f:
+    with atomic_write(name) as f:
         f.write(payload)
 
 
@@ -183,7 +197,7 @@ def load_idx_pair(images: str | os.PathLike, labels: str | os.PathLike,
         raise DataFormatError(f"{os.fspath(images)} holds shape {X.shape} but "
                               f"{os.fspath(labels)} holds {y.shape[0]} labels")
     X = X.astype(np.float32)
-    return (X.reshape(len(X), -1) if flatten else X), y.astype(np.int64)
+    return (X.reshape(len(X), math.prod(X.shape[1:])) if flatten else X), y.astype(np.int64)
 
 
 def load_mnist(root: str | os.PathLike, train: bool = True,

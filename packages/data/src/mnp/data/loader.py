@@ -87,11 +87,15 @@ class DataLoader:
     the number of batches. A `TensorDataset`, a plain array or tensor (batches are then
     bare tensors), or a `Subset` of those is batched by indexing the arrays with each
     batch's indices, without building samples one by one.
+
+    ``sampler``: an iterable of dataset indices (with ``len``) that sets the order and
+    which samples are used, such as mnp.distributed's ``DistributedSampler``; it replaces
+    ``shuffle``. `set_epoch` is passed on to a sampler that has one.
     """
 
     def __init__(self, dataset: Any, batch_size: int = 1, shuffle: bool = False,
                  drop_last: bool = False, seed: int | None = None,
-                 collate_fn: Callable[[list], Any] | None = None):
+                 collate_fn: Callable[[list], Any] | None = None, sampler: Any = None):
         if not hasattr(dataset, "__len__") or not hasattr(dataset, "__getitem__"):
             raise DataError(f"DataLoader: dataset must define __len__ and __getitem__, got "
                             f"{type(dataset).__name__}")
@@ -101,19 +105,37 @@ class DataLoader:
         self.drop_last = bool(drop_last)
         self.seed = check_seed("DataLoader", seed)
         self.collate_fn = collate_fn
+        if sampler is not None:
+            if self.shuffle:
+                raise DataError("DataLoader: sampler option is mutually exclusive with "
+                                "shuffle (the sampler sets the order)")
+            if not hasattr(sampler, "__iter__") or not hasattr(sampler, "__len__"):
+                raise DataError(f"DataLoader: sampler must be an iterable of indices with a "
+                                f"length, got {type(sampler).__name__}")
+        self.sampler = sampler
         #: epochs started so far; the next iteration shuffles with ``(seed, epoch)``
         self.epoch = 0
 
     def set_epoch(self, epoch: int) -> None:
         """Make the next iteration epoch ``epoch`` (to resume a seeded run exactly)."""
         self.epoch = int(epoch)
+        if hasattr(self.sampler, "set_epoch"):
+            self.sampler.set_epoch(self.epoch)
 
     def __len__(self) -> int:
-        n, b = len(self.dataset), self.batch_size
+        n = len(self.dataset) if self.sampler is None else len(self.sampler)
+        b = self.batch_size
         return n // b if self.drop_last else -(-n // b)
 
     def _order(self, n: int) -> np.ndarray | None:
         epoch, self.epoch = self.epoch, self.epoch + 1
+        if self.sampler is not None:
+            order = np.fromiter((int(i) for i in self.sampler), np.int64)
+            bad = order[(order < 0) | (order >= n)]
+            if bad.size:
+                raise DataError(f"DataLoader: the sampler gave index {int(bad[0])} for a "
+                                f"dataset of {n} samples")
+            return order
         if not self.shuffle:
             return None
         rng = mnp.generator() if self.seed is None else np.random.default_rng([self.seed, epoch])
@@ -122,6 +144,8 @@ class DataLoader:
     def __iter__(self) -> Iterator[Any]:
         n = len(self.dataset)
         order = self._order(n)
+        if order is not None:
+            n = len(order)
         source = _array_source(self.dataset) if self.collate_fn is None else None
         stop = n - n % self.batch_size if self.drop_last else n
         if source is not None:

@@ -16,10 +16,11 @@ from .module import IncompatibleKeys, Module, ModuleError, RemovableHandle, Stat
 from .containers import ModuleDict, ModuleList, Sequential
 from .layers import (GELU, AvgPool1d, AvgPool2d, BatchNorm1d, BatchNorm2d, Conv1d, Conv2d, Dense,
                      Dropout, Embedding, Flatten, Identity, LayerNorm, LeakyReLU, Linear,
-                     LogSoftmax, MaxPool1d, MaxPool2d, ReLU, Sigmoid, Softmax, Tanh)
+                     LogSoftmax, MaxPool1d, MaxPool2d, ReLU, RMSNorm, Sigmoid, Softmax, Tanh)
 from .losses import (BCELoss, BCEWithLogitsLoss, CrossEntropyLoss, L1Loss, MSELoss, NLLLoss,
                      SoftmaxCrossEntropy)
-from . import functional, init
+from . import functional, init, utils
+from .rnn import GRU, LSTM, RNN, GRUCell, LSTMCell, RNNBase, RNNCell, RNNCellBase
 from .serialization import (ModelFormatError, load, load_checkpoint, load_model,
                             load_state_dict, save, save_checkpoint, save_model, save_state_dict)
 from .trainer import History, Trainer

@@ -19,7 +19,7 @@ from .ops.linear import linear
 from .ops.loss import (binary_cross_entropy, binary_cross_entropy_with_logits, cross_entropy,
                        l1_loss, mse_loss, nll_loss)
 from .ops.misc import dropout, embedding, one_hot
-from .ops.norm import batch_norm, layer_norm
+from .ops.norm import batch_norm, layer_norm, rms_norm
 from .ops.pool import avg_pool1d, avg_pool2d, max_pool1d, max_pool2d
 
 
@@ -66,7 +66,8 @@ def flatten(input: Any, start_dim: int = 0, end_dim: int = -1) -> Tensor:
 
 
 __all__ = ["linear", "conv1d", "conv2d", "max_pool1d", "max_pool2d", "avg_pool1d", "avg_pool2d",
-           "batch_norm", "layer_norm", "dropout", "embedding", "one_hot", "flatten", "relu",
+           "batch_norm", "layer_norm", "rms_norm", "dropout", "embedding", "one_hot", "flatten",
+           "relu",
            "sigmoid", "tanh", "leaky_relu", "gelu", "softmax", "log_softmax", "mse_loss",
            "l1_loss", "binary_cross_entropy", "binary_cross_entropy_with_logits",
            "cross_entropy", "nll_loss"]

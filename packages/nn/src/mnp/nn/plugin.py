@@ -14,9 +14,11 @@ def mnp_register_kernels(register) -> None:
 
 @hookimpl
 def mnp_register_layers(register) -> None:
-    from . import containers, layers
+    from . import containers, layers, rnn
     for name in layers.__all__:
         register(name, getattr(layers, name))
+    for cls in (rnn.RNN, rnn.LSTM, rnn.GRU, rnn.RNNCell, rnn.LSTMCell, rnn.GRUCell):
+        register(cls.__name__, cls)
     for cls in (containers.Sequential, containers.ModuleList, containers.ModuleDict):
         register(cls.__name__, cls)
 

@@ -32,15 +32,16 @@ from __future__ import annotations
 import json
 import math
 import os
-from typing import Any, Mapping
+from typing import Any, Iterable, Mapping
 
 import numpy as np
 
 import mnp.core as mnp
-from mnp.core import MnpError, Tensor
+from mnp.core import ArgumentError, MnpError, Tensor
 
 from .serialization_codec import CodecError, decode, encode
 from .serialization_io import ModelFormatError, read_file, read_header, write_file
+from .serialization_schema import MAX_CONFIG_DEPTH, check_config, config_depth, size_of
 from . import serialization_sources as sources
 
 __all__ = ["ModelFormatError", "save", "load", "save_model", "load_model", "save_state_dict",
@@ -51,9 +52,10 @@ __all__ = ["ModelFormatError", "save", "load", "save_model", "load_model", "save
 FORMAT_VERSION = 1
 #: architectures nest at most this deep
 MAX_DEPTH = 100
+#: JSON metadata nests at most this deep (room for MAX_DEPTH modules with their configs)
+MAX_JSON_DEPTH = 4 * MAX_DEPTH
 #: the least element budget for building layers from a file's configs (see `load`)
 MIN_CONFIG_ELEMENTS = 2**24
-_INDEX_SUFFIXES = ("_idx", "_index", "seed")
 
 
 def _versions() -> dict[str, str]:
@@ -89,10 +91,14 @@ def _check_version(meta: Mapping[str, str], op: str, path: Any) -> None:
 
 def _json(meta: Mapping[str, str], key: str, op: str, path: Any) -> Any:
     try:
-        return json.loads(meta[key], parse_constant=_no_constant)
+        doc = json.loads(meta[key], parse_constant=_no_constant)
     except (ValueError, RecursionError) as exc:
         raise ModelFormatError(f"{op}: {os.fspath(path)}: metadata {key!r} is not valid "
                                f"JSON: {exc}") from None
+    if config_depth(doc, MAX_JSON_DEPTH) > MAX_JSON_DEPTH:
+        raise ModelFormatError(f"{op}: {os.fspath(path)}: metadata {key!r} nests deeper than "
+                               f"{MAX_JSON_DEPTH} levels")
+    return doc
 
 
 def _no_constant(name: str) -> Any:
@@ -169,19 +175,6 @@ def _describe(module: Any, names: dict[type, str], where: str, depth: int) -> di
     return node
 
 
-def _size_of(config: Any, key: str = "") -> int:
-    """Product of the integer sizes (>= 2) in a config: a bound on what building it allocates."""
-    if isinstance(config, bool):
-        return 1
-    if isinstance(config, int):
-        return config if config >= 2 and not key.endswith(_INDEX_SUFFIXES) else 1
-    if isinstance(config, list):
-        return math.prod(_size_of(v, key) for v in config)
-    if isinstance(config, dict):
-        return math.prod(_size_of(v, str(k)) for k, v in config.items())
-    return 1
-
-
 def _check_node(node: Any, where: str, op: str, path: Any, depth: int) -> list[tuple[str, Any]]:
     """Validate one architecture node; returns its children (name, node) pairs."""
     if depth > MAX_DEPTH:
@@ -205,12 +198,50 @@ def _check_node(node: Any, where: str, op: str, path: Any, depth: int) -> list[t
     return [(c[0], c[1]) for c in children]
 
 
+def _allowed(allow: bool | Iterable[str]) -> bool | frozenset[str]:
+    if isinstance(allow, bool):
+        return allow
+    if isinstance(allow, str):
+        return frozenset([allow])
+    try:
+        names = frozenset(allow)
+    except TypeError:
+        names = None
+    if names is None or not all(isinstance(n, str) for n in names):
+        raise ArgumentError(f"load: allow_provider_mismatch must be True, False or a "
+                            f"collection of layer type names, got {allow!r:.80}")
+    return names
+
+
+def _check_provider(name: str, where: str, op: str, path: Any,
+                    origins: Mapping[str, Mapping[str, str]],
+                    current: Mapping[str, Mapping[str, str]],
+                    allowed: bool | frozenset[str]) -> None:
+    saved, now = origins.get(name), current.get(name)
+    if saved is None or now is None or sources.same(saved, now):
+        return
+    if allowed is True or (allowed is not False and name in allowed):
+        return
+    raise ModelFormatError(
+        f"{op}: {os.fspath(path)}: layer type {name!r} at {where} was saved from "
+        f"{sources.describe(saved)}, but here {sources.describe(now)} provides that name; "
+        f"they may be different layers sharing a name, so it is not built (pass "
+        f"allow_provider_mismatch=True, or a set of layer type names such as "
+        f"{{{name!r}}}, to load to build it with the class registered here)")
+
+
 def _plan(arch: Any, op: str, path: Any, budget: int,
-          origins: Mapping[str, Mapping[str, str]] | None = None) -> None:
+          origins: Mapping[str, Mapping[str, str]] | None = None,
+          allow_provider_mismatch: bool | frozenset[str] = False) -> None:
     """Check the whole architecture before building any of it: shapes of the nodes, every
-    type registered, and the sizes the configs ask for within ``budget`` elements.
-    ``origins`` (the file's layer sources) words the error for an unregistered type."""
+    type registered (by the plugin and distribution the file recorded, if it did, unless
+    ``allow_provider_mismatch`` says otherwise), each config's values against its layer's
+    constructor annotations (`serialization_schema`), and the sizes the configs ask for
+    within ``budget`` elements. ``origins`` are the file's layer sources."""
     registered = mnp.registry("layers")
+    origins = origins or {}
+    current = sources.providers(origins) if origins and allow_provider_mismatch is not True \
+        else {}
     total, stack = 0, [(arch, "model", 0)]
     while stack:
         node, where, depth = stack.pop()
@@ -222,11 +253,20 @@ def _plan(arch: Any, op: str, path: Any, budget: int,
             raise ModelFormatError(f"{op}: {os.fspath(path)}: layer type {name!r:.100} at "
                                    f"{where} is not registered (known: {known}); mnp builds "
                                    f"only registered layers, never code named in a file"
-                                   f"{sources.hint(name, origins or {})}")
+                                   f"{sources.hint(name, origins)}")
+        _check_provider(name, where, op, path, origins, current, allow_provider_mismatch)
         if children and not getattr(cls, "is_container", False):
             raise ModelFormatError(f"{op}: {os.fspath(path)}: {name} at {where} is not a "
                                    f"container but the file gives it children")
-        total += _size_of(node["config"])
+        config = node["config"]
+        if config_depth(config) > MAX_CONFIG_DEPTH:
+            raise ModelFormatError(f"{op}: {os.fspath(path)}: the config of {name} at {where} "
+                                   f"nests deeper than {MAX_CONFIG_DEPTH} levels")
+        why = check_config(cls, config)
+        if why is not None:
+            raise ModelFormatError(f"{op}: {os.fspath(path)}: cannot build {name} at {where}: "
+                                   f"{why}")
+        total += size_of(cls, config)
         if total > budget:
             raise ModelFormatError(
                 f"{op}: {os.fspath(path)}: the layer configs ask for about {total} elements, "
@@ -296,14 +336,20 @@ def save(model: Any, path: str | os.PathLike) -> None:
     write_file(path, _arrays(model.state_dict()), meta, op="save")
 
 
-def load(path: str | os.PathLike, max_config_elements: int | None = None) -> Any:
+def load(path: str | os.PathLike, max_config_elements: int | None = None, *,
+         allow_provider_mismatch: bool | Iterable[str] = False) -> Any:
     """Rebuild the model saved by `save` (or the model inside a `save_checkpoint` file that
     recorded its architecture), weights included; it is in training mode, like a new model.
 
     Only registered layer types are built. ``max_config_elements`` bounds the sizes the layer
     configs may ask for (default: 64 x the file's tensor elements, at least 2**24), so a
     hostile config cannot make the loader allocate without limit.
+
+    A layer type the file says came from one plugin/distribution but that another one
+    provides here is refused; ``allow_provider_mismatch=True`` (every type) or a collection
+    of layer type names builds them with the classes registered here.
     """
+    allowed = _allowed(allow_provider_mismatch)
     entries, meta, _ = read_header(path, op="load")
     _check_version(meta, "load", path)
     kind = meta.get("mnp.kind")
@@ -314,7 +360,7 @@ def load(path: str | os.PathLike, max_config_elements: int | None = None) -> Any
     elements = sum(math.prod(e[1]) for e in entries.values())
     budget = max_config_elements if max_config_elements is not None else \
         max(MIN_CONFIG_ELEMENTS, 64 * elements)
-    _plan(arch, "load", path, budget, sources.read(meta))
+    _plan(arch, "load", path, budget, sources.read(meta), allowed)
     tensors, _ = read_file(path, op="load")
     if kind == "checkpoint":
         tensors = {k[len("model/"):]: v for k, v in tensors.items() if k.startswith("model/")}
@@ -332,6 +378,15 @@ load_model = load
 
 
 # -- checkpoints --------------------------------------------------------------------------------
+def _with_file(exc: MnpError, op: str, path: Any) -> MnpError:
+    """``exc`` again, of the same class, with ``op`` and the file in front of its message."""
+    message = f"{op}: {os.fspath(path)}: {exc}"
+    try:
+        return type(exc)(message)
+    except Exception:
+        return ModelFormatError(message)
+
+
 def save_checkpoint(path: str | os.PathLike, model: Any = None, optimizer_state: Any = None,
                     epoch: int | None = None, extra: Any = None) -> None:
     """Write a training checkpoint atomically: ``model``'s weights (and its architecture when
@@ -386,7 +441,10 @@ def load_checkpoint(path: str | os.PathLike, model: Any = None, optimizer: Any =
     if model is not None:
         _load_into(model, weights, "load_checkpoint", path)
     if optimizer is not None and optimizer_state is not None:
-        optimizer.load_state_dict(optimizer_state)
+        try:
+            optimizer.load_state_dict(optimizer_state)
+        except MnpError as exc:       # the optimizer's own error class, naming the file too
+            raise _with_file(exc, "load_checkpoint", path) from None
     epoch = body["epoch"]
     if epoch is not None and (not isinstance(epoch, int) or isinstance(epoch, bool)):
         raise ModelFormatError(f"load_checkpoint: {os.fspath(path)}: epoch {epoch!r:.40} is "

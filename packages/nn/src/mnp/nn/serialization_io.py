@@ -5,6 +5,12 @@ tensor name to ``{"dtype", "shape", "data_offsets": [begin, end]}`` plus an opti
 ``"__metadata__"`` of string to string; then the raw little-endian bytes of every tensor,
 with offsets relative to the end of the header, packed without holes.
 
+mnp's writer also stores the sha256 of the data section in the metadata (`CHECKSUM_KEY`);
+the reader verifies it when present, so bytes damaged on disk or in transfer fail instead
+of loading as wrong weights (files without it, from older mnp or other writers, still
+load). The checksum detects corruption, not tampering: whoever can rewrite the data can
+rewrite the header too.
+
 The reader checks the whole header against the file's size before it allocates anything
 for tensor data, so a malformed, truncated or hostile file costs at most the header cap
 (100 MB) and fails with `ModelFormatError` naming the file. It never unpickles, evaluates
@@ -19,19 +25,24 @@ or imports anything.
 """
 from __future__ import annotations
 
+import hashlib
 import json
 import math
 import os
-import tempfile
+import re
 from typing import Any, Mapping
 
 import numpy as np
 
 from mnp.core import MnpError
+from mnp.core.atomic import atomic_write
 
 #: largest header accepted (as the reference implementation)
 MAX_HEADER_BYTES = 100 * 1024 * 1024
 MAX_NDIM = 32
+#: the largest array numpy can describe, in bytes (the product of the non-zero dimensions
+#: counts, even when another dimension is zero)
+MAX_ARRAY_BYTES = np.iinfo(np.intp).max
 #: safetensors dtype code -> numpy dtype, for the dtypes mnp has
 DTYPES: dict[str, np.dtype] = {
     "F16": np.dtype("<f2"), "F32": np.dtype("<f4"), "F64": np.dtype("<f8"),
@@ -39,6 +50,9 @@ DTYPES: dict[str, np.dtype] = {
 }
 CODES: dict[str, str] = {dt.name: code for code, dt in DTYPES.items()}
 _ENTRY_KEYS = {"dtype", "shape", "data_offsets"}
+#: metadata key of the sha256 (hex) of the data section, checked by `read_file`
+CHECKSUM_KEY = "mnp.data_sha256"
+_HEX64 = re.compile(r"[0-9a-f]{64}")
 
 
 class ModelFormatError(MnpError, ValueError):
@@ -84,49 +98,38 @@ def _prepare(tensors: Mapping[str, Any], op: str, path: Any) -> dict[str, np.nda
     return arrays
 
 
+def _bytes_of(arr: np.ndarray) -> memoryview:
+    return memoryview(arr.reshape(-1).view(np.uint8))
+
+
 def _write_array(f: Any, arr: np.ndarray) -> None:
     if arr.size:
-        f.write(memoryview(arr.reshape(-1).view(np.uint8)))
+        f.write(_bytes_of(arr))
 
 
-def _file_mode(target: str) -> int:
-    """The mode the written file gets: the replaced file's, else what ``open`` would give
-    (mkstemp makes private 0600 files)."""
-    try:
-        return os.stat(target).st_mode & 0o777
-    except OSError:
-        mask = os.umask(0)
-        os.umask(mask)
-        return 0o666 & ~mask
+def _checksum(arrays: Mapping[str, np.ndarray]) -> str:
+    digest = hashlib.sha256()
+    for arr in arrays.values():
+        if arr.size:
+            digest.update(_bytes_of(arr))
+    return digest.hexdigest()
 
 
 def write_file(path: str | os.PathLike, tensors: Mapping[str, Any],
                metadata: Mapping[str, str] | None = None, op: str = "save") -> None:
-    """Write ``tensors`` (name -> numpy array or Tensor) and string ``metadata`` atomically:
-    into a temporary file beside ``path``, then renamed over it. On any failure the
-    temporary file is removed and an existing ``path`` is left untouched."""
+    """Write ``tensors`` (name -> numpy array or Tensor), string ``metadata`` and the sha256
+    of the data section (`CHECKSUM_KEY`) atomically and durably
+    (`mnp.core.atomic.atomic_write`): an existing ``path`` is replaced whole or left
+    untouched, and temporaries left by killed writes to ``path`` are removed."""
     arrays = _prepare(tensors, op, path)
-    header = _header(arrays, metadata, op, path)
-    target = os.path.abspath(os.fspath(path))
-    directory = os.path.dirname(target)
-    fd, tmp = tempfile.mkstemp(prefix=f".{os.path.basename(target)}.", suffix=".tmp",
-                               dir=directory)
-    try:
-        with os.fdopen(fd, "wb") as f:
-            f.write(len(header).to_bytes(8, "little"))
-            f.write(header)
-            for arr in arrays.values():
-                _write_array(f, arr)
-            f.flush()
-            os.fsync(f.fileno())
-        os.chmod(tmp, _file_mode(target))
-        os.replace(tmp, target)
-    except BaseException:
-        try:
-            os.unlink(tmp)
-        except OSError:
-            pass
-        raise
+    meta = dict(metadata or {})
+    meta[CHECKSUM_KEY] = _checksum(arrays)
+    header = _header(arrays, meta, op, path)
+    with atomic_write(path) as f:
+        f.write(len(header).to_bytes(8, "little"))
+        f.write(header)
+        for arr in arrays.values():
+            _write_array(f, arr)
 
 
 # -- reading ------------------------------------------------------------------------------
@@ -200,6 +203,10 @@ def _check_entry(name: str, entry: Any, data_len: int, op: str, path: Any
     if end > data_len:
         raise _fail(op, path, f"tensor {name!r}: data_offsets [{begin}, {end}] go past the end "
                               f"of the data ({data_len} bytes); the file is truncated or corrupt")
+    if math.prod(max(d, 1) for d in shape) * dtype.itemsize > MAX_ARRAY_BYTES:
+        raise _fail(op, path, f"tensor {name!r}: shape {tuple(shape)} of {code} is larger than "
+                              f"any array can be (its non-zero dimensions alone need more "
+                              f"than {MAX_ARRAY_BYTES} bytes)")
     need = math.prod(shape) * dtype.itemsize
     if end - begin != need:
         raise _fail(op, path, f"tensor {name!r}: shape {tuple(shape)} of {code} needs {need} "
@@ -259,6 +266,11 @@ def read_file(path: str | os.PathLike, op: str = "load"
     """Read every tensor (name -> numpy array, native byte order, in data order) and the
     metadata of a safetensors file, after validating the header (see `read_header`)."""
     entries, metadata, data_start = read_header(path, op)
+    expected = metadata.get(CHECKSUM_KEY)
+    if expected is not None and not _HEX64.fullmatch(expected):
+        raise _fail(op, path, f"metadata {CHECKSUM_KEY!r} is not a sha256 hex digest: "
+                              f"{expected!r:.80}")
+    digest = hashlib.sha256()
     tensors: dict[str, np.ndarray] = {}
     with open(path, "rb") as f:
         if os.fstat(f.fileno()).st_size != data_start + sum(e[3] - e[2] for e in entries.values()):
@@ -268,6 +280,7 @@ def read_file(path: str | os.PathLike, op: str = "load"
             raw = np.empty(end - begin, np.uint8)
             if raw.size and f.readinto(memoryview(raw)) != raw.size:
                 raise _fail(op, path, f"tensor {name!r}: data ends early; the file is truncated")
+            digest.update(memoryview(raw))
             if dtype.kind == "b":
                 arr = (raw != 0).reshape(shape)
             else:
@@ -275,4 +288,8 @@ def read_file(path: str | os.PathLike, op: str = "load"
                 if not dtype.isnative:
                     arr = arr.astype(dtype.newbyteorder("="))
             tensors[name] = arr
+    if expected is not None and digest.hexdigest() != expected:
+        raise _fail(op, path, f"the tensor data does not match its checksum ({CHECKSUM_KEY} "
+                              f"{expected[:16]}..., the data hashes to "
+                              f"{digest.hexdigest()[:16]}...): the file is corrupt")
     return tensors, metadata

@@ -1,10 +1,12 @@
 """Where each layer type of a saved model came from.
 
 A model file records, beside its architecture, which plugin and distribution registered each
-layer type it uses (metadata key ``mnp.layer_sources``). The record is only ever read to
-explain a failure: when a file names a layer type that is not registered, the error says
-which distribution to install, or that its plugin is installed but failed or was blocked.
-Nothing is built, imported or installed from it.
+layer type it uses (metadata key ``mnp.layer_sources``). Loading compares the record with
+this environment: a layer type now provided by another plugin or distribution is refused
+(the two may be different layers that share a name) unless the caller allows it; a layer
+type that is not registered gets an error saying which distribution to install, or that
+its plugin is installed but failed or was blocked. Nothing is built, imported or installed
+from the record.
 """
 from __future__ import annotations
 
@@ -33,16 +35,39 @@ def layer_types(arch: Mapping[str, Any]) -> set[str]:
     return names
 
 
-def record(types: Iterable[str]) -> str:
-    """JSON for ``KEY``: ``{type: {"plugin", "distribution", "version"}}`` for each of
-    ``types`` that a loaded plugin registered."""
+def providers(types: Iterable[str]) -> dict[str, dict[str, str]]:
+    """``{type: {"plugin", "distribution", "version"}}`` for each of ``types`` that a loaded
+    plugin registered in this environment."""
     wanted, found = set(types), {}
     for plugin in mnp.plugins():
         for name in plugin["provides"].get("layers", ()):
             if name in wanted and name not in found:
                 found[name] = {"plugin": plugin["name"], "distribution": plugin["distribution"],
                                "version": plugin["version"]}
-    return json.dumps(found, sort_keys=True)
+    return found
+
+
+def record(types: Iterable[str]) -> str:
+    """JSON for ``KEY``: `providers` of ``types``."""
+    return json.dumps(providers(types), sort_keys=True)
+
+
+def _normalize(dist: str) -> str:
+    return re.sub(r"[-_.]+", "-", dist).lower()
+
+
+def same(a: Mapping[str, str], b: Mapping[str, str]) -> bool:
+    """Whether two records name the same plugin of the same distribution (any version)."""
+    return a["plugin"] == b["plugin"] and \
+        _normalize(a["distribution"]) == _normalize(b["distribution"])
+
+
+def describe(src: Mapping[str, str]) -> str:
+    """``plugin 'p' of distribution d 1.0`` (or just the plugin when it has no distribution)."""
+    said = f"plugin {src['plugin']!r}"
+    if src["distribution"]:
+        said += f" of distribution {src['distribution']} {src['version']}".rstrip()
+    return said
 
 
 def read(meta: Mapping[str, str]) -> dict[str, dict[str, str]]:

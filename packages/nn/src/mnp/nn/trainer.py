@@ -30,9 +30,10 @@ from typing import Any, Callable, Iterable, Iterator, Mapping, Sequence
 import numpy as np
 
 import mnp.core as mnp
-from mnp.core import MnpError, ShapeError, Tensor
+from mnp.core import MnpError, ShapeError, Tensor, parallel
 
 from .callbacks import Callback
+from .plotting import PlotError, plot_curves
 from .progress import ProgressBar
 
 
@@ -48,17 +49,21 @@ class History:
     """Per-epoch values of a run: ``history["loss"][i]`` is epoch ``i``'s mean loss.
 
     Keys: ``loss``, each metric, and ``val_loss`` / ``val_<metric>`` with validation data.
+    ``lr`` holds the learning rate each epoch trained with (the first parameter group's).
     """
 
     def __init__(self, history: dict[str, list[float]] | None = None,
-                 epoch: list[int] | None = None):
+                 epoch: list[int] | None = None, lr: list[float] | None = None):
         self.history: dict[str, list[float]] = {k: list(v) for k, v in (history or {}).items()}
         self.epoch: list[int] = list(epoch or [])
+        self.lr: list[float] = list(lr or [])
 
-    def append(self, epoch: int, logs: Mapping[str, float]) -> None:
+    def append(self, epoch: int, logs: Mapping[str, float], lr: float | None = None) -> None:
         self.epoch.append(int(epoch))
         for key, value in logs.items():
             self.history.setdefault(key, []).append(float(value))
+        if lr is not None:
+            self.lr.append(float(lr))
 
     def __getitem__(self, key: str) -> list[float]:
         return self.history[key]
@@ -70,18 +75,17 @@ class History:
         return f"History(epochs={len(self.epoch)}, keys={sorted(self.history)})"
 
     def state_dict(self) -> dict[str, Any]:
-        return {"history": self.history, "epoch": self.epoch}
+        return {"history": self.history, "epoch": self.epoch, "lr": self.lr}
 
-    def plot(self, path: str | os.PathLike, keys: Sequence[str] | None = None) -> str:
-        """Save a PNG of the curves: one panel per quantity, its ``val_`` curve beside it.
+    def plot(self, path: str | os.PathLike, keys: Sequence[str] | None = None,
+             title: str | None = None) -> str:
+        """Save a PNG of the curves: one panel per quantity with its training and validation
+        curves (loss on a log axis), and the learning rate in its own panel when it changed.
 
-        ``keys``: the quantities to draw (default: every training quantity). Returns the
-        path. Needs matplotlib: ``pip install mnp-nn[plot]``.
+        ``keys``: the quantities to draw (default: every training quantity); ``title``: the
+        run's name above the panels. Returns the path. Needs matplotlib:
+        ``pip install mnp-nn[plot]``.
         """
-        try:
-            from matplotlib.figure import Figure
-        except ImportError:
-            raise TrainerError("History.plot needs matplotlib: pip install mnp-nn[plot]") from None
         if keys is not None:
             names = list(keys)
             unknown = [k for k in names if k not in self.history]
@@ -92,19 +96,22 @@ class History:
             names = [k for k in self.history if not k.startswith("val_")] or list(self.history)
         if not names:
             raise TrainerError("History.plot: nothing to plot (the history is empty)")
+        if not parallel.is_main_process():      # in a process group only rank 0 writes
+            return os.fspath(path)
         epochs = [e + 1 for e in self.epoch]
-        fig = Figure(figsize=(4.5 * len(names), 3.5))      # no pyplot: no global state
-        for ax, name in zip(fig.subplots(1, len(names), squeeze=False)[0], names):
-            ax.plot(epochs, self.history[name], marker="o", label=name)
+        panels = {}
+        for name in names:
+            base = name.removeprefix("val_")
+            series = {("validation" if name.startswith("val_") else "training"): (epochs, self.history[name])}
             if not name.startswith("val_") and "val_" + name in self.history:
-                ax.plot(epochs, self.history["val_" + name], marker="o", label="val_" + name)
-            ax.set_xlabel("epoch")
-            ax.set_title(name)
-            ax.grid(alpha=0.3)
-            ax.legend()
-        fig.tight_layout()
-        fig.savefig(os.fspath(path), format="png")
-        return os.fspath(path)
+                series["validation"] = (epochs, self.history["val_" + name])
+            panels[base] = {**panels.get(base, {}), **series}
+        schedule = (epochs, self.lr) if len(set(self.lr)) > 1 and len(self.lr) == len(epochs) else None
+        try:
+            return plot_curves(path, panels, title or f"training: {len(epochs)} epochs",
+                               "epoch", learning_rate=schedule)
+        except PlotError as exc:
+            raise TrainerError(f"History.plot: {exc}") from None
 
 
 # -- resolving names --------------------------------------------------------------------------
@@ -155,6 +162,17 @@ def _np(x: Any) -> np.ndarray:
     return x.data if isinstance(x, Tensor) else np.asarray(x)
 
 
+def _group() -> Any:
+    """The process group of data-parallel training, if one of several ranks is active."""
+    group = parallel.get_process_group()
+    return group if group is not None and group.world_size > 1 else None
+
+
+def _sharded_source(source: Any) -> bool:
+    """True for a loader whose sampler already gives each rank its own share."""
+    return getattr(getattr(source, "sampler", None), "num_replicas", None) is not None
+
+
 class _Data:
     """Batches from arrays (shuffled with the trainer's generator) or from an iterable."""
 
@@ -181,10 +199,48 @@ class _Data:
                                    f"(inputs, targets) batches, got {type(x).__name__}")
             self.source, self.n = x, None
         self.need_targets = need_targets
+        self.group: Any = None       # set by `shard`: each rank then batches its own share
+        self.train_shard = False
+
+    def shard(self, group: Any, train: bool) -> "_Data":
+        """Split the data across ``group``'s ranks. Training: the epoch's order is padded and
+        dealt out (equal counts, as DistributedSampler), ``batch_size`` being the global
+        batch; evaluation: contiguous blocks, gathered back in order. An iterable must
+        already be sharded by its sampler."""
+        if self.arrays:
+            if train or self.n >= group.world_size:
+                self.group, self.train_shard = group, train
+                if train:
+                    self.batch_size = math.ceil(self.batch_size / group.world_size)
+        elif _sharded_source(self.source):
+            self.group = group
+        elif train:
+            raise TrainerError(f"{self.op}: with {group.world_size} ranks training data-"
+                               f"parallel, an iterable of batches must give each rank its own "
+                               f"share: pass a DataLoader with sampler=DistributedSampler("
+                               f"dataset) (mnp.distributed), or pass arrays")
+        return self
+
+    def _order(self, rng: np.random.Generator | None) -> np.ndarray | None:
+        order = rng.permutation(self.n) if rng is not None else None
+        g = self.group
+        if g is None:
+            return order
+        if self.train_shard:
+            return g.shard(order if order is not None else np.arange(self.n))
+        return np.array_split(np.arange(self.n), g.world_size)[g.rank]
+
+    def _local_n(self) -> int:
+        g = self.group
+        if g is None:
+            return self.n
+        if self.train_shard:
+            return math.ceil(self.n / g.world_size)
+        return len(np.array_split(np.arange(self.n), g.world_size)[g.rank])
 
     def __len__(self) -> int:
         if self.arrays:
-            return math.ceil(self.n / self.batch_size)
+            return math.ceil(self._local_n() / self.batch_size)
         return len(self.source)  # type: ignore[arg-type]
 
     def num_batches(self) -> int | None:
@@ -195,8 +251,8 @@ class _Data:
 
     def batches(self, rng: np.random.Generator | None) -> Iterator[tuple[Any, Any]]:
         if self.arrays:
-            order = rng.permutation(self.n) if rng is not None else None
-            for start in range(0, self.n, self.batch_size):
+            order = self._order(rng)
+            for start in range(0, self._local_n(), self.batch_size):
                 idx = order[start:start + self.batch_size] if order is not None else \
                     slice(start, start + self.batch_size)
                 yield self.x[idx], (None if self.y is None else self.y[idx])
@@ -253,6 +309,13 @@ class Trainer:
         self.epoch = 0                 # epochs completed
         self.rng = np.random.default_rng()
         self._run_dtype: Any = _UNSET   # the model's float dtype, cached during an epoch
+        self._parallel_model: Any = None   # the model wrapped for data-parallel training
+
+    @property
+    def is_main_process(self) -> bool:
+        """True unless training data-parallel on a rank other than 0 (which prints and writes
+        nothing)."""
+        return parallel.is_main_process()
 
     # -- one batch --------------------------------------------------------------------------
     def _dtype(self) -> np.dtype | None:
@@ -284,7 +347,7 @@ class Trainer:
         dtype = self._run_dtype if self._run_dtype is not _UNSET else self._dtype()
         xb, yb = self._tensor(x, dtype), self._tensor(y, dtype)
         self.optimizer.zero_grad()
-        out = self.model(xb)
+        out = (self._parallel_model or self.model)(xb)
         loss = self._loss(out, yb, "fit")
         loss.backward()
         self.optimizer.step()
@@ -337,6 +400,12 @@ class Trainer:
                     cb.on_batch_end(i, {"loss": loss, "size": n})
                 if self.stop_training:
                     break
+        if data.group is not None:        # every rank's share: sums and all outputs
+            sums = data.group.all_reduce(np.array([total, count], np.float64), "sum")
+            total, count = float(sums[0]), int(sums[1])
+            if self.metrics and count:
+                outputs = [data.group.all_gather(np.concatenate(outputs))]
+                targets = [data.group.all_gather(np.concatenate(targets))]
         if count == 0:
             raise TrainerError(f"{data.op}: the data yielded no batches (a generator can be "
                                f"iterated once only; pass a re-iterable such as a DataLoader)")
@@ -356,12 +425,32 @@ class Trainer:
         ``seed``: seeds the shuffling generator (default: drawn from mnp's generator).
         ``resume_from``: a checkpoint written by `ModelCheckpoint`/`save_checkpoint`; model,
         optimizer, random states, history and callbacks continue from it exactly.
+
+        Data-parallel: in a process group of several ranks (started by the script, or found
+        when the script runs under mpiexec with mnp-distributed installed) every rank runs
+        ``fit``; the model is wrapped so gradients are averaged, arrays are dealt out so each
+        rank trains on its share of every global batch of ``batch_size``, losses and metrics
+        are computed over all ranks, and only rank 0 shows progress and writes files. A
+        checkpoint resumes on any number of ranks.
         """
+        group = _group() if parallel.default_process_group() is not None else None
         data = _Data(x, y, batch_size, "fit", True)
         val = _validation(validation_data, batch_size)
+        if group is not None:
+            data.shard(group, True)
+            if val is not None:
+                val.shard(group, False)
+            wrapped = self._parallel_model
+            if wrapped is None or getattr(wrapped, "module", None) is not self.model:
+                self._parallel_model = group.wrap_model(self.model)
+            progress = progress and group.rank == 0
+        else:
+            self._parallel_model = None
         self.stop_training = False
         if seed is None:
             seed = int(mnp.generator().integers(2**63))
+        if group is not None:               # one shuffle for all ranks: rank 0's seed
+            seed = int(group.broadcast(np.array([seed], np.uint64), 0)[0])
         self.rng = np.random.default_rng(seed)
         self.history, self.epoch = History(), 0
         for cb in self.callbacks:
@@ -386,8 +475,9 @@ class Trainer:
             except BaseException:
                 bar.close()
                 raise
+            lr = self._learning_rate()
             self._step_scheduler(logs)
-            self.history.append(epoch, logs)
+            self.history.append(epoch, logs, lr)
             self.epoch = epoch + 1
             bar.close(**logs)
             for cb in self.callbacks:
@@ -395,6 +485,13 @@ class Trainer:
         for cb in self.callbacks:
             cb.on_train_end(dict(self._last_logs()))
         return self.history
+
+    def _learning_rate(self) -> float | None:
+        groups = getattr(self.optimizer, "param_groups", None)
+        try:
+            return float(groups[0]["lr"])
+        except (TypeError, LookupError, ValueError):
+            return None
 
     def _last_logs(self) -> dict[str, float]:
         return {k: v[-1] for k, v in self.history.history.items() if v}
@@ -425,6 +522,10 @@ class Trainer:
                  progress: bool = False) -> dict[str, float]:
         """Mean loss and metrics over ``x`` (eval mode, no gradients): ``{"loss": ..., ...}``."""
         data = _Data(x, y, batch_size, "evaluate", True)
+        group = _group()
+        if group is not None:
+            data.shard(group, False)
+            progress = progress and group.rank == 0
         return self._evaluate(data, ProgressBar(data.num_batches(), "evaluate", progress), "")
 
     def predict(self, x: Any, batch_size: int = 32) -> Tensor:
@@ -463,8 +564,12 @@ class Trainer:
         """Write a resumable checkpoint (model, optimizer, epoch, random states, history,
         callbacks, scheduler) to ``path`` atomically."""
         from .serialization import save_checkpoint
-        save_checkpoint(path, model=self.model, optimizer_state=self.optimizer.state_dict(),
-                        epoch=self.epoch, extra={"trainer": self.checkpoint_state()})
+        group = _group()
+        if group is None or group.rank == 0:     # data-parallel: rank 0 writes, all wait
+            save_checkpoint(path, model=self.model, optimizer_state=self.optimizer.state_dict(),
+                            epoch=self.epoch, extra={"trainer": self.checkpoint_state()})
+        if group is not None:
+            group.barrier()
 
     def load_checkpoint(self, path: str | os.PathLike) -> dict[str, Any]:
         """Restore everything `save_checkpoint` wrote; returns the checkpoint's contents."""

@@ -2,6 +2,7 @@
 from __future__ import annotations
 
 from mnp.core import MnpError
+from mnp.core.gradclip import NonFiniteNormError as _NonFiniteNormError
 
 
 class OptimizerError(MnpError, ValueError):
@@ -17,5 +18,6 @@ class GradScalerError(MnpError, RuntimeError):
     """`GradScaler` calls out of order (``unscale_`` twice, ``update`` with nothing recorded, ...)."""
 
 
-class NonFiniteNormError(MnpError, RuntimeError):
-    """`clip_grad_norm_(..., error_if_nonfinite=True)` met a NaN or infinite total norm."""
+#: `clip_grad_norm_(..., error_if_nonfinite=True)` met a NaN or infinite total norm
+#: (one class, shared with `mnp.nn.utils.clip_grad_norm_`)
+NonFiniteNormError = _NonFiniteNormError

@@ -270,30 +270,43 @@ class Optimizer:
         parameter's shape. Options (lr, betas, ...) are taken from the state dict; options
         it lacks keep their current values.
         """
+        op = f"{self._name}.load_state_dict"
         if not isinstance(state_dict, dict) or "param_groups" not in state_dict:
-            raise OptimizerError(f"{self._name}.load_state_dict: expected a dict with 'state' "
+            raise OptimizerError(f"{op}: expected a dict with 'state' "
                                  f"and 'param_groups', got {type(state_dict).__name__}")
         saved_groups = state_dict["param_groups"]
+        if not isinstance(saved_groups, (list, tuple)) or not all(
+                isinstance(g, dict) and isinstance(g.get("params"), (list, tuple))
+                for g in saved_groups):
+            raise OptimizerError(f"{op}: 'param_groups' must be a list of dicts, each with a "
+                                 f"'params' list, got {saved_groups!r:.120}")
         if len(saved_groups) != len(self.param_groups):
             raise OptimizerError(
-                f"{self._name}.load_state_dict: the state dict has {len(saved_groups)} "
+                f"{op}: the state dict has {len(saved_groups)} "
                 f"parameter group(s), the optimizer has {len(self.param_groups)}")
         saved_sizes = [len(g["params"]) for g in saved_groups]
         sizes = [len(g["params"]) for g in self.param_groups]
         if saved_sizes != sizes:
             raise OptimizerError(
-                f"{self._name}.load_state_dict: parameter group sizes {saved_sizes} in the "
+                f"{op}: parameter group sizes {saved_sizes} in the "
                 f"state dict do not match the optimizer's {sizes}")
         by_index: dict[int, Tensor] = {}
-        for saved, group in zip(saved_groups, self.param_groups):
+        for g, (saved, group) in enumerate(zip(saved_groups, self.param_groups)):
             for i, p in zip(saved["params"], group["params"]):
-                by_index[int(i)] = p
+                by_index[_param_index(i, op, f"param_groups[{g}] lists parameter")] = p
+        saved_state = state_dict.get("state", {})
+        if not isinstance(saved_state, dict):
+            raise OptimizerError(f"{op}: 'state' must be a dict of parameter index to state, "
+                                 f"got {type(saved_state).__name__}")
         new_state: defaultdict[Tensor, dict[str, Any]] = defaultdict(dict)
-        for key, entries in state_dict.get("state", {}).items():
-            p = by_index.get(int(key))
+        for key, entries in saved_state.items():
+            p = by_index.get(_param_index(key, op, "state key"))
             if p is None:
-                raise OptimizerError(f"{self._name}.load_state_dict: state for parameter "
+                raise OptimizerError(f"{op}: state for parameter "
                                      f"{key}, which no parameter group lists")
+            if not isinstance(entries, dict):
+                raise OptimizerError(f"{op}: the state of parameter {key} must be a dict, got "
+                                     f"{type(entries).__name__}")
             new_state[p] = {k: self._load_value(k, v, p, key) for k, v in entries.items()}
         new_groups = []
         for saved, group in zip(saved_groups, self.param_groups):
@@ -307,10 +320,10 @@ class Optimizer:
         self.param_groups = new_groups
 
     def _load_value(self, name: str, value: Any, p: Tensor, key: Any) -> Any:
+        if name == "step":
+            return _step(value, f"{self._name}.load_state_dict", key)
         if isinstance(value, (Tensor, np.ndarray, np.generic)):
             arr = np.asarray(value.data if isinstance(value, Tensor) else value)
-            if name == "step":
-                return int(arr.item())
             if arr.ndim == 0 and p.ndim != 0:
                 return arr.item()
             if arr.shape != p.shape:
@@ -320,6 +333,30 @@ class Optimizer:
             dtype = compute_dtype(p.dtype) if arr.dtype.kind == "f" else arr.dtype
             return Tensor(np.array(arr, dtype=dtype, copy=True))
         return copy.deepcopy(value)
+
+
+def _param_index(value: Any, op: str, what: str) -> int:
+    """A parameter index from a state dict: an int (or, as JSON leaves it, a decimal string)."""
+    if isinstance(value, (int, np.integer)) and not isinstance(value, (bool, np.bool_)):
+        return int(value)
+    if isinstance(value, str) and value.isascii() and value.isdecimal() and len(value) < 20:
+        return int(value)
+    raise OptimizerError(f"{op}: {what} {value!r:.60} is not an integer parameter index")
+
+
+def _step(value: Any, op: str, key: Any) -> Any:
+    """A saved step count: a non-negative integer (plain, numpy scalar, 0-d array or Tensor)."""
+    raw = value.data if isinstance(value, Tensor) else value
+    if isinstance(raw, np.ndarray) and raw.ndim == 0:
+        raw = raw[()]
+    if isinstance(raw, np.generic):
+        raw = raw.item()
+    if isinstance(raw, float) and raw.is_integer() and raw >= 0:
+        raw = int(raw)
+    if not isinstance(raw, int) or isinstance(raw, bool) or raw < 0:
+        raise OptimizerError(f"{op}: state 'step' of parameter {key} must be a non-negative "
+                             f"integer, got {value!r:.60}")
+    return raw
 
 
 def _copy_value(value: Any) -> Any:

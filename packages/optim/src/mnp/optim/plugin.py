@@ -14,7 +14,7 @@ OPTIMIZERS = {"SGD": SGD, "Momentum": Momentum, "Adam": Adam, "AdamW": AdamW,
               "RMSprop": RMSprop, "RMSProp": RMSprop, "Adagrad": Adagrad}
 SCHEDULERS = {name: getattr(lr_scheduler, name) for name in (
     "StepLR", "MultiStepLR", "ExponentialLR", "CosineAnnealingLR", "LinearLR",
-    "ReduceLROnPlateau", "OneCycleLR", "LambdaLR")}
+    "ReduceLROnPlateau", "OneCycleLR", "LambdaLR", "SequentialLR")}
 
 
 @hookimpl

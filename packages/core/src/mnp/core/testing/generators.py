@@ -1,7 +1,8 @@
 """Input generators for the backend conformance suite, one per kernel name of docs/kernels.md.
 
 A generator is ``gen(rng, dtype, ref) -> iterable of Case``: several random shapes, including
-non-contiguous inputs, in the given float dtype. ``ref(name)`` returns a reference kernel
+non-contiguous inputs and dims of size 1 and 0 wherever the kernel has one that matters
+(reduced axes, outer and inner extents, batches), in the given float dtype. ``ref(name)`` returns a reference kernel
 (for backward kernels that need a forward output such as softmax's ``y``); a generator
 that needs one the reference lacks raises `MissingReference`. Calling a generator twice
 with equally seeded generators gives equal cases, so the reference and the backend under
@@ -54,19 +55,36 @@ def transposed(a: np.ndarray) -> np.ndarray:
     return np.asfortranarray(a)
 
 
+def _draw_dtype(dtype: np.dtype) -> type:
+    """The dtype random values are drawn in: float32 for the narrow dtypes (it is faster)."""
+    return np.float32 if np.dtype(dtype).itemsize <= 4 else np.float64
+
+
 def normal(rng: np.random.Generator, shape: tuple, dtype: np.dtype, scale: float = 1.0) -> np.ndarray:
-    return (rng.standard_normal(shape) * scale).astype(dtype)
+    return (rng.standard_normal(shape, dtype=_draw_dtype(dtype)) * scale).astype(dtype, copy=False)
 
 
 def uniform(rng: np.random.Generator, shape: tuple, dtype: np.dtype, lo: float, hi: float) -> np.ndarray:
-    return rng.uniform(lo, hi, shape).astype(dtype)
+    draw = _draw_dtype(dtype)
+    return (rng.random(shape, dtype=draw) * draw(hi - lo) + draw(lo)).astype(dtype, copy=False)
+
+
+def negative_strides(a: np.ndarray) -> np.ndarray:
+    """The same values in a view with a negative stride on every axis (``a[::-1]`` style)."""
+    if a.ndim == 0:
+        return a
+    every = (slice(None, None, -1),) * a.ndim
+    return a[every].copy()[every]
 
 
 LAYOUTS = (("contiguous", lambda a: a), ("strided", strided), ("transposed", transposed))
 SHAPES = ((7,), (3, 5), (2, 3, 4), (1, 65), ())
+#: shapes with a dim of size 1 or 0 in each position
+EDGE_SHAPES = ((1,), (5, 1), (1, 1, 3), (0,), (2, 0, 3))
 
 
-def _need(ref: Callable[[str], Callable] | None, name: str) -> Callable:
+def need_reference(ref: Callable[[str], Callable] | None, name: str) -> Callable:
+    """Reference kernel ``name`` (for inputs made by a forward kernel); `MissingReference` if absent."""
     fn = ref(name) if ref is not None else None
     if fn is None:
         raise MissingReference(name)
@@ -75,7 +93,7 @@ def _need(ref: Callable[[str], Callable] | None, name: str) -> Callable:
 
 # -- mnp-core ---------------------------------------------------------------------------------
 BROADCAST_PAIRS = (((3, 4), (3, 4)), ((2, 3, 4), (4,)), ((3, 1), (1, 5)), ((2, 1, 4), (3, 1)),
-                   ((5,), ()))
+                   ((5,), ()), ((1, 1), (1,)), ((1, 5), (1, 1)), ((0, 4), (4,)), ((3, 0), (3, 1)))
 BINARY_DOMAINS = {"div": ((-2.0, 2.0), (0.5, 2.0)), "pow": ((0.2, 3.0), (-2.0, 2.0))}
 
 
@@ -102,7 +120,7 @@ UNARY_DOMAINS = {"log": (0.05, 5.0), "sqrt": (0.0, 5.0), "log1p": (-0.9, 5.0), "
 def _unary(name: str) -> Generator:
     def gen(rng, dtype, ref):
         lo, hi = UNARY_DOMAINS.get(name, (-4.0, 4.0))
-        for shape in SHAPES:
+        for shape in SHAPES + EDGE_SHAPES:
             for label, lay in LAYOUTS:
                 yield Case((lay(uniform(rng, shape, dtype, lo, hi)),), label=f"{shape} {label}")
         if name in ("relu", "abs", "sign"):
@@ -111,14 +129,14 @@ def _unary(name: str) -> Generator:
 
 
 def _leaky_relu(rng, dtype, ref):
-    for shape in SHAPES[:4]:
+    for shape in SHAPES[:4] + EDGE_SHAPES:
         for label, lay in LAYOUTS:
             for slope in (0.01, 0.2):
                 yield Case((lay(normal(rng, shape, dtype)), slope), label=f"{shape} {label} slope={slope}")
 
 
 def _gelu(rng, dtype, ref):
-    for shape in SHAPES[:4]:
+    for shape in SHAPES[:4] + EDGE_SHAPES:
         for label, lay in LAYOUTS:
             for approx in ("none", "tanh"):
                 yield Case((lay(normal(rng, shape, dtype, 2.0)), approx), label=f"{shape} {label} {approx}")
@@ -126,7 +144,7 @@ def _gelu(rng, dtype, ref):
 
 def _unary_backward(name: str) -> Generator:
     def gen(rng, dtype, ref):
-        for shape in SHAPES[:4]:
+        for shape in SHAPES[:4] + EDGE_SHAPES:
             for label, lay in LAYOUTS:
                 g = lay(normal(rng, shape, dtype))
                 if name == "sigmoid_backward":
@@ -144,11 +162,24 @@ def _unary_backward(name: str) -> Generator:
 
 
 REDUCE_CASES = (((3, 4), None), ((3, 4), (0,)), ((3, 4), (1,)), ((2, 3, 4), (0, 2)),
-                ((2, 3, 4), (1,)), ((5,), (0,)), ((2, 3, 4), (0, 1, 2)))
+                ((2, 3, 4), (1,)), ((5,), (0,)), ((2, 3, 4), (0, 1, 2)),
+                # size-1 reduced axes, size-1 outer and inner extents, empty kept extents
+                ((1, 5), (0,)), ((5, 1), (1,)), ((1, 5, 1), (0, 2)), ((4, 1, 3), (1,)), ((1, 1), None),
+                ((1, 6), (1,)), ((6, 1), (0,)), ((0, 4), (1,)), ((3, 0), (0,)))
+#: empty reduced axes: only reductions with an identity (sum 0, prod 1) accept them
+EMPTY_REDUCE_CASES = (((0, 4), (0,)), ((3, 0), None))
 
 
 def _reduce(rng, dtype, ref):
-    for shape, axes in REDUCE_CASES:
+    yield from _reduce_cases(rng, dtype, REDUCE_CASES)
+
+
+def _reduce_with_identity(rng, dtype, ref):
+    yield from _reduce_cases(rng, dtype, REDUCE_CASES + EMPTY_REDUCE_CASES)
+
+
+def _reduce_cases(rng, dtype, table):
+    for shape, axes in table:
         for label, lay in LAYOUTS:
             for keepdims in (False, True):
                 yield Case((lay(normal(rng, shape, dtype)), axes, keepdims),
@@ -156,7 +187,8 @@ def _reduce(rng, dtype, ref):
 
 
 def _arg_reduce(rng, dtype, ref):
-    for shape, axis in (((3, 4), None), ((3, 4), 0), ((3, 4), 1), ((2, 3, 4), -1), ((7,), 0)):
+    for shape, axis in (((3, 4), None), ((3, 4), 0), ((3, 4), 1), ((2, 3, 4), -1), ((7,), 0),
+                        ((1, 5), 0), ((5, 1), 1), ((1, 5), 1), ((1, 1), None), ((0, 4), 1), ((3, 0), 0)):
         for label, lay in LAYOUTS:
             for keepdims in (False, True):
                 yield Case((lay(normal(rng, shape, dtype)), axis, keepdims),
@@ -164,7 +196,8 @@ def _arg_reduce(rng, dtype, ref):
 
 
 def _gemm(rng, dtype, ref):
-    for m, k, n in ((4, 5, 3), (1, 7, 1), (16, 33, 9), (64, 64, 64), (3, 1, 5)):
+    for m, k, n in ((4, 5, 3), (1, 7, 1), (16, 33, 9), (64, 64, 64), (3, 1, 5), (1, 1, 1), (0, 4, 3),
+                    (4, 0, 3), (4, 3, 0)):
         for ta in (False, True):
             for tb in (False, True):
                 a = normal(rng, (k, m) if ta else (m, k), dtype)
@@ -178,12 +211,14 @@ def _gemm(rng, dtype, ref):
 
 def _matmul(rng, dtype, ref):
     for sa, sb in (((3, 4), (4, 5)), ((2, 3, 4), (4, 5)), ((4,), (4, 3)), ((3, 4), (4,)),
-                   ((4,), (4,)), ((2, 1, 3, 4), (5, 4, 2)), ((6, 2, 3), (6, 3, 2))):
+                   ((4,), (4,)), ((2, 1, 3, 4), (5, 4, 2)), ((6, 2, 3), (6, 3, 2)), ((1, 4), (4, 1)),
+                   ((1, 3, 4), (2, 4, 5)), ((0, 3, 4), (4, 5)), ((3, 0), (0, 5)), ((2, 0, 4), (4, 3))):
         for label, lay in LAYOUTS:
             yield Case((lay(normal(rng, sa, dtype)), lay(normal(rng, sb, dtype))), label=f"{sa} @ {sb} {label}")
 
 
-SOFTMAX_CASES = (((4, 10), -1), ((4, 10), 0), ((2, 3, 5), 1), ((7,), 0), ((3, 1000), -1))
+SOFTMAX_CASES = (((4, 10), -1), ((4, 10), 0), ((2, 3, 5), 1), ((7,), 0), ((3, 1000), -1),
+                 ((1, 10), -1), ((10, 1), -1), ((1, 10), 0), ((3, 1, 4), 1), ((0, 5), -1))
 
 
 def _softmax(rng, dtype, ref):
@@ -198,7 +233,7 @@ def _softmax_backward(name: str) -> Generator:
     forward = name.replace("_backward", "")
 
     def gen(rng, dtype, ref):
-        fwd = _need(ref, forward)
+        fwd = need_reference(ref, forward)
         for shape, axis in SOFTMAX_CASES:
             for label, lay in LAYOUTS:
                 y = np.ascontiguousarray(fwd(normal(rng, shape, dtype, 2.0), axis))
@@ -216,7 +251,9 @@ CONV_CASES = ((2, 3, 7, 7, 4, 3, 3, (1, 1), (1, 1), (1, 1)),
               (1, 2, 8, 6, 3, 3, 2, (2, 1), (0, 1), (1, 1)),
               (2, 1, 9, 9, 2, 3, 3, (1, 1), (2, 2), (2, 2)),
               (1, 4, 1, 12, 5, 1, 3, (1, 2), (0, 1), (1, 1)),       # conv1d as H = 1
-              (3, 2, 5, 5, 2, 1, 1, (1, 1), (0, 0), (1, 1)))
+              (3, 2, 5, 5, 2, 1, 1, (1, 1), (0, 0), (1, 1)),
+              (1, 1, 1, 1, 1, 1, 1, (1, 1), (0, 0), (1, 1)),       # every extent 1
+              (0, 2, 5, 5, 3, 3, 3, (1, 1), (1, 1), (1, 1)))       # an empty batch
 
 
 def _conv_shapes(case):
@@ -257,7 +294,7 @@ def _im2col(rng, dtype, ref):
 
 
 def _col2im(rng, dtype, ref):
-    for case in CONV_CASES:
+    for case in CONV_CASES[:-1]:    # the reference takes no empty batch
         xs, ws, ys = _conv_shapes(case)
         st, pd, dl = case[7:]
         cols = (xs[0], xs[1] * ws[2] * ws[3], ys[2] * ys[3])
@@ -270,7 +307,9 @@ def _col2im(rng, dtype, ref):
 POOL_CASES = (((2, 3, 8, 8), (2, 2), (2, 2), (0, 0)),
               ((1, 2, 7, 7), (3, 3), (2, 2), (1, 1)),
               ((2, 1, 6, 9), (2, 3), (1, 2), (0, 1)),
-              ((1, 4, 5, 5), (3, 3), (1, 1), (1, 1)))
+              ((1, 4, 5, 5), (3, 3), (1, 1), (1, 1)),
+              ((1, 1, 1, 1), (1, 1), (1, 1), (0, 0)),
+              ((0, 2, 4, 4), (2, 2), (2, 2), (0, 0)))
 
 
 def _pool_out(xs, k, s, p):
@@ -290,8 +329,8 @@ def _pool_forward(rng, dtype, ref):
 
 
 def _max_pool2d_backward(rng, dtype, ref):
-    fwd = _need(ref, "max_pool2d_forward")
-    for xs, k, s, p in POOL_CASES:
+    fwd = need_reference(ref, "max_pool2d_forward")
+    for xs, k, s, p in POOL_CASES[:-1]:     # the reference takes no empty batch
         _, idx = fwd(normal(rng, xs, dtype), k, s, p)
         for label, lay in LAYOUTS[:2]:
             g = lay(normal(rng, _pool_out(xs, k, s, p), dtype))
@@ -305,7 +344,7 @@ def _avg_pool2d_backward(rng, dtype, ref):
             yield Case((g, xs, k, s, p), label=f"x{xs} k{k} s{s} p{p} {label}")
 
 
-CE_CASES = ((4, 3), (16, 10), (1, 5), (7, 2))
+CE_CASES = ((4, 3), (16, 10), (1, 5), (7, 2), (3, 1), (0, 5))
 
 
 def _cross_entropy_forward(rng, dtype, ref):
@@ -319,7 +358,7 @@ def _cross_entropy_forward(rng, dtype, ref):
 
 
 def _cross_entropy_backward(rng, dtype, ref):
-    fwd = _need(ref, "cross_entropy_forward")
+    fwd = need_reference(ref, "cross_entropy_forward")
     for n, c in CE_CASES:
         for label, lay in LAYOUTS[:2]:
             for smoothing in (0.0, 0.1):
@@ -329,10 +368,10 @@ def _cross_entropy_backward(rng, dtype, ref):
                             smoothing), label=f"N={n} C={c} smoothing={smoothing} {label}")
 
 
-BN_CASES = ((8, 3, 1), (4, 5, 6), (2, 2, 49), (16, 1, 1))
+BN_CASES = ((8, 3, 1), (4, 5, 6), (2, 2, 49), (16, 1, 1), (1, 3, 2), (2, 1, 3))
 
 
-LN_CASES = ((4, 8), (1, 5), (16, 33))
+LN_CASES = ((4, 8), (1, 5), (16, 33), (5, 1), (0, 4))
 
 
 def _norm_forward(cases: tuple, channel: Callable[[tuple], int]) -> Generator:
@@ -350,7 +389,7 @@ def _norm_forward(cases: tuple, channel: Callable[[tuple], int]) -> Generator:
 
 def _norm_backward(forward: str, cases: tuple, channel: Callable[[tuple], int]) -> Generator:
     def gen(rng, dtype, ref):
-        fwd = _need(ref, forward)
+        fwd = need_reference(ref, forward)
         for shape in cases:
             for label, lay in LAYOUTS[:2]:
                 for affine in (True, False):
@@ -364,7 +403,7 @@ def _norm_backward(forward: str, cases: tuple, channel: Callable[[tuple], int]) 
 
 
 # -- mnp-optim (flat buffers, updated in place) ----------------------------------------------
-OPTIM_SIZES = (1, 10, 257)
+OPTIM_SIZES = (1, 10, 257, 0)
 
 
 def _flat(rng, size, dtype, lay, lo=None, hi=None):
@@ -463,7 +502,7 @@ for _n in ("softmax_backward", "log_softmax_backward"):
     GENERATORS[_n] = _softmax_backward(_n)
 GENERATORS.update({
     "leaky_relu": _leaky_relu, "gelu": _gelu,
-    "sum": _reduce, "prod": _reduce, "max": _reduce, "min": _reduce, "argmax": _arg_reduce, "argmin": _arg_reduce,
+    "sum": _reduce_with_identity, "prod": _reduce_with_identity, "max": _reduce, "min": _reduce, "argmax": _arg_reduce, "argmin": _arg_reduce,
     "gemm": _gemm, "matmul": _matmul, "softmax": _softmax, "log_softmax": _softmax,
     "conv2d_forward": _conv2d_forward, "conv2d_backward": _conv2d_backward,
     "im2col": _im2col, "col2im": _col2im,

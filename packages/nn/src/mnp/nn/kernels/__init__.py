@@ -9,5 +9,7 @@ from . import conv, loss, norm, pool
 KERNELS: dict = {}
 for _mod in (conv, pool, loss, norm):
     KERNELS.update(_mod.KERNELS)
+from ..rnn import KERNELS as _RNN_KERNELS  # noqa: E402
+KERNELS.update(_RNN_KERNELS)
 
 __all__ = ["KERNELS", "conv", "pool", "loss", "norm"]

@@ -4,6 +4,7 @@
 M; returns ``(y, mean, invstd)`` with ``invstd = 1 / sqrt(var + eps)`` (biased variance).
 ``layer_norm_forward(x, gamma, beta, eps)``: x (B, D); statistics per row. ``gamma`` and
 ``beta`` may be None (no affine transform); then the backward's ``dgamma``/``dbeta`` are None.
+``rms_norm_forward(x, gamma, eps)``: x (B, D); root mean square per row, no centring.
 """
 from __future__ import annotations
 
@@ -76,5 +77,30 @@ def layer_norm_backward(g: np.ndarray, x: np.ndarray, gamma, mean: np.ndarray, i
     return dx, dgamma, dbeta
 
 
+def rms_norm_forward(x: np.ndarray, gamma, eps: float):
+    """``x / sqrt(mean(x**2) + eps) * gamma`` for each row of x (B, D) -> ``(y, rstd)``,
+    ``rstd`` (B,) the reciprocal root mean square; ``gamma`` may be None."""
+    d = x.shape[1]
+    ms = np.einsum("bd,bd->b", x, x) / d
+    rstd = (1.0 / np.sqrt(ms + eps)).astype(x.dtype, copy=False)
+    y = x * rstd[:, None]
+    if gamma is not None:
+        y *= gamma
+    return y, rstd
+
+
+def rms_norm_backward(g: np.ndarray, x: np.ndarray, gamma, rstd: np.ndarray):
+    """``(dx, dgamma)`` of `rms_norm_forward` (``dgamma`` None without ``gamma``)."""
+    d = x.shape[1]
+    xhat = x * rstd[:, None]
+    dgamma = None if gamma is None else np.einsum("bd,bd->d", g, xhat)
+    gx = g if gamma is None else g * gamma
+    b = np.einsum("bd,bd->b", gx, xhat)[:, None] / d
+    dx = gx - xhat * b
+    dx *= rstd[:, None]
+    return dx, dgamma
+
+
 KERNELS = {"batch_norm_forward": batch_norm_forward, "batch_norm_backward": batch_norm_backward,
-           "layer_norm_forward": layer_norm_forward, "layer_norm_backward": layer_norm_backward}
+           "layer_norm_forward": layer_norm_forward, "layer_norm_backward": layer_norm_backward,
+           "rms_norm_forward": rms_norm_forward, "rms_norm_backward": rms_norm_backward}

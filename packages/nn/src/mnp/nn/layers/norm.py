@@ -1,4 +1,4 @@
-"""Normalisation layers: `BatchNorm1d`, `BatchNorm2d`, `LayerNorm`."""
+"""Normalisation layers: `BatchNorm1d`, `BatchNorm2d`, `LayerNorm`, `RMSNorm`."""
 from __future__ import annotations
 
 from typing import Any
@@ -10,7 +10,7 @@ from mnp.core.autograd import _make
 
 from .._util import ArgumentError, as_tensor, check_dtypes
 from ..module import Module
-from ..ops.norm import batch_norm, layer_norm
+from ..ops.norm import batch_norm, layer_norm, rms_norm
 from ..parameter import Parameter
 
 
@@ -131,3 +131,43 @@ class LayerNorm(Module):
     def extra_repr(self) -> str:
         return (f"{self.normalized_shape}, eps={self.eps}, "
                 f"elementwise_affine={self.elementwise_affine}, bias={self.use_bias}")
+
+
+class RMSNorm(Module):
+    """Root-mean-square normalisation over the trailing ``normalized_shape`` dimensions,
+    ``x / sqrt(mean(x**2) + eps) * weight`` (no centring, no bias); ``eps=None`` uses the
+    machine epsilon of the input's dtype, as PyTorch.
+
+    >>> import mnp.core as mnp
+    >>> from mnp import nn
+    >>> y = nn.RMSNorm(4)(mnp.full((2, 4), 3.0))
+    >>> [round(v, 4) for v in y[0].tolist()]
+    [1.0, 1.0, 1.0, 1.0]
+    """
+
+    def __init__(self, normalized_shape: Any, eps: float | None = None,
+                 elementwise_affine: bool = True):
+        super().__init__()
+        if isinstance(normalized_shape, (int, np.integer)):
+            normalized_shape = (int(normalized_shape),)
+        self.normalized_shape = tuple(int(s) for s in normalized_shape)
+        if not self.normalized_shape or min(self.normalized_shape) < 1:
+            raise ArgumentError(f"RMSNorm: normalized_shape must be positive sizes, got "
+                                f"{normalized_shape!r}")
+        self.eps = None if eps is None else float(eps)
+        self.elementwise_affine = bool(elementwise_affine)
+        if self.elementwise_affine:
+            self.weight = Parameter(np.ones(self.normalized_shape, get_default_dtype()))
+        else:
+            self.register_parameter("weight", None)
+
+    def reset_parameters(self) -> None:
+        if self.weight is not None:
+            self.weight.data[...] = 1
+
+    def forward(self, input: Tensor) -> Tensor:
+        return rms_norm(input, self.normalized_shape, self.weight, self.eps)
+
+    def extra_repr(self) -> str:
+        return (f"{self.normalized_shape}, eps={self.eps}, "
+                f"elementwise_affine={self.elementwise_affine}")

@@ -44,14 +44,20 @@ def dropout(input: Any, p: float = 0.5, training: bool = True, inplace: bool = F
 class Embedding(Function):
     name = "embedding"
 
-    def forward(self, w, indices=None, padding_idx=None):
+    def forward(self, w, indices=None, padding_idx=None, scale_grad_by_freq=False):
         self.indices, self.rows, self.padding_idx = indices, w.shape[0], padding_idx
+        self.scale = scale_grad_by_freq
         return w[indices]
 
     def backward(self, g):
         d = g.shape[-1]
+        flat = self.indices.reshape(-1)
+        g2 = g.reshape(-1, d)
+        if self.scale:               # each row's gradient divided by its count in the batch
+            counts = np.bincount(flat % self.rows, minlength=self.rows)
+            g2 = g2 / counts[flat % self.rows, None].astype(g.dtype)
         gw = np.zeros((self.rows, d), g.dtype)
-        np.add.at(gw, self.indices.reshape(-1), g.reshape(-1, d))
+        np.add.at(gw, flat, g2)
         if self.padding_idx is not None:
             gw[self.padding_idx] = 0
         return gw
@@ -64,18 +70,46 @@ def _indices(input: Any, op: str) -> np.ndarray:
     return idx
 
 
-def embedding(input: Any, weight: Any, padding_idx: int | None = None) -> Tensor:
+def embedding_renorm_(weight: np.ndarray, indices: np.ndarray, max_norm: float,
+                      norm_type: float = 2.0) -> None:
+    """Scale in place each row of ``weight`` looked up by ``indices`` whose ``norm_type`` norm
+    exceeds ``max_norm`` to norm ``max_norm`` (PyTorch's ``embedding_renorm_``)."""
+    rows = np.unique(indices.reshape(-1) % weight.shape[0])
+    sel = weight[rows].astype(np.float64)
+    if norm_type == np.inf:
+        norms = np.abs(sel).max(axis=1)
+    else:
+        norms = (np.abs(sel) ** norm_type).sum(axis=1) ** (1.0 / norm_type)
+    over = norms > max_norm
+    if over.any():
+        scale = max_norm / (norms[over] + 1e-7)
+        weight[rows[over]] = (sel[over] * scale[:, None]).astype(weight.dtype)
+
+
+def embedding(input: Any, weight: Any, padding_idx: int | None = None,
+              max_norm: float | None = None, norm_type: float = 2.0,
+              scale_grad_by_freq: bool = False, sparse: bool = False) -> Tensor:
     """Rows of ``weight`` (num_embeddings, embedding_dim) picked by integer ``input``; the
-    output has shape ``input.shape + (embedding_dim,)``. Row ``padding_idx`` gets no gradient."""
+    output has shape ``input.shape + (embedding_dim,)``. Row ``padding_idx`` gets no gradient;
+    with ``max_norm`` the looked-up rows are first renormalised in place (outside autograd);
+    ``scale_grad_by_freq`` divides each row's gradient by its frequency in ``input``."""
     idx = _indices(input, "embedding")
     w = as_tensor(weight, "embedding")
+    if w.ndim != 2:
+        raise ArgumentError(f"embedding: weight must be 2-d (num_embeddings, embedding_dim), "
+                            f"got shape {w.shape}")
+    if sparse:
+        raise ArgumentError("embedding: sparse gradients are not supported; use sparse=False")
     n = w.shape[0]
     if idx.size and (idx.min() < -n or idx.max() >= n):
         bad = int(idx.max()) if idx.max() >= n else int(idx.min())
         raise IndexOutOfRangeError(f"embedding: index {bad} is out of range for {n} embeddings")
     if padding_idx is not None and padding_idx < 0:
         padding_idx += n
-    return Embedding.apply(w, indices=idx, padding_idx=padding_idx)
+    if max_norm is not None and idx.size:
+        embedding_renorm_(w.data, idx, float(max_norm), float(norm_type))
+    return Embedding.apply(w, indices=idx, padding_idx=padding_idx,
+                           scale_grad_by_freq=bool(scale_grad_by_freq))
 
 
 def one_hot(tensor: Any, num_classes: int = -1) -> Tensor:

@@ -1,5 +1,6 @@
 """Normalisation ops: batch norm (training statistics on the ``batch_norm_*`` kernels, or
-running statistics in eval) and layer norm (``layer_norm_*`` kernels)."""
+running statistics in eval), layer norm (``layer_norm_*`` kernels) and RMS norm
+(``rms_norm_*`` kernels)."""
 from __future__ import annotations
 
 import math
@@ -157,3 +158,44 @@ def layer_norm(input: Any, normalized_shape: Any, weight: Any = None, bias: Any 
     if b is None:
         return LayerNorm.apply(x, w, ndim=len(ns), eps=float(eps))
     return LayerNorm.apply(x, w, b, ndim=len(ns), eps=float(eps))
+
+
+class RMSNorm(Function):
+    name = "rms_norm"
+
+    def forward(self, x, gamma=None, ndim=1, eps=None):
+        d = math.prod(x.shape[x.ndim - ndim:])
+        x2 = x.reshape(-1, d)
+        g2 = None if gamma is None else gamma.reshape(d)
+        if eps is None:
+            eps = float(np.finfo(x.dtype).eps)
+        y, self.rstd = kernel("rms_norm_forward", x.dtype)(x2, g2, eps)
+        self.x2, self.g2, self.pshape = x2, g2, (None if gamma is None else gamma.shape)
+        return y.reshape(x.shape)
+
+    def backward(self, g):
+        dx, dgamma = kernel("rms_norm_backward", g.dtype)(
+            g.reshape(self.x2.shape), self.x2, self.g2, self.rstd)
+        if dgamma is not None:
+            return dx.reshape(g.shape), dgamma.reshape(self.pshape)
+        return dx.reshape(g.shape)
+
+
+def rms_norm(input: Any, normalized_shape: Any, weight: Any = None,
+             eps: float | None = None) -> Tensor:
+    """``input / sqrt(mean(input**2) + eps) * weight`` over the trailing ``normalized_shape``
+    dimensions; ``eps=None`` is the machine epsilon of the input's dtype (as PyTorch)."""
+    x = as_tensor(input, "rms_norm")
+    ns = (int(normalized_shape),) if isinstance(normalized_shape, (int, np.integer)) \
+        else tuple(int(s) for s in normalized_shape)
+    if x.ndim < len(ns) or x.shape[x.ndim - len(ns):] != ns:
+        raise ShapeError(f"rms_norm: input of shape {x.shape} does not end with "
+                         f"normalized_shape {ns}")
+    w = optional_tensor(weight, "rms_norm")
+    if w is not None and w.shape != ns:
+        raise ShapeError(f"rms_norm: weight of shape {w.shape} does not match "
+                         f"normalized_shape {ns}")
+    eps = None if eps is None else float(eps)
+    if w is None:
+        return RMSNorm.apply(x, ndim=len(ns), eps=eps)
+    return RMSNorm.apply(x, w, ndim=len(ns), eps=eps)
