@@ -87,6 +87,8 @@ WEIGHTED = [
     ("LayerNorm", lambda T: T.nn.LayerNorm(3), (4, 3)),
     ("LSTM", lambda T: T.nn.LSTM(3, 2), (5, 2, 3)),
     ("GRU", lambda T: T.nn.GRU(3, 2), (5, 2, 3)),
+    ("LSTMCell", lambda T: T.nn.LSTMCell(3, 2), (4, 3)),
+    ("RNNCell", lambda T: T.nn.RNNCell(3, 2), (4, 3)),
 ]
 
 

@@ -607,6 +607,7 @@ class RNNCellBase(Module):
             _check_hidden(h0, (B, H), "hidden state h", op)
             if c0 is not None:
                 _check_hidden(c0, (B, H), "cell state c", op)
+        check_dtypes(op, x, self.weight_ih)
         xp = linear(x, self.weight_ih, self.bias_ih).unsqueeze(0)
         _, h, c = _run(self.mode, xp, h0, c0, self.weight_hh, self.bias_hh, None, None, False)
         if unbatched:
