@@ -133,6 +133,15 @@ def test_backend_of_a_missing_distribution_names_it():
     assert "MNP_BACKEND='c'" in lines[0] and "pip install mnp-kernels-c" in lines[0]
 
 
+def test_backend_of_an_installed_but_unloaded_plugin_points_at_list_plugins():
+    proc = run(USE, {}, {"MNP_BACKEND": "c", "MNP_LOAD_PLUGINS": "numpy"})
+    assert proc.returncode != 0
+    lines = proc.stderr.strip().splitlines()
+    assert len(lines) == 1, proc.stderr
+    assert "MNP_BACKEND='c'" in lines[0] and "list-plugins" in lines[0]
+    assert "pip install" not in lines[0]
+
+
 def test_the_error_is_still_a_backend_error_when_caught():
     proc = run("""
         import mnp.core as mnp

@@ -76,6 +76,10 @@ def _check(name: str) -> None:
         if dist is not None and not hints.installed(dist):
             raise BackendError(f"unknown backend {name!r}: it comes with {dist}, which is not "
                                f"installed: pip install {dist} (known: {known})")
+        if dist is not None:
+            raise BackendError(f"unknown backend {name!r}: {dist} is installed but its plugin "
+                               f"did not register it (see `python -m mnp.core list-plugins`; "
+                               f"known: {known})")
         close = difflib.get_close_matches(name, list(host.backends), n=1)
         maybe = f"; did you mean {close[0]!r}?" if close else ""
         raise BackendError(f"unknown backend {name!r}; known: {known}{maybe}")
