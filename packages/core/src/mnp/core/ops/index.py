@@ -1,6 +1,7 @@
 """Indexing: ``x[i]``, slices, ``None``, ``...``, integer and boolean index tensors, lists,
-and mixed tuples. Basic indices give numpy views; advanced ones scatter-add in backward
-(repeated indices accumulate).
+and mixed tuples, with PyTorch's rule where it differs from numpy's (integer indices select
+before the index arrays apply: ``x[0, :, [0, 1]]`` of a (2, 3, 4) tensor is (3, 2)). Basic
+indices give numpy views; advanced ones scatter-add in backward (repeated indices accumulate).
 
 >>> import mnp.core as mnp
 >>> x = mnp.tensor([1.0, 2.0, 3.0], requires_grad=True)
@@ -82,8 +83,7 @@ def split_key(key: Any) -> tuple[Any, Any]:
 
 
 def _select(x: np.ndarray, key1: Any, key2: Any) -> np.ndarray:
-    """``x[key1][key2]``: the first step is basic, so writing into the result of
-    ``_select(x, key1, None)`` writes into ``x``."""
+    """``x[key1][key2]``, or ``x[key1]`` when ``key2`` is None."""
     return x[key1] if key2 is None else x[key1][key2]
 
 
