@@ -7,8 +7,9 @@ import numpy as np
 
 from .. import dtypes as _dt
 from ..autograd import _make
+from ..creation import as_tensor
 from ..errors import ShapeError, axis_error, shape_error
-from ..tensor import Tensor, as_array
+from ..tensor import Tensor
 
 
 def to_tensor(x: Any, like: Tensor | None = None, op: str = "op") -> Tensor:
@@ -25,7 +26,7 @@ def to_tensor(x: Any, like: Tensor | None = None, op: str = "op") -> Tensor:
             else:
                 dt = lk if lk.kind == "f" else _dt.get_default_dtype()
             return _make(np.asarray(x, dtype=dt), False, None)
-    return _make(as_array(x, op=op), False, None)
+    return as_tensor(x, op=op)
 
 
 def pair(a: Any, b: Any, op: str) -> tuple[Tensor, Tensor]:
