@@ -93,6 +93,47 @@ def test_pow_edge_gradients_match_torch(torch):
     assert_close(mb.grad, tb.grad, **F32)
 
 
+POW_EDGES = ([0.0, 0.0, 0.0, 0.0, 0.0, -2.0, -2.0, -2.0, 2.0, 0.0, 1.5],
+             [-1.0, -0.5, 0.0, 0.5, 2.0, 2.0, 0.5, -1.0, -1.0, 1.0, 0.0])
+
+
+def test_pow_special_gradients_match_torch_exactly(torch):
+    """Base 0 with a negative exponent: -inf in the exponent; a negative base: NaN; the
+    exponent's gradient is 0 where the base is 0 and the exponent >= 0 (PyTorch's rules)."""
+    for dt in ("float32", "float64"):
+        ma, mb = (mnp.tensor(v, dtype=dt, requires_grad=True) for v in POW_EDGES)
+        ta, tb = (torch.tensor(v, dtype=getattr(torch, dt), requires_grad=True) for v in POW_EDGES)
+        with np.errstate(all="ignore"):
+            out = ma ** mb
+            out.backward(mnp.ones_like(out))
+        tout = ta ** tb
+        tout.backward(torch.ones_like(tout))
+        for m, t in ((out, tout), (ma.grad, ta.grad), (mb.grad, tb.grad)):
+            np.testing.assert_array_equal(np.isnan(m.numpy()), t.detach().isnan().numpy())
+            np.testing.assert_allclose(m.numpy(), t.detach().numpy(), rtol=1e-6)
+    assert mb.grad.tolist()[0] == -np.inf and np.isnan(mb.grad.tolist()[5])
+
+
+@pytest.mark.parametrize("base", [0.0, -2.0, 2.0])
+def test_pow_scalar_base_exponent_gradient_matches_torch(torch, base):
+    e = [-2.0, 0.0, 3.0]
+    m, t = mnp.tensor(e, requires_grad=True), torch.tensor(e, requires_grad=True)
+    with np.errstate(all="ignore"):
+        (base ** m).sum().backward()
+    (base ** t).sum().backward()
+    np.testing.assert_allclose(m.grad.numpy(), t.grad.numpy(), rtol=1e-6)
+
+
+def test_pow_zero_exponent_ignores_an_infinite_incoming_gradient(torch):
+    ma, mb = mnp.tensor([0.0, 1.0], requires_grad=True), mnp.tensor([0.0, 1.0], requires_grad=True)
+    ta, tb = torch.tensor([0.0, 1.0], requires_grad=True), torch.tensor([0.0, 1.0], requires_grad=True)
+    with np.errstate(all="ignore"):
+        (ma ** mb).backward(mnp.tensor([np.inf, 1.0]))
+    (ta ** tb).backward(torch.tensor([float("inf"), 1.0]))
+    np.testing.assert_array_equal(ma.grad.numpy(), ta.grad.numpy())
+    np.testing.assert_array_equal(mb.grad.numpy(), tb.grad.numpy())
+
+
 # -- where ----------------------------------------------------------------------------------
 @pytest.mark.parametrize("sc,sa,sb", [((3, 4), (3, 4), (3, 4)), ((3, 1), (1, 4), (3, 4)),
                                       ((4,), (2, 4), ()), ((2, 1, 3), (3,), (4, 1))])

@@ -11,6 +11,7 @@ from mnp.core import errors
 @pytest.mark.parametrize("cls, bases", [
     (mnp.ShapeError, (mnp.MnpError, ValueError)),
     (mnp.DTypeError, (mnp.MnpError, TypeError)),
+    (mnp.AxisError, (mnp.ShapeError, mnp.MnpError, IndexError)),
     (mnp.PluginError, (mnp.MnpError,)),
     (mnp.BackendError, (mnp.MnpError,)),
     (mnp.GradCheckError, (mnp.MnpError, AssertionError)),

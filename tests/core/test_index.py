@@ -146,3 +146,137 @@ def test_slices_and_lists_match_numpy(s0, s1, pick):
     expect = np.zeros_like(a)
     np.add.at(expect, (s0, np.asarray(pick, dtype=np.intp)), 1.0)
     np.testing.assert_array_equal(x.grad.data, expect)
+
+
+# -- PyTorch's axis order for mixed indices -------------------------------------------------
+SHAPE = (2, 3, 4)
+
+
+@st.composite
+def mixed_keys(draw):
+    """A key for a (2, 3, 4) tensor mixing ints, 0-d int tensors, slices, lists (1-d and 2-d),
+    bool masks (over one or two dimensions), Python bools, None and Ellipsis, as
+    ``(kind, value)`` pairs that `_keys` turns into an mnp key and a torch key."""
+    key, d = [], 0
+    kinds = ["int", "t0", "slice", "full", "list", "list2", "mask", "mask2", "none", "bool"]
+    while d < len(SHAPE):
+        kind = draw(st.sampled_from(kinds))
+        n = SHAPE[d]
+        if kind == "int":
+            key.append(("int", draw(st.integers(-n, n - 1))))
+        elif kind == "t0":
+            key.append(("t0", draw(st.integers(0, n - 1))))
+        elif kind == "slice":
+            key.append(("slice", slice(draw(st.integers(0, n - 1)), None)))
+        elif kind == "full":
+            key.append(("slice", slice(None)))
+        elif kind == "list":
+            key.append(("list", draw(st.lists(st.integers(-n, n - 1), min_size=1, max_size=3))))
+        elif kind == "list2":
+            key.append(("list", [[draw(st.integers(0, n - 1))], [draw(st.integers(0, n - 1))]]))
+        elif kind == "mask":
+            key.append(("mask", draw(st.lists(st.booleans(), min_size=n, max_size=n))))
+        elif kind == "mask2" and d + 1 < len(SHAPE):
+            row = st.lists(st.booleans(), min_size=SHAPE[d + 1], max_size=SHAPE[d + 1])
+            key.append(("mask", draw(st.lists(row, min_size=n, max_size=n))))
+            d += 1
+        elif kind == "none":
+            key.append(("none", None))
+            continue
+        elif kind == "bool":
+            key.append(("bool", draw(st.booleans())))
+            continue
+        else:
+            continue
+        d += 1
+    # a run of full slices may become an Ellipsis, and trailing full slices may go
+    full = [i for i, (k, v) in enumerate(key) if k == "slice" and v == slice(None)]
+    if full and draw(st.booleans()):
+        i = draw(st.sampled_from(full))
+        j = i + 1
+        while j < len(key) and key[j] == ("slice", slice(None)):
+            j += 1
+        key[i:j] = [("ellipsis", Ellipsis)]
+    while key and key[-1] == ("slice", slice(None)) and draw(st.booleans()):
+        key.pop()
+    return key
+
+
+def _keys(key, torch):
+    def one(lib):
+        out = []
+        for kind, v in key:
+            if kind in ("t0", "mask"):
+                out.append(mnp.tensor(v) if lib == "mnp" else torch.tensor(v))
+            else:
+                out.append(v)
+        return tuple(out)
+    return one("mnp"), one("torch")
+
+
+def _torch_or_error(f):
+    try:
+        return f(), None
+    except (IndexError, RuntimeError, ValueError) as exc:
+        return None, exc
+
+
+@settings(max_examples=150, deadline=None, suppress_health_check=[HealthCheck.function_scoped_fixture])
+@given(key=mixed_keys(), seed=st.integers(0, 2**16))
+def test_mixed_getitem_and_gradient_match_torch(torch, key, seed):
+    mk, tk = _keys(key, torch)
+    a = np.arange(24.0).reshape(SHAPE)
+    t = torch.tensor(a, requires_grad=True)
+    expect, err = _torch_or_error(lambda: t[tk])
+    x = mnp.tensor(a, requires_grad=True)
+    if err is not None:
+        with pytest.raises(mnp.ShapeError, match="getitem"):
+            x[mk]
+        return
+    y = x[mk]
+    assert y.shape == tuple(expect.shape), (key, y.shape, tuple(expect.shape))
+    np.testing.assert_array_equal(y.numpy(), expect.detach().numpy())
+    g = np.random.default_rng(seed).standard_normal(y.shape)
+    y.backward(mnp.tensor(g))
+    expect.backward(torch.tensor(g))
+    np.testing.assert_allclose(x.grad.numpy(), t.grad.numpy(), rtol=1e-12, atol=1e-12)
+
+
+@settings(max_examples=150, deadline=None, suppress_health_check=[HealthCheck.function_scoped_fixture])
+@given(key=mixed_keys(), scalar=st.booleans())
+def test_mixed_setitem_matches_torch(torch, key, scalar):
+    mk, tk = _keys(key, torch)
+    a = np.arange(24.0).reshape(SHAPE)
+    t = torch.tensor(a)
+    sel, err = _torch_or_error(lambda: t[tk])
+    x = mnp.tensor(a)
+    if err is not None:
+        with pytest.raises(mnp.ShapeError, match="setitem"):
+            x[mk] = 1.0
+        return
+    value = -1.0 if scalar else -np.arange(1.0, sel.numel() + 1).reshape(tuple(sel.shape))
+    t[tk] = value if scalar else torch.tensor(value)
+    x[mk] = value if scalar else mnp.tensor(value)
+    np.testing.assert_array_equal(x.numpy(), t.numpy())
+
+
+@pytest.mark.parametrize("key, shape", [
+    ((0, slice(None), [0, 1]), (3, 2)),
+    ((slice(None), 0, [0, 1]), (2, 2)),
+    (([0, 1], slice(None), 0), (2, 3)),
+    ((0, slice(None), mnp.tensor([True, False, True, True])), (3, 3)),
+    ((mnp.tensor(1), slice(None), [[0], [2]]), (3, 2, 1)),
+    ((slice(None), False, slice(None), 0), (2, 0, 3)),
+    ((None, [[0], [1]], slice(None), -1), (1, 2, 1, 3)),
+    ((Ellipsis, 1, [0, 2]), (2, 2)),
+])
+def test_integer_indices_select_first_as_in_torch(key, shape):
+    x = mnp.arange(24.0).reshape(2, 3, 4)
+    assert x[key].shape == shape
+    x[key] = mnp.zeros(shape)    # the same selection, written
+    assert x[key].numpy().sum() == 0
+
+
+def test_mixed_index_example_values():
+    x = mnp.arange(24.0).reshape(2, 3, 4)
+    assert x[0, :, [0, 1]].tolist() == [[0.0, 1.0], [4.0, 5.0], [8.0, 9.0]]

@@ -86,6 +86,17 @@ def test_infinite_logits_behave_like_torch(torch):
     assert np.isnan(sm.data[2]).all()   # nothing to normalise, as in PyTorch
 
 
+def test_a_positive_infinity_makes_its_whole_slice_nan_like_torch(torch):
+    inf = np.inf
+    logits = [[inf, 1.0, -inf], [inf, inf, 0.0], [2.0, 1.0, 0.0]]
+    x, t = mnp.tensor(logits), torch.tensor(logits)
+    for name in ("softmax", "log_softmax"):
+        got, expect = getattr(mnp, name)(x, 1), getattr(torch, name)(t, 1).numpy()
+        np.testing.assert_array_equal(np.isnan(got.numpy()), np.isnan(expect))
+        np.testing.assert_allclose(got.numpy()[2], expect[2], rtol=1e-6)
+    assert np.isnan(mnp.softmax(x, 1).numpy()[0]).all()
+
+
 def test_softmax_of_a_scalar_is_one():
     x = mnp.tensor(3.0, requires_grad=True)
     y = mnp.softmax(x)
@@ -156,3 +167,16 @@ def test_backward_kernels_match_definitions(rng):
     expect = np.stack([(np.eye(4) - np.exp(r)[None, :]).T @ gr for r, gr in zip(ly, g)])
     assert_close(dispatch.kernel("log_softmax_backward", f64)(g, ly, 1), expect,
                  rtol=1e-10, atol=1e-12)
+
+
+@pytest.mark.parametrize("name", ["softmax", "log_softmax"])
+@pytest.mark.parametrize("shape, axis", [((3, 0), -1), ((3, 0), 0), ((0,), 0), ((0, 4), 1),
+                                         ((2, 0, 3), 1)])
+def test_empty_input_gives_an_empty_output_as_torch(torch, name, shape, axis):
+    x = mnp.zeros(shape, requires_grad=True)
+    t = torch.zeros(shape, requires_grad=True)
+    y, ty = getattr(mnp, name)(x, axis), getattr(torch, name)(t, axis)
+    assert y.shape == tuple(ty.shape) and y.dtype == mnp.float32
+    y.sum().backward()
+    ty.sum().backward()
+    assert x.grad.shape == tuple(t.grad.shape) == shape

@@ -39,3 +39,31 @@ def test_only_core_is_installed(venv):
 
 def test_only_the_numpy_backend_plugin_is_listed(venv, builtin_rows):
     builtin_rows(venv.list_plugins(), ("core",))
+
+
+MISSING = """
+import sys
+out = []
+for line in ("from mnp import nn", "import mnp.optim", "from mnp import kernels_c"):
+    try:
+        exec(line)
+    except ModuleNotFoundError as exc:
+        out.append(str(exc))
+out.append(str("mnp.core" in sys.modules))
+print("\\n".join(out))
+"""
+
+
+def test_missing_parts_name_the_distribution_to_install(venv):
+    """The wheel's start-up hook answers before mnp.core is imported (and without importing it)."""
+    lines = venv.code(MISSING).strip().splitlines()
+    assert len(lines) == 4, lines
+    for line, dist in zip(lines, ("mnp-nn", "mnp-optim", "mnp-kernels-c")):
+        assert f"pip install {dist}" in line, line
+    assert lines[3] == "False"
+    proc = venv.run("-c", "import mnp.core as m; m.ones(1) + 1", env={"MNP_BACKEND": "c"},
+                    check=False)
+    assert proc.returncode != 0
+    lines = proc.stderr.strip().splitlines()
+    assert len(lines) == 1 and "MNP_BACKEND='c'" in lines[0], proc.stderr
+    assert "pip install mnp-kernels-c" in lines[0]

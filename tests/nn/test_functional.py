@@ -8,6 +8,7 @@ from hypothesis import HealthCheck, given, settings
 from hypothesis import strategies as st
 
 import mnp.core as mnp
+from mnp import nn
 from mnp.nn import functional as F
 from mnp.core.testing import F32, assert_close
 
@@ -80,14 +81,30 @@ def test_flatten_views_and_errors():
         F.flatten(x, 2, 1)
 
 
+@pytest.mark.parametrize("shape, start, end", [((), 0, -1), ((), 1, -1), ((), 0, 1), ((2, 3), 2, -1),
+                                               ((2, 3), -3, -1), ((2, 3), 0, 5)])
+def test_flatten_dims_follow_torch(torch, shape, start, end):
+    try:
+        expect = tuple(torch.flatten(torch.zeros(shape), start, end).shape)
+    except IndexError:
+        with pytest.raises(mnp.AxisError, match=r"flatten: axis .*\(expected in"):
+            F.flatten(mnp.zeros(shape), start, end)
+        with pytest.raises(IndexError):
+            nn.Flatten(start, end)(mnp.zeros(shape))
+        return
+    assert F.flatten(mnp.zeros(shape), start, end).shape == expect
+
+
 def test_functional_accepts_numpy_arrays():
     y = F.linear(np.ones((2, 3), np.float32), np.ones((4, 3), np.float32))
     assert isinstance(y, mnp.Tensor) and np.all(y.data == 3)
 
 
-def test_linear_promotes_mixed_dtypes():
-    y = F.linear(mnp.ones((2, 3), dtype=mnp.float64), mnp.ones((4, 3)))
-    assert y.dtype == np.float64
+def test_linear_refuses_mixed_dtypes_as_torch(torch):
+    with pytest.raises(RuntimeError, match="same dtype"):
+        torch.nn.functional.linear(torch.ones((2, 3), dtype=torch.float64), torch.ones((4, 3)))
+    with pytest.raises(mnp.DTypeError, match="linear: input dtype float64 .* weight dtype float32"):
+        F.linear(mnp.ones((2, 3), dtype=mnp.float64), mnp.ones((4, 3)))
 
 
 dims = st.integers(1, 9)

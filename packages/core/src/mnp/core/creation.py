@@ -36,6 +36,22 @@ def _float(dtype: Any, op: str) -> np.dtype:
     return _dt.get_default_dtype() if dtype is None else _dt.to_dtype(dtype, op)
 
 
+def _numeric(dtype: Any, op: str) -> np.dtype:
+    """``dtype`` for a range (arange, linspace): any supported dtype but bool, as in PyTorch."""
+    dt = _dt.to_dtype(dtype, op)
+    if dt == _dt.bool_:
+        raise DTypeError(f"{op}: dtype bool is not supported; use an integer or floating dtype")
+    return dt
+
+
+def _floating(dtype: Any, op: str) -> np.dtype:
+    """``dtype`` for random floats (rand, randn): a floating dtype, as in PyTorch."""
+    dt = _float(dtype, op)
+    if dt.kind != "f":
+        raise DTypeError(f"{op}: expected a floating dtype, got {dt.name}")
+    return dt
+
+
 def tensor(data: Any, dtype: Any = None, requires_grad: bool = False) -> Tensor:
     """A tensor holding a copy of ``data`` (Python floats become float32).
 
@@ -47,6 +63,24 @@ def tensor(data: Any, dtype: Any = None, requires_grad: bool = False) -> Tensor:
     if isinstance(data, (np.ndarray, Tensor)) and np.shares_memory(arr, np.asarray(data)):
         arr = arr.copy()
     return _new(arr, requires_grad)
+
+
+def as_tensor(data: Any, dtype: Any = None, *, op: str = "as_tensor") -> Tensor:
+    """``data`` as a tensor, sharing memory when it can (PyTorch's ``as_tensor``): a Tensor
+    comes back as it is (converted, in the graph, if ``dtype`` differs), a numpy array of a
+    supported dtype is wrapped without a copy; anything `tensor` takes is accepted. ``op``
+    names the caller in errors. Ops and layers turn their inputs into tensors with this.
+
+    >>> import numpy as np, mnp.core as mnp
+    >>> a = np.zeros(3, np.float32)
+    >>> mnp.as_tensor(a).numpy() is a
+    True
+    """
+    if isinstance(data, Tensor):
+        if dtype is None or data.data.dtype == _dt.to_dtype(dtype, op):
+            return data
+        return data.astype(dtype)
+    return _make(as_array(data, dtype, op=op), False, None)
 
 
 def from_numpy(a: np.ndarray) -> Tensor:
@@ -100,7 +134,7 @@ def arange(start: float, stop: float | None = None, step: float = 1, dtype: Any 
     if step == 0:
         raise ArgumentError("arange: step must not be zero")
     ints = all(isinstance(v, (int, np.integer)) for v in (start, stop, step))
-    dt = _dt.to_dtype(dtype, "arange") if dtype is not None else (_dt.int64 if ints else _dt.get_default_dtype())
+    dt = _numeric(dtype, "arange") if dtype is not None else (_dt.int64 if ints else _dt.get_default_dtype())
     return _new(np.arange(start, stop, step).astype(dt), requires_grad)
 
 
@@ -109,7 +143,8 @@ def linspace(start: float, stop: float, steps: int, dtype: Any = None,
     """``steps`` evenly spaced values from ``start`` to ``stop`` inclusive."""
     if int(steps) < 0:
         raise ArgumentError(f"linspace: steps must be non-negative, got {steps}")
-    return _new(np.linspace(start, stop, int(steps)).astype(_float(dtype, "linspace")), requires_grad)
+    dt = _dt.get_default_dtype() if dtype is None else _numeric(dtype, "linspace")
+    return _new(np.linspace(start, stop, int(steps)).astype(dt), requires_grad)
 
 
 def eye(n: int, m: int | None = None, dtype: Any = None, requires_grad: bool = False) -> Tensor:
@@ -139,13 +174,13 @@ def set_rng_state(state: dict) -> None:
 
 def rand(*shape: Any, dtype: Any = None, requires_grad: bool = False) -> Tensor:
     """Uniform on ``[0, 1)``."""
-    dt = _float(dtype, "rand")
+    dt = _floating(dtype, "rand")
     return _new(_rng[0].random(_shape(shape, "rand")).astype(dt), requires_grad)
 
 
 def randn(*shape: Any, dtype: Any = None, requires_grad: bool = False) -> Tensor:
     """Standard normal."""
-    dt = _float(dtype, "randn")
+    dt = _floating(dtype, "randn")
     return _new(_rng[0].standard_normal(_shape(shape, "randn")).astype(dt), requires_grad)
 
 

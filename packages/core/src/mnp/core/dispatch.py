@@ -12,11 +12,14 @@ array([2., 2.], dtype=float32)
 from __future__ import annotations
 
 import contextlib
+import difflib
 import os
+import sys
 from typing import Callable, Iterator
 
 import numpy as np
 
+from .. import _hints as hints
 from .errors import BackendError
 from .memory import tune_allocator
 from .plugins import get_host, on_host_change
@@ -43,10 +46,22 @@ def backends() -> list[dict]:
     return sorted(rows, key=lambda r: (-r["priority"], r["name"]))
 
 
+ENV = "MNP_BACKEND"
+
+
+class BackendEnvError(BackendError):
+    """``MNP_BACKEND`` names a backend that cannot be used. Uncaught, it prints as one line."""
+
+
 def _default() -> str:
-    env = os.environ.get("MNP_BACKEND", "").strip()
+    env = os.environ.get(ENV, "").strip()
     if env:
-        _check(env)
+        try:
+            _check(env)
+        except BackendError as exc:
+            _brief_excepthook()
+            raise BackendEnvError(f"{ENV}={env!r}: {exc} (unset {ENV} or set it to an "
+                                  f"available backend)") from None
         return env
     rows = [r for r in backends() if r["available"]]
     return rows[0]["name"] if rows else REFERENCE
@@ -56,9 +71,38 @@ def _check(name: str) -> None:
     host = get_host().load()
     spec = host.backends.get(name)
     if spec is None:
-        raise BackendError(f"unknown backend {name!r}; known: {', '.join(sorted(host.backends))}")
+        known = ", ".join(sorted(host.backends))
+        dist = hints.BACKENDS.get(name)
+        if dist is not None and not hints.installed(dist):
+            raise BackendError(f"unknown backend {name!r}: it comes with {dist}, which is not "
+                               f"installed: pip install {dist} (known: {known})")
+        if dist is not None:
+            raise BackendError(f"unknown backend {name!r}: {dist} is installed but its plugin "
+                               f"did not register it (see `python -m mnp.core list-plugins`; "
+                               f"known: {known})")
+        close = difflib.get_close_matches(name, list(host.backends), n=1)
+        maybe = f"; did you mean {close[0]!r}?" if close else ""
+        raise BackendError(f"unknown backend {name!r}; known: {known}{maybe}")
     if not spec.is_available():
-        raise BackendError(f"backend {name!r} (from {spec.provider!r}) is not available on this machine")
+        why = f": {spec.description}" if spec.description else ""
+        raise BackendError(f"backend {name!r} (from {spec.provider!r}) is not available on this "
+                           f"machine{why}")
+
+
+def _brief_excepthook() -> None:
+    """Print an uncaught `BackendEnvError` as its one-line message, not a traceback through
+    the op that first dispatched: the fix is in the environment, not in the code."""
+    previous = sys.excepthook
+    if getattr(previous, "_mnp_brief", False):
+        return
+
+    def hook(kind, value, tb):
+        if isinstance(value, BackendEnvError):
+            sys.stderr.write(f"mnp: {value}\n")
+        else:
+            previous(kind, value, tb)
+    hook._mnp_brief = True
+    sys.excepthook = hook
 
 
 def get_backend() -> str:

@@ -10,6 +10,11 @@ class ShapeError(MnpError, ValueError):
     """Shapes that do not fit the op; the message names the op and the shapes."""
 
 
+class AxisError(ShapeError, IndexError):
+    """A dimension index out of range for the tensor (an IndexError, as in PyTorch); the
+    message names the op, the axis and the valid range."""
+
+
 class DTypeError(MnpError, TypeError):
     """A dtype the op cannot take; the message names the op and the dtype."""
 
@@ -38,6 +43,17 @@ def shape_error(op: str, *shapes: tuple, why: str = "") -> ShapeError:
     """Build a ShapeError like ``add: shapes (2, 3) and (4,) cannot be broadcast``."""
     listed = " and ".join(str(tuple(s)) for s in shapes)
     return ShapeError(f"{op}: shapes {listed} {why}".rstrip())
+
+
+def axis_error(op: str, axis: int, ndim: int, extra: int = 0,
+               shape: tuple | None = None) -> AxisError:
+    """Build ``sum: axis 3 is out of range for a tensor of 2 dimensions (expected in [-2, 1])``
+    (``of shape (2, 3)`` when ``shape`` is given); a 0-d tensor takes -1 and 0, as in
+    PyTorch; ``extra`` widens the range (unsqueeze, stack)."""
+    n = max(ndim + extra, 1)
+    of = f"shape {tuple(shape)}" if shape is not None else f"{ndim} dimensions"
+    return AxisError(f"{op}: axis {axis} is out of range for a tensor of {of} "
+                     f"(expected in [{-n}, {n - 1}])")
 
 
 class AutogradError(MnpError, RuntimeError):

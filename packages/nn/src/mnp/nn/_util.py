@@ -5,7 +5,7 @@ from typing import Any
 
 import numpy as np
 
-from mnp.core import ArgumentError, MnpError, ShapeError, Tensor
+from mnp.core import ArgumentError, DTypeError, MnpError, ShapeError, Tensor
 
 REDUCTIONS = ("mean", "sum", "none")
 
@@ -38,13 +38,28 @@ def check_reduction(reduction: str, op: str) -> str:
 
 
 def as_tensor(x: Any, op: str) -> Tensor:
-    """``x`` as a Tensor (numpy arrays and Python data are wrapped, no copy for arrays)."""
+    """``x`` as a Tensor: whatever `mnp.core.tensor` takes (a numpy array is shared, not
+    copied); errors name ``op``."""
     if isinstance(x, Tensor):
         return x
     import mnp.core as mnp
-    if isinstance(x, np.ndarray):
-        return mnp.from_numpy(x)
-    return mnp.tensor(x)
+    return mnp.as_tensor(x, op=op)
+
+
+def check_dtypes(op: str, x: Tensor, weight: Tensor | None, bias: Tensor | None = None,
+                 half_input: bool = False) -> None:
+    """As in PyTorch, an input and the parameters it meets must share one dtype (a float64
+    batch into a float32 layer is an error, not a silent cast). ``half_input``: the
+    normalisations also take a float16 input with float32 parameters, as PyTorch does."""
+    mixed = half_input and x.dtype == np.float16 and weight is not None \
+        and weight.dtype == np.float32
+    if weight is not None and x.dtype != weight.dtype and not mixed:
+        raise DTypeError(f"{op}: input dtype {x.dtype.name} does not match the weight dtype "
+                         f"{weight.dtype.name}; convert the input (x.to(mnp.{weight.dtype.name})) "
+                         f"or the parameters (module.to(mnp.{x.dtype.name}))")
+    if weight is not None and bias is not None and bias.dtype != weight.dtype:
+        raise DTypeError(f"{op}: bias dtype {bias.dtype.name} does not match the weight dtype "
+                         f"{weight.dtype.name}")
 
 
 def optional_tensor(x: Any, op: str) -> Tensor | None:

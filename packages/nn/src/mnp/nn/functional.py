@@ -61,22 +61,9 @@ def log_softmax(input: Any, dim: int = -1) -> Tensor:
 
 
 def flatten(input: Any, start_dim: int = 0, end_dim: int = -1) -> Tensor:
-    """Merge dimensions ``start_dim..end_dim`` into one (a view when possible)."""
-    x = as_tensor(input, "flatten")
-    nd = x.ndim
-    if nd == 0:
-        return x.reshape(1)
-    s = start_dim % nd if -nd <= start_dim < nd else None
-    e = end_dim % nd if -nd <= end_dim < nd else None
-    if s is None or e is None or s > e:
-        raise ArgumentError(f"flatten: start_dim {start_dim} and end_dim {end_dim} do not fit a "
-                            f"tensor of shape {x.shape}")
-    if s == e:
-        return x
-    merged = 1
-    for d in x.shape[s:e + 1]:
-        merged *= d
-    return x.reshape(x.shape[:s] + (merged,) + x.shape[e + 1:])
+    """Merge dimensions ``start_dim..end_dim`` into one (a view when possible); a dimension
+    out of range is an `AxisError`, as PyTorch's IndexError."""
+    return _core.flatten(as_tensor(input, "flatten"), start_dim, end_dim)
 
 
 __all__ = ["linear", "conv1d", "conv2d", "max_pool1d", "max_pool2d", "avg_pool1d", "avg_pool2d",

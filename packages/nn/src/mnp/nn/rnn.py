@@ -30,7 +30,7 @@ from mnp.core import Function, ShapeError, Tensor, get_default_dtype
 from mnp.core.dispatch import kernel
 
 from . import init
-from ._util import ArgumentError, as_tensor
+from ._util import ArgumentError, as_tensor, check_dtypes
 from .module import Module
 from .ops.linear import linear, same_float
 from .ops.misc import dropout as _dropout
@@ -436,6 +436,7 @@ class RNNBase(Module):
         if x.shape[-1] != self.input_size:
             raise ShapeError(f"{op}: input has {x.shape[-1]} features in its last dimension, "
                              f"expected input_size={self.input_size} (input shape {x.shape})")
+        check_dtypes(op, x, self._weights(0, 0)[0])
         B = x.shape[1]
         h_shape = (self.num_layers * dirs, B, out_size)
         c_shape = (self.num_layers * dirs, B, self.hidden_size)
@@ -606,6 +607,7 @@ class RNNCellBase(Module):
             _check_hidden(h0, (B, H), "hidden state h", op)
             if c0 is not None:
                 _check_hidden(c0, (B, H), "cell state c", op)
+        check_dtypes(op, x, self.weight_ih)
         xp = linear(x, self.weight_ih, self.bias_ih).unsqueeze(0)
         _, h, c = _run(self.mode, xp, h0, c0, self.weight_hh, self.bias_hh, None, None, False)
         if unbatched:

@@ -7,8 +7,9 @@ import numpy as np
 
 from .. import dtypes as _dt
 from ..autograd import _make
-from ..errors import ShapeError, shape_error
-from ..tensor import Tensor, as_array
+from ..creation import as_tensor
+from ..errors import ShapeError, axis_error, shape_error
+from ..tensor import Tensor
 
 
 def to_tensor(x: Any, like: Tensor | None = None, op: str = "op") -> Tensor:
@@ -25,7 +26,7 @@ def to_tensor(x: Any, like: Tensor | None = None, op: str = "op") -> Tensor:
             else:
                 dt = lk if lk.kind == "f" else _dt.get_default_dtype()
             return _make(np.asarray(x, dtype=dt), False, None)
-    return _make(as_array(x, op=op), False, None)
+    return as_tensor(x, op=op)
 
 
 def pair(a: Any, b: Any, op: str) -> tuple[Tensor, Tensor]:
@@ -41,10 +42,17 @@ def pair(a: Any, b: Any, op: str) -> tuple[Tensor, Tensor]:
 
 
 def result_dtype(a: np.ndarray, b: np.ndarray) -> np.dtype:
-    """PyTorch-style promotion: a float operand wins over an int/bool one."""
+    """PyTorch's promotion: a float operand wins over an int/bool one (int64 + float16 is
+    float16), and a 0-d operand beside an n-d one counts only when its category (bool < int <
+    float) is higher: float32 n-d with float64 0-d is float32, int32 with a 0-d int64 stays
+    int32, int32 with a 0-d float64 is float64. Python scalars arrive as 0-d arrays."""
     da, db = a.dtype, b.dtype
     if da == db:
         return da
+    if (a.ndim == 0) != (b.ndim == 0):
+        dims, zero = (da, db) if b.ndim == 0 else (db, da)
+        if dims.kind == "f" or (dims.kind != "b" and zero.kind != "f"):
+            return dims
     fa, fb = da.kind == "f", db.kind == "f"
     if fa != fb:
         return da if fa else db
@@ -88,7 +96,7 @@ def norm_axis(axis: Any, ndim: int, op: str) -> tuple[int, ...] | None:
     for ax in axes:
         ax = int(ax)
         if not -max(ndim, 1) <= ax < max(ndim, 1):
-            raise ShapeError(f"{op}: axis {ax} is out of range for a tensor of {ndim} dimensions")
+            raise axis_error(op, ax, ndim)
         out.append(ax % max(ndim, 1))
     if len(set(out)) != len(out):
         raise ShapeError(f"{op}: repeated axis in {axes}")

@@ -66,8 +66,9 @@ class Div(_Binary):
 
 
 class Pow(_Binary):
-    """``a ** b``. As in PyTorch, the gradient in ``a`` is 0 where ``b == 0``; the gradient
-    in ``b`` (``a**b * log(a)``) is taken as 0 where ``a <= 0``."""
+    """``a ** b``, with PyTorch's gradients: in ``a``, ``b * a**(b-1)``, taken as 0 where
+    ``b == 0``; in ``b``, ``a**b * log(a)``, taken as 0 where ``a == 0`` and ``b >= 0``. So
+    ``a == 0, b < 0`` gives ``-inf`` in ``b`` and a negative ``a`` gives NaN (its log)."""
     kernel_name = "pow"
 
     def forward(self, a, b):
@@ -78,14 +79,13 @@ class Pow(_Binary):
         ra, rb = self.needs_input_grad
         a, b = self.a, self.b
         ga = gb = None
-        with np.errstate(divide="ignore", invalid="ignore"):
+        zero = np.zeros((), g.dtype)
+        with np.errstate(divide="ignore", invalid="ignore", over="ignore"):
             if ra:
-                d = np.where(b == 0, np.zeros((), g.dtype), b * np.power(a, b - 1))
-                ga = unbroadcast(g * d, a.shape)
+                ga = unbroadcast(np.where(b == 0, zero, g * (b * np.power(a, b - 1))), a.shape)
             if rb:
-                pos = a > 0
-                loga = np.where(pos, np.log(np.where(pos, a, 1)), 0).astype(self.out.dtype)
-                gb = unbroadcast(g * self.out * loga, b.shape)
+                d = np.where((a == 0) & (b >= 0), zero, self.out * np.log(a))
+                gb = unbroadcast(g * d, b.shape)
         return ga, gb
 
 
@@ -137,11 +137,13 @@ def add(a: Any, b: Any) -> Tensor:
 
 @method
 def sub(a: Any, b: Any) -> Tensor:
-    """``a - b`` with broadcasting (not defined for two bool tensors)."""
+    """``a - b`` with broadcasting (as in PyTorch, not defined when either side is bool)."""
+    bools = [isinstance(v, (bool, np.bool_)) for v in (a, b)]
     a, b = pair(a, b, "sub")
-    if a.data.dtype.kind == "b" and b.data.dtype.kind == "b":
-        raise DTypeError("sub: subtracting bool tensors is not supported; use logical ops "
-                         "or convert to an integer dtype first")
+    if any(bools) or a.data.dtype.kind == "b" or b.data.dtype.kind == "b":
+        raise DTypeError(f"sub: subtraction with a bool operand is not supported (dtypes "
+                         f"{a.data.dtype.name} and {b.data.dtype.name}); use logical ops or "
+                         f"convert to an integer dtype first")
     return Sub.apply(a, b)
 
 
@@ -170,7 +172,13 @@ def pow(a: Any, b: Any) -> Tensor:  # noqa: A001
     >>> (2 ** mnp.tensor([1.0, 3.0])).tolist()
     [2.0, 8.0]
     """
+    scalar_b = isinstance(b, (bool, np.bool_))
     a, b = pair(a, b, "pow")
+    if a.data.dtype.kind == "b" and b.data.dtype.kind == "b":
+        if not scalar_b:
+            raise DTypeError("pow: bool tensors to bool tensor powers are not supported; "
+                             "convert to an integer dtype first")
+        return _make(a.data | ~b.data, False, None)    # x ** True is x, x ** False is True
     if a.data.dtype.kind in "biu" and b.data.dtype.kind in "biu" and (b.data < 0).any():
         raise DTypeError(f"pow: integers to negative integer powers are not allowed (dtypes "
                          f"{a.data.dtype.name} and {b.data.dtype.name}); use a float tensor")

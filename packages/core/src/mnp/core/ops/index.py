@@ -1,6 +1,7 @@
 """Indexing: ``x[i]``, slices, ``None``, ``...``, integer and boolean index tensors, lists,
-and mixed tuples. Basic indices give numpy views; advanced ones scatter-add in backward
-(repeated indices accumulate).
+and mixed tuples, with PyTorch's rule where it differs from numpy's (integer indices select
+before the index arrays apply: ``x[0, :, [0, 1]]`` of a (2, 3, 4) tensor is (3, 2)). Basic
+indices give numpy views; advanced ones scatter-add in backward (repeated indices accumulate).
 
 >>> import mnp.core as mnp
 >>> x = mnp.tensor([1.0, 2.0, 3.0], requires_grad=True)
@@ -17,27 +18,78 @@ import numpy as np
 from ..autograd import Function
 from ..errors import DTypeError, ShapeError
 from ..tensor import Tensor, as_array
+from ._util import to_tensor
 
 
 def _unwrap(i: Any) -> Any:
     if isinstance(i, Tensor):
-        return i.data
-    if isinstance(i, list):
+        i = i.data
+    elif isinstance(i, list):
         arr = np.asarray([j.data if isinstance(j, Tensor) else j for j in i])
         return arr.astype(np.intp) if arr.size == 0 else arr
+    if isinstance(i, (np.ndarray, np.generic)) and i.ndim == 0 and i.dtype.kind in "iu":
+        return int(i)    # a 0-d integer index selects, as a Python int does
+    if isinstance(i, np.generic) and i.dtype.kind == "b":
+        return bool(i)
     return i
 
 
 def index_key(index: Any) -> Any:
-    """Unwrap Tensors and lists inside an index into numpy arrays."""
+    """Unwrap Tensors and lists inside an index into numpy arrays (0-d integers into ints)."""
     if isinstance(index, tuple):
         return tuple(_unwrap(i) for i in index)
     return _unwrap(index)
 
 
+def _is_bool_scalar(i: Any) -> bool:
+    return isinstance(i, bool) or (isinstance(i, np.ndarray) and i.ndim == 0 and i.dtype == bool)
+
+
+def split_key(key: Any) -> tuple[Any, Any]:
+    """PyTorch's indexing as two numpy steps: ``x[key] == x[key1][key2]`` (``key2`` None when
+    one step does).
+
+    PyTorch applies integer indices first, as selections that drop their dimension, and a
+    Python bool as a new dimension of length 1 (True) or 0 (False); only the index arrays
+    left are advanced. numpy counts integers and bools as advanced indices too, which moves
+    the dimensions of ``x[0, :, [0, 1]]`` elsewhere: (2, 3) for numpy, (3, 2) for PyTorch.
+    """
+    items = key if isinstance(key, tuple) else (key,)
+    arrays = any(isinstance(i, np.ndarray) and i.ndim for i in items)
+    bools = any(_is_bool_scalar(i) for i in items)
+    ints = any(isinstance(i, (int, np.integer)) and not isinstance(i, bool) for i in items)
+    if not bools and not (arrays and ints):
+        return key, None
+    key1: list = []
+    key2: list = []
+    for i in items:
+        if _is_bool_scalar(i):
+            key1.append(None)
+            key2.append(np.zeros(1 if i else 0, np.intp))
+        elif isinstance(i, np.ndarray):
+            key1.extend([slice(None)] * (i.ndim if i.dtype == bool else 1))
+            key2.append(i)
+        elif i is None:
+            key1.append(None)
+            key2.append(slice(None))
+        elif isinstance(i, slice):
+            key1.append(i)
+            key2.append(slice(None))
+        else:                                   # an int, or Ellipsis
+            key1.append(i)
+            if i is Ellipsis:
+                key2.append(i)
+    return tuple(key1), tuple(key2)
+
+
+def _select(x: np.ndarray, key1: Any, key2: Any) -> np.ndarray:
+    """``x[key1][key2]``, or ``x[key1]`` when ``key2`` is None."""
+    return x[key1] if key2 is None else x[key1][key2]
+
+
 def _is_basic(items: tuple) -> bool:
-    return all(i is None or i is Ellipsis or isinstance(i, (int, np.integer, slice))
-               for i in items)
+    return all(i is None or i is Ellipsis or isinstance(i, slice)
+               or (isinstance(i, (int, np.integer)) and not isinstance(i, bool)) for i in items)
 
 
 def _describe(key: Any) -> str:
@@ -61,13 +113,14 @@ class GetItem(Function):
                 what = "a float" if isinstance(i, float) else i.dtype.name
                 raise DTypeError(f"getitem: indices must be integers or bools, got {what} "
                                  f"(tensor shape {x.shape})")
-        self.shape, self.key = x.shape, key
+        self.shape = x.shape
+        self.key1, self.key2 = split_key(key)
         self.basic = _is_basic(items)
         # one boolean mask (with basic parts around it) selects each element at most once
-        arrays = [i for i in items if isinstance(i, np.ndarray)]
+        arrays = [i for i in (self.key2 or items) if isinstance(i, np.ndarray)]
         self.assign = self.basic or (len(arrays) == 1 and arrays[0].dtype == bool)
         try:
-            out = x[key]
+            out = _select(x, self.key1, self.key2)
         except IndexError as exc:
             raise ShapeError(f"getitem: index [{_describe(key)}] does not fit shape {x.shape}: "
                              f"{exc}") from None
@@ -77,25 +130,37 @@ class GetItem(Function):
 
     def backward(self, g):
         out = np.zeros(self.shape, g.dtype)
-        if self.assign:
-            out[self.key] = g
+        if self.key2 is None:
+            view, key = out, self.key1
         else:
-            np.add.at(out, self.key, g)   # repeated indices accumulate
+            view, key = out[self.key1], self.key2
+        if self.assign:
+            view[key] = g
+        else:
+            np.add.at(view, key, g)   # repeated indices accumulate
         return out
 
 
 def getitem(x: Tensor, index: Any) -> Tensor:
     """``x[index]`` with gradient; an index out of range is a ShapeError naming the shape."""
+    if not isinstance(x, Tensor):
+        x = to_tensor(x, op="getitem")
     return GetItem.apply(x, key=index_key(index))
 
 
 def setitem(x: Tensor, index: Any, value: Any) -> None:
     """Write ``value`` into ``x.data[index]`` (not recorded by autograd); an index out of range
     or a value that does not broadcast to the selection is a ShapeError naming the shapes."""
+    if not isinstance(x, Tensor):
+        raise DTypeError(f"setitem: expected a Tensor to write into, got {type(x).__name__}")
     key = index_key(index)
     v = as_array(value, op="setitem")
+    key1, key2 = split_key(key)
     try:
-        x.data[key] = v
+        if key2 is None:
+            x.data[key1] = v
+        else:
+            x.data[key1][key2] = v
     except IndexError as exc:
         raise ShapeError(f"setitem: index [{_describe(key)}] does not fit shape {x.shape}: "
                          f"{exc}") from None

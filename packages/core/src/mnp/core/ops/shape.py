@@ -13,7 +13,7 @@ from typing import Any, Sequence
 import numpy as np
 
 from ..autograd import Function
-from ..errors import ShapeError
+from ..errors import ShapeError, axis_error
 from ..tensor import Tensor, method
 from ._util import pick_axis, result_dtype, to_tensor, unbroadcast
 
@@ -37,7 +37,7 @@ def _axis(axis: Any, ndim: int, op: str, extra: int = 0) -> int:
     except TypeError:
         raise ShapeError(f"{op}: axis must be an integer, got {axis!r}") from None
     if not -max(n, 1) <= ax < max(n, 1):
-        raise ShapeError(f"{op}: axis {ax} is out of range for a tensor of {ndim} dimensions")
+        raise axis_error(op, ax, ndim, extra)
     return ax % max(n, 1)
 
 
@@ -86,9 +86,9 @@ def flatten(x: Any, start_dim: int = 0, end_dim: int = -1) -> Tensor:
     """
     x = to_tensor(x, op="flatten")
     shape = x.shape
+    s, e = _axis(start_dim, len(shape), "flatten"), _axis(end_dim, len(shape), "flatten")
     if not shape:
         return Reshape.apply(x, shape=(1,))
-    s, e = _axis(start_dim, len(shape), "flatten"), _axis(end_dim, len(shape), "flatten")
     if s > e:
         raise ShapeError(f"flatten: start_dim {start_dim} comes after end_dim {end_dim} for "
                          f"shape {shape}")
@@ -103,7 +103,7 @@ def squeeze(x: Any, axis: Any = None, *, dim: Any = None) -> Tensor:
     x = to_tensor(x, op="squeeze")
     axis = pick_axis(axis, dim, "squeeze")
     shape = x.shape
-    drop = (range(len(shape)) if axis is None else _axes(axis, len(shape), "squeeze")) if shape else ()
+    drop = range(len(shape)) if axis is None else _axes(axis, len(shape), "squeeze")
     new = tuple(n for i, n in enumerate(shape) if not (i in drop and n == 1))
     return Reshape.apply(x, shape=new)
 
@@ -176,7 +176,8 @@ def swapaxes(x: Any, axis0: int, axis1: int) -> Tensor:
     x = to_tensor(x, op="swapaxes")
     perm = list(range(x.ndim))
     i, j = _axis(axis0, x.ndim, "swapaxes"), _axis(axis1, x.ndim, "swapaxes")
-    perm[i], perm[j] = perm[j], perm[i]
+    if perm:                      # a 0-d tensor takes axes 0 and -1 and stays as it is
+        perm[i], perm[j] = perm[j], perm[i]
     return Transpose.apply(x, axes=tuple(perm))
 
 
@@ -190,6 +191,8 @@ def movedim(x: Any, source: Any, destination: Any) -> Tensor:
     src, dst = _axes(source, x.ndim, "movedim"), _axes(destination, x.ndim, "movedim")
     if len(src) != len(dst):
         raise ShapeError(f"movedim: source {source} and destination {destination} differ in length")
+    if x.ndim == 0:
+        return Transpose.apply(x, axes=())
     perm: list[int | None] = [None] * x.ndim
     for s, d in zip(src, dst):
         perm[d] = s
@@ -430,7 +433,7 @@ def flip(x: Any, axis: Any = None, *, dim: Any = None, dims: Any = None) -> Tens
     if len(given) > 1:
         raise TypeError("flip: pass one of axis, dim and dims")
     axis = given[0] if given else None
-    axes = None if axis is None else _axes(axis, x.ndim, "flip")
+    axes = None if axis is None else _axes(axis, x.ndim, "flip")[:x.ndim]   # 0-d: nothing to flip
     return Flip.apply(x, axes=axes)
 
 

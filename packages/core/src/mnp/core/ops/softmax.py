@@ -16,31 +16,37 @@ import numpy as np
 from .. import dtypes as _dt
 from ..autograd import Function, _make
 from ..dispatch import kernel
-from ..errors import ArgumentError, ShapeError
+from ..errors import ArgumentError, ShapeError, axis_error
 from ..tensor import Tensor, method
 from ._util import pick_axis, to_tensor
 
 
 class Softmax(Function):
+    """An empty input gives an empty output, as in PyTorch, without calling the kernel (a
+    max over an empty axis has no value). A slice with a NaN in the kernel's answer (a NaN
+    input, a max of +inf, only -inf) is NaN throughout, as in PyTorch, whatever the backend."""
+    kernel_name = "softmax"
+
     def forward(self, x, axis=-1):
         self.axis = axis
-        self.y = kernel("softmax", x.dtype)(x, axis)
-        return self.y
+        if not x.size:
+            self.y = np.empty_like(x)
+            return self.y
+        y = kernel(self.kernel_name, x.dtype)(x, axis)
+        if np.isnan(y).any():
+            y = np.where(np.isnan(y).any(axis=axis, keepdims=True), y.dtype.type(np.nan), y)
+        self.y = y
+        return y
 
     def backward(self, g):
-        return kernel("softmax_backward", g.dtype)(g, self.y, self.axis)
+        if not g.size:
+            return np.zeros_like(g)
+        return kernel(self.kernel_name + "_backward", g.dtype)(g, self.y, self.axis)
 
 
-class LogSoftmax(Function):
+class LogSoftmax(Softmax):
     name = "log_softmax"
-
-    def forward(self, x, axis=-1):
-        self.axis = axis
-        self.y = kernel("log_softmax", x.dtype)(x, axis)
-        return self.y
-
-    def backward(self, g):
-        return kernel("log_softmax_backward", g.dtype)(g, self.y, self.axis)
+    kernel_name = "log_softmax"
 
 
 class SafeLog(Function):
@@ -75,7 +81,7 @@ def _one_axis(x: Tensor, axis: Any, dim: Any, op: str) -> int:
         raise ShapeError(f"{op}: axis must be an int, got {axis!r}")
     nd = max(x.data.ndim, 1)
     if not -nd <= axis < nd:
-        raise ShapeError(f"{op}: axis {axis} is out of range for a tensor of shape {x.data.shape}")
+        raise axis_error(op, int(axis), x.data.ndim, shape=x.data.shape)
     return int(axis) % nd
 
 

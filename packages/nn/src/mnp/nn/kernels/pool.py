@@ -76,8 +76,9 @@ def max_pool2d_backward(g: np.ndarray, indices: np.ndarray, x_shape) -> np.ndarr
     """Route each output gradient to the input position it came from (overlaps add up)."""
     n, c, h, w = x_shape
     plane = h * w
-    flat = scratch("pool_flat", (n * c, int(np.prod(indices.shape[2:]))), np.int64)
-    np.add(indices.reshape(n * c, -1), (np.arange(n * c) * plane)[:, None], out=flat)
+    per_plane = int(np.prod(indices.shape[2:]))
+    flat = scratch("pool_flat", (n * c, per_plane), np.int64)
+    np.add(indices.reshape(n * c, per_plane), (np.arange(n * c) * plane)[:, None], out=flat)
     dx = np.zeros(n * c * plane, g.dtype)
     np.add.at(dx, flat.reshape(-1), g.reshape(-1))   # numpy >= 2: as fast as a plain scatter
     return dx.reshape(n, c, h, w)

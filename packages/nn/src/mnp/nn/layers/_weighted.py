@@ -3,12 +3,16 @@ initialised as PyTorch initialises them."""
 from __future__ import annotations
 
 import math
+from typing import Any
 
 import numpy as np
 
 from mnp.core import get_default_dtype
 
+from mnp.core import Tensor
+
 from .. import init
+from .._util import as_tensor, check_dtypes
 from ..module import Module
 from ..parameter import Parameter
 
@@ -26,6 +30,12 @@ class _Weighted(Module):
         else:
             self.register_parameter("bias", None)
         self.reset_parameters()
+
+    def _input(self, input: Any) -> Tensor:
+        """``input`` as a Tensor of the weight's dtype, or a DTypeError naming the layer."""
+        x = as_tensor(input, type(self).__name__)
+        check_dtypes(type(self).__name__, x, self.weight, self.bias)
+        return x
 
     def reset_parameters(self) -> None:
         """kaiming_uniform_ with a=sqrt(5) (U(-1/sqrt(fan_in), 1/sqrt(fan_in))), the bias likewise."""

@@ -65,7 +65,8 @@ class Conv2d(_ConvNd):
     """
     dims = 2
 
-    def forward(self, input: Tensor) -> Tensor:
+    def forward(self, input: Any) -> Tensor:
+        input = self._input(input)
         self._check(input)
         return conv2d(input, self.weight, self.bias, self.stride, self.padding, self.dilation)
 
@@ -74,6 +75,7 @@ class Conv1d(_ConvNd):
     """1-d convolution over input (N, C, L) (or unbatched (C, L)); runs the 2-d kernels with H = 1."""
     dims = 1
 
-    def forward(self, input: Tensor) -> Tensor:
+    def forward(self, input: Any) -> Tensor:
+        input = self._input(input)
         self._check(input)
         return conv1d(input, self.weight, self.bias, self.stride, self.padding, self.dilation)

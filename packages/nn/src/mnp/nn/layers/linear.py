@@ -25,7 +25,8 @@ class Linear(_Weighted):
         self.in_features, self.out_features = int(in_features), int(out_features)
         self._add_parameters((self.out_features, self.in_features), bias)
 
-    def forward(self, input: Tensor) -> Tensor:
+    def forward(self, input: Any) -> Tensor:
+        input = self._input(input)
         shape = input.shape
         if not shape or shape[-1] != self.in_features:
             raise ShapeError(f"Linear: input of shape {shape} does not fit in_features="

@@ -8,7 +8,7 @@ import numpy as np
 from mnp.core import ShapeError, Tensor, get_default_dtype
 from mnp.core.autograd import _make
 
-from .._util import ArgumentError
+from .._util import ArgumentError, as_tensor, check_dtypes
 from ..module import Module
 from ..ops.norm import batch_norm, layer_norm, rms_norm
 from ..parameter import Parameter
@@ -48,7 +48,9 @@ class _BatchNorm(Module):
             self.running_var.data[...] = 1
             self.num_batches_tracked.data[...] = 0
 
-    def forward(self, input: Tensor) -> Tensor:
+    def forward(self, input: Any) -> Tensor:
+        input = as_tensor(input, type(self).__name__)
+        check_dtypes(type(self).__name__, input, self.weight, self.bias, half_input=True)
         shape = input.shape
         if len(shape) not in self.ndims or shape[1] != self.num_features:
             dims = " or ".join(f"{d}-d" for d in self.ndims)
@@ -117,7 +119,9 @@ class LayerNorm(Module):
             self.register_parameter("weight", None)
             self.register_parameter("bias", None)
 
-    def forward(self, input: Tensor) -> Tensor:
+    def forward(self, input: Any) -> Tensor:
+        input = as_tensor(input, "LayerNorm")
+        check_dtypes("LayerNorm", input, self.weight, self.bias, half_input=True)
         ns = self.normalized_shape
         if input.shape[input.ndim - len(ns):] != ns or input.ndim < len(ns):
             raise ShapeError(f"LayerNorm: input of shape {input.shape} does not end with "

@@ -8,7 +8,7 @@ import mnp.core as mnp
 from mnp.core import Function, ShapeError, Tensor
 from mnp.core.dispatch import kernel
 
-from .._util import ArgumentError, as_tensor, batched, ntuple
+from .._util import ArgumentError, as_tensor, batched, check_dtypes, ntuple
 from ..kernels.conv import out_size
 from .linear import same_float
 
@@ -52,6 +52,7 @@ def _same_padding(kernel_size, dilation, stride, op: str) -> tuple[tuple[int, ..
 def _conv(fn, dims: int, input: Any, weight: Any, bias: Any, stride: Any, padding: Any,
           dilation: Any, op: str) -> Tensor:
     x, w = as_tensor(input, op), as_tensor(weight, op)
+    check_dtypes(op, x, w, None if bias is None else as_tensor(bias, op))
     if w.ndim != dims + 2:
         raise ShapeError(f"{op}: weight must be {dims + 2}-d (out_channels, in_channels, "
                          f"{'kernel' if dims == 1 else 'kH, kW'}), got shape {w.shape}")

@@ -8,7 +8,7 @@ import numpy as np
 from mnp.core import Function, ShapeError, Tensor
 from mnp.core.dispatch import kernel
 
-from .._util import as_tensor
+from .._util import as_tensor, check_dtypes
 
 
 def same_float(*arrays: np.ndarray) -> tuple[np.ndarray, ...]:
@@ -66,9 +66,10 @@ def linear(input: Any, weight: Any, bias: Any = None) -> Tensor:
     if w.ndim != 2 or x.ndim < 1 or x.shape[-1] != w.shape[1]:
         raise ShapeError(f"linear: input of shape {x.shape} and weight of shape {w.shape} do not "
                          f"fit: expected input (..., {w.shape[-1] if w.ndim else '?'}) and a 2-d weight")
-    if bias is None:
+    b = None if bias is None else as_tensor(bias, "linear")
+    check_dtypes("linear", x, w, b)
+    if b is None:
         return Linear.apply(x, w)
-    b = as_tensor(bias, "linear")
     if b.shape != (w.shape[0],):
         raise ShapeError(f"linear: bias of shape {b.shape} does not fit weight of shape {w.shape}: "
                          f"expected ({w.shape[0]},)")

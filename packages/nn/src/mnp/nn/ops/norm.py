@@ -11,7 +11,7 @@ import numpy as np
 from mnp.core import Function, ShapeError, Tensor
 from mnp.core.dispatch import kernel
 
-from .._util import ArgumentError, as_tensor, optional_tensor
+from .._util import ArgumentError, as_tensor, check_dtypes, optional_tensor
 
 
 class BatchNorm(Function):
@@ -47,8 +47,8 @@ class BatchNormEval(Function):
     def forward(self, x, gamma=None, beta=None, eps=1e-5, mean=None, var=None):
         shape = (1, -1) + (1,) * (x.ndim - 2)
         invstd = (1.0 / np.sqrt(var + eps)).astype(x.dtype, copy=False)
-        scale = invstd if gamma is None else invstd * gamma
-        shift = -mean * scale if beta is None else beta - mean * scale
+        scale = invstd if gamma is None else (invstd * gamma).astype(x.dtype, copy=False)
+        shift = -mean * scale if beta is None else (beta - mean * scale).astype(x.dtype, copy=False)
         self.x, self.scale, self.mean, self.invstd, self.shape = x, scale, mean, invstd, shape
         y = x * scale.reshape(shape)
         y += shift.reshape(shape)
@@ -93,6 +93,7 @@ def batch_norm(input: Any, running_mean: Any, running_var: Any, weight: Any = No
                          f"got shape {x.shape}")
     c = x.shape[1]
     w, b = optional_tensor(weight, "batch_norm"), optional_tensor(bias, "batch_norm")
+    check_dtypes("batch_norm", x, w, b, half_input=True)
     for name, t in (("weight", w), ("bias", b), ("running_mean", running_mean),
                     ("running_var", running_var)):
         if t is not None and tuple(t.shape) != (c,):
@@ -145,6 +146,7 @@ def layer_norm(input: Any, normalized_shape: Any, weight: Any = None, bias: Any 
         raise ShapeError(f"layer_norm: input of shape {x.shape} does not end with "
                          f"normalized_shape {ns}")
     w, b = optional_tensor(weight, "layer_norm"), optional_tensor(bias, "layer_norm")
+    check_dtypes("layer_norm", x, w, b, half_input=True)
     for name, t in (("weight", w), ("bias", b)):
         if t is not None and t.shape != ns:
             raise ShapeError(f"layer_norm: {name} of shape {t.shape} does not match "
