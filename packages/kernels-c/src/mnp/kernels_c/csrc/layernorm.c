@@ -11,8 +11,8 @@
 #define CAT(a, b) CAT_(a, b)
 
 #define LN_FUNCS(SFX, T, SQRT)                                                                 \
-    /* sum of a[i] (b NULL) or of a[i] * b[i]: independent accumulators vectorize */            \
-    static T CAT(ln_sum, SFX)(const T *restrict a, const T *restrict b, Py_ssize_t n) {         \
+    /* sum of a[i] - s (b NULL) or of a[i] * b[i]: independent accumulators vectorize */        \
+    static T CAT(ln_sum, SFX)(const T *restrict a, const T *restrict b, Py_ssize_t n, T s) {    \
         enum { NA = 256 / (int)sizeof(T) };                                                     \
         T acc[NA];                                                                              \
         for (int j = 0; j < NA; j++) acc[j] = 0;                                                \
@@ -23,8 +23,8 @@
             for (int j = 0; i < n; i++, j++) acc[j] += a[i] * b[i];                             \
         } else {                                                                                \
             for (; i + NA <= n; i += NA)                                                        \
-                for (int j = 0; j < NA; j++) acc[j] += a[i + j];                                \
-            for (int j = 0; i < n; i++, j++) acc[j] += a[i];                                    \
+                for (int j = 0; j < NA; j++) acc[j] += a[i + j] - s;                            \
+            for (int j = 0; i < n; i++, j++) acc[j] += a[i] - s;                                \
         }                                                                                       \
         for (int w = NA / 2; w > 0; w /= 2)                                                     \
             for (int j = 0; j < w; j++) acc[j] += acc[j + w];                                   \
@@ -38,10 +38,9 @@
             const T *restrict xr = x + r * D;                                                   \
             T *restrict yr = y + r * D;                                                         \
             const T s0 = isfinite(xr[0]) ? xr[0] : (T)0;                                        \
-            for (Py_ssize_t d = 0; d < D; d++) yr[d] = xr[d] - s0;                              \
-            const T mu = s0 + CAT(ln_sum, SFX)(yr, NULL, D) / (T)D;                             \
+            const T mu = s0 + CAT(ln_sum, SFX)(xr, NULL, D, s0) / (T)D;                         \
             for (Py_ssize_t d = 0; d < D; d++) yr[d] = xr[d] - mu;                              \
-            const T var = CAT(ln_sum, SFX)(yr, yr, D) / (T)D;                                   \
+            const T var = CAT(ln_sum, SFX)(yr, yr, D, 0) / (T)D;                                \
             const T is = (T)1 / SQRT(var + (T)eps);                                             \
             mean[r] = mu;                                                                       \
             invstd[r] = is;                                                                     \
@@ -76,8 +75,8 @@
             } else {                                                                            \
                 for (Py_ssize_t d = 0; d < D; d++) dr[d] = gr[d];                               \
             }                                                                                   \
-            const T a = CAT(ln_sum, SFX)(dr, NULL, D) / (T)D;                                   \
-            const T b = CAT(ln_sum, SFX)(dr, h, D) / (T)D;                                      \
+            const T a = CAT(ln_sum, SFX)(dr, NULL, D, 0) / (T)D;                                \
+            const T b = CAT(ln_sum, SFX)(dr, h, D, 0) / (T)D;                                   \
             for (Py_ssize_t d = 0; d < D; d++) dr[d] = (dr[d] - a - h[d] * b) * is;             \
         }                                                                                       \
     }                                                                                           \

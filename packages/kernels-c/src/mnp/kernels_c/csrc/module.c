@@ -231,10 +231,14 @@ static PyObject *thresholds(PyObject *self, PyObject *unused) {
         while (n < 6 && table[i].v[n]) n++;
         PyObject *vals = PyTuple_New(n);
         if (!vals) { Py_DECREF(d); return NULL; }
-        for (int k = 0; k < n; k++) PyTuple_SET_ITEM(vals, k, PyLong_FromLongLong(table[i].v[k]));
-        char buf[256];
+        for (int k = 0; k < n; k++) {
+            PyObject *v = PyLong_FromLongLong(table[i].v[k]);
+            if (!v) { Py_DECREF(vals); Py_DECREF(d); return NULL; }
+            PyTuple_SET_ITEM(vals, k, v);
+        }
+        char buf[256], *save = NULL;
         snprintf(buf, sizeof buf, "%s", table[i].names);
-        for (char *tok = strtok(buf, " "); tok; tok = strtok(NULL, " "))
+        for (char *tok = strtok_r(buf, " ", &save); tok; tok = strtok_r(NULL, " ", &save))
             if (PyDict_SetItemString(d, tok, vals) < 0) { Py_DECREF(vals); Py_DECREF(d); return NULL; }
         Py_DECREF(vals);
     }
