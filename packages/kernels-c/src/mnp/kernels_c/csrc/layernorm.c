@@ -212,11 +212,18 @@ KC_DECL(layer_norm_backward) {
                 memset(pdb, 0, (size_t)D * isz);
             }
             ln_bwd_share(t, 1, pg, px, pgam, pm, pi, D, pdx, pdg, pdb, part, 0, B);
-        } else { /* dx by rows, then dgamma/dbeta by columns */
-            KC_SPLIT(nt, B, lo, hi, ln_bwd_share(t, nt, pg, px, pgam, pm, pi, D, pdx, NULL, NULL,
-                                                 part, lo, hi));
-            if (gamma)
-                KC_SPLIT(nt, D, lo, hi, KC_TYPED(t, ln_cols, pg, px, pm, pi, B, D, pdg, pdb, lo, hi));
+        } else { /* dx by rows, then (one region: one wake-up) dgamma/dbeta by columns */
+#pragma omp parallel num_threads(nt)
+            {
+                const int tid = kc_tid(), team = kc_team();
+                ln_bwd_share(t, nt, pg, px, pgam, pm, pi, D, pdx, NULL, NULL, part,
+                             B * tid / team, B * (tid + 1) / team);
+                if (gamma) {
+#pragma omp barrier
+                    KC_TYPED(t, ln_cols, pg, px, pm, pi, B, D, pdg, pdb, D * tid / team,
+                             D * (tid + 1) / team);
+                }
+            }
         }
         KC_NOGIL_END
     }
