@@ -348,10 +348,14 @@ static int FN(conv_dx_)(const T *g, const T *w, const conv_geom *G, T *dx, int n
     return 0;
 }
 
-/* dw (OC x CKK) = sum over images of g[n] cols(x[n])^T: per chunk of images (dw_chunk_), the
- * team gathers the columns (CKK x m*OHW, images side by side) and g (OC x m*OHW), then each
- * thread computes its rows (or columns) of the chunk's dot products and adds them to dw. So
- * every element of dw is the same sum in the same order for any thread count. */
+/* dw (OC x CKK) = sum over images of g[n] cols(x[n])^T, per chunk of images (dw_chunk_): the
+ * columns (images side by side) and g are gathered and the chunk's dot products added to dw.
+ * Each thread owns a block of dw and works through every chunk on its own (no barriers, so a
+ * descheduled thread holds up no one): the columns of its input channels (when there are at
+ * least as many channels as threads), else its rows (output channels), gathering what it
+ * needs itself. Every element of dw is the same sum in the same order for any thread count:
+ * a dot product's value depends only on its two rows and K, and the chunks depend only on the
+ * shapes. */
 static int FN(conv_dw_)(const T *g, const T *x, const conv_geom *G, T *dw, int nt) {
     Py_ssize_t CKK = G->C * G->KH * G->KW, OHW = G->OH * G->OW, KK = G->KH * G->KW;
     Py_ssize_t xs = G->C * G->H * G->W, gs = G->OC * OHW, HW = G->H * G->W;
@@ -361,56 +365,49 @@ static int FN(conv_dw_)(const T *g, const T *x, const conv_geom *G, T *dw, int n
     }
     const int direct = conv_is_pointwise(G);
     const Py_ssize_t m = FN(dw_chunk_)(G), nchunks = (G->N + m - 1) / m;
-    const size_t ccols = (size_t)m * CKK * OHW;
-    const size_t need = m == 1 ? (direct ? 0 : ccols) : ccols + (size_t)m * G->OC * OHW;
+    const size_t pad = (64 / sizeof(T)) - 1;
+    const size_t per = ((size_t)m * (CKK + G->OC) * OHW + pad) / (pad + 1) * (pad + 1);
     size_t cached = 0;
-    T *buf = need ? kc_scratch_take(need * sizeof(T), &cached) : NULL;
-    if (need && !buf) return -1;
-    T *cols = buf, *gc = buf ? buf + ccols : NULL;
-    const int by_rows = G->OC >= CKK;
-    const Py_ssize_t len = by_rows ? G->OC : CKK;
+    T *buf = kc_scratch_take((size_t)(nt > 1 ? nt : 1) * per * sizeof(T), &cached);
+    if (!buf) return -1;
 #pragma omp parallel num_threads(nt) if (nt > 1)
     {
         const int tid = kc_tid(), team = kc_team();
-        const Py_ssize_t per = ((len + team - 1) / team + 3) / 4 * 4; /* whole 4 x 4 blocks */
-        const Py_ssize_t lo = tid * per < len ? tid * per : len, hi = lo + per < len ? lo + per : len;
-        for (Py_ssize_t ch = 0; ch < nchunks; ch++) {
+        Py_ssize_t c0 = 0, c1 = G->C, o0 = 0, o1 = G->OC;
+        if (G->C >= team) {
+            c0 = G->C * tid / team;
+            c1 = G->C * (tid + 1) / team;
+        } else {
+            const Py_ssize_t share = ((G->OC + team - 1) / team + 3) / 4 * 4; /* 4 x 4 blocks */
+            o0 = tid * share < G->OC ? tid * share : G->OC;
+            o1 = o0 + share < G->OC ? o0 + share : G->OC;
+        }
+        const Py_ssize_t rows = (c1 - c0) * KK, outs = o1 - o0;
+        T *cols = buf + (size_t)tid * per, *gc = cols + (size_t)m * rows * OHW;
+        conv_geom G1 = *G;
+        G1.C = c1 - c0;
+        for (Py_ssize_t ch = 0; ch < nchunks && rows > 0 && outs > 0; ch++) {
             const Py_ssize_t n0 = ch * m, n1 = n0 + m < G->N ? n0 + m : G->N, k = n1 - n0;
             const Py_ssize_t ld = k * OHW;
-            if (!direct) {
-                conv_geom G1 = *G;
-                G1.C = 1;
-#pragma omp for schedule(static)
-                for (Py_ssize_t it = 0; it < k * G->C; it++) {
-                    const Py_ssize_t n = n0 + it / G->C, c = it % G->C;
-                    FN(im2col_ld_)(x + n * xs + c * HW, &G1, cols + c * KK * ld + (n - n0) * OHW, ld);
-                }
-            } else if (k > 1) {
-#pragma omp for schedule(static)
-                for (Py_ssize_t it = 0; it < k * CKK; it++) {
-                    const Py_ssize_t n = n0 + it / CKK, r = it % CKK;
-                    memcpy(cols + r * ld + (n - n0) * OHW, x + n * xs + r * OHW, OHW * sizeof(T));
-                }
-            }
-            if (k > 1) {
-#pragma omp for schedule(static)
-                for (Py_ssize_t it = 0; it < k * G->OC; it++) {
-                    const Py_ssize_t n = n0 + it / G->OC, o = it % G->OC;
-                    memcpy(gc + o * ld + (n - n0) * OHW, g + n * gs + o * OHW, OHW * sizeof(T));
-                }
+            for (Py_ssize_t n = n0; n < n1; n++) {
+                const Py_ssize_t off = (n - n0) * OHW;
+                const T *xn = x + n * xs + c0 * HW;
+                if (!direct)
+                    FN(im2col_ld_)(xn, &G1, cols + off, ld);
+                else if (k > 1)
+                    for (Py_ssize_t r = 0; r < rows; r++)
+                        memcpy(cols + r * ld + off, xn + r * OHW, OHW * sizeof(T));
+                if (k > 1)
+                    for (Py_ssize_t o = 0; o < outs; o++)
+                        memcpy(gc + o * ld + off, g + n * gs + (o0 + o) * OHW, OHW * sizeof(T));
             }
             /* one image: its g and (pointwise) x are already laid out that way */
-            const T *ga = k == 1 ? g + n0 * gs : gc, *ca = k == 1 && direct ? x + n0 * xs : cols;
-            if (hi > lo) {
-                if (by_rows)
-                    DOTS(hi - lo, CKK, ld, ga + lo * ld, ld, ca, ld, dw + lo * CKK, CKK, ch > 0);
-                else
-                    DOTS(G->OC, hi - lo, ld, ga, ld, ca + lo * ld, ld, dw + lo, CKK, ch > 0);
-            }
-#pragma omp barrier
+            const T *ga = k == 1 ? g + n0 * gs + o0 * OHW : gc;
+            const T *ca = k == 1 && direct ? x + n0 * xs + c0 * HW : cols;
+            DOTS(outs, rows, ld, ga, ld, ca, ld, dw + o0 * CKK + c0 * KK, CKK, ch > 0);
         }
     }
-    if (buf) kc_scratch_give(buf, cached);
+    kc_scratch_give(buf, cached);
     return 0;
 }
 
