@@ -11,9 +11,24 @@ THREAD_VARIABLES = ("OMP_NUM_THREADS", "OPENBLAS_NUM_THREADS", "MKL_NUM_THREADS"
                     "VECLIB_MAXIMUM_THREADS", "NUMEXPR_NUM_THREADS", "MNP_NUM_THREADS")
 
 
+#: how a run gets its thread count: ``limited``, every pool capped through the environment
+#: before numpy is imported; ``default``, no thread variables at all, only
+#: ``mnp.set_num_threads`` / ``torch.set_num_threads`` in the worker (what a user gets)
+THREAD_MODES = ("limited", "default")
+
+
 def thread_env(threads: int) -> dict[str, str]:
     """Environment variables that cap BLAS/OpenMP thread pools (set before numpy is imported)."""
     return {k: str(threads) for k in THREAD_VARIABLES}
+
+
+def worker_env(base: dict[str, str], threads: int, mode: str) -> dict[str, str]:
+    """The environment of a worker: ``base`` without mnp's variables and, in ``limited`` mode,
+    with every pool capped to ``threads``; in ``default`` mode without any thread variable."""
+    env = {k: v for k, v in base.items() if not k.startswith("MNP_") and k not in THREAD_VARIABLES}
+    if mode == "limited":
+        env.update(thread_env(threads))
+    return env
 
 
 def time_per_call(fn: Callable[[], object], repeat: int, min_sample_s: float = 0.05,

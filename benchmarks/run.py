@@ -6,6 +6,12 @@ over all samples, then a table of ratios mnp/torch::
 
     python benchmarks/run.py --only W1,W2,W6 --sizes 256,512,1024 --threads 1
     python benchmarks/run.py --backend numpy,c --threads 1,2 --repeat 7 --rounds 3
+    python benchmarks/run.py --threads 1,2 --thread-modes limited,default
+
+Thread modes (``--thread-modes``): ``limited`` (default) caps every thread pool through the
+environment (OMP/OPENBLAS/MKL/MNP_NUM_THREADS); ``default`` sets no thread variable and only
+calls ``mnp.set_num_threads(n)`` / ``torch.set_num_threads(n)`` in the worker, which is
+what a user's program gets. Every row and the table say which mode measured it.
 
 The machine is shared and its speed flips between levels within seconds: read ratios of
 medians, and treat differences under ~30% as noise.
@@ -24,7 +30,7 @@ from collections import defaultdict
 HERE = os.path.dirname(os.path.abspath(__file__))
 sys.path.insert(0, HERE)
 
-from common import cpu_count, estimate_peak_gflops, median, thread_env  # noqa: E402
+from common import THREAD_MODES, cpu_count, estimate_peak_gflops, median, worker_env  # noqa: E402
 from workloads import discover  # noqa: E402
 
 BENCH_PEAK = 156.5   # GFLOP/s, the estimated peak quoted in BENCH.md
@@ -46,13 +52,14 @@ def installed_backends() -> list[dict]:
 
 
 def run_worker(workload: str, framework: str, backend: str | None, threads: int, repeat: int,
-               opts: dict, case: int | None = None) -> tuple[list[dict], str | None]:
-    env = {k: v for k, v in os.environ.items() if not k.startswith("MNP_")}
-    env.update(thread_env(threads))
+               opts: dict, case: int | None = None,
+               mode: str = "limited") -> tuple[list[dict], str | None]:
+    env = worker_env(dict(os.environ), threads, mode)
     if backend:
         env["MNP_BACKEND"] = backend
     cmd = [sys.executable, os.path.join(HERE, "worker.py"), "--workload", workload, "--framework",
-           framework, "--threads", str(threads), "--repeat", str(repeat), "--opts", json.dumps(opts)]
+           framework, "--threads", str(threads), "--repeat", str(repeat), "--opts", json.dumps(opts),
+           "--thread-mode", mode]
     if case is not None:
         cmd += ["--case", str(case)]
     proc = subprocess.run(cmd, capture_output=True, text=True, env=env)
@@ -68,6 +75,8 @@ def main(argv: list[str] | None = None) -> int:
     p.add_argument("--only", help=f"comma list of workloads (default all: {','.join(workloads)})")
     p.add_argument("--backend", help="comma list of mnp backends (default: every available one)")
     p.add_argument("--threads", default="1", help="comma list of thread counts (default 1)")
+    p.add_argument("--thread-modes", default="limited",
+                   help=f"comma list of {', '.join(THREAD_MODES)} (default limited; see above)")
     p.add_argument("--repeat", type=int, default=5, help="timed samples per run, after warm-up")
     p.add_argument("--rounds", type=int, default=2, help="interleaved rounds of fresh processes")
     p.add_argument("--sizes", help="W1 matrix sizes (default 256,512,1024,2048)")
@@ -83,6 +92,9 @@ def main(argv: list[str] | None = None) -> int:
     if unknown:
         p.error(f"unknown workload(s) {unknown}; known: {list(workloads)}")
     threads = _csv(args.threads, int)
+    modes = _csv(args.thread_modes) or ["limited"]
+    if [m for m in modes if m not in THREAD_MODES]:
+        p.error(f"unknown thread mode(s) in {args.thread_modes!r}; known: {', '.join(THREAD_MODES)}")
     rows = installed_backends()
     available = [b["name"] for b in rows if b["available"]]
     backends = _csv(args.backend) or available
@@ -107,20 +119,23 @@ def main(argv: list[str] | None = None) -> int:
             targets.append(("torch", None))
         # one process per case where a case's figures depend on what ran before it
         jobs = list(range(len(w.cases(opts)))) if getattr(w, "PROCESS_PER_CASE", False) else [None]
-        for nthreads in (threads if w.THREADED else [1]):
-            for r in range(args.rounds):
-                for case in jobs:
-                    for framework, backend in (targets if r % 2 == 0 else targets[::-1]):
-                        got, err = run_worker(wid, framework, backend, nthreads, args.repeat, opts, case)
-                        if err:
-                            errors.append({"workload": wid, "framework": framework,
-                                           "backend": backend or "-", "threads": nthreads,
-                                           "case": case, "error": err})
-                        for row in got:
-                            key = (wid, json.dumps(row["case"], sort_keys=True), row["framework"],
-                                   row["backend"], row["threads"], row["figure"])
-                            samples[key].extend(row["samples"])
-                            meta[key] = row
+        for mode in modes:
+            for nthreads in (threads if w.THREADED else [1]):
+                for r in range(args.rounds):
+                    for case in jobs:
+                        for framework, backend in (targets if r % 2 == 0 else targets[::-1]):
+                            got, err = run_worker(wid, framework, backend, nthreads, args.repeat,
+                                                  opts, case, mode)
+                            if err:
+                                errors.append({"workload": wid, "framework": framework,
+                                               "backend": backend or "-", "threads": nthreads,
+                                               "mode": mode, "case": case, "error": err})
+                            for row in got:
+                                key = (wid, json.dumps(row["case"], sort_keys=True), row["framework"],
+                                       row["backend"], row["threads"], row["figure"],
+                                       row.get("mode", mode))
+                                samples[key].extend(row["samples"])
+                                meta[key] = row
 
     out = open(args.out, "w") if args.out else None
     results = {}
@@ -128,7 +143,7 @@ def main(argv: list[str] | None = None) -> int:
         row = meta[key]
         unit, higher = workloads[key[0]].FIGURES[key[5]]
         line = {"workload": key[0], "case": row["case"], "framework": key[2], "backend": key[3],
-                "threads": key[4], "figure": key[5], "value": median(values), "unit": unit,
+                "threads": key[4], "mode": key[6], "figure": key[5], "value": median(values), "unit": unit,
                 "higher_is_better": higher, "samples": len(values), "min": min(values), "max": max(values)}
         if key[0] == "W1":
             line["peak_gflops"] = args.peak
@@ -153,14 +168,15 @@ def _case_text(case: dict) -> str:
 
 
 def print_ratios(results: dict[tuple, dict]) -> None:
-    """mnp/torch per workload, case, figure, threads and mnp backend; ``better`` names the
-    faster/better framework, or ``~`` when the ratio is within the noise band (``NOISE``)."""
+    """mnp/torch per workload, case, figure, threads, thread mode and mnp backend; ``better``
+    names the faster/better framework, or ``~`` when the ratio is within the noise band
+    (``NOISE``)."""
     rows = []
     for key, line in results.items():
         if key[2] != "mnp":
             continue
         tkey = next((k for k in results if k[0] == key[0] and k[1] == key[1] and k[2] == "torch"
-                     and k[4] == key[4] and k[5] == key[5]), None)
+                     and k[4] == key[4] and k[5] == key[5] and k[6] == key[6]), None)
         torch_value = results[tkey]["value"] if tkey else None
         ratio = line["value"] / torch_value if torch_value else None
         if ratio is None:
@@ -169,12 +185,13 @@ def print_ratios(results: dict[tuple, dict]) -> None:
             better = "~"
         else:
             better = "mnp" if (ratio > 1) == line["higher_is_better"] else "torch"
-        rows.append([key[0], _case_text(line["case"]), line["figure"], str(key[4]), key[3],
+        rows.append([key[0], _case_text(line["case"]), line["figure"], str(key[4]), key[6], key[3],
                      f"{line['value']:.4g}", "-" if torch_value is None else f"{torch_value:.4g}",
                      "-" if ratio is None else f"{ratio:.3f}", better, line["unit"]])
     if not rows:
         return
-    head = ["workload", "case", "figure", "threads", "backend", "mnp", "torch", "mnp/torch", "better", "unit"]
+    head = ["workload", "case", "figure", "threads", "mode", "backend", "mnp", "torch", "mnp/torch",
+            "better", "unit"]
     widths = [max(len(r[i]) for r in rows + [head]) for i in range(len(head))]
     print()
     for r in [head] + rows:

@@ -1,6 +1,8 @@
 """Run one workload for one framework in this (fresh) process; print one JSON line per case
-and figure with the raw samples. Started by run.py, which sets the thread variables and
-``MNP_BACKEND`` before this process imports numpy::
+and figure with the raw samples. Started by run.py, which sets ``MNP_BACKEND`` and, in the
+``limited`` thread mode, the thread variables before this process imports numpy; in the
+``default`` mode the threads are set here only, by ``mnp.set_num_threads`` /
+``torch.set_num_threads``::
 
     python benchmarks/worker.py --workload W1 --framework mnp --repeat 5 --opts '{"sizes": [256]}'
 """
@@ -24,6 +26,7 @@ def main() -> int:
     p.add_argument("--repeat", type=int, default=5)
     p.add_argument("--opts", default="{}")
     p.add_argument("--case", type=int, help="run only this case (index into cases(opts))")
+    p.add_argument("--thread-mode", choices=("limited", "default"), default="limited")
     args = p.parse_args()
     workload = discover()[args.workload]
     opts = json.loads(args.opts)
@@ -38,17 +41,19 @@ def main() -> int:
         wanted = os.environ.get("MNP_BACKEND")
         if wanted and backend != wanted:
             raise SystemExit(f"worker: asked for backend {wanted!r}, got {backend!r}")
-        if backend == "c":          # MNP_NUM_THREADS is set too; say it explicitly as well
+        if hasattr(mnp, "set_num_threads"):     # every pool mnp runs, BLAS included
+            mnp.set_num_threads(args.threads)
+        elif backend == "c":
             import mnp.kernels_c
-            if hasattr(mnp.kernels_c, "set_num_threads"):
-                mnp.kernels_c.set_num_threads(args.threads)
+            mnp.kernels_c.set_num_threads(args.threads)
     cases = workload.cases(opts)
     for case in cases if args.case is None else [cases[args.case]]:
         samples = workload.measure(args.framework, case, args.repeat, opts)
         for figure, values in samples.items():
             print(json.dumps({"workload": workload.ID, "case": case, "framework": args.framework,
-                              "backend": backend, "threads": args.threads, "figure": figure,
-                              "samples": values}), flush=True)
+                              "backend": backend, "threads": args.threads,
+                              "mode": args.thread_mode, "figure": figure, "samples": values}),
+                  flush=True)
     return 0
 
 

@@ -117,12 +117,16 @@ def test_gemm_property(kc, m, n, k, ta, tb, dt):
 
 
 def test_large_products_go_to_blas(kc):
-    """From the measured crossover on, gemm/matmul hand the product to numpy's BLAS."""
+    """From the measured crossover on, gemm/matmul hand the product to numpy's BLAS, on one
+    thread only (with more, BLAS keeps one thread and the C GEMM runs threaded) and never in
+    deterministic mode."""
     import mnp.kernels_c as pkg
     calls = []
     real = pkg._fallback
+    threads = kc.get_num_threads()
     kc._set_fallback(lambda name, args: calls.append(name) or real(name, args))
     try:
+        kc.set_num_threads(1)
         kc._set_gemm_crossover(1000.0, 1000.0)
         a = np.ones((20, 20), np.float32)
         assert kc.gemm(a, a)[0, 0] == 20 and calls == ["gemm"]
@@ -130,6 +134,13 @@ def test_large_products_go_to_blas(kc):
         assert kc.gemm_blocked(a, a, False, False)[0, 0] == 20 and len(calls) == 2
         small = np.ones((5, 5), np.float32)
         assert kc.gemm(small, small)[0, 0] == 5 and len(calls) == 2
+        kc.set_num_threads(2)
+        assert kc.gemm(a, a)[0, 0] == 20 and kc.matmul(a, a)[0, 0] == 20 and len(calls) == 2
+        kc.set_num_threads(1)
+        kc.set_deterministic(True)
+        assert kc.gemm(a, a)[0, 0] == 20 and kc.matmul(a, a)[0, 0] == 20 and len(calls) == 2
     finally:
+        kc.set_deterministic(False)
+        kc.set_num_threads(threads)
         kc._set_gemm_crossover(pkg.GEMM_BLAS_FROM["float32"], pkg.GEMM_BLAS_FROM["float64"])
         kc._set_fallback(real)

@@ -53,11 +53,15 @@ def test_special_values(kc, ref, dt):
     with np.errstate(all="ignore"):
         expected = ref("layer_norm_forward", dt)(x, gamma, beta, 1e-5)
         got = kc.layer_norm_forward(x, gamma, beta, 1e-5)
-        _compare(got, expected, dt, ("y", "mean", "invstd"))
+        # the last row's sum overflows float32 in the reference (NaN); the C kernel takes the
+        # mean of x shifted by the row's first element: exactly 3e38, so y = beta
+        _compare([a[:4] for a in got], [e[:4] for e in expected], dt, ("y", "mean", "invstd"))
         assert np.isnan(got[0][2]).all() and np.isnan(got[0][3]).all()
+        assert (got[0][4] == 0).all() and got[1][4] == x[4, 0] and got[2][4] == np.asarray(1e-5, dt) ** -0.5
         g = np.ones_like(x)
-        _compare(kc.layer_norm_backward(g, x, gamma, *expected[1:]),
-                 ref("layer_norm_backward", dt)(g, x, gamma, *expected[1:]), dt,
+        stats = [a[:4] for a in expected[1:]]
+        _compare(kc.layer_norm_backward(g[:4], x[:4], gamma, *stats),
+                 ref("layer_norm_backward", dt)(g[:4], x[:4], gamma, *stats), dt,
                  ("dx", "dgamma", "dbeta"))
 
 

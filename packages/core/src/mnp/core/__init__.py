@@ -27,6 +27,8 @@ from .plugins import PluginHost, lookup, plugins, registry, use_host
 from .gradcheck import grad_check, gradcheck
 from .profiler import Profiler, profile
 from .anomaly import detect_anomaly
+from .threads import (are_deterministic_algorithms_enabled, get_num_threads, set_num_threads,
+                      use_deterministic_algorithms)
 
 bool = bool_  # noqa: A001  (mnp.bool, as in the API)
 

@@ -23,6 +23,7 @@ from .. import _hints as hints
 from .errors import BackendError
 from .memory import tune_allocator
 from .plugins import get_host, on_host_change
+from .threads import ensure_applied
 
 REFERENCE = "numpy"
 _cache: dict[tuple[str, np.dtype], Callable] = {}
@@ -139,6 +140,7 @@ def resolve(name: str, dtype: np.dtype, backend: str | None = None) -> tuple[Cal
     """The kernel serving ``name`` for ``dtype`` and the backend it comes from."""
     host = get_host().load()
     tune_allocator()
+    ensure_applied()
     dtype = np.dtype(dtype)
     chosen = backend or get_backend()
     for bname in dict.fromkeys((chosen, REFERENCE)):

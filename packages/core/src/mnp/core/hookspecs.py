@@ -52,7 +52,9 @@ def mnp_register_backends(register: RegisterBackend) -> None:
     Optional: ``thresholds`` maps a kernel name (or ``"*"`` for all) to the element counts at
     which the kernel changes path (threading, blocking), so the conformance kit tests both
     sides of each; ``set_threads(n)``/``get_threads()`` give mnp control of the backend's
-    threads (``mnp.core.set_num_threads``), passed together.
+    threads (``mnp.core.set_num_threads``), passed together; ``set_deterministic(mode)``
+    receives ``mnp.core.use_deterministic_algorithms(mode)`` (a backend whose results may
+    depend on its thread count switches to its thread-count-independent paths).
     """
 
 

@@ -48,6 +48,8 @@ class BackendSpec:
     # the backend's own thread control, if it has threads: set_threads(n), get_threads() -> n
     set_threads: Callable[[int], None] | None = None
     get_threads: Callable[[], int] | None = None
+    # use_deterministic_algorithms(mode) reaches the backend through this, if it has such paths
+    set_deterministic: Callable[[bool], None] | None = None
 
     def is_available(self) -> bool:
         if callable(self.available):
@@ -116,7 +118,8 @@ class _Staging:
                          description: str = "",
                          thresholds: Mapping[str, Iterable[int]] | None = None,
                          set_threads: Callable[[int], None] | None = None,
-                         get_threads: Callable[[], int] | None = None) -> None:
+                         get_threads: Callable[[], int] | None = None,
+                         set_deterministic: Callable[[bool], None] | None = None) -> None:
         if not isinstance(name, str) or not name:
             raise PluginError(f"backend name must be a non-empty string, got {name!r}")
         prior = self.host.backends.get(name) or self.backends.get(name)
@@ -129,7 +132,8 @@ class _Staging:
         limits = {k: tuple(sorted(int(n) for n in v)) for k, v in (thresholds or {}).items()}
         self.backends[name] = BackendSpec(name, self.info.name, int(priority), available, description,
                                           thresholds=limits, set_threads=set_threads,
-                                          get_threads=get_threads)
+                                          get_threads=get_threads,
+                                          set_deterministic=set_deterministic)
         for kname, fn in (kernels or {}).items():
             kd = (dtypes or {}).get(kname)
             self.register_kernel(name, kname, fn, dtypes=kd)

@@ -50,10 +50,17 @@ KERNEL_NAMES: tuple[str, ...] = (
 )
 DTYPES: tuple[str, ...] = ("float32", "float64")
 
-# M*N*K from which `gemm`/`matmul` hand the product to numpy's BLAS: measured on the
-# build machine (README, "GEMM"), the C GEMM is as fast as OpenBLAS or faster up to n = 512
-# and 5-13% slower from n = 1024 on
-GEMM_BLAS_FROM = {"float32": 768.0 ** 3, "float64": 768.0 ** 3}
+
+def thresholds() -> dict[str, tuple[int, ...]]:
+    """``{kernel: sizes}`` at which each kernel changes path (thread split, blocking, GEMM
+    algorithm, BLAS hand-over), as the compiled kernels use them (README, "Thresholds")."""
+    return dict(_ext.thresholds()) if _ext is not None else {}
+
+
+# M*N*K from which `gemm`/`matmul` hand the product to numpy's BLAS on one thread: measured
+# on the build machine (README, "GEMM"), OpenBLAS is 3-10% faster from n = 768 on
+_BLAS_FROM = float(thresholds().get("gemm", (768 ** 3,))[-1])
+GEMM_BLAS_FROM = {"float32": _BLAS_FROM, "float64": _BLAS_FROM}
 
 
 def available() -> bool:
@@ -79,9 +86,16 @@ def kernel_functions() -> dict[str, Callable]:
 
 
 def set_num_threads(n: int) -> None:
-    """Threads large kernels may use (default: every core, or ``MNP_NUM_THREADS``)."""
+    """Threads large kernels may use (``mnp.core.set_num_threads`` sets this and BLAS)."""
     if _ext is not None:
         _ext.set_num_threads(int(n))
+
+
+def set_deterministic(mode: bool) -> None:
+    """``True``: never hand large products to BLAS, whose results depend on its thread count
+    (every C kernel already gives the same bits for any thread count)."""
+    if _ext is not None:
+        _ext.set_deterministic(bool(mode))
 
 
 def get_num_threads() -> int:
@@ -105,7 +119,7 @@ def _fallback(name: str, args: tuple) -> Any:
 
 if _ext is not None:
     _ext._set_fallback(_fallback)
-    _ext._set_gemm_crossover(GEMM_BLAS_FROM["float32"], GEMM_BLAS_FROM["float64"])
 
 __all__ = ["available", "kernels", "kernel_functions", "set_num_threads", "get_num_threads",
+           "set_deterministic", "thresholds",
            "build_info", "import_error", "KERNEL_NAMES", "DTYPES"]

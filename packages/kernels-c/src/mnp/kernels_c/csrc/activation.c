@@ -11,9 +11,6 @@
 #include "kc.h"
 #include "kc_math.h"
 
-#define ACT_THREADS_FROM (1 << 18)       /* elements from which leaky_relu splits */
-#define ACT_HEAVY_THREADS_FROM (1 << 15) /* ... and gelu (an exp or erf per element) */
-#define ACT_NOGIL_FROM (1 << 14)
 
 enum { A_LEAKY, A_GELU, A_GELU_TANH, A_ERF };
 

@@ -5,8 +5,6 @@
 #include "kc.h"
 #include <math.h>
 
-#define ARG_THREADS_FROM (1 << 17)
-#define ARG_BLOCK 256
 
 #define CAT_(a, b) a##b
 #define CAT(a, b) CAT_(a, b)
@@ -17,7 +15,7 @@
      * merged, the smallest index winning a tie. Short or huge rows run a plain loop. */        \
     static int64_t CAT(arg_row, SFX)(const T *restrict x, Py_ssize_t n, int is_max) {          \
         enum { NA = 32 };   /* lanes: 2 float or 4 double vectors of 64 bytes */            \
-        if (n < 2 * NA || n > (Py_ssize_t)INT32_MAX) {                                          \
+        if (n < ARG_LANES_FROM || n > (Py_ssize_t)INT32_MAX) {                                          \
             T m = x[0];                                                                         \
             Py_ssize_t mi = 0;                                                                  \
             for (Py_ssize_t k = 1; k < n && m == m; k++) {                                      \

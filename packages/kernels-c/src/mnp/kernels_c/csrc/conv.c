@@ -30,7 +30,6 @@ static int conv_is_pointwise(const conv_geom *G) {
 #undef GEMM
 #undef DOTS
 
-#define CONV_THREADS_FROM 2e6 /* multiply-adds */
 
 int kc_conv_params(const char *op, PyObject *ks, PyObject *st, PyObject *pd, PyObject *dl,
                    conv_geom *G) {
@@ -120,7 +119,7 @@ KC_DECL(im2col) {
     npy_intp dims[3] = {G.N, G.C * G.KH * G.KW, G.OH * G.OW};
     PyArrayObject *cols = (PyArrayObject *)PyArray_SimpleNew(3, dims, t);
     if (cols)
-        KC_RUN(t, PyArray_SIZE(cols), 1 << 18, im2col_all_, PyArray_DATA(x), &G, PyArray_DATA(cols));
+        KC_RUN(t, PyArray_SIZE(cols), COLS_THREADS_FROM, im2col_all_, PyArray_DATA(x), &G, PyArray_DATA(cols));
     Py_DECREF(x);
     return (PyObject *)cols;
 }
@@ -143,7 +142,7 @@ KC_DECL(col2im) {
     if (!cols) return NULL;
     PyArrayObject *dx = kc_new4(G.N, G.C, G.H, G.W, t);
     if (dx)
-        KC_RUN(t, PyArray_SIZE(cols), 1 << 18, col2im_all_, PyArray_DATA(cols), &G, PyArray_DATA(dx));
+        KC_RUN(t, PyArray_SIZE(cols), COLS_THREADS_FROM, col2im_all_, PyArray_DATA(cols), &G, PyArray_DATA(dx));
     Py_DECREF(cols);
     return (PyObject *)dx;
 }

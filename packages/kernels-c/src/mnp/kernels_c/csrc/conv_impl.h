@@ -109,10 +109,8 @@ static int FN(conv_forward_)(const T *x, const T *w, const T *b, const conv_geom
     size_t cached = 0;
     T *buf = direct ? NULL : kc_scratch_take((size_t)team * CKK * OHW * sizeof(T), &cached);
     if (!direct && !buf) return -1;
-    KC_PROBE_START
 #pragma omp parallel num_threads(team) if (team > 1)
     {
-        KC_PROBE
         int tid = kc_tid();
 #pragma omp for schedule(static)
     for (Py_ssize_t n = 0; n < G->N; n++) {
@@ -302,43 +300,121 @@ static void FN(dx_shift_one_)(const T *gn, const FN(dx_plan_) *P, const conv_geo
 #undef CNR
 
 /* images per weight-gradient chunk: their columns (about 1 MB) stay in L2, and the dot
- * products run over all of them at once */
-static Py_ssize_t FN(dw_chunk_)(const conv_geom *G, int team) {
+ * products run over all of them at once (a function of the shapes only) */
+static Py_ssize_t FN(dw_chunk_)(const conv_geom *G) {
     Py_ssize_t per = (G->C * G->KH * G->KW + G->OC) * G->OH * G->OW * (Py_ssize_t)sizeof(T);
     Py_ssize_t m = ((Py_ssize_t)1 << 20) / (per > 0 ? per : 1);
-    Py_ssize_t share = (G->N + team - 1) / team;
-    if (m > share) m = share;
+    if (m > G->N) m = G->N;
     return m < 1 ? 1 : m;
 }
 
-/* dx, dw, db (each may be NULL) of the convolution; dw and db are overwritten.
- * dw: per chunk of images, cols (CKK x m*OHW, the images side by side) and g (OC x m*OHW)
- * are gathered and dw (OC x CKK) += g cols^T as blocks of dot products; each thread sums
- * into its own dw, reduced at the end. dx: per image, dcols = w^T g[n], then col2im. */
-static int FN(conv_backward_)(const T *g, const T *x, const T *w, const conv_geom *G, T *dx,
-                              T *dw, T *db, int nt) {
+/* dx of the convolution, image by image: threads over the batch (N >= nt), else inside the
+ * GEMM of each image. The algorithm depends only on the geometry: tiles added straight into
+ * dx (stride 1, OW <= W; one thread per image), the GEMM alone (pointwise), or dcols = w^T g[n]
+ * and col2im. */
+static int FN(conv_dx_)(const T *g, const T *w, const conv_geom *G, T *dx, int nt) {
     Py_ssize_t CKK = G->C * G->KH * G->KW, OHW = G->OH * G->OW;
-    Py_ssize_t xs = G->C * G->H * G->W, gs = G->OC * OHW, wsz = G->OC * CKK;
-    int direct = conv_is_pointwise(G);
-    int outer = nt > 1 && G->N >= nt;
-    int team = outer ? nt : 1;
-    /* chunks of images for dw (only when one thread does the whole product) */
-    Py_ssize_t m = dw && (outer || nt == 1) ? FN(dw_chunk_)(G, team) : 1;
-    int chunked = dw && (outer || nt == 1);
-    size_t ccols = chunked ? (size_t)m * (CKK + G->OC) * OHW : (direct ? 0 : (size_t)CKK * OHW);
-    /* dx: tiles added straight into dx (stride 1, OW <= W) or dcols + col2im */
-    int shift = dx && !direct && FN(dx_shift_ok_)(G) && (outer || nt == 1) && G->N > 0;
-    size_t cdx = shift ? FN(dx_shift_scratch_)(G) : (dx && !direct ? (size_t)CKK * OHW : 0);
+    Py_ssize_t xs = G->C * G->H * G->W, gs = G->OC * OHW;
+    const int direct = conv_is_pointwise(G), shift = !direct && FN(dx_shift_ok_)(G);
+    const int outer = nt > 1 && G->N >= nt, team = outer ? nt : 1, inner = outer ? 1 : nt;
+    const size_t pad = (64 / sizeof(T)) - 1;
+    size_t per = shift ? FN(dx_shift_scratch_)(G) : (direct ? 0 : (size_t)CKK * OHW);
+    per = (per + pad) / (pad + 1) * (pad + 1);
     FN(dx_plan_) plan = {0};
     if (shift && FN(dx_plan_make_)(w, G, &plan)) return -1;
-    size_t pad = (64 / sizeof(T)) - 1;
-    size_t per = (ccols + cdx + (dw ? (size_t)wsz : 0) + pad) / (pad + 1) * (pad + 1);
     size_t cached = 0;
     T *buf = per ? kc_scratch_take((size_t)team * per * sizeof(T), &cached) : NULL;
     if (per && !buf) {
         kc_aligned_free(plan.apack);
         return -1;
     }
+#pragma omp parallel for num_threads(team) if (team > 1) schedule(static)
+    for (Py_ssize_t n = 0; n < G->N; n++) {
+        T *mine = buf ? buf + (size_t)kc_tid() * per : NULL;
+        const T *gn = g + n * gs;
+        T *dxn = dx + n * xs;
+        if (shift) {
+            FN(dx_shift_one_)(gn, &plan, G, dxn, mine);
+        } else if (direct) { /* dx[n] (C x OHW) = w^T (C x OC) @ g[n] (OC x OHW) */
+            GEMM(CKK, OHW, G->OC, w, 1, CKK, gn, OHW, 1, dxn, OHW, 0, inner);
+        } else {
+            GEMM(CKK, OHW, G->OC, w, 1, CKK, gn, OHW, 1, mine, OHW, 0, inner);
+            memset(dxn, 0, xs * sizeof(T));
+            FN(col2im_one_)(mine, G, dxn);
+        }
+    }
+    if (buf) kc_scratch_give(buf, cached);
+    kc_aligned_free(plan.apack);
+    return 0;
+}
+
+/* dw (OC x CKK) = sum over images of g[n] cols(x[n])^T, per chunk of images (dw_chunk_): the
+ * columns (images side by side) and g are gathered and the chunk's dot products added to dw.
+ * Each thread owns a block of dw and works through every chunk on its own (no barriers, so a
+ * descheduled thread holds up no one): the columns of its input channels (when there are at
+ * least as many channels as threads), else its rows (output channels), gathering what it
+ * needs itself. Every element of dw is the same sum in the same order for any thread count:
+ * a dot product's value depends only on its two rows and K, and the chunks depend only on the
+ * shapes. */
+static int FN(conv_dw_)(const T *g, const T *x, const conv_geom *G, T *dw, int nt) {
+    Py_ssize_t CKK = G->C * G->KH * G->KW, OHW = G->OH * G->OW, KK = G->KH * G->KW;
+    Py_ssize_t xs = G->C * G->H * G->W, gs = G->OC * OHW, HW = G->H * G->W;
+    if (G->N == 0) {
+        memset(dw, 0, (size_t)G->OC * CKK * sizeof(T));
+        return 0;
+    }
+    const int direct = conv_is_pointwise(G);
+    const Py_ssize_t m = FN(dw_chunk_)(G), nchunks = (G->N + m - 1) / m;
+    const size_t pad = (64 / sizeof(T)) - 1;
+    const size_t per = ((size_t)m * (CKK + G->OC) * OHW + pad) / (pad + 1) * (pad + 1);
+    size_t cached = 0;
+    T *buf = kc_scratch_take((size_t)(nt > 1 ? nt : 1) * per * sizeof(T), &cached);
+    if (!buf) return -1;
+#pragma omp parallel num_threads(nt) if (nt > 1)
+    {
+        const int tid = kc_tid(), team = kc_team();
+        Py_ssize_t c0 = 0, c1 = G->C, o0 = 0, o1 = G->OC;
+        if (G->C >= team) {
+            c0 = G->C * tid / team;
+            c1 = G->C * (tid + 1) / team;
+        } else {
+            const Py_ssize_t share = ((G->OC + team - 1) / team + 3) / 4 * 4; /* 4 x 4 blocks */
+            o0 = tid * share < G->OC ? tid * share : G->OC;
+            o1 = o0 + share < G->OC ? o0 + share : G->OC;
+        }
+        const Py_ssize_t rows = (c1 - c0) * KK, outs = o1 - o0;
+        T *cols = buf + (size_t)tid * per, *gc = cols + (size_t)m * rows * OHW;
+        conv_geom G1 = *G;
+        G1.C = c1 - c0;
+        for (Py_ssize_t ch = 0; ch < nchunks && rows > 0 && outs > 0; ch++) {
+            const Py_ssize_t n0 = ch * m, n1 = n0 + m < G->N ? n0 + m : G->N, k = n1 - n0;
+            const Py_ssize_t ld = k * OHW;
+            for (Py_ssize_t n = n0; n < n1; n++) {
+                const Py_ssize_t off = (n - n0) * OHW;
+                const T *xn = x + n * xs + c0 * HW;
+                if (!direct)
+                    FN(im2col_ld_)(xn, &G1, cols + off, ld);
+                else if (k > 1)
+                    for (Py_ssize_t r = 0; r < rows; r++)
+                        memcpy(cols + r * ld + off, xn + r * OHW, OHW * sizeof(T));
+                if (k > 1)
+                    for (Py_ssize_t o = 0; o < outs; o++)
+                        memcpy(gc + o * ld + off, g + n * gs + (o0 + o) * OHW, OHW * sizeof(T));
+            }
+            /* one image: its g and (pointwise) x are already laid out that way */
+            const T *ga = k == 1 ? g + n0 * gs + o0 * OHW : gc;
+            const T *ca = k == 1 && direct ? x + n0 * xs + c0 * HW : cols;
+            DOTS(outs, rows, ld, ga, ld, ca, ld, dw + o0 * CKK + c0 * KK, CKK, ch > 0);
+        }
+    }
+    kc_scratch_give(buf, cached);
+    return 0;
+}
+
+/* dx, dw, db (each may be NULL) of the convolution; dw and db are overwritten. */
+static int FN(conv_backward_)(const T *g, const T *x, const T *w, const conv_geom *G, T *dx,
+                              T *dw, T *db, int nt) {
+    Py_ssize_t OHW = G->OH * G->OW, gs = G->OC * OHW;
     if (db) {
         enum { L = 64 / (int)sizeof(T) }; /* independent sums, so the loop vectorises */
         for (Py_ssize_t o = 0; o < G->OC; o++) {
@@ -355,79 +431,8 @@ static int FN(conv_backward_)(const T *g, const T *x, const T *w, const conv_geo
             db[o] = (T)s;
         }
     }
-    Py_ssize_t nchunks = (G->N + m - 1) / m;
-    KC_PROBE_START
-#pragma omp parallel num_threads(team) if (team > 1)
-    {
-        KC_PROBE
-        int tid = kc_tid();
-        T *mine = buf ? buf + (size_t)tid * per : NULL;
-        T *cols = mine, *gc = chunked ? mine + (size_t)m * CKK * OHW : NULL;
-        T *dcols = mine ? mine + ccols : NULL;
-        T *dwl = dw ? (team > 1 ? mine + ccols + cdx : dw) : NULL;
-        int first = 1;
-#pragma omp for schedule(static)
-        for (Py_ssize_t ch = 0; ch < nchunks; ch++) {
-            Py_ssize_t n0 = ch * m, n1 = n0 + m < G->N ? n0 + m : G->N, k = n1 - n0;
-            if (dw && chunked) {
-                Py_ssize_t ld = k * OHW;
-                /* one image: its g and (pointwise) x are already laid out that way */
-                const T *ga = k == 1 ? g + n0 * gs : gc, *ca = k == 1 && direct ? x + n0 * xs : cols;
-                for (Py_ssize_t n = n0; n < n1; n++) {
-                    Py_ssize_t off = (n - n0) * OHW;
-                    if (direct && k > 1)
-                        for (Py_ssize_t r = 0; r < CKK; r++)
-                            memcpy(cols + r * ld + off, x + n * xs + r * OHW, OHW * sizeof(T));
-                    else if (!direct)
-                        FN(im2col_ld_)(x + n * xs, G, cols + off, ld);
-                    if (k > 1)
-                        for (Py_ssize_t o = 0; o < G->OC; o++)
-                            memcpy(gc + o * ld + off, g + n * gs + o * OHW, OHW * sizeof(T));
-                }
-                DOTS(G->OC, CKK, ld, ga, ld, ca, ld, dwl, CKK, !first);
-                first = 0;
-            }
-            for (Py_ssize_t n = n0; n < n1; n++) {
-                const T *gn = g + n * gs;
-                if (dw && !chunked) {
-                    const T *cn = x + n * xs;
-                    if (!direct) {
-                        FN(im2col_one_)(x + n * xs, G, cols);
-                        cn = cols;
-                    }
-                    /* dw (OC x CKK) += g[n] (OC x OHW) @ cols^T (OHW x CKK) */
-                    GEMM(G->OC, CKK, OHW, gn, OHW, 1, cn, 1, OHW, dwl, CKK, !first, nt);
-                    first = 0;
-                }
-                if (dx) {
-                    T *dxn = dx + n * xs;
-                    /* dcols (CKK x OHW) = w^T (CKK x OC) @ g[n] (OC x OHW) */
-                    if (shift) {
-                        FN(dx_shift_one_)(gn, &plan, G, dxn, dcols);
-                    } else if (direct) {
-                        GEMM(CKK, OHW, G->OC, w, 1, CKK, gn, OHW, 1, dxn, OHW, 0, outer ? 1 : nt);
-                    } else {
-                        GEMM(CKK, OHW, G->OC, w, 1, CKK, gn, OHW, 1, dcols, OHW, 0, outer ? 1 : nt);
-                        memset(dxn, 0, xs * sizeof(T));
-                        FN(col2im_one_)(dcols, G, dxn);
-                    }
-                }
-            }
-        }
-        if (dw && first) /* this thread saw no image */
-            memset(dwl, 0, wsz * sizeof(T));
-    }
-    if (dw && team > 1) {
-        size_t off = ccols + cdx;
-        for (Py_ssize_t k = 0; k < wsz; k++) {
-            T s = 0;
-            for (int t = 0; t < team; t++) s += buf[(size_t)t * per + off + k];
-            dw[k] = s;
-        }
-    }
-    if (dw && G->N == 0) memset(dw, 0, wsz * sizeof(T));
-    if (buf) kc_scratch_give(buf, cached);
-    kc_aligned_free(plan.apack);
+    if (dx && FN(conv_dx_)(g, w, G, dx, nt)) return -1;
+    if (dw && FN(conv_dw_)(g, x, G, dw, nt)) return -1;
     return 0;
 }
 

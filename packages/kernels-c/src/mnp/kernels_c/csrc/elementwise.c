@@ -5,9 +5,6 @@
 #include "kc.h"
 #include "kc_math.h"
 
-#define EW_THREADS_FROM (1 << 18)   /* elements from which a memory-bound loop is split */
-#define EW_HEAVY_THREADS_FROM (1 << 15) /* ... and a loop calling exp */
-#define EW_NOGIL_FROM (1 << 14)
 
 enum { OP_ADD, OP_SUB, OP_MUL, OP_DIV, OP_MAX, OP_MIN };
 

@@ -10,15 +10,11 @@
 
 /* below this M*N*K the plain loop wins over tiles; below KC_NOPACK_GEMM the tiles read the
  * operands in place (packing costs more than it saves while everything stays in cache) */
-#define KC_SMALL_GEMM (10.0 * 10 * 10)
-#ifndef KC_NOPACK_GEMM
-#define KC_NOPACK_GEMM (100.0 * 100 * 100)
-#endif
+#define KC_SMALL_GEMM ((double)GEMM_SMALL)
+#define KC_NOPACK_GEMM ((double)GEMM_NOPACK)
 
 /* rows (or columns) per thread from which threads work on separate blocks */
-#ifndef KC_SPLIT_FROM
-#define KC_SPLIT_FROM 256
-#endif
+#define KC_SPLIT_FROM GEMM_SPLIT_FROM
 
 /* cache blocking: kc x NR sliver of B in L1, mc x kc block of A in L2, kc x nc panel in L3 */
 static Py_ssize_t KC_s = 256, MC_s = 384, NC_s = 3072;
@@ -26,7 +22,7 @@ static Py_ssize_t KC_d = 256, MC_d = 192, NC_d = 3072;
 
 /* M*N*K from which `gemm` hands the product to numpy's BLAS: measured on the build machine,
  * see README.md ("GEMM"); index 0 float32, 1 float64 */
-double kc_gemm_blas_from[2] = {1e300, 1e300};
+double kc_gemm_blas_from[2] = {(double)GEMM_BLAS_FROM, (double)GEMM_BLAS_FROM};
 
 #define T float
 #define SFX s
@@ -52,8 +48,15 @@ void kc_dgemm(Py_ssize_t M, Py_ssize_t N, Py_ssize_t K, const double *A, Py_ssiz
     kc_gemm_d(M, N, K, A, rsa, csa, B, rsb, csb, C, ldc, accumulate, nthreads);
 }
 
+/* True when `gemm`/`matmul` hand a product of `work` multiply-adds to numpy's BLAS: large
+ * products on one thread only (with more, the C GEMM runs threaded while BLAS keeps one
+ * thread: see README, "Threads"), never in deterministic mode */
+static int to_blas(double work, int t) {
+    return !kc_deterministic && kc_num_threads == 1 && work >= kc_gemm_blas_from[t == NPY_FLOAT ? 0 : 1];
+}
+
 /* threads for a product of M*N*K multiply-adds */
-static int gemm_threads(double mnk) { return kc_threads_for(mnk, 48.0 * 48 * 48); }
+static int gemm_threads(double mnk) { return kc_threads_for(mnk, GEMM_THREADS_FROM); }
 
 /* element strides of a 2-d array, or 0 if a stride is not a multiple of the item size */
 static int elem_strides(PyArrayObject *a, Py_ssize_t *rs, Py_ssize_t *cs) {
@@ -101,8 +104,7 @@ static PyObject *gemm_impl(const char *op, PyObject *const *args, Py_ssize_t nar
                               kc_shape_str(a, s1, 64), ta ? ".T" : "", kc_shape_str(b, s2, 64),
                               tb ? ".T" : "", K, K2);
     double work = (double)M * N * K;
-    if (!force && work >= kc_gemm_blas_from[t == NPY_FLOAT ? 0 : 1])
-        return kc_fallback("gemm", args, nargs);
+    if (!force && to_blas(work, t)) return kc_fallback("gemm", args, nargs);
     Py_INCREF(a);
     Py_INCREF(b);
     Py_ssize_t rsa = 0, csa = 0, rsb = 0, csb = 0;
@@ -167,8 +169,7 @@ KC_DECL(matmul) {
     dims[nbatch] = M;
     dims[nbatch + 1] = N;
     double work = (double)M * N * K;
-    if (work >= kc_gemm_blas_from[t == NPY_FLOAT ? 0 : 1])
-        return kc_fallback("matmul", args, nargs);
+    if (to_blas(work, t)) return kc_fallback("matmul", args, nargs);
     Py_ssize_t rsa, csa, rsb, csb;
     npy_intp ta0 = PyArray_STRIDE(a, na - 2), ta1 = PyArray_STRIDE(a, na - 1);
     npy_intp tb0 = PyArray_STRIDE(b, nb - 2), tb1 = PyArray_STRIDE(b, nb - 1);
@@ -182,7 +183,7 @@ KC_DECL(matmul) {
     char *pc = PyArray_DATA(c);
     Py_ssize_t cstep = M * N * isz;
     double total = work * (double)batch;
-    int nt = kc_threads_for(total, 48.0 * 48 * 48);
+    int nt = kc_threads_for(total, GEMM_THREADS_FROM);
     /* many small products: one thread per product; few large ones: threads inside each */
     int outer = nt > 1 && batch >= 2 * nt && work < 256.0 * 256 * 256;
     KC_NOGIL_BEGIN(total > 32768.0)

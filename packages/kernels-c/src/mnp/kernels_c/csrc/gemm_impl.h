@@ -292,7 +292,25 @@ void FN(kc_gemm_dots_)(Py_ssize_t M, Py_ssize_t N, Py_ssize_t K, const T *A, Py_
 
 static void FN(gemm_team_)(Py_ssize_t M, Py_ssize_t N, Py_ssize_t K, const T *A,
                            Py_ssize_t rsa, Py_ssize_t csa, const T *B, Py_ssize_t rsb,
-                           Py_ssize_t csb, T *C, Py_ssize_t ldc, int accumulate, int nthreads);
+                           Py_ssize_t csb, T *C, Py_ssize_t ldc, int accumulate, int nthreads,
+                           int path);
+
+/* The algorithm for the whole product, chosen from its shape and strides only: a block of
+ * rows or columns computed by one thread of a split uses the same one, so every element of C
+ * comes out the same for any thread count (each path's value for an element depends only on
+ * its row of op(A), its column of op(B) and K; K is never split between threads). */
+#ifndef MNP_KC_GEMM_PATH
+#define MNP_KC_GEMM_PATH
+enum { GP_DOTS, GP_SMALL, GP_NOPACK, GP_PACKED };
+static int gemm_path(Py_ssize_t M, Py_ssize_t N, Py_ssize_t K, Py_ssize_t csa, Py_ssize_t rsb,
+                     Py_ssize_t csb, Py_ssize_t MR, Py_ssize_t NRW) {
+    const double mnk = (double)M * N * K;
+    if (csa == 1 && rsb == 1 && csb != 1 && (M < MR || N < NRW) && K >= 32) return GP_DOTS;
+    if (csb == 1 && (M < 4 || mnk <= KC_SMALL_GEMM)) return GP_SMALL;
+    if (csb == 1 && mnk <= KC_NOPACK_GEMM) return GP_NOPACK;
+    return GP_PACKED;
+}
+#endif
 
 /* Large products on several threads: each thread computes its own block of rows (or of
  * columns) with its own packing buffers, so no thread ever waits for another. Smaller ones
@@ -301,14 +319,13 @@ void FN(kc_gemm_)(Py_ssize_t M, Py_ssize_t N, Py_ssize_t K, const T *A, Py_ssize
                   Py_ssize_t csa, const T *B, Py_ssize_t rsb, Py_ssize_t csb, T *C,
                   Py_ssize_t ldc, int accumulate, int nthreads) {
     int nt = nthreads < 1 ? 1 : nthreads;
+    const int path = gemm_path(M, N, K, csa, rsb, csb, KC_MR, NR);
     if (nt > 1 && K >= 64 && (M >= KC_SPLIT_FROM * nt || N >= KC_SPLIT_FROM * nt) &&
         (double)M * N * K > KC_NOPACK_GEMM) {
         int by_rows = M >= N;
         Py_ssize_t len = by_rows ? M : N, unit = by_rows ? KC_MR : NR;
-        KC_PROBE_START
 #pragma omp parallel num_threads(nt)
         {
-            KC_PROBE
             int tid = kc_tid(), team = kc_team();
             Py_ssize_t per = ((len + team - 1) / team + unit - 1) / unit * unit;
             Py_ssize_t lo = tid * per < len ? tid * per : len;
@@ -316,36 +333,36 @@ void FN(kc_gemm_)(Py_ssize_t M, Py_ssize_t N, Py_ssize_t K, const T *A, Py_ssize
             if (hi > lo) {
                 if (by_rows)
                     FN(gemm_team_)(hi - lo, N, K, A + lo * rsa, rsa, csa, B, rsb, csb,
-                                   C + lo * ldc, ldc, accumulate, 1);
+                                   C + lo * ldc, ldc, accumulate, 1, path);
                 else
                     FN(gemm_team_)(M, hi - lo, K, A, rsa, csa, B + lo * csb, rsb, csb, C + lo,
-                                   ldc, accumulate, 1);
+                                   ldc, accumulate, 1, path);
             }
         }
         return;
     }
-    FN(gemm_team_)(M, N, K, A, rsa, csa, B, rsb, csb, C, ldc, accumulate, nt);
+    FN(gemm_team_)(M, N, K, A, rsa, csa, B, rsb, csb, C, ldc, accumulate, nt, path);
 }
 
 static void FN(gemm_team_)(Py_ssize_t M, Py_ssize_t N, Py_ssize_t K, const T *A,
                            Py_ssize_t rsa, Py_ssize_t csa, const T *B, Py_ssize_t rsb,
-                           Py_ssize_t csb, T *C, Py_ssize_t ldc, int accumulate, int nthreads) {
+                           Py_ssize_t csb, T *C, Py_ssize_t ldc, int accumulate, int nthreads,
+                           int path) {
     if (M <= 0 || N <= 0) return;
     if (K <= 0) {
         if (!accumulate)
             for (Py_ssize_t i = 0; i < M; i++) memset(C + i * ldc, 0, N * sizeof(T));
         return;
     }
-    if (csa == 1 && rsb == 1 && csb != 1 && (M < KC_MR || N < NR) && K >= 32) {
+    if (path == GP_DOTS) {
         FN(dots_)(M, N, K, A, rsa, B, csb, C, ldc, accumulate);
         return;
     }
-    if (csb == 1 && (M < 4 || (double)M * N * K <= KC_SMALL_GEMM)) {
+    if (path == GP_SMALL) {
         FN(small_)(M, N, K, A, rsa, csa, B, rsb, C, ldc, accumulate);
         return;
     }
-    if (csb == 1 && (double)M * N * K <= KC_NOPACK_GEMM &&
-        FN(nopack_)(M, N, K, A, rsa, csa, B, rsb, C, ldc, accumulate) == 0)
+    if (path == GP_NOPACK && FN(nopack_)(M, N, K, A, rsa, csa, B, rsb, C, ldc, accumulate) == 0)
         return;
     const Py_ssize_t MCB = FN(MC_), NCB = FN(NC_);
     /* K in equal blocks (784 = 4 x 196, not 3 x 256 + 16) */
@@ -381,10 +398,8 @@ static void FN(gemm_team_)(Py_ssize_t M, Py_ssize_t N, Py_ssize_t K, const T *A,
         }
         return;
     }
-    KC_PROBE_START
 #pragma omp parallel num_threads(nt) if (nt > 1)
     {
-        KC_PROBE
         int tid = kc_tid(), team = kc_team();
         T *apack = abuf + (size_t)tid * kc_max * mc_max;
         Py_ssize_t m0 = 0, m1 = M;

@@ -14,7 +14,8 @@
 #include <stddef.h>
 #include <stdint.h>
 #include <string.h>
-#include <time.h>
+
+#include "kc_limits.h"
 
 #ifdef _OPENMP
 #include <omp.h>
@@ -92,22 +93,14 @@ int kc_pair(const char *op, const char *what, PyObject *o, Py_ssize_t out[2]);
 static inline int kc_bool(PyObject *o) { return PyObject_IsTrue(o); }
 int kc_double(PyObject *o, double *out);
 
-/* ---- threads and contention -------------------------------------------------------------
- * A parallel region ends only when every thread of the team has run. When another process
- * holds a core, a worker can wait a whole scheduler time slice (milliseconds) before it
- * starts, turning a 100 us kernel into a 5 ms one. So each parallel region's workers note how
- * late they started; a late start marks the machine contended for a while, during which only
- * work far above the usual threshold is split. */
-int64_t kc_now_ns(void);
-extern int64_t kc_contended_until_ns;
-void kc_note_worker_start(int64_t t0);
+/* ---- threads ----------------------------------------------------------------------------
+ * How a kernel splits its work depends only on the shapes and kc_num_threads; every kernel's
+ * result is the same for any thread count (README, "Determinism"). */
+extern int kc_deterministic;     /* use_deterministic_algorithms(True): never hand over to BLAS */
 
 /* Threads worth using for `work` elementary operations (1 below the threshold). */
 static inline int kc_threads_for(double work, double threshold) {
     if (kc_num_threads <= 1 || work < threshold) return 1;
-    if (work < threshold * 256 &&
-        kc_now_ns() < __atomic_load_n(&kc_contended_until_ns, __ATOMIC_RELAXED))
-        return 1;
     return kc_num_threads;
 }
 
@@ -127,14 +120,6 @@ static inline int kc_team(void) {
 #endif
 }
 
-/* KC_PROBE_START before a parallel region, KC_PROBE first thing inside it */
-#define KC_PROBE_START const int64_t kc_probe_t0 = kc_now_ns();
-#ifdef _OPENMP
-#define KC_PROBE if (omp_get_thread_num() > 0) kc_note_worker_start(kc_probe_t0);
-#else
-#define KC_PROBE (void)kc_probe_t0;
-#endif
-
 /* Run CALL over [0, n): on this thread when nt is 1, else in nt equal shares, one per OpenMP
  * thread; CALL sees its share as [LO, HI) (the names given). */
 #define KC_SPLIT(nt, n, LO, HI, CALL)                                                       \
@@ -142,9 +127,7 @@ static inline int kc_team(void) {
         const int kc_split_nt = (nt);                                                       \
         const Py_ssize_t kc_split_n = (n);                                                  \
         if (kc_split_nt > 1) {                                                              \
-            KC_PROBE_START                                                                  \
             _Pragma("omp parallel num_threads(kc_split_nt)") {                              \
-                KC_PROBE                                                                    \
                 int kc_split_tid = kc_tid(), kc_split_team = kc_team();                     \
                 Py_ssize_t LO = kc_split_n * kc_split_tid / kc_split_team;                  \
                 Py_ssize_t HI = kc_split_n * (kc_split_tid + 1) / kc_split_team;            \

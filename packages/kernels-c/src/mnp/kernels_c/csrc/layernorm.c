@@ -1,17 +1,18 @@
 /* Layer normalization of x (B, D) per row, forward and backward, float32/float64; gamma and
- * beta (D,) or None. Rows are independent: the forward splits them over threads; the backward
- * also sums dgamma/dbeta per thread and adds the partial sums in thread order. */
+ * beta (D,) or None. The mean is taken of x shifted by the row's first element, so a constant
+ * row gives exactly 0 (no cancellation), and the variance in a second pass over x - mean.
+ * Rows are independent: both passes split them over threads; on several threads dgamma/dbeta
+ * are summed afterwards by columns, each over the rows in order, as on one thread. */
 #include "kc.h"
 #include <math.h>
 
-#define LN_THREADS_FROM (1 << 16)
 
 #define CAT_(a, b) a##b
 #define CAT(a, b) CAT_(a, b)
 
 #define LN_FUNCS(SFX, T, SQRT)                                                                 \
-    /* sum of a[i] (b NULL) or of a[i] * b[i]: independent accumulators vectorize */            \
-    static T CAT(ln_sum, SFX)(const T *restrict a, const T *restrict b, Py_ssize_t n) {         \
+    /* sum of a[i] - s (b NULL) or of a[i] * b[i]: independent accumulators vectorize */        \
+    static T CAT(ln_sum, SFX)(const T *restrict a, const T *restrict b, Py_ssize_t n, T s) {    \
         enum { NA = 256 / (int)sizeof(T) };                                                     \
         T acc[NA];                                                                              \
         for (int j = 0; j < NA; j++) acc[j] = 0;                                                \
@@ -22,8 +23,8 @@
             for (int j = 0; i < n; i++, j++) acc[j] += a[i] * b[i];                             \
         } else {                                                                                \
             for (; i + NA <= n; i += NA)                                                        \
-                for (int j = 0; j < NA; j++) acc[j] += a[i + j];                                \
-            for (int j = 0; i < n; i++, j++) acc[j] += a[i];                                    \
+                for (int j = 0; j < NA; j++) acc[j] += a[i + j] - s;                            \
+            for (int j = 0; i < n; i++, j++) acc[j] += a[i] - s;                                \
         }                                                                                       \
         for (int w = NA / 2; w > 0; w /= 2)                                                     \
             for (int j = 0; j < w; j++) acc[j] += acc[j + w];                                   \
@@ -36,9 +37,10 @@
         for (Py_ssize_t r = lo; r < hi; r++) {                                                  \
             const T *restrict xr = x + r * D;                                                   \
             T *restrict yr = y + r * D;                                                         \
-            const T mu = CAT(ln_sum, SFX)(xr, NULL, D) / (T)D;                                  \
+            const T s0 = isfinite(xr[0]) ? xr[0] : (T)0;                                        \
+            const T mu = s0 + CAT(ln_sum, SFX)(xr, NULL, D, s0) / (T)D;                         \
             for (Py_ssize_t d = 0; d < D; d++) yr[d] = xr[d] - mu;                              \
-            const T var = CAT(ln_sum, SFX)(yr, yr, D) / (T)D;                                   \
+            const T var = CAT(ln_sum, SFX)(yr, yr, D, 0) / (T)D;                                \
             const T is = (T)1 / SQRT(var + (T)eps);                                             \
             mean[r] = mu;                                                                       \
             invstd[r] = is;                                                                     \
@@ -52,8 +54,8 @@
                 for (Py_ssize_t d = 0; d < D; d++) yr[d] *= is;                                 \
         }                                                                                       \
     }                                                                                           \
-    /* rows [lo, hi) of dx; with gamma, this share's dgamma/dbeta added to dg/db.           \
-     * xh is a D-element scratch row. */                                                        \
+    /* rows [lo, hi) of dx; with gamma and dg, their dgamma/dbeta added to dg/db (in row       \
+     * order). xh is a D-element scratch row. */                                                \
     static void CAT(ln_bwd, SFX)(const T *g, const T *x, const T *gamma, const T *mean,        \
                                  const T *invstd, Py_ssize_t D, T *dx, T *dg, T *db, T *xh,     \
                                  Py_ssize_t lo, Py_ssize_t hi) {                                \
@@ -62,18 +64,36 @@
             T *restrict dr = dx + r * D, *restrict h = xh;                                      \
             const T mu = mean[r], is = invstd[r];                                               \
             for (Py_ssize_t d = 0; d < D; d++) h[d] = (xr[d] - mu) * is;                        \
-            if (gamma) {                                                                        \
+            if (gamma && dg) {                                                                  \
                 for (Py_ssize_t d = 0; d < D; d++) {                                            \
                     dg[d] += gr[d] * h[d];                                                      \
                     db[d] += gr[d];                                                             \
                     dr[d] = gr[d] * gamma[d];                                                   \
                 }                                                                               \
+            } else if (gamma) {                                                                 \
+                for (Py_ssize_t d = 0; d < D; d++) dr[d] = gr[d] * gamma[d];                    \
             } else {                                                                            \
                 for (Py_ssize_t d = 0; d < D; d++) dr[d] = gr[d];                               \
             }                                                                                   \
-            const T a = CAT(ln_sum, SFX)(dr, NULL, D) / (T)D;                                   \
-            const T b = CAT(ln_sum, SFX)(dr, h, D) / (T)D;                                      \
+            const T a = CAT(ln_sum, SFX)(dr, NULL, D, 0) / (T)D;                                \
+            const T b = CAT(ln_sum, SFX)(dr, h, D, 0) / (T)D;                                   \
             for (Py_ssize_t d = 0; d < D; d++) dr[d] = (dr[d] - a - h[d] * b) * is;             \
+        }                                                                                       \
+    }                                                                                           \
+    /* columns [lo, hi) of dgamma/dbeta: each summed over all rows in row order, the same      \
+     * operations as ln_bwd's on one thread */                                                  \
+    static void CAT(ln_cols, SFX)(const T *g, const T *x, const T *mean, const T *invstd,      \
+                                  Py_ssize_t B, Py_ssize_t D, T *dg, T *db, Py_ssize_t lo,      \
+                                  Py_ssize_t hi) {                                              \
+        for (Py_ssize_t d = lo; d < hi; d++) dg[d] = db[d] = 0;                                 \
+        for (Py_ssize_t r = 0; r < B; r++) {                                                    \
+            const T *restrict gr = g + r * D, *restrict xr = x + r * D;                         \
+            const T mu = mean[r], is = invstd[r];                                               \
+            for (Py_ssize_t d = lo; d < hi; d++) {                                              \
+                const T h = (xr[d] - mu) * is;                                                  \
+                dg[d] += gr[d] * h;                                                             \
+                db[d] += gr[d];                                                                 \
+            }                                                                                   \
         }                                                                                       \
     }
 
@@ -136,30 +156,14 @@ done:
     return res;
 }
 
-/* add the nt partial rows of part (nt x 2D: dgamma then dbeta) into dg, db */
-#define LN_REDUCE(T)                                                                            \
-    {                                                                                           \
-        T *dgp = (T *)pdg, *dbp = (T *)pdb;                                                     \
-        const T *pp = (const T *)part;                                                          \
-        for (Py_ssize_t d = 0; d < D; d++) { dgp[d] = pp[d]; dbp[d] = pp[D + d]; }              \
-        for (int k = 1; k < nt; k++)                                                            \
-            for (Py_ssize_t d = 0; d < D; d++) {                                                \
-                dgp[d] += pp[2 * k * D + d];                                                    \
-                dbp[d] += pp[2 * k * D + D + d];                                                \
-            }                                                                                   \
-    }
-
-/* rows [lo, hi) of the backward on this thread: its partial dgamma/dbeta (2D elements, zeroed
- * by the caller) and x-hat row (D) in `part`, laid out [nt x 2D partials][nt x D rows] */
+/* rows [lo, hi) of the backward on this thread, with its own x-hat row in `xh` (nt x D);
+ * dg/db (zeroed by the caller) only on one thread */
 static void ln_bwd_share(int t, int nt, const void *g, const void *x, const void *gamma,
-                         const void *mean, const void *inv, Py_ssize_t D, void *dx, void *part,
-                         Py_ssize_t lo, Py_ssize_t hi) {
-    const size_t isz = t == NPY_FLOAT ? sizeof(float) : sizeof(double), row = (size_t)D * isz;
-    const int k = nt > 1 ? kc_tid() : 0;
-    char *mine = (char *)part + (size_t)k * 2 * row;
-    char *xh = (char *)part + (size_t)nt * 2 * row + (size_t)k * row;
-    KC_TYPED(t, ln_bwd, g, x, gamma, mean, inv, D, dx, (void *)mine, (void *)(mine + row),
-             (void *)xh, lo, hi);
+                         const void *mean, const void *inv, Py_ssize_t D, void *dx, void *dg,
+                         void *db, void *xh, Py_ssize_t lo, Py_ssize_t hi) {
+    const size_t isz = t == NPY_FLOAT ? sizeof(float) : sizeof(double);
+    char *mine = (char *)xh + (size_t)(nt > 1 ? kc_tid() : 0) * (size_t)D * isz;
+    KC_TYPED(t, ln_bwd, g, x, gamma, mean, inv, D, dx, dg, db, (void *)mine, lo, hi);
 }
 
 /* layer_norm_backward(g, x, gamma, mean, invstd) -> (dx, dgamma, dbeta) */
@@ -189,10 +193,9 @@ KC_DECL(layer_norm_backward) {
     {
         int nt = kc_threads_for((double)B * D, LN_THREADS_FROM);
         if (nt > B) nt = (int)B;
-        if (nt > 64) nt = 64;
         const size_t isz = (size_t)PyArray_ITEMSIZE(x);
-        /* per thread: dgamma and dbeta partial sums (2D) and an x-hat row (D) */
-        part = kc_scratch_take((size_t)nt * 3 * (size_t)D * isz, &got);
+        /* an x-hat row (D) per thread */
+        part = kc_scratch_take((size_t)nt * (size_t)D * isz, &got);
         if (!part) {
             PyErr_NoMemory();
             goto done;
@@ -202,11 +205,25 @@ KC_DECL(layer_norm_backward) {
         const void *pm = PyArray_DATA(mean), *pi = PyArray_DATA(inv);
         void *pdx = PyArray_DATA(dx);
         void *pdg = dgamma ? PyArray_DATA(dgamma) : NULL, *pdb = dbeta ? PyArray_DATA(dbeta) : NULL;
-        memset(part, 0, (size_t)nt * 2 * (size_t)D * isz);
         KC_NOGIL_BEGIN(B * D > 16384)
-        KC_SPLIT(nt, B, lo, hi, ln_bwd_share(t, nt, pg, px, pgam, pm, pi, D, pdx, part, lo, hi));
-        if (gamma) {
-            if (t == NPY_FLOAT) LN_REDUCE(float) else LN_REDUCE(double)
+        if (nt == 1) { /* one pass: dx and, row by row, dgamma/dbeta */
+            if (gamma) {
+                memset(pdg, 0, (size_t)D * isz);
+                memset(pdb, 0, (size_t)D * isz);
+            }
+            ln_bwd_share(t, 1, pg, px, pgam, pm, pi, D, pdx, pdg, pdb, part, 0, B);
+        } else { /* dx by rows, then (one region: one wake-up) dgamma/dbeta by columns */
+#pragma omp parallel num_threads(nt)
+            {
+                const int tid = kc_tid(), team = kc_team();
+                ln_bwd_share(t, nt, pg, px, pgam, pm, pi, D, pdx, NULL, NULL, part,
+                             B * tid / team, B * (tid + 1) / team);
+                if (gamma) {
+#pragma omp barrier
+                    KC_TYPED(t, ln_cols, pg, px, pm, pi, B, D, pdg, pdb, D * tid / team,
+                             D * (tid + 1) / team);
+                }
+            }
         }
         KC_NOGIL_END
     }

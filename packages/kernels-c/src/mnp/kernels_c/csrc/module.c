@@ -152,24 +152,7 @@ void kc_scratch_give(void *p, size_t got) {
     else free(p);
 }
 
-int64_t kc_contended_until_ns = 0;
-
-int64_t kc_now_ns(void) {
-    struct timespec ts;
-    clock_gettime(CLOCK_MONOTONIC, &ts);
-    return (int64_t)ts.tv_sec * 1000000000 + ts.tv_nsec;
-}
-
-/* a worker that started more than 300 us after its region: contended for the next 0.5 s */
-void kc_note_worker_start(int64_t t0) {
-    int64_t now = kc_now_ns();
-    if (now - t0 > 300000)
-        __atomic_store_n(&kc_contended_until_ns, now + 500000000, __ATOMIC_RELAXED);
-}
-
-static PyObject *contended(PyObject *self, PyObject *unused) {
-    return PyBool_FromLong(kc_now_ns() < __atomic_load_n(&kc_contended_until_ns, __ATOMIC_RELAXED));
-}
+int kc_deterministic = 0;
 
 /* ---- module-level functions ------------------------------------------------------------ */
 static PyObject *set_fallback(PyObject *self, PyObject *fn) {
@@ -207,6 +190,59 @@ static PyObject *set_num_threads(PyObject *self, PyObject *arg) {
 
 static PyObject *get_num_threads(PyObject *self, PyObject *unused) {
     return PyLong_FromLong(kc_num_threads);
+}
+
+static PyObject *set_deterministic(PyObject *self, PyObject *arg) {
+    int on = PyObject_IsTrue(arg);
+    if (on < 0) return NULL;
+    kc_deterministic = on;
+    Py_RETURN_NONE;
+}
+
+static PyObject *get_deterministic(PyObject *self, PyObject *unused) {
+    return PyBool_FromLong(kc_deterministic);
+}
+
+/* {kernel or "*": (sizes...)}: where each kernel changes path (kc_limits.h) */
+static PyObject *thresholds(PyObject *self, PyObject *unused) {
+    static const struct { const char *names; long long v[6]; } table[] = {
+        {"add sub mul div maximum minimum relu sqrt neg abs sign relu_backward sigmoid_backward "
+         "tanh_backward leaky_relu leaky_relu_backward", {EW_NOGIL_FROM, EW_THREADS_FROM}},
+        {"sigmoid tanh gelu gelu_backward erf", {EW_NOGIL_FROM, EW_HEAVY_THREADS_FROM}},
+        {"sum max min", {RED_CHUNK, RED_THREADS_FROM}},
+        {"argmax argmin", {ARG_LANES_FROM, ARG_BLOCK, ARG_THREADS_FROM}},
+        {"softmax log_softmax softmax_backward log_softmax_backward",
+         {SM_SMALL, SM_BLOCK, SM_CHUNK, SM_THREADS_FROM}},
+        {"layer_norm_forward layer_norm_backward", {LN_THREADS_FROM}},
+        {"cross_entropy_forward cross_entropy_backward batch_norm_forward batch_norm_backward",
+         {NN_THREADS_FROM}},
+        {"max_pool2d_forward max_pool2d_backward avg_pool2d_forward avg_pool2d_backward",
+         {POOL_THREADS_FROM}},
+        {"im2col col2im", {COLS_THREADS_FROM}},
+        {"conv2d_forward conv2d_backward", {CONV_THREADS_FROM}},
+        {"sgd_step", {OPT_THREADS_FROM}},
+        {"adam_step rmsprop_step rmsprop_centered_step adagrad_step", {OPT_THREADS_FROM / 4}},
+        {"gemm matmul", {GEMM_SMALL, GEMM_THREADS_FROM, GEMM_NOPACK, GEMM_BLAS_FROM}},
+    };
+    PyObject *d = PyDict_New();
+    if (!d) return NULL;
+    for (size_t i = 0; i < sizeof table / sizeof table[0]; i++) {
+        int n = 0;
+        while (n < 6 && table[i].v[n]) n++;
+        PyObject *vals = PyTuple_New(n);
+        if (!vals) { Py_DECREF(d); return NULL; }
+        for (int k = 0; k < n; k++) {
+            PyObject *v = PyLong_FromLongLong(table[i].v[k]);
+            if (!v) { Py_DECREF(vals); Py_DECREF(d); return NULL; }
+            PyTuple_SET_ITEM(vals, k, v);
+        }
+        char buf[256], *save = NULL;
+        snprintf(buf, sizeof buf, "%s", table[i].names);
+        for (char *tok = strtok_r(buf, " ", &save); tok; tok = strtok_r(NULL, " ", &save))
+            if (PyDict_SetItemString(d, tok, vals) < 0) { Py_DECREF(vals); Py_DECREF(d); return NULL; }
+        Py_DECREF(vals);
+    }
+    return d;
 }
 
 static PyObject *build_info(PyObject *self, PyObject *unused) {
@@ -311,8 +347,11 @@ static PyMethodDef methods[] = {
     {"set_num_threads", set_num_threads, METH_O, "threads large kernels may use"},
     {"get_num_threads", get_num_threads, METH_NOARGS, "threads large kernels may use"},
     {"build_info", build_info, METH_NOARGS, "compile-time features of this build"},
-    {"contended", contended, METH_NOARGS,
-     "True while a recent late-starting worker thread keeps medium kernels on one thread"},
+    {"set_deterministic", set_deterministic, METH_O,
+     "True: every kernel gives the same bits for any thread count (no BLAS hand-over)"},
+    {"get_deterministic", get_deterministic, METH_NOARGS, "the set_deterministic flag"},
+    {"thresholds", thresholds, METH_NOARGS,
+     "{kernel: sizes at which it changes path} (threads, blocking, GEMM algorithm, BLAS)"},
     {"_set_gemm_crossover", (PyCFunction)(void (*)(void))set_gemm_crossover, METH_FASTCALL,
      "M*N*K from which gemm calls numpy's BLAS (float32, float64)"},
     {NULL, NULL, 0, NULL},

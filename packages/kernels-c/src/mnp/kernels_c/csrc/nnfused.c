@@ -3,7 +3,6 @@
 #include "kc.h"
 #include "kc_math.h"
 
-#define NN_THREADS_FROM (1 << 16)
 
 /* ---- cross entropy -------------------------------------------------------------------- */
 #define CE_FUNCS(SFX, T, EXP, LOG)                                                             \
@@ -138,14 +137,18 @@ KC_DECL(cross_entropy_backward) {
                                  T *invstd, int nt) {                                           \
         _Pragma("omp parallel for num_threads(nt) if (nt > 1) schedule(static)")               \
         for (Py_ssize_t c = 0; c < C; c++) {                                                    \
+            /* the mean of x shifted by its first element (a constant channel gives exactly   \
+             * its value), the variance of x - mean, and y = (x - mean) scale + shift: no      \
+             * cancellation when the mean is large against the spread */                      \
+            const T x0 = isfinite(x[c * M]) ? x[c * M] : (T)0;                                  \
             double s = 0, q = 0;                                                                \
             for (Py_ssize_t n = 0; n < N; n++) {                                                \
                 const T *xr = x + (n * C + c) * M;                                              \
                 T a = 0;                                                                        \
-                for (Py_ssize_t m = 0; m < M; m++) a += xr[m];                                  \
+                for (Py_ssize_t m = 0; m < M; m++) a += xr[m] - x0;                             \
                 s += a;                                                                         \
             }                                                                                   \
-            double mu = s / (double)(N * M);                                                    \
+            double mu = (double)x0 + s / (double)(N * M);                                       \
             for (Py_ssize_t n = 0; n < N; n++) {                                                \
                 const T *xr = x + (n * C + c) * M;                                              \
                 double a = 0;                                                                   \
@@ -156,14 +159,15 @@ KC_DECL(cross_entropy_backward) {
                 q += a;                                                                         \
             }                                                                                   \
             double is = 1.0 / sqrt(q / (double)(N * M) + eps);                                  \
-            mean[c] = (T)mu;                                                                    \
+            const T mt = (T)mu;                                                                 \
+            mean[c] = mt;                                                                       \
             invstd[c] = (T)is;                                                                  \
             T scale = (T)(is * (gamma ? (double)gamma[c] : 1.0));                               \
-            T shift = (T)((beta ? (double)beta[c] : 0.0) - mu * is * (gamma ? (double)gamma[c] : 1.0)); \
+            T shift = beta ? beta[c] : (T)0;                                                    \
             for (Py_ssize_t n = 0; n < N; n++) {                                                \
                 const T *xr = x + (n * C + c) * M;                                              \
                 T *yr = y + (n * C + c) * M;                                                    \
-                for (Py_ssize_t m = 0; m < M; m++) yr[m] = xr[m] * scale + shift;               \
+                for (Py_ssize_t m = 0; m < M; m++) yr[m] = (xr[m] - mt) * scale + shift;        \
             }                                                                                   \
         }                                                                                       \
     }                                                                                           \

@@ -4,7 +4,6 @@
 #include "kc.h"
 #include <math.h>
 
-#define OPT_THREADS_FROM (1 << 17)
 
 /* a writeable C-contiguous float array of type t and `size` elements, or NULL */
 static PyArrayObject *buffer(PyObject *o, int t, Py_ssize_t size) {

@@ -4,7 +4,6 @@
 #include "kc.h"
 #include "conv.h"
 
-#define POOL_THREADS_FROM (1 << 16)
 
 /* the input span [*a, *b) of window o (stride S, padding P, size K), clipped to [0, n) */
 static inline void pool_span(Py_ssize_t o, Py_ssize_t S, Py_ssize_t P, Py_ssize_t K, Py_ssize_t n,
@@ -50,9 +49,7 @@ static inline void pool_span(Py_ssize_t o, Py_ssize_t S, Py_ssize_t P, Py_ssize_
                                       int nt) {                                                 \
         const Py_ssize_t planes = G->N * G->C, H = G->H, W = G->W, OH = G->OH, OW = G->OW;      \
         const Py_ssize_t KH = G->KH, KW = G->KW, SH = G->SH, SW = G->SW, PH = G->PH, PW = G->PW; \
-        KC_PROBE_START                                                                          \
         _Pragma("omp parallel num_threads(nt) if (nt > 1)") {                                   \
-            KC_PROBE                                                                            \
             _Pragma("omp for schedule(static)")                                                 \
             for (Py_ssize_t pl = 0; pl < planes; pl++)                                          \
                 for (Py_ssize_t oh = 0; oh < OH; oh++)                                          \

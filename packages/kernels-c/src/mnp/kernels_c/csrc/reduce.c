@@ -1,8 +1,8 @@
 /* sum / max / min over axes (a tuple or None) with keepdims, float32/float64. */
 #include "kc.h"
 #include <math.h>
+#include <stdlib.h>
 
-#define RED_THREADS_FROM (1 << 17)
 
 enum { RED_SUM, RED_MAX, RED_MIN };
 

@@ -9,20 +9,24 @@
 #define MAXSEL(v, m) (((v) > (m) || (v) != (v)) ? (v) : (m))
 #define MINSEL(v, m) (((v) < (m) || (v) != (v)) ? (v) : (m))
 
+/* the float sum of one chunk (n <= RED_CHUNK) with NACC independent accumulators */
+static T FN(chunk_sum_)(const T *restrict xc, Py_ssize_t m) {
+    T acc[NACC];
+    Py_ssize_t i = 0;
+    for (int j = 0; j < NACC; j++) acc[j] = 0;
+    for (; i + NACC <= m; i += NACC)
+        for (int j = 0; j < NACC; j++) acc[j] += xc[i + j];
+    for (int j = 0; i < m; i++, j++) acc[j] += xc[i];
+    for (int w = NACC / 2; w > 0; w /= 2)
+        for (int j = 0; j < w; j++) acc[j] += acc[j + w];
+    return acc[0];
+}
+
+/* a row's sum: the chunk sums of RED_CHUNK elements added in order, in double */
 static T FN(row_sum_)(const T *restrict x, Py_ssize_t n) {
     double total = 0;
-    for (Py_ssize_t c = 0; c < n; c += 4096) {
-        Py_ssize_t m = n - c < 4096 ? n - c : 4096, i = 0;
-        const T *restrict xc = x + c;
-        T acc[NACC];
-        for (int j = 0; j < NACC; j++) acc[j] = 0;
-        for (; i + NACC <= m; i += NACC)
-            for (int j = 0; j < NACC; j++) acc[j] += xc[i + j];
-        for (int j = 0; i < m; i++, j++) acc[j] += xc[i];
-        for (int w = NACC / 2; w > 0; w /= 2)
-            for (int j = 0; j < w; j++) acc[j] += acc[j + w];
-        total += (double)acc[0];
-    }
+    for (Py_ssize_t c = 0; c < n; c += RED_CHUNK)
+        total += (double)FN(chunk_sum_)(x + c, n - c < RED_CHUNK ? n - c : RED_CHUNK);
     return (T)total;
 }
 
@@ -61,29 +65,32 @@ static void FN(reduce_)(int op, const red_groups *g, const T *x, T *out, Py_ssiz
                         Py_ssize_t size, int nt) {
     const T init = op == RED_MAX ? (T)-INFINITY : op == RED_MIN ? (T)INFINITY : 0;
     for (Py_ssize_t j = 0; j < nout; j++) out[j] = init;
-    if (nt > 1 && g->ng == 1) { /* everything reduced: partial results per thread */
-        T part[64];
-        int team_used = nt > 64 ? 64 : nt;
-#pragma omp parallel num_threads(team_used)
-        {
-            int tid = kc_tid(), team = kc_team();
-            Py_ssize_t lo = size * tid / team, hi = size * (tid + 1) / team;
-            part[tid] = hi > lo ? FN(row_red_)(op, x + lo, hi - lo) : init;
-#pragma omp barrier
-#pragma omp single
-            {
-                double s = 0;
-                T m = init;
-                for (int i = 0; i < team; i++) {
-                    s += part[i];
-                    m = COMBINE(op, part[i], m);
-                }
-                out[0] = op == RED_SUM ? (T)s : m;
+    if (g->ng == 1 && g->red[0] && size >= RED_THREADS_FROM) {
+        /* everything reduced: a partial result per chunk of RED_CHUNK elements, whichever
+         * thread computes it, combined in chunk order (row_sum_'s order): the same bits for
+         * any thread count */
+        const Py_ssize_t nch = (size + RED_CHUNK - 1) / RED_CHUNK;
+        double *part = malloc((size_t)nch * sizeof(double));
+        if (part) {
+#pragma omp parallel for num_threads(nt) if (nt > 1) schedule(static)
+            for (Py_ssize_t c = 0; c < nch; c++) {
+                const Py_ssize_t lo = c * RED_CHUNK, n = size - lo < RED_CHUNK ? size - lo : RED_CHUNK;
+                part[c] = (double)(op == RED_SUM ? FN(chunk_sum_)(x + lo, n) : FN(row_red_)(op, x + lo, n));
             }
+            double s = 0;
+            T m = init;
+            for (Py_ssize_t c = 0; c < nch; c++) {
+                s += part[c];
+                m = COMBINE(op, (T)part[c], m);
+            }
+            out[0] = op == RED_SUM ? (T)s : m;
+            free(part);
+            return;
         }
-        return;
     }
-    if (nt > 1 && !g->red[0] && g->len[0] >= nt) { /* split the outermost kept dim */
+    if (nt > 1 && !g->red[0] && g->len[0] >= nt) {
+        /* split the outermost kept dim: each output element is computed whole by one thread,
+         * as on one thread */
         Py_ssize_t n0 = g->len[0];
 #pragma omp parallel for num_threads(nt) schedule(static)
         for (Py_ssize_t k = 0; k < n0; k++) {

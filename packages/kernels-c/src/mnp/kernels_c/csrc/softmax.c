@@ -6,10 +6,6 @@
 #include "kc_math.h"
 #include <math.h>
 
-#define SM_THREADS_FROM (1 << 15)   /* elements from which the slices are split over threads */
-#define SM_BLOCK 256                /* slices per block when the axis is not the last */
-#define SM_SMALL 64                 /* a last axis shorter than this runs blocks of slices */
-#define SM_CHUNK 2048               /* ... of at most this many elements */
 
 enum { SM_SOFTMAX, SM_LOG, SM_BWD, SM_LOG_BWD };
 

@@ -11,11 +11,18 @@ from __future__ import annotations
 import numpy as np
 
 
+def _shift(first: np.ndarray) -> np.ndarray:
+    """The shift for a mean: the first element where finite, else 0. The mean of x - shift,
+    plus the shift, is exact for constant data (no cancellation when |mean| >> spread)."""
+    return np.where(np.isfinite(first), first, 0).astype(first.dtype, copy=False)
+
+
 def batch_norm_forward(x: np.ndarray, gamma, beta, eps: float):
     """Normalise each channel of x (N, C, M) with its batch statistics -> ``(y, mean, invstd)``."""
     n, c, m = x.shape
     count = n * m
-    mean = x.sum(axis=(0, 2)) / count
+    s = _shift(x[0, :, 0])
+    mean = s + (x - s[:, None]).sum(axis=(0, 2)) / count
     xc = x - mean[:, None]
     var = np.einsum("ncm,ncm->c", xc, xc) / count
     invstd = 1.0 / np.sqrt(var + eps)
@@ -46,7 +53,8 @@ def batch_norm_backward(g: np.ndarray, x: np.ndarray, gamma, mean: np.ndarray, i
 def layer_norm_forward(x: np.ndarray, gamma, beta, eps: float):
     """Normalise each row of x (B, D) -> ``(y, mean, invstd)`` with mean, invstd of shape (B,)."""
     d = x.shape[1]
-    mean = x.sum(axis=1) / d
+    s = _shift(x[:, 0])
+    mean = s + (x - s[:, None]).sum(axis=1) / d
     xc = x - mean[:, None]
     var = np.einsum("bd,bd->b", xc, xc) / d
     invstd = 1.0 / np.sqrt(var + eps)
