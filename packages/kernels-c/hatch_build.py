@@ -73,7 +73,7 @@ def choose_flags(cc: list[str]) -> tuple[list[str], list[str]]:
     """Compile and link flags this compiler accepts: -O3, -march=native, OpenMP."""
     if os.name == "nt":
         return ["/O2", "/openmp"], []
-    cflags = ["-O3", "-g0", "-fno-math-errno", "-Wall", "-Wno-unused-function"]
+    cflags = ["-O3", "-g0", "-fno-math-errno", "-fno-trapping-math", "-Wall", "-Wno-unused-function"]
     ldflags: list[str] = []
     if os.environ.get("MNP_KERNELS_C_NATIVE", "1") != "0":
         for native in (["-march=native"], ["-mcpu=native"]):
