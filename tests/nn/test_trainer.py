@@ -440,9 +440,9 @@ def test_training_curves_are_readable(tmp_path):
     seen = {}
     real = trainer_module.plot_curves
 
-    def spy(path, panels, title, xlabel, learning_rate=None):
-        seen["fig"] = curves_figure(panels, title, xlabel, learning_rate)
-        return real(path, panels, title, xlabel, learning_rate)
+    def spy(path, panels, title, xlabel, learning_rate=None, op="plot_curves"):
+        seen["fig"] = curves_figure(panels, title, xlabel, learning_rate, op)
+        return real(path, panels, title, xlabel, learning_rate, op)
     trainer_module.plot_curves = spy
     try:
         history.plot(tmp_path / "again.png", title="digits CNN, seed 0")

@@ -30,20 +30,21 @@ def _log_scale_helps(panel: str, series: Mapping[str, Series]) -> bool:
 
 
 def curves_figure(panels: Mapping[str, Mapping[str, Series]], title: str,
-                  xlabel: str = "epoch", learning_rate: Series | None = None):
+                  xlabel: str = "epoch", learning_rate: Series | None = None,
+                  op: str = "curves_figure"):
     """A matplotlib ``Figure`` of ``panels`` (``{panel name: {legend name: (xs, ys)}}``) side
     by side under ``title``; a panel whose name contains "loss" and whose values are
     positive gets a log-scale y axis. ``learning_rate`` ``(xs, lrs)`` adds a panel for the
-    schedule."""
+    schedule. ``op`` names the caller in errors."""
     try:
         from matplotlib.figure import Figure
     except ImportError:
-        raise PlotError("plotting needs matplotlib: pip install mnp-nn[plot]") from None
+        raise PlotError(f"{op} needs matplotlib: pip install mnp-nn[plot]") from None
     panels = {name: series for name, series in panels.items() if series}
     if learning_rate is not None and len(learning_rate[0]):
         panels = {**panels, "learning rate": {"learning rate": learning_rate}}
     if not panels:
-        raise PlotError("plot_curves: nothing to plot")
+        raise PlotError(f"{op}: nothing to plot")
     fig = Figure(figsize=(4.8 * len(panels), 3.8))        # no pyplot: no global state
     axes = fig.subplots(1, len(panels), squeeze=False)[0]
     for ax, (name, series) in zip(axes, panels.items()):
@@ -65,9 +66,10 @@ def curves_figure(panels: Mapping[str, Mapping[str, Series]], title: str,
 
 
 def plot_curves(path: str | os.PathLike, panels: Mapping[str, Mapping[str, Series]],
-                title: str, xlabel: str = "epoch", learning_rate: Series | None = None) -> str:
+                title: str, xlabel: str = "epoch", learning_rate: Series | None = None,
+                op: str = "plot_curves") -> str:
     """Save `curves_figure` of the same arguments as a PNG at ``path``; returns the path."""
-    curves_figure(panels, title, xlabel, learning_rate).savefig(os.fspath(path), format="png",
+    curves_figure(panels, title, xlabel, learning_rate, op).savefig(os.fspath(path), format="png",
                                                                 dpi=110)
     return os.fspath(path)
 

@@ -109,9 +109,9 @@ class History:
         schedule = (epochs, self.lr) if len(set(self.lr)) > 1 and len(self.lr) == len(epochs) else None
         try:
             return plot_curves(path, panels, title or f"training: {len(epochs)} epochs",
-                               "epoch", learning_rate=schedule)
+                               "epoch", learning_rate=schedule, op="History.plot")
         except PlotError as exc:
-            raise TrainerError(f"History.plot: {exc}") from None
+            raise TrainerError(str(exc)) from None
 
 
 # -- resolving names --------------------------------------------------------------------------
