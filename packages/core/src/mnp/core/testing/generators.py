@@ -227,6 +227,11 @@ def _softmax(rng, dtype, ref):
             yield Case((lay(normal(rng, shape, dtype, 3.0)), axis), label=f"{shape} axis={axis} {label}")
     # large logits: a stable implementation stays finite
     yield Case((np.array([[1000.0, 0.0, -1000.0], [50.0, 51.0, 52.0]], dtype), -1), label="large logits")
+    # a slice with +inf or NaN, or only -inf, is NaN throughout (PyTorch); -inf entries give 0
+    special = np.array([[np.inf, 1.0, 0.0], [-np.inf] * 3, [np.nan, 1.0, 2.0], [-np.inf, 0.0, 1.0],
+                        [np.inf, np.inf, -np.inf], [1.0, 2.0, 3.0]], dtype)
+    yield Case((special, -1), label="inf and NaN slices")
+    yield Case((np.ascontiguousarray(special.T), 0), label="inf and NaN slices, axis 0")
 
 
 def _softmax_backward(name: str) -> Generator:
