@@ -212,7 +212,10 @@ def _gemm(rng, dtype, ref):
 def _matmul(rng, dtype, ref):
     for sa, sb in (((3, 4), (4, 5)), ((2, 3, 4), (4, 5)), ((4,), (4, 3)), ((3, 4), (4,)),
                    ((4,), (4,)), ((2, 1, 3, 4), (5, 4, 2)), ((6, 2, 3), (6, 3, 2)), ((1, 4), (4, 1)),
-                   ((1, 3, 4), (2, 4, 5)), ((0, 3, 4), (4, 5)), ((3, 0), (0, 5)), ((2, 0, 4), (4, 3))):
+                   ((1, 3, 4), (2, 4, 5)), ((0, 3, 4), (4, 5)), ((3, 0), (0, 5)), ((2, 0, 4), (4, 3)),
+                   # a batch dim of 0 broadcast against 1 (the result's is 0), empty K
+                   ((1, 3, 4), (0, 4, 5)), ((0, 1, 3, 4), (2, 4, 5)), ((2, 1, 3, 4), (0, 4, 5)),
+                   ((2, 3, 0), (1, 0, 4))):
         for label, lay in LAYOUTS:
             yield Case((lay(normal(rng, sa, dtype)), lay(normal(rng, sb, dtype))), label=f"{sa} @ {sb} {label}")
 
