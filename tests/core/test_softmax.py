@@ -7,6 +7,7 @@ import pytest
 
 import mnp.core as mnp
 from mnp.core import dispatch
+from mnp.core.numpy_backend import softmax as numpy_softmax
 from mnp.core.testing import F32, assert_close, assert_matches_torch
 
 #: numpy floating-point problems that must not happen (underflow to 0 is fine)
@@ -95,6 +96,21 @@ def test_a_positive_infinity_makes_its_whole_slice_nan_like_torch(torch):
         np.testing.assert_array_equal(np.isnan(got.numpy()), np.isnan(expect))
         np.testing.assert_allclose(got.numpy()[2], expect[2], rtol=1e-6)
     assert np.isnan(mnp.softmax(x, 1).numpy()[0]).all()
+
+
+@pytest.mark.parametrize("name", ["softmax", "log_softmax"])
+@pytest.mark.parametrize("axis", [1, 0])
+def test_the_reference_kernels_give_torchs_nan_slices(torch, name, axis):
+    # the op passes the kernel's answer through: the kernels themselves follow PyTorch
+    inf, nan = np.inf, np.nan
+    x = np.array([[inf, 1.0, 0.0], [-inf, -inf, -inf], [nan, 1.0, 2.0], [-inf, 0.0, 1.0],
+                  [inf, inf, -inf], [1.0, 2.0, 3.0]])
+    x = x if axis == 1 else np.ascontiguousarray(x.T)
+    with np.errstate(**NO_FP_WARNINGS):
+        got = getattr(numpy_softmax, name)(x, axis)
+    expected = getattr(torch, name)(torch.from_numpy(x), axis).numpy()
+    np.testing.assert_array_equal(np.isnan(got), np.isnan(expected))
+    np.testing.assert_allclose(got[~np.isnan(expected)], expected[~np.isnan(expected)], rtol=1e-12)
 
 
 def test_softmax_of_a_scalar_is_one():

@@ -91,6 +91,18 @@ def test_matmul_batched_broadcast(kc, rng, dt, sa, sb):
     assert_close(got, np.matmul(a.astype(np.float64), b.astype(np.float64)), **_tol(dt, sa[-1]))
 
 
+@pytest.mark.parametrize("dt", DTYPES)
+@pytest.mark.parametrize("sa,sb", [((0, 3, 4), (4, 5)), ((3, 4), (0, 4, 5)), ((0, 3, 4), (1, 4, 5)),
+                                   ((1, 3, 4), (0, 4, 5)), ((2, 1, 3, 4), (0, 4, 5)),
+                                   ((1, 0, 3, 4), (5, 1, 4, 5)), ((0, 3, 0), (0, 0)),
+                                   ((2, 0, 4), (4, 5)), ((2, 3, 0), (0, 5)), ((2, 3, 4), (4, 0))])
+def test_matmul_empty_batch_and_sizes_follow_numpy(kc, dt, sa, sb):
+    a, b = np.ones(sa, dt), np.ones(sb, dt)
+    got, expected = kc.matmul(a, b), np.matmul(a, b)
+    assert got.shape == expected.shape and got.dtype == np.dtype(dt)
+    np.testing.assert_array_equal(got, expected)
+
+
 def test_matmul_vectors_and_errors_follow_numpy(kc, rng):
     a, v = rng.standard_normal((3, 4)), rng.standard_normal(4)
     assert_close(kc.matmul(a, v), a @ v)

@@ -57,6 +57,25 @@ def test_forward_special_values(kc, ref, dt, name, axis):
     _same(got, expected, dt)
     np.testing.assert_array_equal(np.isinf(got), np.isinf(expected))
     assert np.isnan(got.take(3, axis=1 + axis)).all()     # only -inf: NaN, as PyTorch
+    for row in (2, 5, 6, 7):                               # +inf or NaN: NaN throughout, as PyTorch
+        assert np.isnan(got.take(row, axis=1 + axis)).all(), row
+
+
+@pytest.mark.parametrize("dt", DTYPES)
+@pytest.mark.parametrize("name", FORWARD)
+@pytest.mark.parametrize("axis", [-1, 0])
+@pytest.mark.parametrize("width", [2, 3, 40, 5000])
+def test_forward_infinite_slices_match_torch(kc, torch, dt, name, axis, width):
+    # every path (short rows, long rows, columns): [inf, 1] was [nan, 0], torch gives NaN
+    x = np.zeros((4, width), dt)
+    x[:, 1] = 1.0
+    x[0, 0] = np.inf
+    x[1, :] = -np.inf
+    x[2, -1] = np.nan
+    x = x if axis == -1 else np.ascontiguousarray(x.T)
+    got = getattr(kc, name)(x, axis)
+    expected = getattr(torch, name)(torch.from_numpy(x), axis).numpy()
+    _same(got, expected, dt)
 
 
 @pytest.mark.parametrize("dt", DTYPES)

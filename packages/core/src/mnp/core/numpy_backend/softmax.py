@@ -1,6 +1,6 @@
 """Softmax-family reference kernels, max-shifted so that logits like 1e4 neither overflow nor
 turn into NaN. ``axis`` is one int; ``y`` in the backward kernels is the forward output.
-A slice holding ``+inf``, or only ``-inf``, gives NaN, as in PyTorch."""
+A slice holding ``+inf`` or NaN, or only ``-inf``, is NaN throughout, as in PyTorch."""
 from __future__ import annotations
 
 from contextlib import nullcontext
@@ -10,12 +10,12 @@ import numpy as np
 
 
 def _shifted(x: np.ndarray, axis: int) -> tuple[np.ndarray, bool]:
-    """``x - max(x)`` along ``axis`` (slices with an infinite max shifted by 0), and whether
-    every max was finite."""
+    """``x - max(x)`` along ``axis`` (slices with a max of +inf, -inf or NaN shifted by NaN:
+    NaN throughout), and whether every max was finite."""
     m = np.max(x, axis=axis, keepdims=True)
     finite = bool(np.isfinite(m).all())
     if not finite:
-        m = np.where(np.isfinite(m), m, 0)
+        m = np.where(np.isfinite(m), m, np.nan).astype(x.dtype, copy=False)
     return x - m, finite
 
 
@@ -29,7 +29,7 @@ def _log_softmax(z: np.ndarray, axis: int) -> np.ndarray:
 
 
 def _stable(fn: Callable[[np.ndarray, int], np.ndarray], x: np.ndarray, axis: int) -> np.ndarray:
-    """``fn`` on the shifted ``x``, in ``x``'s dtype; the NaN of a slice with an infinite max
+    """``fn`` on the shifted ``x``, in ``x``'s dtype; the NaN of a slice with a non-finite max
     comes without a numpy warning."""
     z, finite = _shifted(x, axis)
     with nullcontext() if finite else np.errstate(invalid="ignore", divide="ignore"):

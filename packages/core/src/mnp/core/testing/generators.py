@@ -212,7 +212,10 @@ def _gemm(rng, dtype, ref):
 def _matmul(rng, dtype, ref):
     for sa, sb in (((3, 4), (4, 5)), ((2, 3, 4), (4, 5)), ((4,), (4, 3)), ((3, 4), (4,)),
                    ((4,), (4,)), ((2, 1, 3, 4), (5, 4, 2)), ((6, 2, 3), (6, 3, 2)), ((1, 4), (4, 1)),
-                   ((1, 3, 4), (2, 4, 5)), ((0, 3, 4), (4, 5)), ((3, 0), (0, 5)), ((2, 0, 4), (4, 3))):
+                   ((1, 3, 4), (2, 4, 5)), ((0, 3, 4), (4, 5)), ((3, 0), (0, 5)), ((2, 0, 4), (4, 3)),
+                   # a batch dim of 0 broadcast against 1 (the result's is 0), empty K
+                   ((1, 3, 4), (0, 4, 5)), ((0, 1, 3, 4), (2, 4, 5)), ((2, 1, 3, 4), (0, 4, 5)),
+                   ((2, 3, 0), (1, 0, 4))):
         for label, lay in LAYOUTS:
             yield Case((lay(normal(rng, sa, dtype)), lay(normal(rng, sb, dtype))), label=f"{sa} @ {sb} {label}")
 
@@ -227,6 +230,11 @@ def _softmax(rng, dtype, ref):
             yield Case((lay(normal(rng, shape, dtype, 3.0)), axis), label=f"{shape} axis={axis} {label}")
     # large logits: a stable implementation stays finite
     yield Case((np.array([[1000.0, 0.0, -1000.0], [50.0, 51.0, 52.0]], dtype), -1), label="large logits")
+    # a slice with +inf or NaN, or only -inf, is NaN throughout (PyTorch); -inf entries give 0
+    special = np.array([[np.inf, 1.0, 0.0], [-np.inf] * 3, [np.nan, 1.0, 2.0], [-np.inf, 0.0, 1.0],
+                        [np.inf, np.inf, -np.inf], [1.0, 2.0, 3.0]], dtype)
+    yield Case((special, -1), label="inf and NaN slices")
+    yield Case((np.ascontiguousarray(special.T), 0), label="inf and NaN slices, axis 0")
 
 
 def _softmax_backward(name: str) -> Generator:
@@ -368,6 +376,67 @@ def _cross_entropy_backward(rng, dtype, ref):
                             smoothing), label=f"N={n} C={c} smoothing={smoothing} {label}")
 
 
+#: (B, L, S, E, Ev): L != S both ways, extents of 1, an empty batch
+ATTENTION_CASES = ((2, 5, 5, 4, 4), (3, 4, 7, 8, 5), (2, 9, 3, 6, 6), (1, 1, 1, 1, 1), (1, 1, 6, 3, 2),
+                   (2, 6, 1, 4, 3), (1, 50, 53, 16, 8), (0, 3, 4, 2, 2))
+
+
+def _attention_masks(rng, dtype, b: int, l: int, s: int):
+    """(label, mask) for every mask form of docs/kernels.md: none, additive (B, L, S),
+    broadcast (1, L, S) and (B, 1, S), a bool mask as 0 / -inf with some rows fully masked."""
+    yield "no mask", None
+    yield "mask (B, L, S)", normal(rng, (b, l, s), dtype)
+    yield "mask (1, L, S)", normal(rng, (1, l, s), dtype)
+    yield "mask (B, 1, S)", normal(rng, (b, 1, s), dtype)
+    keep = rng.random((b, l, s)) < 0.6
+    if l > 1:
+        keep[:, -1, :] = False     # a row with every key masked: out 0, lse -inf
+    yield "bool mask", np.where(keep, 0.0, -np.inf).astype(dtype)
+
+
+def _attention_inputs(rng, dtype, case):
+    b, l, s, e, ev = case
+    return normal(rng, (b, l, e), dtype), normal(rng, (b, s, e), dtype), normal(rng, (b, s, ev), dtype)
+
+
+def _dropout(rng, dtype, b: int, l: int, s: int):
+    return (np.where(rng.random((b, l, s)) < 0.25, 0.0, 1 / 0.75)).astype(dtype)
+
+
+def _attention_forward(rng, dtype, ref):
+    for case in ATTENTION_CASES:
+        b, l, s, e, _ = case
+        for mlabel, mask in _attention_masks(rng, dtype, b, l, s):
+            for causal in (False, True):
+                for label, lay in LAYOUTS[:2]:
+                    q, k, v = _attention_inputs(rng, dtype, case)
+                    yield Case((lay(q), lay(k), lay(v), mask, causal, 1 / np.sqrt(max(e, 1)), None),
+                               label=f"B={b} L={l} S={s} E={e} {mlabel} causal={causal} {label}")
+        q, k, v = _attention_inputs(rng, dtype, case)
+        yield Case((q, k, v, None, False, 0.5, _dropout(rng, dtype, b, l, s)),
+                   label=f"B={b} L={l} S={s} E={e} dropout")
+
+
+def _attention_backward(rng, dtype, ref):
+    fwd = need_reference(ref, "attention_forward")
+    for case in ATTENTION_CASES:
+        b, l, s, e, ev = case
+        for mlabel, mask in _attention_masks(rng, dtype, b, l, s):
+            for causal in (False, True):
+                scale = 1 / np.sqrt(max(e, 1))
+                q, k, v = _attention_inputs(rng, dtype, case)
+                out, lse = fwd(q, k, v, mask, causal, scale, None)
+                for label, lay in LAYOUTS[:2]:
+                    yield Case((lay(normal(rng, (b, l, ev), dtype)), lay(q), lay(k), lay(v),
+                                np.ascontiguousarray(out), np.ascontiguousarray(lse), mask, causal, scale, None),
+                               label=f"B={b} L={l} S={s} E={e} {mlabel} causal={causal} {label}")
+        q, k, v = _attention_inputs(rng, dtype, case)
+        drop = _dropout(rng, dtype, b, l, s)
+        out, lse = fwd(q, k, v, None, False, 0.5, drop)
+        yield Case((normal(rng, (b, l, ev), dtype), q, k, v, np.ascontiguousarray(out), np.ascontiguousarray(lse),
+                    None, False, 0.5, drop), label=f"B={b} L={l} S={s} E={e} dropout")
+
+
 BN_CASES = ((8, 3, 1), (4, 5, 6), (2, 2, 49), (16, 1, 1), (1, 3, 2), (2, 1, 3))
 
 
@@ -487,7 +556,8 @@ CORE_KERNELS = ("add", "sub", "mul", "div", "pow", "maximum", "minimum",
 NN_KERNELS = ("conv2d_forward", "conv2d_backward", "im2col", "col2im", "max_pool2d_forward",
               "max_pool2d_backward", "avg_pool2d_forward", "avg_pool2d_backward",
               "cross_entropy_forward", "cross_entropy_backward", "batch_norm_forward",
-              "batch_norm_backward", "layer_norm_forward", "layer_norm_backward")
+              "batch_norm_backward", "layer_norm_forward", "layer_norm_backward",
+              "attention_forward", "attention_backward")
 OPTIM_KERNELS = ("sgd_step", "adam_step", "rmsprop_step", "rmsprop_centered_step", "adagrad_step")
 
 GENERATORS: dict[str, Generator] = {}
@@ -513,6 +583,7 @@ GENERATORS.update({
     "batch_norm_backward": _norm_backward("batch_norm_forward", BN_CASES, lambda s: s[1]),
     "layer_norm_forward": _norm_forward(LN_CASES, lambda s: s[1]),
     "layer_norm_backward": _norm_backward("layer_norm_forward", LN_CASES, lambda s: s[1]),
+    "attention_forward": _attention_forward, "attention_backward": _attention_backward,
     "rmsprop_centered_step": _rmsprop_centered_step,
     "sgd_step": _sgd_step, "adam_step": _adam_step, "rmsprop_step": _rmsprop_step,
     "adagrad_step": _adagrad_step,

@@ -5,7 +5,8 @@ thresholds (the sizes at which a kernel starts using threads or changes its bloc
 of the kernel (extents of 1 included: a reduced axis of 1, a single row, a single batch),
 whose *work* is at least ``n`` when ``above`` and at most ``n`` otherwise, as close to ``n``
 as the family allows. Work is what a threaded kernel compares with its threshold
-(`WORK`): elements for most kernels, multiply-adds for ``gemm``, ``matmul`` and ``conv2d_*``,
+(`WORK`): elements for most kernels, multiply-adds for ``gemm``, ``matmul``, ``conv2d_*`` and
+``attention_*`` (B * L * S * (E + Ev)),
 column elements for ``im2col``/``col2im``, output elements times the window for pooling.
 
 Reductions get integer-valued inputs whose partial sums are exact in the dtype, so that a
@@ -33,7 +34,8 @@ SizedGenerator = Callable[[np.random.Generator, np.dtype, Callable[[str], Callab
 LADDER = (4096, 32768, 131072, 262144)
 #: ... for kernels whose work is counted in multiply-adds
 MAC_LADDER = (4096, 32768, 131072, 1 << 20, 1 << 22)
-MAC_KERNELS = ("gemm", "matmul", "conv2d_forward", "conv2d_backward")
+MAC_KERNELS = ("gemm", "matmul", "conv2d_forward", "conv2d_backward", "attention_forward",
+               "attention_backward")
 
 
 def targets(thresholds: Iterable[int], below: bool = True) -> list[tuple[int, bool]]:
@@ -302,6 +304,37 @@ def _avg_pool2d_backward(rng, dtype, ref, n, above):
         yield Case((normal(rng, _pool_out(xs, k, s, p), dtype), xs, k, s, p), label=f"x{xs} k{k} s{s} p{p}")
 
 
+# -- attention -------------------------------------------------------------------------------
+def _attention_shapes(n: int, above: bool) -> Iterator[tuple[int, int, int, int, int, bool]]:
+    """(B, L, S, E, Ev, is_causal): a batch of small squares, one long square (causal), and
+    one batch of a single query row."""
+    e = 8
+    batch = _fit(n, 16 * 16 * 2 * e, above)
+    if batch:
+        yield batch, 16, 16, e, e, False
+    side = _side(n, 2 * e, above)
+    if side:
+        yield 1, side, side, e, e, True
+    keys = _fit(n, 2 * e, above)
+    if keys:
+        yield 1, 1, keys, e, e, False
+
+
+def _attention_forward(rng, dtype, ref, n, above):
+    for b, l, s, e, ev, causal in _attention_shapes(n, above):
+        yield Case((normal(rng, (b, l, e), dtype), normal(rng, (b, s, e), dtype), normal(rng, (b, s, ev), dtype),
+                    None, causal, 1 / math.sqrt(e), None), label=f"B={b} L={l} S={s} E={e} causal={causal}")
+
+
+def _attention_backward(rng, dtype, ref, n, above):
+    fwd = need_reference(ref, "attention_forward")
+    for b, l, s, e, ev, causal in _attention_shapes(n, above):
+        q, k, v = normal(rng, (b, l, e), dtype), normal(rng, (b, s, e), dtype), normal(rng, (b, s, ev), dtype)
+        out, lse = fwd(q, k, v, None, causal, 1 / math.sqrt(e), None)
+        yield Case((normal(rng, (b, l, ev), dtype), q, k, v, out, lse, None, causal, 1 / math.sqrt(e), None),
+                   label=f"B={b} L={l} S={s} E={e} causal={causal}")
+
+
 # -- losses, normalisation -------------------------------------------------------------------
 def _rows(n: int, above: bool, width: int) -> Iterator[tuple[int, int]]:
     """(rows, width) families: many rows of ``width``, one long row, many rows of one."""
@@ -418,6 +451,7 @@ SIZED.update({
     "max_pool2d_forward": _pool_forward, "max_pool2d_backward": _max_pool2d_backward,
     "avg_pool2d_forward": _pool_forward, "avg_pool2d_backward": _avg_pool2d_backward,
     "cross_entropy_forward": _cross_entropy_forward, "cross_entropy_backward": _cross_entropy_backward,
+    "attention_forward": _attention_forward, "attention_backward": _attention_backward,
     "batch_norm_forward": _norm_forward(_bn_shapes),
     "batch_norm_backward": _norm_backward("batch_norm_forward", _bn_shapes),
     "layer_norm_forward": _norm_forward(_ln_shapes),

@@ -161,7 +161,7 @@ KC_DECL(matmul) {
         if (da != db && da != 1 && db != 1)
             return kc_shape_error("matmul", "shapes %s and %s cannot be broadcast together",
                                   kc_shape_str(a, s1, 128), kc_shape_str(b, s2, 128));
-        dims[i] = da > db ? da : (db > da ? db : da);
+        dims[i] = da == 1 ? db : da; /* numpy's rule: 1 broadcasts, even against 0 */
         sa[i] = (ia >= 0 && da != 1) ? PyArray_STRIDE(a, ia) : 0;
         sb[i] = (ib >= 0 && db != 1) ? PyArray_STRIDE(b, ib) : 0;
         if (sa[i] % isz || sb[i] % isz) return kc_fallback("matmul", args, nargs);

@@ -1,7 +1,7 @@
 /* Softmax-family loops for one element type, included by softmax.c with T, SFX, EXP (e^y over
  * the whole range, subnormal results included) and LOG defined. The array is (outer, L, inner),
- * C-contiguous, reduced over L. A slice whose max is not finite is not shifted (the
- * reference's rule): +inf or only -inf there gives NaN, NaN anywhere in a slice gives NaN. */
+ * C-contiguous, reduced over L. A slice whose max is not finite (+inf, NaN, or only -inf) is
+ * shifted by NaN, so that it is NaN throughout, as in PyTorch. */
 #define FN(name) CAT(name, SFX)
 #define NACC (256 / (int)sizeof(T))   /* 4 vectors of 64 bytes */
 #define MAXSEL(v, m) (((v) > (m) || (v) != (v)) ? (v) : (m))
@@ -38,7 +38,7 @@ static T FN(sm_sum)(const T *restrict a, const T *restrict b, Py_ssize_t n) {
 /* one slice along the last axis: y = softmax(x) or log_softmax(x) */
 static void FN(sm_row)(const T *restrict x, T *restrict y, Py_ssize_t L, int lg) {
     T m = FN(row_max_)(x, L);
-    if (!isfinite(m)) m = 0;
+    if (!isfinite(m)) m = (T)NAN;
     for (Py_ssize_t c = 0; c < L; c++) y[c] = EXP(x[c] - m);
     T s = FN(sm_sum)(y, NULL, L);
     if (lg) {
@@ -71,7 +71,7 @@ static void FN(sm_rows_small)(const T *restrict x, const T *restrict g, T *restr
         const T *restrict xr = x + r * L;
         T *restrict yr = y + r * L, m = xr[0];
         for (Py_ssize_t c = 1; c < L; c++) m = MAXSEL(xr[c], m);
-        if (!isfinite(m)) m = 0;
+        if (!isfinite(m)) m = (T)NAN;
         for (Py_ssize_t c = 0; c < L; c++) yr[c] = xr[c] - m;
     }
     for (Py_ssize_t i = 0; i < n; i++) e[i] = EXP(y[i]);
@@ -111,7 +111,7 @@ static void FN(sm_cols)(const T *restrict x, T *restrict y, Py_ssize_t L, Py_ssi
         for (Py_ssize_t j = 0; j < nb; j++) m[j] = MAXSEL(xl[j], m[j]);
     }
     for (Py_ssize_t j = 0; j < nb; j++) {
-        m[j] = isfinite(m[j]) ? m[j] : 0;
+        m[j] = isfinite(m[j]) ? m[j] : (T)NAN;
         s[j] = 0;
     }
     for (Py_ssize_t l = 0; l < L; l++) {
