@@ -195,9 +195,13 @@ def _assert_identical_across_ranks(model, where):
         assert np.array_equal(every[0], every[k]), f"{where}: rank {k}'s weights differ from rank 0's"
 
 
-def _compare(model, ref, where, rtol=1e-5, atol=1e-6):
+def _compare(model, ref, where, rtol=1e-5, atol=1e-6) -> float:
+    """Assert the two models' weights agree; the largest absolute difference."""
+    largest = 0.0
     for (name, p), q in zip(model.named_parameters(), ref.parameters()):
         np.testing.assert_allclose(p.data, q.data, rtol=rtol, atol=atol, err_msg=f"{where}: {name}")
+        largest = max(largest, float(np.max(np.abs(p.data - q.data), initial=0.0)))
+    return largest
 
 
 def ddp_matches_single_process(build, make_batch, steps, per_rank, where, bucket_cap_mb=25.0,
@@ -216,6 +220,7 @@ def ddp_matches_single_process(build, make_batch, steps, per_rank, where, bucket
     opt = optim.SGD(ddp.parameters(), lr=lr, momentum=0.9)
     ref_opt = optim.SGD(ref.parameters(), lr=lr, momentum=0.9)
     loss_fn = nn.CrossEntropyLoss()
+    largest = 0.0
     for step in range(steps):
         X, y = make_batch(step, per_rank * w)
         sl = slice(r * per_rank, (r + 1) * per_rank)
@@ -231,7 +236,10 @@ def ddp_matches_single_process(build, make_batch, steps, per_rank, where, bucket
         total.backward()
         ref_opt.step()
         _assert_identical_across_ranks(model, f"{where} step {step}")
-        _compare(model, ref, f"{where} step {step}")
+        largest = max(largest, _compare(model, ref, f"{where} step {step}"))
+    if r == 0:
+        print(f"{where}: largest weight difference from single-process training over {steps} "
+              f"steps: {largest:.3g}", flush=True)
     return ddp
 
 
