@@ -52,8 +52,8 @@ def _config_naming_activation(module: Module) -> dict:
 
 
 class _Layer(Module):
-    """What the encoder and decoder layers share: the feed-forward block and a JSON config
-    naming the activation."""
+    """What the encoder and decoder layers share: the self-attention and feed-forward blocks
+    and a JSON config naming the activation."""
 
     def _build_common(self, d_model: int, dim_feedforward: int, dropout: float, activation: Any,
                       layer_norm_eps: float, norm_first: bool, bias: bool, norms: int) -> None:
@@ -66,6 +66,11 @@ class _Layer(Module):
         for i in range(1, norms + 1):
             setattr(self, f"dropout{i}", Dropout(dropout))
         self.activation = _activation(activation, type(self).__name__)
+
+    def _sa_block(self, x: Tensor, mask: Any, kpm: Any, is_causal: bool) -> Tensor:
+        x = self.self_attn(x, x, x, attn_mask=mask, key_padding_mask=kpm, need_weights=False,
+                           is_causal=is_causal)[0]
+        return self.dropout1(x)
 
     def _ff_block(self, x: Tensor, drop: Dropout) -> Tensor:
         return drop(self.linear2(self.dropout(self.activation(self.linear1(x)))))
@@ -94,11 +99,6 @@ class TransformerEncoderLayer(_Layer):
                                             batch_first=batch_first)
         self._build_common(d_model, dim_feedforward, dropout, activation, layer_norm_eps,
                            norm_first, bias, norms=2)
-
-    def _sa_block(self, x: Tensor, mask: Any, kpm: Any, is_causal: bool) -> Tensor:
-        x = self.self_attn(x, x, x, attn_mask=mask, key_padding_mask=kpm, need_weights=False,
-                           is_causal=is_causal)[0]
-        return self.dropout1(x)
 
     def forward(self, src: Tensor, src_mask: Any = None, src_key_padding_mask: Any = None,
                 is_causal: bool = False) -> Tensor:
@@ -133,11 +133,6 @@ class TransformerDecoderLayer(_Layer):
                                                  batch_first=batch_first)
         self._build_common(d_model, dim_feedforward, dropout, activation, layer_norm_eps,
                            norm_first, bias, norms=3)
-
-    def _sa_block(self, x: Tensor, mask: Any, kpm: Any, is_causal: bool) -> Tensor:
-        x = self.self_attn(x, x, x, attn_mask=mask, key_padding_mask=kpm, need_weights=False,
-                           is_causal=is_causal)[0]
-        return self.dropout1(x)
 
     def _mha_block(self, x: Tensor, mem: Tensor, mask: Any, kpm: Any, is_causal: bool) -> Tensor:
         x = self.multihead_attn(x, mem, mem, attn_mask=mask, key_padding_mask=kpm,
