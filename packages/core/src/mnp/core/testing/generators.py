@@ -560,15 +560,22 @@ NN_KERNELS = ("conv2d_forward", "conv2d_backward", "im2col", "col2im", "max_pool
               "attention_forward", "attention_backward")
 OPTIM_KERNELS = ("sgd_step", "adam_step", "rmsprop_step", "rmsprop_centered_step", "adagrad_step")
 
+#: kernel families whose cases are made by one generator per family (also used by `sized`)
+BINARY_KERNELS = ("add", "sub", "mul", "div", "pow", "maximum", "minimum")
+UNARY_KERNELS = ("neg", "abs", "sign", "exp", "log", "log1p", "sqrt", "sin", "cos", "tanh",
+                 "sigmoid", "relu", "erf")
+UNARY_BACKWARD_KERNELS = ("relu_backward", "sigmoid_backward", "tanh_backward",
+                          "leaky_relu_backward", "gelu_backward")
+SOFTMAX_BACKWARD_KERNELS = ("softmax_backward", "log_softmax_backward")
+
 GENERATORS: dict[str, Generator] = {}
-for _n in ("add", "sub", "mul", "div", "pow", "maximum", "minimum"):
+for _n in BINARY_KERNELS:
     GENERATORS[_n] = _binary(_n)
-for _n in ("neg", "abs", "sign", "exp", "log", "log1p", "sqrt", "sin", "cos", "tanh", "sigmoid",
-           "relu", "erf"):
+for _n in UNARY_KERNELS:
     GENERATORS[_n] = _unary(_n)
-for _n in ("relu_backward", "sigmoid_backward", "tanh_backward", "leaky_relu_backward", "gelu_backward"):
+for _n in UNARY_BACKWARD_KERNELS:
     GENERATORS[_n] = _unary_backward(_n)
-for _n in ("softmax_backward", "log_softmax_backward"):
+for _n in SOFTMAX_BACKWARD_KERNELS:
     GENERATORS[_n] = _softmax_backward(_n)
 GENERATORS.update({
     "leaky_relu": _leaky_relu, "gelu": _gelu,

@@ -24,7 +24,9 @@ from typing import Callable, Iterable, Iterator
 
 import numpy as np
 
-from .generators import BINARY_DOMAINS, UNARY_DOMAINS, Case, need_reference, normal, uniform
+from .generators import (BINARY_DOMAINS, BINARY_KERNELS, SOFTMAX_BACKWARD_KERNELS,
+                         UNARY_BACKWARD_KERNELS, UNARY_DOMAINS, UNARY_KERNELS, Case,
+                         need_reference, normal, uniform)
 
 #: (n, above) targets -> cases; see the module docstring
 SizedGenerator = Callable[[np.random.Generator, np.dtype, Callable[[str], Callable], int, bool],
@@ -432,16 +434,15 @@ def _adagrad_step(rng, dtype, ref, n, above):
 
 # -- the table --------------------------------------------------------------------------------
 SIZED: dict[str, SizedGenerator] = {}
-for _n in ("add", "sub", "mul", "div", "pow", "maximum", "minimum"):
+for _n in BINARY_KERNELS:
     SIZED[_n] = _binary(_n)
-for _n in ("neg", "abs", "sign", "exp", "log", "log1p", "sqrt", "sin", "cos", "tanh", "sigmoid",
-           "relu", "erf"):
+for _n in UNARY_KERNELS:
     SIZED[_n] = _unary(_n)
-for _n in ("relu_backward", "sigmoid_backward", "tanh_backward", "leaky_relu_backward", "gelu_backward"):
+for _n in UNARY_BACKWARD_KERNELS:
     SIZED[_n] = _unary_backward(_n)
 for _n in ("sum", "prod", "max", "min"):
     SIZED[_n] = _reduce(_n)
-for _n in ("softmax_backward", "log_softmax_backward"):
+for _n in SOFTMAX_BACKWARD_KERNELS:
     SIZED[_n] = _softmax_backward(_n)
 SIZED.update({
     "leaky_relu": _leaky_relu, "gelu": _gelu, "argmax": _arg_reduce, "argmin": _arg_reduce,
