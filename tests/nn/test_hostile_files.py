@@ -509,3 +509,33 @@ def test_checkpoint_with_a_non_integer_optimizer_state_key(tmp_path):
         S.load_checkpoint(path, optimizer=fresh)
     assert str(info.value).startswith(f"load_checkpoint: {path}: SGD.load_state_dict: state "
                                       f"key 'abc' is not an integer parameter index")
+
+
+# -- a file replaced while it is read -----------------------------------------------------------
+def _replaced_after_validation(monkeypatch, path, content):
+    """Make the header check pass on ``path``'s current bytes, then put ``content`` there
+    before the tensors are read (another process rewriting the file mid-load)."""
+    validate = serialization_io.read_header
+
+    def validate_then_replace(p, op="load"):
+        result = validate(p, op)
+        path.write_bytes(content)
+        return result
+
+    monkeypatch.setattr(serialization_io, "read_header", validate_then_replace)
+
+
+def test_a_file_replaced_by_another_model_while_read_is_refused(tmp_path, monkeypatch):
+    path, other = tmp_path / "m.safetensors", tmp_path / "o.safetensors"
+    S.save_state_dict({"w": np.ones((2, 3), np.float32)}, path)
+    S.save_state_dict({"w": np.ones((3, 2), np.float32)}, other)
+    _replaced_after_validation(monkeypatch, path, other.read_bytes())
+    _fails(path, "file changed while being read", S.load_state_dict)
+
+
+def test_a_file_replaced_by_garbage_while_read_is_refused_by_the_safetensors_reader(
+        tmp_path, monkeypatch):
+    path = tmp_path / "m.safetensors"
+    S.save_state_dict({"w": np.ones(4, np.float32)}, path)
+    _replaced_after_validation(monkeypatch, path, (10**6).to_bytes(8, "little") + b"{}")
+    _fails(path, "not a valid safetensors file", S.load_state_dict)

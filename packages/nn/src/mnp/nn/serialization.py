@@ -7,7 +7,8 @@
   names up only in the ``layers`` registry, builds them with ``from_config``, and loads the
   tensors with strict checks of names, shapes and dtypes. The file also records which plugin
   and distribution registered each layer type, so that loading it where a type is missing
-  says what to install (`serialization_sources`).
+  says what to install (`serialization_sources`); `serialization_arch` describes, checks and
+  builds architectures.
 * `save_state_dict(sd, path)` / `load_state_dict(path)`: plain tensors by name (any
   safetensors file of mnp's dtypes loads).
 * `save_checkpoint` / `load_checkpoint`: model weights, optimizer state, epoch and any
@@ -37,11 +38,13 @@ from typing import Any, Iterable, Mapping
 import numpy as np
 
 import mnp.core as mnp
-from mnp.core import ArgumentError, MnpError, Tensor
+from mnp.core import MnpError, Tensor
 
 from .serialization_codec import CodecError, decode, encode
-from .serialization_io import ModelFormatError, read_file, read_header, write_file
-from .serialization_schema import MAX_CONFIG_DEPTH, check_config, config_depth, size_of
+from .serialization_arch import (MAX_DEPTH, MIN_CONFIG_ELEMENTS, allowed_mismatches, build,
+                                 build_planned, describe, plan)
+from .serialization_io import ModelFormatError, _no_constant, read_file, read_header, write_file
+from .serialization_schema import MAX_CONFIG_DEPTH, config_depth
 from . import serialization_sources as sources
 
 __all__ = ["ModelFormatError", "save", "load", "save_model", "load_model", "save_state_dict",
@@ -50,12 +53,8 @@ __all__ = ["ModelFormatError", "save", "load", "save_model", "load_model", "save
 
 #: version of the layout below; files from a newer layout are refused with a clear message
 FORMAT_VERSION = 1
-#: architectures nest at most this deep
-MAX_DEPTH = 100
 #: JSON metadata nests at most this deep (room for MAX_DEPTH modules with their configs)
 MAX_JSON_DEPTH = 4 * MAX_DEPTH
-#: the least element budget for building layers from a file's configs (see `load`)
-MIN_CONFIG_ELEMENTS = 2**24
 
 
 def _versions() -> dict[str, str]:
@@ -101,10 +100,6 @@ def _json(meta: Mapping[str, str], key: str, op: str, path: Any) -> Any:
     return doc
 
 
-def _no_constant(name: str) -> Any:
-    raise ValueError(f"{name} is not JSON")
-
-
 def _arrays(state_dict: Mapping[str, Any]) -> dict[str, np.ndarray]:
     return {k: (v.data if isinstance(v, Tensor) else np.asarray(v)) for k, v in state_dict.items()}
 
@@ -129,173 +124,6 @@ def load_state_dict(path: str | os.PathLike) -> dict[str, Tensor]:
     tensors, meta = read_file(path, op="load_state_dict")
     _check_version(meta, "load_state_dict", path)
     return {k: mnp.from_numpy(v) for k, v in tensors.items()}
-
-
-# -- architecture -----------------------------------------------------------------------------
-def _layer_names() -> dict[type, str]:
-    """Registered layer class -> the name to save it under (its class name when registered
-    under it, else the first name it was registered with)."""
-    names: dict[type, str] = {}
-    for name, obj in mnp.registry("layers").items():
-        if isinstance(obj, type) and (obj not in names or name == obj.__name__):
-            names[obj] = name
-    return names
-
-
-def describe(model: Any) -> dict[str, Any]:
-    """The architecture of ``model`` as JSON data: ``{"type", "config"}`` per layer, plus
-    ``"children"`` (``[name, node]`` pairs) for containers. Raises `ModelFormatError` for a
-    layer class that is not registered."""
-    return _describe(model, _layer_names(), "model", 0)
-
-
-def _describe(module: Any, names: dict[type, str], where: str, depth: int) -> dict[str, Any]:
-    if depth > MAX_DEPTH:
-        raise ModelFormatError(f"save: {where}: modules nest deeper than {MAX_DEPTH} levels")
-    cls = type(module)
-    name = names.get(cls)
-    if name is None:
-        raise ModelFormatError(
-            f"save: {where} is a {cls.__module__}.{cls.__qualname__}, which is not a registered "
-            f"layer; register it through the mnp_register_layers hook (it needs get_config / "
-            f"from_config), or save only its weights with save_state_dict")
-    try:
-        config = module.get_config()
-        json.dumps(config, allow_nan=False)
-    except MnpError as exc:
-        raise ModelFormatError(f"save: {where} ({name}): {exc}") from None
-    except (TypeError, ValueError) as exc:
-        raise ModelFormatError(f"save: {where} ({name}): get_config() is not JSON data: "
-                               f"{exc}") from None
-    node: dict[str, Any] = {"type": name, "config": config}
-    if getattr(cls, "is_container", False):
-        node["children"] = [[child_name, _describe(child, names, f"{where}.{child_name}",
-                                                   depth + 1)]
-                            for child_name, child in module.named_children()]
-    return node
-
-
-def _check_node(node: Any, where: str, op: str, path: Any, depth: int) -> list[tuple[str, Any]]:
-    """Validate one architecture node; returns its children (name, node) pairs."""
-    if depth > MAX_DEPTH:
-        raise ModelFormatError(f"{op}: {os.fspath(path)}: architecture nests deeper than "
-                               f"{MAX_DEPTH} levels")
-    if not isinstance(node, dict) or not {"type", "config"} <= set(node) or \
-            not set(node) <= {"type", "config", "children"}:
-        raise ModelFormatError(f"{op}: {os.fspath(path)}: architecture node {where} must be "
-                               f"an object with 'type', 'config' and optional 'children', got "
-                               f"{json.dumps(node)[:200]}")
-    if not isinstance(node["type"], str) or not isinstance(node["config"], dict):
-        raise ModelFormatError(f"{op}: {os.fspath(path)}: architecture node {where}: 'type' "
-                               f"must be a string and 'config' an object")
-    children = node.get("children")
-    if children is None:
-        return []
-    if not isinstance(children, list) or not all(
-            isinstance(c, list) and len(c) == 2 and isinstance(c[0], str) for c in children):
-        raise ModelFormatError(f"{op}: {os.fspath(path)}: architecture node {where}: "
-                               f"'children' must be a list of [name, node] pairs")
-    return [(c[0], c[1]) for c in children]
-
-
-def _allowed(allow: bool | Iterable[str]) -> bool | frozenset[str]:
-    if isinstance(allow, bool):
-        return allow
-    if isinstance(allow, str):
-        return frozenset([allow])
-    try:
-        names = frozenset(allow)
-    except TypeError:
-        names = None
-    if names is None or not all(isinstance(n, str) for n in names):
-        raise ArgumentError(f"load: allow_provider_mismatch must be True, False or a "
-                            f"collection of layer type names, got {allow!r:.80}")
-    return names
-
-
-def _check_provider(name: str, where: str, op: str, path: Any,
-                    origins: Mapping[str, Mapping[str, str]],
-                    current: Mapping[str, Mapping[str, str]],
-                    allowed: bool | frozenset[str]) -> None:
-    saved, now = origins.get(name), current.get(name)
-    if saved is None or now is None or sources.same(saved, now):
-        return
-    if allowed is True or (allowed is not False and name in allowed):
-        return
-    raise ModelFormatError(
-        f"{op}: {os.fspath(path)}: layer type {name!r} at {where} was saved from "
-        f"{sources.describe(saved)}, but here {sources.describe(now)} provides that name; "
-        f"they may be different layers sharing a name, so it is not built (pass "
-        f"allow_provider_mismatch=True, or a set of layer type names such as "
-        f"{{{name!r}}}, to load to build it with the class registered here)")
-
-
-def _plan(arch: Any, op: str, path: Any, budget: int,
-          origins: Mapping[str, Mapping[str, str]] | None = None,
-          allow_provider_mismatch: bool | frozenset[str] = False) -> None:
-    """Check the whole architecture before building any of it: shapes of the nodes, every
-    type registered (by the plugin and distribution the file recorded, if it did, unless
-    ``allow_provider_mismatch`` says otherwise), each config's values against its layer's
-    constructor annotations (`serialization_schema`), and the sizes the configs ask for
-    within ``budget`` elements. ``origins`` are the file's layer sources."""
-    registered = mnp.registry("layers")
-    origins = origins or {}
-    current = sources.providers(origins) if origins and allow_provider_mismatch is not True \
-        else {}
-    total, stack = 0, [(arch, "model", 0)]
-    while stack:
-        node, where, depth = stack.pop()
-        children = _check_node(node, where, op, path, depth)
-        name = node["type"]
-        cls = registered.get(name)
-        if cls is None:
-            known = ", ".join(sorted(registered)) or "(none)"
-            raise ModelFormatError(f"{op}: {os.fspath(path)}: layer type {name!r:.100} at "
-                                   f"{where} is not registered (known: {known}); mnp builds "
-                                   f"only registered layers, never code named in a file"
-                                   f"{sources.hint(name, origins)}")
-        _check_provider(name, where, op, path, origins, current, allow_provider_mismatch)
-        if children and not getattr(cls, "is_container", False):
-            raise ModelFormatError(f"{op}: {os.fspath(path)}: {name} at {where} is not a "
-                                   f"container but the file gives it children")
-        config = node["config"]
-        if config_depth(config) > MAX_CONFIG_DEPTH:
-            raise ModelFormatError(f"{op}: {os.fspath(path)}: the config of {name} at {where} "
-                                   f"nests deeper than {MAX_CONFIG_DEPTH} levels")
-        why = check_config(cls, config)
-        if why is not None:
-            raise ModelFormatError(f"{op}: {os.fspath(path)}: cannot build {name} at {where}: "
-                                   f"{why}")
-        total += size_of(cls, config)
-        if total > budget:
-            raise ModelFormatError(
-                f"{op}: {os.fspath(path)}: the layer configs ask for about {total} elements, "
-                f"far more than the file's tensors hold (budget {budget}); the architecture "
-                f"is corrupt or hostile (pass max_config_elements= to load to allow it)")
-        stack.extend((child, f"{where}.{cname}", depth + 1) for cname, child in children)
-
-
-def build(arch: Any, op: str = "load", path: Any = "<architecture>",
-          budget: int | None = None) -> Any:
-    """A fresh (untrained) model from `describe`'s output, using only registered layers."""
-    _plan(arch, op, path, MIN_CONFIG_ELEMENTS if budget is None else budget)
-    return _build(arch, mnp.registry("layers"), "model", op, path)
-
-
-def _build(node: dict, registered: dict, where: str, op: str, path: Any) -> Any:
-    cls = registered[node["type"]]
-    try:
-        if getattr(cls, "is_container", False):
-            children = [(name, _build(child, registered, f"{where}.{name}", op, path))
-                        for name, child in node.get("children") or []]
-            return cls.from_config(dict(node["config"]), children)
-        return cls.from_config(dict(node["config"]))
-    except ModelFormatError:
-        raise
-    except Exception as exc:  # any failure of a constructor fed from the file
-        raise ModelFormatError(f"{op}: {os.fspath(path)}: cannot build {node['type']} at "
-                               f"{where} from config {json.dumps(node['config'])[:200]}: "
-                               f"{type(exc).__name__}: {exc}") from None
 
 
 def _load_into(model: Any, tensors: Mapping[str, np.ndarray], op: str, path: Any) -> None:
@@ -349,7 +177,7 @@ def load(path: str | os.PathLike, max_config_elements: int | None = None, *,
     provides here is refused; ``allow_provider_mismatch=True`` (every type) or a collection
     of layer type names builds them with the classes registered here.
     """
-    allowed = _allowed(allow_provider_mismatch)
+    allowed = allowed_mismatches(allow_provider_mismatch)
     entries, meta, _ = read_header(path, op="load")
     _check_version(meta, "load", path)
     kind = meta.get("mnp.kind")
@@ -360,11 +188,11 @@ def load(path: str | os.PathLike, max_config_elements: int | None = None, *,
     elements = sum(math.prod(e[1]) for e in entries.values())
     budget = max_config_elements if max_config_elements is not None else \
         max(MIN_CONFIG_ELEMENTS, 64 * elements)
-    _plan(arch, "load", path, budget, sources.read(meta), allowed)
+    plan(arch, "load", path, budget, sources.read(meta), allowed)
     tensors, _ = read_file(path, op="load")
     if kind == "checkpoint":
         tensors = {k[len("model/"):]: v for k, v in tensors.items() if k.startswith("model/")}
-    model = _build(arch, mnp.registry("layers"), "model", "load", path)
+    model = build_planned(arch, mnp.registry("layers"), "model", "load", path)
     dtype = _float_dtype(tensors)
     if dtype is not None and hasattr(model, "to") and any(
             p.dtype.kind == "f" and p.dtype != dtype for p in model.state_dict().values()):

@@ -13,8 +13,16 @@ rewrite the header too.
 
 The reader checks the whole header against the file's size before it allocates anything
 for tensor data, so a malformed, truncated or hostile file costs at most the header cap
-(100 MB) and fails with `ModelFormatError` naming the file. It never unpickles, evaluates
-or imports anything.
+(100 MB) and fails with `ModelFormatError` naming the file: its checks are stricter than
+the format's (mnp's dtypes only, no duplicate keys or NaN constants, at most `MAX_NDIM`
+dimensions, string metadata) and its messages say what is wrong. The tensor data is then
+read by the ``safetensors`` library (``safe_open``), which parses and checks the container
+again on its own. Nothing is ever unpickled, evaluated or imported.
+
+The writer stays mnp's own: it streams each array to the file in the order given (so a
+state dict loads back in its own order) and needs no copy of the data, where
+``safetensors.numpy.save`` orders tensors by dtype and name and builds the whole file in
+memory first.
 
 >>> import numpy as np, os, tempfile
 >>> path = os.path.join(tempfile.mkdtemp(), "t.safetensors")
@@ -33,6 +41,7 @@ import re
 from typing import Any, Mapping
 
 import numpy as np
+import safetensors
 
 from mnp.core import MnpError
 from mnp.core.atomic import atomic_write
@@ -264,30 +273,31 @@ def read_header(path: str | os.PathLike, op: str = "load"
 def read_file(path: str | os.PathLike, op: str = "load"
               ) -> tuple[dict[str, np.ndarray], dict[str, str]]:
     """Read every tensor (name -> numpy array, native byte order, in data order) and the
-    metadata of a safetensors file, after validating the header (see `read_header`)."""
-    entries, metadata, data_start = read_header(path, op)
+    metadata of a safetensors file, after validating the header (see `read_header`).
+
+    The tensors are read by ``safetensors.safe_open`` one at a time (the file is mapped, not
+    read whole); each must have the dtype and shape the validated header gave it.
+    """
+    entries, metadata, _ = read_header(path, op)
     expected = metadata.get(CHECKSUM_KEY)
     if expected is not None and not _HEX64.fullmatch(expected):
         raise _fail(op, path, f"metadata {CHECKSUM_KEY!r} is not a sha256 hex digest: "
                               f"{expected!r:.80}")
     digest = hashlib.sha256()
     tensors: dict[str, np.ndarray] = {}
-    with open(path, "rb") as f:
-        if os.fstat(f.fileno()).st_size != data_start + sum(e[3] - e[2] for e in entries.values()):
-            raise _fail(op, path, "file changed size while being read")
-        f.seek(data_start)
-        for name, (dtype, shape, begin, end) in entries.items():
-            raw = np.empty(end - begin, np.uint8)
-            if raw.size and f.readinto(memoryview(raw)) != raw.size:
-                raise _fail(op, path, f"tensor {name!r}: data ends early; the file is truncated")
-            digest.update(memoryview(raw))
-            if dtype.kind == "b":
-                arr = (raw != 0).reshape(shape)
-            else:
-                arr = raw.view(dtype).reshape(shape)
-                if not dtype.isnative:
-                    arr = arr.astype(dtype.newbyteorder("="))
-            tensors[name] = arr
+    try:
+        with safetensors.safe_open(os.fspath(path), framework="numpy") as f:
+            if (f.metadata() or {}) != metadata or set(f.keys()) != set(entries):
+                raise _fail(op, path, "file changed while being read")
+            for name, (dtype, shape, _, _) in entries.items():
+                arr = f.get_tensor(name)
+                if arr.shape != shape or arr.dtype.newbyteorder("<") != dtype.newbyteorder("<"):
+                    raise _fail(op, path, "file changed while being read")
+                if arr.size:
+                    digest.update(_bytes_of(arr.astype(dtype, copy=False)))
+                tensors[name] = arr.view(np.uint8) != 0 if dtype.kind == "b" else arr
+    except safetensors.SafetensorError as exc:
+        raise _fail(op, path, f"not a valid safetensors file: {exc}") from None
     if expected is not None and digest.hexdigest() != expected:
         raise _fail(op, path, f"the tensor data does not match its checksum ({CHECKSUM_KEY} "
                               f"{expected[:16]}..., the data hashes to "
