@@ -1,5 +1,6 @@
-"""Run the benchmark workloads (BENCH.md) on mnp, once per installed backend, and on PyTorch
-when it is importable, interleaved round by round, each run in its own fresh process.
+"""Run the benchmark workloads W1–W8 (defined in benchmarks/README.md) on mnp, once per
+installed backend, and on PyTorch when it is importable, interleaved round by round, each run
+in its own fresh process.
 
 Prints one JSON line per (workload, case, framework, backend, threads, figure) with the median
 over all samples, then a table of ratios mnp/torch::
@@ -33,7 +34,7 @@ sys.path.insert(0, HERE)
 from common import THREAD_MODES, cpu_count, estimate_peak_gflops, median, worker_env  # noqa: E402
 from workloads import discover  # noqa: E402
 
-BENCH_PEAK = 156.5   # GFLOP/s, the estimated peak quoted in BENCH.md
+BENCH_PEAK = 156.5   # GFLOP/s, the development machine's estimated peak (benchmarks/README.md)
 NOISE = 1.3          # ratios closer to 1 than this are read as a tie ("~") on this machine
 
 
@@ -70,7 +71,7 @@ def run_worker(workload: str, framework: str, backend: str | None, threads: int,
 
 def main(argv: list[str] | None = None) -> int:
     workloads = discover()
-    p = argparse.ArgumentParser(description=__doc__.split("\n\n")[0],
+    p = argparse.ArgumentParser(description=__doc__,
                                 formatter_class=argparse.RawDescriptionHelpFormatter)
     p.add_argument("--only", help=f"comma list of workloads (default all: {','.join(workloads)})")
     p.add_argument("--backend", help="comma list of mnp backends (default: every available one)")
@@ -82,7 +83,7 @@ def main(argv: list[str] | None = None) -> int:
     p.add_argument("--sizes", help="W1 matrix sizes (default 256,512,1024,2048)")
     p.add_argument("--peak", type=float, default=BENCH_PEAK,
                    help=f"the machine's float32 peak in GFLOP/s for W1's share (default {BENCH_PEAK}, "
-                        f"as BENCH.md estimates)")
+                        f"the development machine's estimate; see benchmarks/README.md)")
     p.add_argument("--no-torch", action="store_true", help="measure mnp only")
     p.add_argument("--out", help="also write the JSON lines to this file")
     args = p.parse_args(argv)

@@ -1,4 +1,4 @@
-"""A multilayer perceptron on the bundled UCI digits (the BENCH.md W3 network).
+"""A multilayer perceptron on the bundled UCI digits (the W3 network of benchmarks/README.md).
 
     python examples/digits_mlp.py [--epochs 20]
 """

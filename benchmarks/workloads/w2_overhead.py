@@ -1,7 +1,7 @@
 """W2: small-tensor overhead: ``y = ((a*b + a).relu()).sum(); y.backward()`` on 16x16 tensors.
 
 Next to mnp it also times the same step written by hand in numpy with no autograd at all
-(``numpy_by_hand_us``, BENCH.md's reference): the cost of the numpy calls alone, a floor
+(``numpy_by_hand_us``, the reference of benchmarks/README.md): the cost of the numpy calls alone, a floor
 for any framework whose kernels are those calls.
 """
 from __future__ import annotations
