@@ -1,4 +1,5 @@
-"""Every example in every docstring of mnp's packages runs and prints what it shows.
+"""Every example in every docstring of mnp's packages runs and prints what it shows, and the
+first example of each package README runs.
 
 Modules are found with `pkgutil.walk_packages`, so a new module's examples are run without
 being listed here; one test per module. Examples that need PyTorch (the parity helpers)
@@ -10,6 +11,10 @@ from __future__ import annotations
 import doctest
 import importlib
 import pkgutil
+import re
+import subprocess
+import sys
+from pathlib import Path
 
 import numpy as np
 import pytest
@@ -94,3 +99,25 @@ def test_only_a_missing_torch_lets_a_module_skip():
     assert _torch_missing(ImportError("cannot import name", name="torch.nn"))
     assert not _torch_missing(ModuleNotFoundError("No module named 'scipy'", name="scipy"))
     assert not _torch_missing(ValueError("torch"))
+
+
+# -- the examples of the package READMEs ---------------------------------------------------------
+ROOT = Path(__file__).resolve().parents[1]
+#: README -> the module its first example needs (distributed's is an MPI program, run by
+#: `python -m mnp.distributed.run`, not in this process)
+READMES = {"core": "mnp.core", "nn": "mnp.nn", "optim": "mnp.optim", "data": "mnp.data",
+           "kernels-c": "mnp.kernels_c"}
+
+
+@pytest.mark.parametrize("package", sorted(READMES))
+def test_readme_example_runs(package, tmp_path):
+    text = (ROOT / "packages" / package / "README.md").read_text(encoding="utf-8")
+    blocks = re.findall(r"```python\n(.*?)```", text, re.S)
+    assert blocks, f"packages/{package}/README.md has no python example"
+    pytest.importorskip(READMES[package])
+    if package == "kernels-c" and not importlib.import_module("mnp.kernels_c").available():
+        pytest.skip("the C extension is not built")
+    # its own process, in a scratch directory: examples set threads and seeds and write files
+    proc = subprocess.run([sys.executable, "-c", blocks[0]], cwd=tmp_path, capture_output=True,
+                          text=True, timeout=300)
+    assert proc.returncode == 0, f"packages/{package}/README.md's example fails:\n{proc.stderr}"
