@@ -41,7 +41,6 @@ import re
 from typing import Any, Mapping
 
 import numpy as np
-import safetensors
 
 from mnp.core import MnpError
 from mnp.core.atomic import atomic_write
@@ -278,6 +277,8 @@ def read_file(path: str | os.PathLike, op: str = "load"
     The tensors are read by ``safetensors.safe_open`` one at a time (the file is mapped, not
     read whole); each must have the dtype and shape the validated header gave it.
     """
+    import safetensors        # on first read, so that importing mnp.nn stays light
+
     entries, metadata, _ = read_header(path, op)
     expected = metadata.get(CHECKSUM_KEY)
     if expected is not None and not _HEX64.fullmatch(expected):
