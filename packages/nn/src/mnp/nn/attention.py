@@ -25,9 +25,8 @@ from mnp.core.dispatch import kernel
 
 from . import init
 from ._util import ArgumentError, as_tensor
-from .layers.linear import Linear
+from .linear import Linear, linear
 from .module import Module
-from .ops.linear import linear
 from .parameter import Parameter
 
 
@@ -212,7 +211,7 @@ def _attention_with_mask_grad(q: Tensor, k: Tensor, v: Tensor, mask: Tensor, dro
                          f"query ({q.dtype}), got {mask.dtype}")
     weights = mnp.softmax(mnp.matmul(q, k.swapaxes(-1, -2)) * scale + mask, axis=-1)
     if dropout_p > 0.0:
-        from .ops.misc import dropout
+        from .dropout import dropout
         weights = dropout(weights, dropout_p)
     return mnp.matmul(weights, v)
 
@@ -390,7 +389,7 @@ class MultiheadAttention(Module):
                 scores = scores + mask
             weights = mnp.softmax(scores, axis=-1)
             if p > 0.0:
-                from .ops.misc import dropout
+                from .dropout import dropout
                 weights = dropout(weights, p)
             out = weights @ v
         else:

@@ -32,8 +32,8 @@ from mnp.core.dispatch import kernel
 from . import init
 from ._util import ArgumentError, as_tensor, check_dtypes
 from .module import Module
-from .ops.linear import linear, same_float
-from .ops.misc import dropout as _dropout
+from .dropout import dropout as _dropout
+from .linear import linear, same_float
 from .parameter import Parameter
 from .utils.rnn import PackedSequence, _packed_to_padded, _padded_to_packed
 

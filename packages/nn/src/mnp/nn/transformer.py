@@ -16,11 +16,11 @@ from . import init
 from ._util import ArgumentError, as_tensor
 from .attention import MultiheadAttention
 from .containers import ModuleList
-from .functional import gelu, relu
-from .layers.linear import Linear
-from .layers.misc import Dropout
-from .layers.norm import LayerNorm
+from .activation import gelu, relu
+from .dropout import Dropout
+from .linear import Linear
 from .module import Module, ModuleError, _jsonable
+from .norm import LayerNorm
 
 _ACTIVATIONS: dict[str, Callable] = {"relu": relu, "gelu": gelu}
 
