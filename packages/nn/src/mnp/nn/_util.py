@@ -1,4 +1,5 @@
-"""Small helpers shared by nn's ops, layers and losses: argument normalisation and errors."""
+"""Small helpers shared by nn's ops, layers and losses: argument normalisation, errors and
+kernel calls on operands of mixed dtypes."""
 from __future__ import annotations
 
 from typing import Any
@@ -6,12 +7,22 @@ from typing import Any
 import numpy as np
 
 from mnp.core import ArgumentError, DTypeError, MnpError, ShapeError, Tensor
+from mnp.core.dispatch import kernel
 
 REDUCTIONS = ("mean", "sum", "none")
 
 
 class IndexOutOfRangeError(MnpError, IndexError):
     """An index (a class target, an embedding row, a container position) out of range."""
+
+
+def apply_kernel(name: str, *arrays: Any) -> np.ndarray:
+    """The ``name`` kernel of the active backend on ``arrays`` (numpy arrays or scalars),
+    cast first to the dtype numpy's own ufunc would compute in; a Python scalar takes the
+    dtype of the arrays (as numpy treats it), so the numpy backend's result is numpy's."""
+    dt = np.result_type(*arrays)
+    return kernel(name, dt)(*(a.astype(dt, copy=False) if isinstance(a, np.ndarray)
+                              else np.asarray(a, dt) for a in arrays))
 
 
 def ntuple(value: Any, n: int, name: str, op: str, minimum: int = 0) -> tuple[int, ...]:

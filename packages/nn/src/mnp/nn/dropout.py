@@ -8,6 +8,7 @@ import numpy as np
 
 import mnp.core as mnp
 from mnp.core import Function, Tensor
+from mnp.core.dispatch import kernel
 
 from ._util import ArgumentError, as_tensor
 from .module import Module
@@ -18,10 +19,12 @@ class DropoutFunction(Function):
 
     def forward(self, x, mask=None):
         self.mask = mask
-        return x * mask
+        if x.dtype != mask.dtype:          # an integer input: numpy's promotion
+            x = x.astype(np.result_type(x, mask))
+        return kernel("mul", x.dtype)(x, mask)
 
     def backward(self, g):
-        return g * self.mask
+        return kernel("mul", g.dtype)(g, self.mask)
 
 
 def dropout(input: Any, p: float = 0.5, training: bool = True, inplace: bool = False) -> Tensor:

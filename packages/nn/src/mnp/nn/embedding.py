@@ -16,7 +16,9 @@ from .parameter import Parameter
 
 
 class EmbeddingFunction(Function):
+    """The rows ``w[indices]``; the backward adds each output row's gradient to its row."""
     name = "embedding"
+    numpy_only = "a row gather and a scatter-add (np.add.at) of the gradient"
 
     def forward(self, w, indices=None, padding_idx=None, scale_grad_by_freq=False):
         self.indices, self.rows, self.padding_idx = indices, w.shape[0], padding_idx

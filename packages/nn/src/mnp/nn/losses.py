@@ -25,7 +25,8 @@ from mnp.core import DTypeError, Function, ShapeError, Tensor, unbroadcast
 from mnp.core.autograd import _make
 from mnp.core.dispatch import kernel
 
-from ._util import ArgumentError, IndexOutOfRangeError, as_tensor, check_reduction
+from ._util import (ArgumentError, IndexOutOfRangeError, apply_kernel, as_tensor,
+                    check_reduction)
 from .linear import same_float
 from .module import Module
 
@@ -65,17 +66,18 @@ KERNELS = {"cross_entropy_forward": cross_entropy_forward,
 def _reduce(losses: np.ndarray, reduction: str, denom: float | None = None) -> np.ndarray:
     if reduction == "none":
         return losses
-    total = losses.sum(dtype=losses.dtype)
+    total = np.asarray(kernel("sum", losses.dtype)(losses, None, False))
     if reduction == "sum":
-        return np.asarray(total)
-    return np.asarray(total / (losses.size if denom is None else denom), dtype=losses.dtype)
+        return total
+    mean = apply_kernel("div", total, losses.size if denom is None else denom)
+    return np.asarray(mean, dtype=losses.dtype)
 
 
 def _expand(g: np.ndarray, shape: tuple, reduction: str, denom: float) -> np.ndarray:
     """The per-element gradient of the reduction for output gradient ``g``."""
     if reduction == "none":
         return g
-    scale = g if reduction == "sum" else g / denom
+    scale = g if reduction == "sum" else apply_kernel("div", g, denom)
     return np.broadcast_to(np.asarray(scale, g.dtype), shape)
 
 
@@ -112,29 +114,30 @@ class MSELossFunction(_Pointwise):
     name = "mse_loss"
 
     def losses(self, x, y):
-        self.diff = x - y
-        return self.diff * self.diff
+        self.diff = apply_kernel("sub", x, y)
+        return apply_kernel("mul", self.diff, self.diff)
 
     def partials(self, ge, nx, ny):
-        d = 2.0 * ge * self.diff
-        return (d if nx else None), (-d if ny else None)
+        d = apply_kernel("mul", apply_kernel("mul", 2.0, ge), self.diff)
+        return (d if nx else None), (apply_kernel("neg", d) if ny else None)
 
 
 class L1LossFunction(_Pointwise):
     name = "l1_loss"
 
     def losses(self, x, y):
-        diff = x - y
-        self.sign = np.sign(diff)
-        return np.abs(diff)
+        diff = apply_kernel("sub", x, y)
+        self.sign = apply_kernel("sign", diff)
+        return apply_kernel("abs", diff)
 
     def partials(self, ge, nx, ny):
-        d = ge * self.sign
-        return (d if nx else None), (-d if ny else None)
+        d = apply_kernel("mul", ge, self.sign)
+        return (d if nx else None), (apply_kernel("neg", d) if ny else None)
 
 
 class BCELossFunction(_Pointwise):
     name = "binary_cross_entropy"
+    numpy_only = "the clamped-log formula and its partials are numpy expressions, no kernel"
 
     def forward(self, x, y, reduction="mean", weight=None):
         self.weight = weight
@@ -159,6 +162,7 @@ class BCELossFunction(_Pointwise):
 
 class BCEWithLogitsFunction(_Pointwise):
     name = "binary_cross_entropy_with_logits"
+    numpy_only = "the stable softplus formula and its partials are numpy expressions, no kernel"
 
     def forward(self, x, y, reduction="mean", weight=None, pos_weight=None):
         self.weight, self.pos_weight = weight, pos_weight
@@ -308,6 +312,7 @@ class SoftCrossEntropyFunction(Function):
 class NLLLossFunction(Function):
     """Negative log-likelihood of log-probabilities (N, C, ...) at int class targets (N, ...)."""
     name = "nll_loss"
+    numpy_only = "a gather of the target log-probabilities and a scatter of their gradient"
 
     def forward(self, logp, target=None, weight=None, ignore_index=-100, reduction="mean"):
         self.shape, self.reduction = logp.shape, reduction

@@ -22,7 +22,7 @@ from mnp.core import Function, ShapeError, Tensor, get_default_dtype
 from mnp.core.autograd import _make
 from mnp.core.dispatch import kernel
 
-from ._util import ArgumentError, as_tensor, check_dtypes, optional_tensor
+from ._util import ArgumentError, apply_kernel, as_tensor, check_dtypes, optional_tensor
 from .module import Module
 from .parameter import Parameter
 
@@ -132,6 +132,12 @@ KERNELS = {"batch_norm_forward": batch_norm_forward, "batch_norm_backward": batc
 
 
 # -- the autograd nodes and the functional forms ----------------------------------------
+def _update(buffer: np.ndarray, momentum: float, step: np.ndarray) -> None:
+    """``buffer = (1 - momentum) * buffer + step`` in place (``step`` is momentum * value)."""
+    kept = apply_kernel("mul", buffer, np.asarray(1.0 - momentum, buffer.dtype))
+    buffer[...] = apply_kernel("add", kept, step.astype(buffer.dtype, copy=False))
+
+
 class BatchNormFunction(Function):
     """Training-mode batch norm of x (N, C, ...) with batch statistics; when running buffers
     are given they are updated in place (unbiased variance, as PyTorch)."""
@@ -145,11 +151,11 @@ class BatchNormFunction(Function):
         self.x3, self.gamma, self.mean, self.invstd = x3, gamma, mean, invstd
         if running_mean is not None:
             count = x3.shape[0] * x3.shape[2]
-            var = (1.0 / (invstd.astype(np.float64) ** 2) - eps) * (count / (count - 1))
-            running_mean *= 1.0 - momentum
-            running_mean += momentum * mean
-            running_var *= 1.0 - momentum
-            running_var += (momentum * var).astype(running_var.dtype)
+            i64 = invstd.astype(np.float64)
+            var = apply_kernel("sub", apply_kernel("div", 1.0, apply_kernel("mul", i64, i64)), eps)
+            var = apply_kernel("mul", var, count / (count - 1))     # unbiased
+            _update(running_mean, momentum, apply_kernel("mul", momentum, mean))
+            _update(running_var, momentum, apply_kernel("mul", momentum, var))
         return y.reshape(x.shape)
 
     def backward(self, g):
@@ -164,24 +170,26 @@ class BatchNormEvalFunction(Function):
 
     def forward(self, x, gamma=None, beta=None, eps=1e-5, mean=None, var=None):
         shape = (1, -1) + (1,) * (x.ndim - 2)
-        invstd = (1.0 / np.sqrt(var + eps)).astype(x.dtype, copy=False)
-        scale = invstd if gamma is None else (invstd * gamma).astype(x.dtype, copy=False)
-        shift = -mean * scale if beta is None else (beta - mean * scale).astype(x.dtype, copy=False)
+        k = apply_kernel
+        invstd = k("div", 1.0, k("sqrt", k("add", var, eps))).astype(x.dtype, copy=False)
+        scale = invstd if gamma is None else k("mul", invstd, gamma).astype(x.dtype, copy=False)
+        shift = k("mul", k("neg", mean), scale) if beta is None else \
+            k("sub", beta, k("mul", mean, scale)).astype(x.dtype, copy=False)
         self.x, self.scale, self.mean, self.invstd, self.shape = x, scale, mean, invstd, shape
-        y = x * scale.reshape(shape)
-        y += shift.reshape(shape)
-        return y
+        return k("add", k("mul", x, scale.reshape(shape)), shift.reshape(shape))
 
     def backward(self, g):
         need = self.needs_input_grad
         shape = self.shape
-        dx = g * self.scale.reshape(shape) if need[0] else None
+        k = apply_kernel
+        dx = k("mul", g, self.scale.reshape(shape)) if need[0] else None
         dgamma = dbeta = None
         if len(need) > 1:
             axes = (0,) + tuple(range(2, g.ndim))
-            dbeta = g.sum(axis=axes)
-            xhat = (self.x - self.mean.reshape(shape)) * self.invstd.reshape(shape)
-            dgamma = (g * xhat).sum(axis=axes)
+            total = kernel("sum", g.dtype)
+            dbeta = total(g, axes, False)
+            xhat = k("mul", k("sub", self.x, self.mean.reshape(shape)), self.invstd.reshape(shape))
+            dgamma = total(k("mul", g, xhat), axes, False)
         return dx, dgamma, dbeta
 
 

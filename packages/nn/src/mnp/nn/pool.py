@@ -27,7 +27,7 @@ from mnp.core import Function, ShapeError, Tensor
 from mnp.core.dispatch import kernel
 
 from ._scratch import scratch
-from ._util import ArgumentError, as_tensor, batched, ntuple
+from ._util import ArgumentError, apply_kernel, as_tensor, batched, ntuple
 from .conv import out_size, pad2d
 from .module import Module
 
@@ -198,6 +198,7 @@ class MaxPool2dDilatedFunction(MaxPool2dFunction):
     maximum wins a tie, the last NaN of a window wins, a window whose real values are all the
     lowest value points at its first element inside the input (PyTorch's rules)."""
     name = "max_pool2d"
+    numpy_only = "dilated max pooling has no kernel: argmax over a strided numpy window view"
 
     def forward(self, x, kernel_size=(1, 1), stride=(1, 1), padding=(0, 0), dilation=(1, 1),
                 extra=NO_EXTRA, indices=None):
@@ -241,12 +242,12 @@ class AvgPool2dFunction(Function):
             x = _extend(x, extra, 0)
         y = kernel("avg_pool2d_forward", x.dtype)(x, kernel_size, stride, padding)
         if scale is not None:
-            y *= scale
+            y = apply_kernel("mul", y, scale)
         return y
 
     def backward(self, g):
         if self.scale is not None:
-            g = g * self.scale
+            g = apply_kernel("mul", g, self.scale)
         n, c, h, w = self.shape
         eh, ew = self.extra
         dx = kernel("avg_pool2d_backward", g.dtype)(g, (n, c, h + eh, w + ew), *self.args)

@@ -49,6 +49,7 @@ def _positions(batch_sizes: np.ndarray) -> tuple[np.ndarray, np.ndarray]:
 class Scatter(Function):
     """Rows of ``data`` placed at ``(t_idx, b_idx)`` of a ``shape`` array of ``fill``."""
     name = "pad_packed"
+    numpy_only = "no arithmetic: rows placed by index"
 
     def forward(self, data, t_idx=None, b_idx=None, shape=None, fill=0.0):
         self.t_idx, self.b_idx = t_idx, b_idx
@@ -63,6 +64,7 @@ class Scatter(Function):
 class Gather(Function):
     """The rows at ``(t_idx, b_idx)`` of a padded (T, B, *) array."""
     name = "pack_padded"
+    numpy_only = "no arithmetic: rows gathered by index"
 
     def forward(self, x, t_idx=None, b_idx=None):
         self.t_idx, self.b_idx, self.shape = t_idx, b_idx, x.shape
@@ -120,6 +122,7 @@ def invert_permutation(permutation: Any) -> Tensor | None:
 
 class PadSequence(Function):
     name = "pad_sequence"
+    numpy_only = "no arithmetic: sequences copied into a padded array"
 
     def forward(self, *seqs, padding_value=0.0, left=False):
         T = max(s.shape[0] for s in seqs)
