@@ -16,6 +16,10 @@ class IndexOutOfRangeError(MnpError, IndexError):
     """An index (a class target, an embedding row, a container position) out of range."""
 
 
+class TrainerError(MnpError, ValueError):
+    """Bad arguments to `Trainer` or data it cannot batch."""
+
+
 def apply_kernel(name: str, *arrays: Any) -> np.ndarray:
     """The ``name`` kernel of the active backend on ``arrays`` (numpy arrays or scalars),
     cast first to the dtype numpy's own ufunc would compute in; a Python scalar takes the
