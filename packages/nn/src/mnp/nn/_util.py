@@ -6,7 +6,7 @@ from typing import Any
 
 import numpy as np
 
-from mnp.core import ArgumentError, DTypeError, MnpError, ShapeError, Tensor
+from mnp.core import ArgumentError, DTypeError, MnpError, ShapeError, Tensor, as_tensor
 from mnp.core.dispatch import kernel
 
 REDUCTIONS = ("mean", "sum", "none")
@@ -52,15 +52,6 @@ def check_reduction(reduction: str, op: str) -> str:
     return reduction
 
 
-def as_tensor(x: Any, op: str) -> Tensor:
-    """``x`` as a Tensor: whatever `mnp.core.tensor` takes (a numpy array is shared, not
-    copied); errors name ``op``."""
-    if isinstance(x, Tensor):
-        return x
-    import mnp.core as mnp
-    return mnp.as_tensor(x, op=op)
-
-
 def check_dtypes(op: str, x: Tensor, weight: Tensor | None, bias: Tensor | None = None,
                  half_input: bool = False) -> None:
     """As in PyTorch, an input and the parameters it meets must share one dtype (a float64
@@ -78,7 +69,7 @@ def check_dtypes(op: str, x: Tensor, weight: Tensor | None, bias: Tensor | None 
 
 
 def optional_tensor(x: Any, op: str) -> Tensor | None:
-    return None if x is None else as_tensor(x, op)
+    return None if x is None else as_tensor(x, op=op)
 
 
 def batched(x: Tensor, dims: int, op: str) -> tuple[Tensor, bool]:

@@ -24,11 +24,11 @@ import numpy as np
 from numpy.lib.stride_tricks import as_strided
 
 import mnp.core as mnp
-from mnp.core import Function, ShapeError, Tensor
+from mnp.core import Function, ShapeError, Tensor, as_tensor
 from mnp.core.dispatch import kernel
 
 from ._scratch import scratch
-from ._util import ArgumentError, as_tensor, batched, check_dtypes, ntuple
+from ._util import ArgumentError, batched, check_dtypes, ntuple
 from .linear import _Weighted, same_float
 
 # -- numpy reference kernels ----------------------------------------------------------------
@@ -278,8 +278,8 @@ def _same_padding(kernel_size, dilation, stride, op: str) -> tuple[tuple[int, ..
 
 def _conv(fn, dims: int, input: Any, weight: Any, bias: Any, stride: Any, padding: Any,
           dilation: Any, op: str) -> Tensor:
-    x, w = as_tensor(input, op), as_tensor(weight, op)
-    check_dtypes(op, x, w, None if bias is None else as_tensor(bias, op))
+    x, w = as_tensor(input, op=op), as_tensor(weight, op=op)
+    check_dtypes(op, x, w, None if bias is None else as_tensor(bias, op=op))
     if w.ndim != dims + 2:
         raise ShapeError(f"{op}: weight must be {dims + 2}-d (out_channels, in_channels, "
                          f"{'kernel' if dims == 1 else 'kH, kW'}), got shape {w.shape}")
@@ -311,7 +311,7 @@ def _conv(fn, dims: int, input: Any, weight: Any, bias: Any, stride: Any, paddin
     if bias is None:
         y = fn.apply(x, w, stride=stride_, padding=padding_, dilation=dilation_)
     else:
-        b = as_tensor(bias, op)
+        b = as_tensor(bias, op=op)
         if b.shape != (w.shape[0],):
             raise ShapeError(f"{op}: bias of shape {b.shape} does not fit weight of shape "
                              f"{w.shape}: expected ({w.shape[0]},)")

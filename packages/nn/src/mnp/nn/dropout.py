@@ -7,10 +7,10 @@ from typing import Any
 import numpy as np
 
 import mnp.core as mnp
-from mnp.core import Function, Tensor
+from mnp.core import Function, Tensor, as_tensor
 from mnp.core.dispatch import kernel
 
-from ._util import ArgumentError, as_tensor
+from ._util import ArgumentError
 from .module import Module
 
 
@@ -33,7 +33,7 @@ def dropout(input: Any, p: float = 0.5, training: bool = True, inplace: bool = F
     `mnp.core.manual_seed` makes it reproducible."""
     if not 0.0 <= p <= 1.0:
         raise ArgumentError(f"dropout: p must be in [0, 1], got {p}")
-    x = as_tensor(input, "dropout")
+    x = as_tensor(input, op="dropout")
     if not training or p == 0.0:
         return x
     dt = x.dtype if x.dtype.kind == "f" else np.dtype(np.float32)

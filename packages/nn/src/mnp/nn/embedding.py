@@ -6,11 +6,11 @@ from typing import Any
 
 import numpy as np
 
-from mnp.core import DTypeError, Function, ShapeError, Tensor, get_default_dtype
+from mnp.core import DTypeError, Function, ShapeError, Tensor, as_tensor, get_default_dtype
 from mnp.core.autograd import _make
 
 from . import init
-from ._util import ArgumentError, IndexOutOfRangeError, as_tensor
+from ._util import ArgumentError, IndexOutOfRangeError
 from .module import Module
 from .parameter import Parameter
 
@@ -70,7 +70,7 @@ def embedding(input: Any, weight: Any, padding_idx: int | None = None,
     with ``max_norm`` the looked-up rows are first renormalised in place (outside autograd);
     ``scale_grad_by_freq`` divides each row's gradient by its frequency in ``input``."""
     idx = _indices(input, "embedding")
-    w = as_tensor(weight, "embedding")
+    w = as_tensor(weight, op="embedding")
     if w.ndim != 2:
         raise ArgumentError(f"embedding: weight must be 2-d (num_embeddings, embedding_dim), "
                             f"got shape {w.shape}")

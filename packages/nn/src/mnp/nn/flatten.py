@@ -4,16 +4,15 @@ from __future__ import annotations
 from typing import Any
 
 import mnp.core as _core
-from mnp.core import Tensor
+from mnp.core import Tensor, as_tensor
 
-from ._util import as_tensor
 from .module import Module
 
 
 def flatten(input: Any, start_dim: int = 0, end_dim: int = -1) -> Tensor:
     """Merge dimensions ``start_dim..end_dim`` into one (a view when possible); a dimension
     out of range is an `AxisError`, as PyTorch's IndexError."""
-    return _core.flatten(as_tensor(input, "flatten"), start_dim, end_dim)
+    return _core.flatten(as_tensor(input, op="flatten"), start_dim, end_dim)
 
 
 class Flatten(Module):

@@ -8,11 +8,11 @@ from typing import Any
 
 import numpy as np
 
-from mnp.core import Function, ShapeError, Tensor, get_default_dtype
+from mnp.core import Function, ShapeError, Tensor, as_tensor, get_default_dtype
 from mnp.core.dispatch import kernel
 
 from . import init
-from ._util import as_tensor, check_dtypes
+from ._util import check_dtypes
 from .module import Module
 from .parameter import Parameter
 
@@ -72,11 +72,11 @@ def linear(input: Any, weight: Any, bias: Any = None) -> Tensor:
     >>> F.linear(mnp.ones((2, 3)), mnp.ones((4, 3)), mnp.zeros(4)).shape
     (2, 4)
     """
-    x, w = as_tensor(input, "linear"), as_tensor(weight, "linear")
+    x, w = as_tensor(input, op="linear"), as_tensor(weight, op="linear")
     if w.ndim != 2 or x.ndim < 1 or x.shape[-1] != w.shape[1]:
         raise ShapeError(f"linear: input of shape {x.shape} and weight of shape {w.shape} do not "
                          f"fit: expected input (..., {w.shape[-1] if w.ndim else '?'}) and a 2-d weight")
-    b = None if bias is None else as_tensor(bias, "linear")
+    b = None if bias is None else as_tensor(bias, op="linear")
     check_dtypes("linear", x, w, b)
     if b is None:
         return LinearFunction.apply(x, w)
@@ -102,7 +102,7 @@ class _Weighted(Module):
 
     def _input(self, input: Any) -> Tensor:
         """``input`` as a Tensor of the weight's dtype, or a DTypeError naming the layer."""
-        x = as_tensor(input, type(self).__name__)
+        x = as_tensor(input, op=type(self).__name__)
         check_dtypes(type(self).__name__, x, self.weight, self.bias)
         return x
 

@@ -21,12 +21,11 @@ from typing import Any
 
 import numpy as np
 
-from mnp.core import DTypeError, Function, ShapeError, Tensor, unbroadcast
+from mnp.core import DTypeError, Function, ShapeError, Tensor, as_tensor, unbroadcast
 from mnp.core.autograd import _make
 from mnp.core.dispatch import kernel
 
-from ._util import (ArgumentError, IndexOutOfRangeError, apply_kernel, as_tensor,
-                    check_reduction)
+from ._util import ArgumentError, IndexOutOfRangeError, apply_kernel, check_reduction
 from .linear import same_float
 from .module import Module
 
@@ -82,7 +81,7 @@ def _expand(g: np.ndarray, shape: tuple, reduction: str, denom: float) -> np.nda
 
 
 def _pair(input: Any, target: Any, op: str) -> tuple[Tensor, Tensor]:
-    x, y = as_tensor(input, op), as_tensor(target, op)
+    x, y = as_tensor(input, op=op), as_tensor(target, op=op)
     try:
         np.broadcast_shapes(x.shape, y.shape)
     except ValueError:
@@ -383,7 +382,7 @@ def binary_cross_entropy_with_logits(input: Any, target: Any, weight: Any = None
 
 
 def _class_input(input: Any, target: Any, op: str) -> tuple[Tensor, Tensor, bool]:
-    x, t = as_tensor(input, op), as_tensor(target, op)
+    x, t = as_tensor(input, op=op), as_tensor(target, op=op)
     unbatched = x.ndim == 1
     if unbatched:
         x, t = x.reshape(1, -1), t.reshape((1,) + t.shape)

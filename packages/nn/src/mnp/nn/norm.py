@@ -18,11 +18,11 @@ from typing import Any
 
 import numpy as np
 
-from mnp.core import Function, ShapeError, Tensor, get_default_dtype
+from mnp.core import Function, ShapeError, Tensor, as_tensor, get_default_dtype
 from mnp.core.autograd import _make
 from mnp.core.dispatch import kernel
 
-from ._util import ArgumentError, apply_kernel, as_tensor, check_dtypes, optional_tensor
+from ._util import ArgumentError, apply_kernel, check_dtypes, optional_tensor
 from .module import Module
 from .parameter import Parameter
 
@@ -213,7 +213,7 @@ def batch_norm(input: Any, running_mean: Any, running_var: Any, weight: Any = No
     >>> [abs(m) < 1e-5 for m in y.data.mean(axis=0).tolist()]
     [True, True, True]
     """
-    x = as_tensor(input, "batch_norm")
+    x = as_tensor(input, op="batch_norm")
     if x.ndim < 2:
         raise ShapeError(f"batch_norm: expected an input of at least 2 dimensions (N, C, ...), "
                          f"got shape {x.shape}")
@@ -265,7 +265,7 @@ def layer_norm(input: Any, normalized_shape: Any, weight: Any = None, bias: Any 
                eps: float = 1e-5) -> Tensor:
     """Normalise over the trailing ``normalized_shape`` dimensions, then scale by ``weight`` and
     shift by ``bias`` (both of ``normalized_shape``, optional)."""
-    x = as_tensor(input, "layer_norm")
+    x = as_tensor(input, op="layer_norm")
     ns = (int(normalized_shape),) if isinstance(normalized_shape, (int, np.integer)) \
         else tuple(int(s) for s in normalized_shape)
     if x.shape[x.ndim - len(ns):] != ns or x.ndim < len(ns):
@@ -311,7 +311,7 @@ def rms_norm(input: Any, normalized_shape: Any, weight: Any = None,
              eps: float | None = None) -> Tensor:
     """``input / sqrt(mean(input**2) + eps) * weight`` over the trailing ``normalized_shape``
     dimensions; ``eps=None`` is the machine epsilon of the input's dtype (as PyTorch)."""
-    x = as_tensor(input, "rms_norm")
+    x = as_tensor(input, op="rms_norm")
     ns = (int(normalized_shape),) if isinstance(normalized_shape, (int, np.integer)) \
         else tuple(int(s) for s in normalized_shape)
     if x.ndim < len(ns) or x.shape[x.ndim - len(ns):] != ns:
@@ -363,7 +363,7 @@ class _BatchNorm(Module):
             self.num_batches_tracked.data[...] = 0
 
     def forward(self, input: Any) -> Tensor:
-        input = as_tensor(input, type(self).__name__)
+        input = as_tensor(input, op=type(self).__name__)
         check_dtypes(type(self).__name__, input, self.weight, self.bias, half_input=True)
         shape = input.shape
         if len(shape) not in self.ndims or shape[1] != self.num_features:
@@ -434,7 +434,7 @@ class LayerNorm(Module):
             self.register_parameter("bias", None)
 
     def forward(self, input: Any) -> Tensor:
-        input = as_tensor(input, "LayerNorm")
+        input = as_tensor(input, op="LayerNorm")
         check_dtypes("LayerNorm", input, self.weight, self.bias, half_input=True)
         ns = self.normalized_shape
         if input.shape[input.ndim - len(ns):] != ns or input.ndim < len(ns):

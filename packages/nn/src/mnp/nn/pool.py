@@ -23,11 +23,11 @@ import numpy as np
 from numpy.lib.stride_tricks import as_strided
 
 import mnp.core as mnp
-from mnp.core import Function, ShapeError, Tensor
+from mnp.core import Function, ShapeError, Tensor, as_tensor
 from mnp.core.dispatch import kernel
 
 from ._scratch import scratch
-from ._util import ArgumentError, apply_kernel, as_tensor, batched, ntuple
+from ._util import ArgumentError, apply_kernel, batched, ntuple
 from .conv import out_size, pad2d
 from .module import Module
 
@@ -324,7 +324,7 @@ def _finish(y: Tensor, unbatched: bool, dims: int, holder: list | None):
 
 def _max_pool(dims: int, input: Any, kernel_size: Any, stride: Any, padding: Any, dilation: Any,
               ceil_mode: bool, return_indices: bool, op: str):
-    x, unbatched = batched(as_tensor(input, op), dims, op)
+    x, unbatched = batched(as_tensor(input, op=op), dims, op)
     ks, st, pd, dl, _, extra = _geometry(x, dims, kernel_size, stride, padding, dilation,
                                          ceil_mode, op)
     ks, st, pd, dl, extra = _to_2d(dims, ks, st, pd, dl, extra)
@@ -359,7 +359,7 @@ def _avg_scale(x: Tensor, ks, st, pd, out, extra, count_include_pad: bool,
 
 def _avg_pool(dims: int, input: Any, kernel_size: Any, stride: Any, padding: Any,
               ceil_mode: bool, count_include_pad: bool, divisor_override: Any, op: str):
-    x, unbatched = batched(as_tensor(input, op), dims, op)
+    x, unbatched = batched(as_tensor(input, op=op), dims, op)
     if divisor_override is not None and (
             isinstance(divisor_override, bool) or not isinstance(divisor_override, (int, np.integer))
             or divisor_override <= 0):
