@@ -261,13 +261,23 @@ class LayerNormFunction(Function):
         return dx.reshape(g.shape), dgamma, dbeta
 
 
+def _normalized_shape(value: Any, op: str, check: bool = False) -> tuple[int, ...]:
+    """``normalized_shape`` (an int or a sequence of ints) as a tuple; with ``check``, an
+    `ArgumentError` naming ``op`` unless every size is positive."""
+    if isinstance(value, (int, np.integer)):
+        value = (int(value),)
+    shape = tuple(int(s) for s in value)
+    if check and (not shape or min(shape) < 1):
+        raise ArgumentError(f"{op}: normalized_shape must be positive sizes, got {value!r}")
+    return shape
+
+
 def layer_norm(input: Any, normalized_shape: Any, weight: Any = None, bias: Any = None,
                eps: float = 1e-5) -> Tensor:
     """Normalise over the trailing ``normalized_shape`` dimensions, then scale by ``weight`` and
     shift by ``bias`` (both of ``normalized_shape``, optional)."""
     x = as_tensor(input, op="layer_norm")
-    ns = (int(normalized_shape),) if isinstance(normalized_shape, (int, np.integer)) \
-        else tuple(int(s) for s in normalized_shape)
+    ns = _normalized_shape(normalized_shape, "layer_norm")
     if x.shape[x.ndim - len(ns):] != ns or x.ndim < len(ns):
         raise ShapeError(f"layer_norm: input of shape {x.shape} does not end with "
                          f"normalized_shape {ns}")
@@ -312,8 +322,7 @@ def rms_norm(input: Any, normalized_shape: Any, weight: Any = None,
     """``input / sqrt(mean(input**2) + eps) * weight`` over the trailing ``normalized_shape``
     dimensions; ``eps=None`` is the machine epsilon of the input's dtype (as PyTorch)."""
     x = as_tensor(input, op="rms_norm")
-    ns = (int(normalized_shape),) if isinstance(normalized_shape, (int, np.integer)) \
-        else tuple(int(s) for s in normalized_shape)
+    ns = _normalized_shape(normalized_shape, "rms_norm")
     if x.ndim < len(ns) or x.shape[x.ndim - len(ns):] != ns:
         raise ShapeError(f"rms_norm: input of shape {x.shape} does not end with "
                          f"normalized_shape {ns}")
@@ -414,12 +423,7 @@ class LayerNorm(Module):
     def __init__(self, normalized_shape: Any, eps: float = 1e-5, elementwise_affine: bool = True,
                  bias: bool = True):
         super().__init__()
-        if isinstance(normalized_shape, (int, np.integer)):
-            normalized_shape = (int(normalized_shape),)
-        self.normalized_shape = tuple(int(s) for s in normalized_shape)
-        if not self.normalized_shape or min(self.normalized_shape) < 1:
-            raise ArgumentError(f"LayerNorm: normalized_shape must be positive sizes, got "
-                                f"{normalized_shape!r}")
+        self.normalized_shape = _normalized_shape(normalized_shape, "LayerNorm", check=True)
         self.eps, self.elementwise_affine = float(eps), bool(elementwise_affine)
         self.use_bias = bool(bias)
         dt = get_default_dtype()
@@ -462,12 +466,7 @@ class RMSNorm(Module):
     def __init__(self, normalized_shape: Any, eps: float | None = None,
                  elementwise_affine: bool = True):
         super().__init__()
-        if isinstance(normalized_shape, (int, np.integer)):
-            normalized_shape = (int(normalized_shape),)
-        self.normalized_shape = tuple(int(s) for s in normalized_shape)
-        if not self.normalized_shape or min(self.normalized_shape) < 1:
-            raise ArgumentError(f"RMSNorm: normalized_shape must be positive sizes, got "
-                                f"{normalized_shape!r}")
+        self.normalized_shape = _normalized_shape(normalized_shape, "RMSNorm", check=True)
         self.eps = None if eps is None else float(eps)
         self.elementwise_affine = bool(elementwise_affine)
         if self.elementwise_affine:
