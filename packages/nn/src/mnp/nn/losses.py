@@ -212,12 +212,14 @@ def _log_softmax_rows(z: np.ndarray) -> np.ndarray:
     return kernel("log_softmax", z.dtype)(z, 1)
 
 
-class CrossEntropyFunction(Function):
-    """Softmax cross-entropy of logits (N, C, ...) against int class targets (N, ...)."""
+class _ClassTargets(Function):
+    """Shared by the cross-entropies of logits (N, C, ...) at int class targets (N, ...):
+    ``ignore_index``, the range check, the reduction and the per-sample output gradient."""
     name = "cross_entropy"
 
-    def forward(self, logits, target=None, weight=None, ignore_index=-100, reduction="mean",
-                label_smoothing=0.0):
+    def _targets(self, logits, target, ignore_index, reduction, label_smoothing):
+        """``(z, t, valid, c)``: the logits as rows (N * d1 * ..., C), the targets with
+        ignored ones at class 0, which are not ignored, and the class count."""
         self.shape, self.reduction, self.ls = logits.shape, reduction, label_smoothing
         c = logits.shape[1]
         z = _flatten_classes(logits)
@@ -229,52 +231,80 @@ class CrossEntropyFunction(Function):
         if t.size and (t.min() < 0 or t.max() >= c):
             bad = int(t.max()) if t.max() >= c else int(t.min())
             raise IndexOutOfRangeError(f"cross_entropy: target {bad} is out of range for {c} classes")
-        self.t, self.valid, self.weight = t, valid, weight
-        if weight is None:
-            losses, self.probs = kernel("cross_entropy_forward", z.dtype)(z, t, label_smoothing)
-            if not self.all_valid:
-                losses = losses * valid
-            self.denom = float(valid.sum())
-        else:
-            logp = _log_softmax_rows(z)
-            self.probs = np.exp(logp)
-            wt = weight[t] * valid
-            losses = -(1.0 - label_smoothing) * wt * logp[np.arange(t.size), t]
-            if label_smoothing:
-                losses -= (label_smoothing / c) * valid * (logp @ weight)
-            self.wt = wt
-            self.denom = float(wt.sum())
-        losses = losses.astype(logits.dtype, copy=False)
-        if reduction == "none":
-            return losses.reshape((self.shape[0],) + self.shape[2:])
-        return _reduce(losses, reduction, self.denom)
+        self.t, self.valid = t, valid
+        return z, t, valid, c
 
-    def backward(self, g):
+    def _output(self, losses, dtype):
+        losses = losses.astype(dtype, copy=False)
+        if self.reduction == "none":
+            return losses.reshape((self.shape[0],) + self.shape[2:])
+        return _reduce(losses, self.reduction, self.denom)
+
+    def _per_sample(self, g):
+        """The gradient of each sample's loss for output gradient ``g``."""
         n = self.t.size
         if self.reduction == "none":
-            ge = g.reshape(-1)
-        elif self.reduction == "sum":
-            ge = np.full(n, g, g.dtype)
-        else:
-            ge = np.full(n, g / self.denom, g.dtype)
-        if self.weight is None:
-            if not self.all_valid:
-                ge = ge * self.valid
-            d = kernel("cross_entropy_backward", g.dtype)(ge, self.probs, self.t, self.ls)
-        else:
-            ls, c, w = self.ls, self.probs.shape[1], self.weight
-            smooth = (ls / c) * self.valid
-            d = self.probs * ((1.0 - ls) * self.wt + smooth * w.sum())[:, None]
-            d[np.arange(n), self.t] -= (1.0 - ls) * self.wt
-            if ls:
-                d -= smooth[:, None] * w[None, :]
-            d *= ge[:, None]
+            return g.reshape(-1)
+        if self.reduction == "sum":
+            return np.full(n, g, g.dtype)
+        return np.full(n, apply_kernel("div", g, self.denom), g.dtype)
+
+
+class CrossEntropyFunction(_ClassTargets):
+    """Softmax cross-entropy of logits (N, C, ...) against int class targets (N, ...), on the
+    fused ``cross_entropy_*`` kernels."""
+
+    def forward(self, logits, target=None, ignore_index=-100, reduction="mean",
+                label_smoothing=0.0):
+        z, t, valid, _ = self._targets(logits, target, ignore_index, reduction, label_smoothing)
+        losses, self.probs = kernel("cross_entropy_forward", z.dtype)(z, t, label_smoothing)
+        if not self.all_valid:
+            losses = apply_kernel("mul", losses, valid)
+        self.denom = float(valid.sum())
+        return self._output(losses, logits.dtype)
+
+    def backward(self, g):
+        ge = self._per_sample(g)
+        if not self.all_valid:
+            ge = apply_kernel("mul", ge, self.valid)
+        d = kernel("cross_entropy_backward", g.dtype)(ge, self.probs, self.t, self.ls)
+        return _unflatten_classes(d.astype(g.dtype, copy=False), self.shape)
+
+
+class WeightedCrossEntropyFunction(_ClassTargets):
+    """`CrossEntropyFunction` with a weight per class."""
+    numpy_only = "class weights: the fused cross_entropy kernels take none; numpy expressions"
+
+    def forward(self, logits, target=None, weight=None, ignore_index=-100, reduction="mean",
+                label_smoothing=0.0):
+        z, t, valid, c = self._targets(logits, target, ignore_index, reduction, label_smoothing)
+        self.weight = weight
+        logp = _log_softmax_rows(z)
+        self.probs = np.exp(logp)
+        wt = weight[t] * valid
+        losses = -(1.0 - label_smoothing) * wt * logp[np.arange(t.size), t]
+        if label_smoothing:
+            losses -= (label_smoothing / c) * valid * (logp @ weight)
+        self.wt = wt
+        self.denom = float(wt.sum())
+        return self._output(losses, logits.dtype)
+
+    def backward(self, g):
+        n, ge = self.t.size, self._per_sample(g)
+        ls, c, w = self.ls, self.probs.shape[1], self.weight
+        smooth = (ls / c) * self.valid
+        d = self.probs * ((1.0 - ls) * self.wt + smooth * w.sum())[:, None]
+        d[np.arange(n), self.t] -= (1.0 - ls) * self.wt
+        if ls:
+            d -= smooth[:, None] * w[None, :]
+        d *= ge[:, None]
         return _unflatten_classes(d.astype(g.dtype, copy=False), self.shape)
 
 
 class SoftCrossEntropyFunction(Function):
     """Softmax cross-entropy against class probabilities of the logits' shape."""
     name = "cross_entropy"
+    numpy_only = "probability targets: numpy expressions around the log_softmax kernel"
 
     def forward(self, logits, target, weight=None, reduction="mean", label_smoothing=0.0):
         if logits.dtype != target.dtype:
@@ -424,8 +454,10 @@ def cross_entropy(input: Any, target: Any, weight: Any = None, ignore_index: int
         if t.shape != expected:
             raise ShapeError(f"{op}: input of shape {x.shape} and target of shape {t.shape} do not "
                              f"match: expected target shape {expected}")
-        y = CrossEntropyFunction.apply(x, target=t.data, weight=w, ignore_index=int(ignore_index),
-                               reduction=reduction, label_smoothing=float(label_smoothing))
+        fn, kw = (CrossEntropyFunction, {}) if w is None else \
+            (WeightedCrossEntropyFunction, {"weight": w})
+        y = fn.apply(x, target=t.data, ignore_index=int(ignore_index), reduction=reduction,
+                     label_smoothing=float(label_smoothing), **kw)
     return y.reshape(y.shape[1:]) if unbatched and reduction == "none" else y
 
 
