@@ -85,7 +85,7 @@ def embedding(input: Any, weight: Any, padding_idx: int | None = None,
     if max_norm is not None and idx.size:
         embedding_renorm_(w.data, idx, float(max_norm), float(norm_type))
     return EmbeddingFunction.apply(w, indices=idx, padding_idx=padding_idx,
-                           scale_grad_by_freq=bool(scale_grad_by_freq))
+                                   scale_grad_by_freq=bool(scale_grad_by_freq))
 
 
 def one_hot(tensor: Any, num_classes: int = -1) -> Tensor:

@@ -397,7 +397,8 @@ def binary_cross_entropy(input: Any, target: Any, weight: Any = None,
     """``-(t log p + (1 - t) log(1 - p))`` for probabilities ``input``; logs clamp at -100."""
     x, y = _pair(input, target, "binary_cross_entropy")
     w = _weight_array(weight, None, "binary_cross_entropy")
-    return BCELossFunction.apply(x, y, reduction=check_reduction(reduction, "binary_cross_entropy"), weight=w)
+    return BCELossFunction.apply(x, y, reduction=check_reduction(reduction, "binary_cross_entropy"),
+                                 weight=w)
 
 
 def binary_cross_entropy_with_logits(input: Any, target: Any, weight: Any = None,
@@ -408,7 +409,7 @@ def binary_cross_entropy_with_logits(input: Any, target: Any, weight: Any = None
     w = _weight_array(weight, None, op)
     pw = _weight_array(pos_weight, None, op, "pos_weight")
     return BCEWithLogitsFunction.apply(x, y, reduction=check_reduction(reduction, op), weight=w,
-                               pos_weight=pw)
+                                       pos_weight=pw)
 
 
 def _class_input(input: Any, target: Any, op: str) -> tuple[Tensor, Tensor, bool]:
@@ -445,7 +446,7 @@ def cross_entropy(input: Any, target: Any, weight: Any = None, ignore_index: int
             raise ShapeError(f"{op}: probability targets must have the input's shape {x.shape}, "
                              f"got {tuple(t.shape)}")
         y = SoftCrossEntropyFunction.apply(x, t, weight=w, reduction=reduction,
-                                   label_smoothing=float(label_smoothing))
+                                           label_smoothing=float(label_smoothing))
     else:
         if tdtype.kind not in "iu":
             raise DTypeError(f"{op}: target must hold int class indices or float probabilities, "
@@ -476,7 +477,8 @@ def nll_loss(input: Any, target: Any, weight: Any = None, ignore_index: int = -1
     w = _weight_array(weight, x.shape[1], op)
     if w is not None and w.dtype != x.dtype:
         w = w.astype(x.dtype)
-    y = NLLLossFunction.apply(x, target=t.data, weight=w, ignore_index=int(ignore_index), reduction=reduction)
+    y = NLLLossFunction.apply(x, target=t.data, weight=w, ignore_index=int(ignore_index),
+                              reduction=reduction)
     return y.reshape(y.shape[1:]) if unbatched and reduction == "none" else y
 
 

@@ -233,12 +233,13 @@ def batch_norm(input: Any, running_mean: Any, running_var: Any, weight: Any = No
         if x.size // c <= 1:
             raise ShapeError(f"batch_norm: expected more than 1 value per channel when training, "
                              f"got input of shape {x.shape}")
-        return BatchNormFunction.apply(x, *params, eps=float(eps), running_mean=rm, running_var=rv,
-                               momentum=float(momentum))
+        return BatchNormFunction.apply(x, *params, eps=float(eps), running_mean=rm,
+                                       running_var=rv, momentum=float(momentum))
     if rm is None or rv is None:
         raise ArgumentError("batch_norm: training=False needs running_mean and running_var")
-    return BatchNormEvalFunction.apply(x, *params, eps=float(eps), mean=rm.astype(x.dtype, copy=False),
-                               var=rv.astype(x.dtype, copy=False))
+    return BatchNormEvalFunction.apply(x, *params, eps=float(eps),
+                                       mean=rm.astype(x.dtype, copy=False),
+                                       var=rv.astype(x.dtype, copy=False))
 
 
 class LayerNormFunction(Function):
