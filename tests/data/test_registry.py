@@ -11,7 +11,8 @@ import pytest
 import mnp.core as mnp
 from mnp.core import PluginError, PluginHost, hookimpl, use_host
 from mnp.data import digits, list_datasets, load, xor
-from mnp.data.plugin import DATASETS
+from mnp.data import DataLoader
+from mnp.data.plugin import DATASETS, LOADER
 
 EXPECTED = ["blobs", "circles", "digits", "linear", "moons", "regression", "spiral", "xor"]
 
@@ -26,7 +27,13 @@ DATA_EP = EntryPoint("data", "mnp.data.plugin", "mnp")
 def test_installed_plugin_lists_every_dataset():
     assert set(EXPECTED) <= set(list_datasets())
     info = next(p for p in mnp.plugins() if p["module"] == "mnp.data.plugin")
-    assert info["status"] == "loaded" and info["provides"]["datasets"] == EXPECTED
+    assert info["status"] == "loaded"
+    assert info["provides"]["datasets"] == sorted(EXPECTED + [LOADER])
+
+
+def test_the_loader_is_registered_beside_the_datasets_but_not_listed():
+    assert mnp.lookup("datasets", LOADER) is DataLoader
+    assert LOADER not in list_datasets()
 
 
 def test_hook_registers_exactly_the_data_sets():

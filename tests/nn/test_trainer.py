@@ -436,7 +436,7 @@ def test_training_curves_are_readable(tmp_path):
     assert History(**history.state_dict()).lr == history.lr
     path = history.plot(tmp_path / "curves.png", title="digits CNN, seed 0")
     assert (tmp_path / "curves.png").read_bytes()[:8] == b"\x89PNG\r\n\x1a\n" and path.endswith(".png")
-    import mnp.nn.trainer as trainer_module
+    import mnp.nn.history as trainer_module
     seen = {}
     real = trainer_module.plot_curves
 

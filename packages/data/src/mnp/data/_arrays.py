@@ -19,11 +19,6 @@ def to_array(x: Any) -> np.ndarray:
     return mnp.tensor(x).data
 
 
-def to_tensor(a: np.ndarray) -> mnp.Tensor:
-    """A tensor over ``a`` (dtypes mnp lacks, such as uint8, become int64 as in `mnp.from_numpy`)."""
-    return mnp.from_numpy(a if isinstance(a, np.ndarray) else np.asarray(a))
-
-
 def like_input(result: np.ndarray, original: Any) -> Any:
     """``result`` as a Tensor when ``original`` was one, else the array."""
     return mnp.from_numpy(result) if isinstance(original, mnp.Tensor) else result

@@ -20,7 +20,7 @@ import numpy as np
 import mnp.core as mnp
 from mnp.core import ShapeError
 
-from ._arrays import rng_for, to_array, to_tensor
+from ._arrays import rng_for, to_array
 from .errors import DataError
 
 
@@ -62,7 +62,7 @@ class TensorDataset(Dataset):
     @property
     def tensors(self) -> tuple[mnp.Tensor, ...]:
         """The arrays as tensors (sharing memory where the dtype allows)."""
-        return tuple(to_tensor(a) for a in self.arrays)
+        return tuple(mnp.from_numpy(a) for a in self.arrays)
 
     def __len__(self) -> int:
         return self._n
@@ -70,7 +70,7 @@ class TensorDataset(Dataset):
     def __getitem__(self, index: Any) -> tuple[mnp.Tensor, ...]:
         if isinstance(index, (int, np.integer)) and not -self._n <= index < self._n:
             raise IndexError(f"TensorDataset: index {index} out of range for {self._n} samples")
-        return tuple(to_tensor(np.asarray(a[index])) for a in self.arrays)
+        return tuple(mnp.from_numpy(np.asarray(a[index])) for a in self.arrays)
 
     def __repr__(self) -> str:
         return f"TensorDataset({', '.join(str(a.shape) for a in self.arrays)})"

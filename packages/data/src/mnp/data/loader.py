@@ -17,7 +17,7 @@ import numpy as np
 import mnp.core as mnp
 from mnp.core import ShapeError
 
-from ._arrays import check_positive_int, check_seed, to_tensor
+from ._arrays import check_positive_int, check_seed
 from .dataset import Subset, TensorDataset
 from .errors import DataError
 
@@ -39,9 +39,9 @@ def default_collate(samples: Sequence[Any]) -> Any:
             raise ShapeError("default_collate: samples have different shapes "
                              + ", ".join(str(s) for s in sorted(shapes, key=str))
                              + "; pass a collate_fn to batch them")
-        return to_tensor(np.stack(arrays))
+        return mnp.from_numpy(np.stack(arrays))
     if isinstance(first, np.generic):
-        return to_tensor(np.asarray(samples))
+        return mnp.from_numpy(np.asarray(samples))
     if isinstance(first, (bool, int, float)):
         return mnp.tensor(list(samples))
     if isinstance(first, (str, bytes)):
@@ -161,10 +161,10 @@ class DataLoader:
         b = self.batch_size
         for start in range(0, stop, b):
             if order is None:   # a contiguous block: slice, then copy so batches never alias
-                yield tuple(to_tensor(a[start:start + b].copy()) for a in arrays)
+                yield tuple(mnp.from_numpy(a[start:start + b].copy()) for a in arrays)
             else:
                 idx = order[start:start + b]
-                yield tuple(to_tensor(a[idx]) for a in arrays)
+                yield tuple(mnp.from_numpy(a[idx]) for a in arrays)
 
     def _sample_batches(self, order: np.ndarray | None, stop: int) -> Iterator[Any]:
         b, ds = self.batch_size, self.dataset

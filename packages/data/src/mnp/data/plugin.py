@@ -1,4 +1,5 @@
-"""The mnp plugin of mnp-data: registers its datasets through core's hooks."""
+"""The mnp plugin of mnp-data: registers its datasets through core's hooks, and its
+`DataLoader` beside them under `LOADER` (mnp.nn's Trainer batches arrays with it)."""
 from __future__ import annotations
 
 from typing import Callable
@@ -6,6 +7,7 @@ from typing import Callable
 from mnp.core import hookimpl
 
 from .digits import digits
+from .loader import DataLoader
 from .synthetic import blobs, circles, linear, moons, regression, spiral, xor
 
 DATASETS: dict[str, Callable] = {
@@ -13,8 +15,12 @@ DATASETS: dict[str, Callable] = {
     "blobs": blobs, "regression": regression, "digits": digits,
 }
 
+#: the name the loader is registered under, beside the datasets
+LOADER = "DataLoader"
+
 
 @hookimpl
 def mnp_register_datasets(register: Callable[[str, object], None]) -> None:
     for name, factory in DATASETS.items():
         register(name, factory)
+    register(LOADER, DataLoader)

@@ -27,7 +27,7 @@ import numpy as np
 import mnp.core as mnp
 from mnp.core.atomic import atomic_write
 
-from ._arrays import check_positive_int, rng_for, to_tensor
+from ._arrays import check_positive_int, rng_for
 from .dataset import Dataset
 from .errors import DataError, DataFormatError
 
@@ -203,7 +203,8 @@ class TokenWindows(Dataset):
     def _windows(self, starts: np.ndarray) -> tuple[mnp.Tensor, mnp.Tensor]:
         idx = starts[:, None] + np.arange(self.block_size + 1)
         w = self.tokens[idx]
-        return to_tensor(np.ascontiguousarray(w[:, :-1])), to_tensor(np.ascontiguousarray(w[:, 1:]))
+        return (mnp.from_numpy(np.ascontiguousarray(w[:, :-1])),
+                mnp.from_numpy(np.ascontiguousarray(w[:, 1:])))
 
     def __getitem__(self, index: Any) -> tuple[mnp.Tensor, mnp.Tensor]:
         n = len(self)

@@ -14,9 +14,14 @@ from ._util import ArgumentError, IndexOutOfRangeError
 from .parameter import Parameter
 from .module import IncompatibleKeys, Module, ModuleError, RemovableHandle, StateDictError
 from .containers import ModuleDict, ModuleList, Sequential
-from .layers import (GELU, AvgPool1d, AvgPool2d, BatchNorm1d, BatchNorm2d, Conv1d, Conv2d, Dense,
-                     Dropout, Embedding, Flatten, Identity, LayerNorm, LeakyReLU, Linear,
-                     LogSoftmax, MaxPool1d, MaxPool2d, ReLU, RMSNorm, Sigmoid, Softmax, Tanh)
+from .activation import GELU, LeakyReLU, LogSoftmax, ReLU, Sigmoid, Softmax, Tanh
+from .conv import Conv1d, Conv2d
+from .dropout import Dropout
+from .embedding import Embedding
+from .flatten import Flatten
+from .linear import Dense, Identity, Linear
+from .norm import BatchNorm1d, BatchNorm2d, LayerNorm, RMSNorm
+from .pool import AvgPool1d, AvgPool2d, MaxPool1d, MaxPool2d
 from .losses import (BCELoss, BCEWithLogitsLoss, CrossEntropyLoss, L1Loss, MSELoss, NLLLoss,
                      SoftmaxCrossEntropy)
 from . import functional, init, utils

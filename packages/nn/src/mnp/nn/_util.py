@@ -1,17 +1,32 @@
-"""Small helpers shared by nn's ops, layers and losses: argument normalisation and errors."""
+"""Small helpers shared by nn's ops, layers and losses: argument normalisation, errors and
+kernel calls on operands of mixed dtypes."""
 from __future__ import annotations
 
 from typing import Any
 
 import numpy as np
 
-from mnp.core import ArgumentError, DTypeError, MnpError, ShapeError, Tensor
+from mnp.core import ArgumentError, DTypeError, MnpError, ShapeError, Tensor, as_tensor
+from mnp.core.dispatch import kernel
 
 REDUCTIONS = ("mean", "sum", "none")
 
 
 class IndexOutOfRangeError(MnpError, IndexError):
     """An index (a class target, an embedding row, a container position) out of range."""
+
+
+class TrainerError(MnpError, ValueError):
+    """Bad arguments to `Trainer` or data it cannot batch."""
+
+
+def apply_kernel(name: str, *arrays: Any) -> np.ndarray:
+    """The ``name`` kernel of the active backend on ``arrays`` (numpy arrays or scalars),
+    cast first to the dtype numpy's own ufunc would compute in; a Python scalar takes the
+    dtype of the arrays (as numpy treats it), so the numpy backend's result is numpy's."""
+    dt = np.result_type(*arrays)
+    return kernel(name, dt)(*(a.astype(dt, copy=False) if isinstance(a, np.ndarray)
+                              else np.asarray(a, dt) for a in arrays))
 
 
 def ntuple(value: Any, n: int, name: str, op: str, minimum: int = 0) -> tuple[int, ...]:
@@ -37,15 +52,6 @@ def check_reduction(reduction: str, op: str) -> str:
     return reduction
 
 
-def as_tensor(x: Any, op: str) -> Tensor:
-    """``x`` as a Tensor: whatever `mnp.core.tensor` takes (a numpy array is shared, not
-    copied); errors name ``op``."""
-    if isinstance(x, Tensor):
-        return x
-    import mnp.core as mnp
-    return mnp.as_tensor(x, op=op)
-
-
 def check_dtypes(op: str, x: Tensor, weight: Tensor | None, bias: Tensor | None = None,
                  half_input: bool = False) -> None:
     """As in PyTorch, an input and the parameters it meets must share one dtype (a float64
@@ -63,7 +69,7 @@ def check_dtypes(op: str, x: Tensor, weight: Tensor | None, bias: Tensor | None 
 
 
 def optional_tensor(x: Any, op: str) -> Tensor | None:
-    return None if x is None else as_tensor(x, op)
+    return None if x is None else as_tensor(x, op=op)
 
 
 def batched(x: Tensor, dims: int, op: str) -> tuple[Tensor, bool]:

@@ -20,14 +20,13 @@ from typing import Any
 import numpy as np
 
 import mnp.core as mnp
-from mnp.core import DTypeError, Function, ShapeError, Tensor, get_default_dtype
+from mnp.core import DTypeError, Function, ShapeError, Tensor, as_tensor, get_default_dtype
 from mnp.core.dispatch import kernel
 
 from . import init
-from ._util import ArgumentError, as_tensor
-from .layers.linear import Linear
+from ._util import ArgumentError
+from .linear import Linear, linear
 from .module import Module
-from .ops.linear import linear
 from .parameter import Parameter
 
 
@@ -151,7 +150,7 @@ def scaled_dot_product_attention(query: Any, key: Any, value: Any, attn_mask: An
     (2, 4, 5, 3)
     """
     op = "scaled_dot_product_attention"
-    q, k, v = (as_tensor(t, op) for t in (query, key, value))
+    q, k, v = (as_tensor(t, op=op) for t in (query, key, value))
     if min(q.ndim, k.ndim, v.ndim) < 2:
         raise ShapeError(f"{op}: query, key and value must be at least 2-d, got shapes "
                          f"{q.shape}, {k.shape}, {v.shape}")
@@ -212,7 +211,7 @@ def _attention_with_mask_grad(q: Tensor, k: Tensor, v: Tensor, mask: Tensor, dro
                          f"query ({q.dtype}), got {mask.dtype}")
     weights = mnp.softmax(mnp.matmul(q, k.swapaxes(-1, -2)) * scale + mask, axis=-1)
     if dropout_p > 0.0:
-        from .ops.misc import dropout
+        from .dropout import dropout
         weights = dropout(weights, dropout_p)
     return mnp.matmul(weights, v)
 
@@ -327,7 +326,7 @@ class MultiheadAttention(Module):
                 ) -> tuple[Tensor, Tensor | None]:
         op = "MultiheadAttention"
         same = query is key and key is value      # self-attention: one input projection
-        query, key, value = (as_tensor(t, op) for t in (query, key, value))
+        query, key, value = (as_tensor(t, op=op) for t in (query, key, value))
         unbatched = query.ndim == 2
         if query.ndim not in (2, 3) or key.ndim != query.ndim or value.ndim != query.ndim:
             raise ShapeError(f"{op}: query, key and value must all be 3-d (batched) or 2-d "
@@ -390,7 +389,7 @@ class MultiheadAttention(Module):
                 scores = scores + mask
             weights = mnp.softmax(scores, axis=-1)
             if p > 0.0:
-                from .ops.misc import dropout
+                from .dropout import dropout
                 weights = dropout(weights, p)
             out = weights @ v
         else:

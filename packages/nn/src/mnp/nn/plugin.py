@@ -4,26 +4,52 @@ from __future__ import annotations
 
 from mnp.core import hookimpl
 
+#: the op families whose ``KERNELS`` (name -> numpy reference kernel) are registered
+FAMILIES = ("conv", "pool", "losses", "norm", "attention", "rnn", "linear")
+
+#: the layer classes registered by name (saved models name them)
+LAYERS = {
+    "linear": ("Linear", "Dense", "Identity"),
+    "conv": ("Conv1d", "Conv2d"),
+    "pool": ("MaxPool1d", "MaxPool2d", "AvgPool1d", "AvgPool2d"),
+    "norm": ("BatchNorm1d", "BatchNorm2d", "LayerNorm", "RMSNorm"),
+    "dropout": ("Dropout",),
+    "flatten": ("Flatten",),
+    "embedding": ("Embedding",),
+    "activation": ("ReLU", "Sigmoid", "Tanh", "LeakyReLU", "GELU", "Softmax", "LogSoftmax"),
+    "rnn": ("RNN", "LSTM", "GRU", "RNNCell", "LSTMCell", "GRUCell"),
+    "attention": ("MultiheadAttention",),
+    "transformer": ("TransformerEncoderLayer", "TransformerDecoderLayer", "TransformerEncoder",
+                    "TransformerDecoder", "Transformer"),
+    "containers": ("Sequential", "ModuleList", "ModuleDict"),
+}
+
+
+def _family(name: str):
+    import importlib
+    return importlib.import_module(f"{__package__}.{name}")
+
+
+def kernels() -> dict:
+    """Every family's ``numpy`` reference kernels, by kernel name."""
+    out: dict = {}
+    for family in FAMILIES:
+        out.update(_family(family).KERNELS)
+    return out
+
 
 @hookimpl
 def mnp_register_kernels(register) -> None:
-    from .kernels import KERNELS
-    for name, fn in KERNELS.items():
+    for name, fn in kernels().items():
         register("numpy", name, fn)
 
 
 @hookimpl
 def mnp_register_layers(register) -> None:
-    from . import attention, containers, layers, rnn, transformer
-    for name in layers.__all__:
-        register(name, getattr(layers, name))
-    for cls in (rnn.RNN, rnn.LSTM, rnn.GRU, rnn.RNNCell, rnn.LSTMCell, rnn.GRUCell,
-                attention.MultiheadAttention, transformer.TransformerEncoderLayer,
-                transformer.TransformerDecoderLayer, transformer.TransformerEncoder,
-                transformer.TransformerDecoder, transformer.Transformer):
-        register(cls.__name__, cls)
-    for cls in (containers.Sequential, containers.ModuleList, containers.ModuleDict):
-        register(cls.__name__, cls)
+    for family, names in LAYERS.items():
+        module = _family(family)
+        for name in names:
+            register(name, getattr(module, name))
 
 
 @hookimpl

@@ -26,14 +26,14 @@ from typing import Any
 import numpy as np
 
 import mnp.core as mnp
-from mnp.core import Function, ShapeError, Tensor, get_default_dtype
+from mnp.core import Function, ShapeError, Tensor, as_tensor, get_default_dtype
 from mnp.core.dispatch import kernel
 
 from . import init
-from ._util import ArgumentError, as_tensor, check_dtypes
+from ._util import ArgumentError, check_dtypes
 from .module import Module
-from .ops.linear import linear, same_float
-from .ops.misc import dropout as _dropout
+from .dropout import dropout as _dropout
+from .linear import linear, same_float
 from .parameter import Parameter
 from .utils.rnn import PackedSequence, _packed_to_padded, _padded_to_packed
 
@@ -421,9 +421,9 @@ class RNNBase(Module):
             batch_sizes = np.asarray(input.batch_sizes.data if isinstance(input.batch_sizes, Tensor)
                                      else input.batch_sizes, dtype=np.int64)
             sorted_idx, unsorted_idx = input.sorted_indices, input.unsorted_indices
-            x = _packed_to_padded(as_tensor(input.data, op), batch_sizes)
+            x = _packed_to_padded(as_tensor(input.data, op=op), batch_sizes)
         else:
-            x = as_tensor(input, op)
+            x = as_tensor(input, op=op)
             if x.ndim not in (2, 3):
                 raise ShapeError(f"{op}: expected a 3-d input (L, N, {self.input_size}) or "
                                  f"(N, L, {self.input_size}) with batch_first, or an unbatched "
@@ -450,9 +450,9 @@ class RNNBase(Module):
                 if not isinstance(hx, (tuple, list)) or len(hx) != 2:
                     raise ArgumentError(f"{op}: hx must be a tuple (h_0, c_0), got "
                                         f"{type(hx).__name__}")
-                h0, c0 = as_tensor(hx[0], op), as_tensor(hx[1], op)
+                h0, c0 = as_tensor(hx[0], op=op), as_tensor(hx[1], op=op)
             else:
-                h0, c0 = as_tensor(hx, op), None
+                h0, c0 = as_tensor(hx, op=op), None
             if unbatched:
                 if h0.ndim != 2 or (c0 is not None and c0.ndim != 2):
                     raise ShapeError(f"{op}: for an unbatched 2-d input, hx must be 2-d, got "
@@ -582,7 +582,7 @@ class RNNCellBase(Module):
 
     def _step(self, input: Any, hx: Any) -> tuple[Tensor, Tensor | None, bool]:
         op = type(self).__name__
-        x = as_tensor(input, op)
+        x = as_tensor(input, op=op)
         if x.ndim not in (1, 2) or x.shape[-1] != self.input_size:
             raise ShapeError(f"{op}: expected input (N, {self.input_size}) or "
                              f"({self.input_size},), got shape {x.shape}")
@@ -598,9 +598,9 @@ class RNNCellBase(Module):
             if lstm:
                 if not isinstance(hx, (tuple, list)) or len(hx) != 2:
                     raise ArgumentError(f"{op}: hx must be a tuple (h_0, c_0)")
-                h0, c0 = as_tensor(hx[0], op), as_tensor(hx[1], op)
+                h0, c0 = as_tensor(hx[0], op=op), as_tensor(hx[1], op=op)
             else:
-                h0, c0 = as_tensor(hx, op), None
+                h0, c0 = as_tensor(hx, op=op), None
             if unbatched:
                 h0 = h0.unsqueeze(0)
                 c0 = c0.unsqueeze(0) if c0 is not None else None

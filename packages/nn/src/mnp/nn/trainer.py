@@ -23,95 +23,22 @@ True
 """
 from __future__ import annotations
 
-import math
 import os
-from typing import Any, Callable, Iterable, Iterator, Mapping, Sequence
+from typing import Any, Callable, Iterable, Mapping
 
 import numpy as np
 
 import mnp.core as mnp
-from mnp.core import MnpError, ShapeError, Tensor, parallel
+from mnp.core import Tensor, parallel
 
+from ._util import TrainerError
 from .callbacks import Callback
-from .plotting import PlotError, plot_curves
+from .history import History
 from .progress import ProgressBar
-
+from .trainer_checkpoint import _Checkpoints
+from .trainer_data import _Data, _group, _np, _validation
 
 _UNSET = object()
-
-
-class TrainerError(MnpError, ValueError):
-    """Bad arguments to `Trainer` or data it cannot batch."""
-
-
-# -- History --------------------------------------------------------------------------------
-class History:
-    """Per-epoch values of a run: ``history["loss"][i]`` is epoch ``i``'s mean loss.
-
-    Keys: ``loss``, each metric, and ``val_loss`` / ``val_<metric>`` with validation data.
-    ``lr`` holds the learning rate each epoch trained with (the first parameter group's).
-    """
-
-    def __init__(self, history: dict[str, list[float]] | None = None,
-                 epoch: list[int] | None = None, lr: list[float] | None = None):
-        self.history: dict[str, list[float]] = {k: list(v) for k, v in (history or {}).items()}
-        self.epoch: list[int] = list(epoch or [])
-        self.lr: list[float] = list(lr or [])
-
-    def append(self, epoch: int, logs: Mapping[str, float], lr: float | None = None) -> None:
-        self.epoch.append(int(epoch))
-        for key, value in logs.items():
-            self.history.setdefault(key, []).append(float(value))
-        if lr is not None:
-            self.lr.append(float(lr))
-
-    def __getitem__(self, key: str) -> list[float]:
-        return self.history[key]
-
-    def __len__(self) -> int:
-        return len(self.epoch)
-
-    def __repr__(self) -> str:
-        return f"History(epochs={len(self.epoch)}, keys={sorted(self.history)})"
-
-    def state_dict(self) -> dict[str, Any]:
-        return {"history": self.history, "epoch": self.epoch, "lr": self.lr}
-
-    def plot(self, path: str | os.PathLike, keys: Sequence[str] | None = None,
-             title: str | None = None) -> str:
-        """Save a PNG of the curves: one panel per quantity with its training and validation
-        curves (loss on a log axis), and the learning rate in its own panel when it changed.
-
-        ``keys``: the quantities to draw (default: every training quantity); ``title``: the
-        run's name above the panels. Returns the path. Needs matplotlib:
-        ``pip install mnp-nn[plot]``.
-        """
-        if keys is not None:
-            names = list(keys)
-            unknown = [k for k in names if k not in self.history]
-            if unknown:
-                raise TrainerError(f"History.plot: no values for {unknown}; recorded: "
-                                   f"{', '.join(self.history)}")
-        else:
-            names = [k for k in self.history if not k.startswith("val_")] or list(self.history)
-        if not names:
-            raise TrainerError("History.plot: nothing to plot (the history is empty)")
-        if not parallel.is_main_process():      # in a process group only rank 0 writes
-            return os.fspath(path)
-        epochs = [e + 1 for e in self.epoch]
-        panels = {}
-        for name in names:
-            base = name.removeprefix("val_")
-            series = {("validation" if name.startswith("val_") else "training"): (epochs, self.history[name])}
-            if not name.startswith("val_") and "val_" + name in self.history:
-                series["validation"] = (epochs, self.history["val_" + name])
-            panels[base] = {**panels.get(base, {}), **series}
-        schedule = (epochs, self.lr) if len(set(self.lr)) > 1 and len(self.lr) == len(epochs) else None
-        try:
-            return plot_curves(path, panels, title or f"training: {len(epochs)} epochs",
-                               "epoch", learning_rate=schedule, op="History.plot")
-        except PlotError as exc:
-            raise TrainerError(str(exc)) from None
 
 
 # -- resolving names --------------------------------------------------------------------------
@@ -153,133 +80,7 @@ def _resolve_metrics(metrics: Any) -> dict[str, Callable]:
     return out
 
 
-# -- data -------------------------------------------------------------------------------------
-def _is_array(x: Any) -> bool:
-    return isinstance(x, (np.ndarray, Tensor))
-
-
-def _np(x: Any) -> np.ndarray:
-    return x.data if isinstance(x, Tensor) else np.asarray(x)
-
-
-def _group() -> Any:
-    """The process group of data-parallel training, if one of several ranks is active."""
-    group = parallel.get_process_group()
-    return group if group is not None and group.world_size > 1 else None
-
-
-def _sharded_source(source: Any) -> bool:
-    """True for a loader whose sampler already gives each rank its own share."""
-    return getattr(getattr(source, "sampler", None), "num_replicas", None) is not None
-
-
-class _Data:
-    """Batches from arrays (shuffled with the trainer's generator) or from an iterable."""
-
-    def __init__(self, x: Any, y: Any, batch_size: int, op: str, need_targets: bool):
-        self.op = op
-        if int(batch_size) < 1:
-            raise TrainerError(f"{op}: batch_size must be >= 1, got {batch_size}")
-        self.batch_size = int(batch_size)
-        self.arrays = _is_array(x) or y is not None
-        if self.arrays:
-            self.x = _np(x)
-            self.y = None if y is None else _np(y)
-            if self.x.ndim == 0:
-                raise ShapeError(f"{op}: x must have a batch dimension, got shape {self.x.shape}")
-            if self.y is not None and len(self.y) != len(self.x):
-                raise ShapeError(f"{op}: x has {len(self.x)} samples but y has {len(self.y)} "
-                                 f"(shapes {self.x.shape} and {self.y.shape})")
-            if need_targets and self.y is None:
-                raise TrainerError(f"{op}: y is required when x is an array")
-            self.n = len(self.x)
-        else:
-            if not isinstance(x, Iterable):
-                raise TrainerError(f"{op}: x must be an array, a Tensor or an iterable of "
-                                   f"(inputs, targets) batches, got {type(x).__name__}")
-            self.source, self.n = x, None
-        self.need_targets = need_targets
-        self.group: Any = None       # set by `shard`: each rank then batches its own share
-        self.train_shard = False
-
-    def shard(self, group: Any, train: bool) -> "_Data":
-        """Split the data across ``group``'s ranks. Training: the epoch's order is padded and
-        dealt out (equal counts, as DistributedSampler), ``batch_size`` being the global
-        batch; evaluation: contiguous blocks, gathered back in order. An iterable must
-        already be sharded by its sampler."""
-        if self.arrays:
-            if train or self.n >= group.world_size:
-                self.group, self.train_shard = group, train
-                if train:
-                    self.batch_size = math.ceil(self.batch_size / group.world_size)
-        elif _sharded_source(self.source):
-            self.group = group
-        elif train:
-            raise TrainerError(f"{self.op}: with {group.world_size} ranks training data-"
-                               f"parallel, an iterable of batches must give each rank its own "
-                               f"share: pass a DataLoader with sampler=DistributedSampler("
-                               f"dataset) (mnp.distributed), or pass arrays")
-        return self
-
-    def _order(self, rng: np.random.Generator | None) -> np.ndarray | None:
-        order = rng.permutation(self.n) if rng is not None else None
-        g = self.group
-        if g is None:
-            return order
-        if self.train_shard:
-            return g.shard(order if order is not None else np.arange(self.n))
-        return np.array_split(np.arange(self.n), g.world_size)[g.rank]
-
-    def _local_n(self) -> int:
-        g = self.group
-        if g is None:
-            return self.n
-        if self.train_shard:
-            return math.ceil(self.n / g.world_size)
-        return len(np.array_split(np.arange(self.n), g.world_size)[g.rank])
-
-    def __len__(self) -> int:
-        if self.arrays:
-            return math.ceil(self._local_n() / self.batch_size)
-        return len(self.source)  # type: ignore[arg-type]
-
-    def num_batches(self) -> int | None:
-        try:
-            return len(self)
-        except TypeError:
-            return None
-
-    def batches(self, rng: np.random.Generator | None) -> Iterator[tuple[Any, Any]]:
-        if self.arrays:
-            order = self._order(rng)
-            for start in range(0, self._local_n(), self.batch_size):
-                idx = order[start:start + self.batch_size] if order is not None else \
-                    slice(start, start + self.batch_size)
-                yield self.x[idx], (None if self.y is None else self.y[idx])
-            return
-        for batch in self.source:
-            if isinstance(batch, (tuple, list)) and len(batch) == 2:
-                yield batch[0], batch[1]
-            elif self.need_targets:
-                raise TrainerError(f"{self.op}: each batch must be an (inputs, targets) pair, "
-                                   f"got {type(batch).__name__}"
-                                   f"{f' of length {len(batch)}' if isinstance(batch, (tuple, list)) else ''}")
-            else:
-                yield (batch[0] if isinstance(batch, (tuple, list)) and len(batch) == 1
-                       else batch), None
-
-
-def _validation(validation_data: Any, batch_size: int) -> _Data | None:
-    if validation_data is None:
-        return None
-    if (isinstance(validation_data, (tuple, list)) and len(validation_data) == 2
-            and _is_array(validation_data[0])):
-        return _Data(validation_data[0], validation_data[1], batch_size, "fit (validation)", True)
-    return _Data(validation_data, None, batch_size, "fit (validation)", True)
-
-
-# -- the trainer ------------------------------------------------------------------------------
-class Trainer:
+class Trainer(_Checkpoints):
     """Train ``model`` with ``optimizer`` (anything with ``zero_grad()``, ``step()``,
     ``state_dict()``, ``load_state_dict()``) on ``loss_fn`` — a callable
     ``(outputs, targets) -> scalar Tensor`` or a registered loss name such as
@@ -548,59 +349,5 @@ class Trainer:
             raise TrainerError("predict: the data yielded no batches")
         return mnp.from_numpy(np.concatenate(outs))
 
-    # -- checkpoints --------------------------------------------------------------------------
-    def checkpoint_state(self) -> dict[str, Any]:
-        """What besides model and optimizer a resumed run needs (JSON data and arrays)."""
-        return {
-            "epoch": self.epoch,
-            "shuffle_rng": self.rng.bit_generator.state,
-            "mnp_rng": mnp.get_rng_state(),
-            "history": self.history.state_dict(),
-            "callbacks": [[type(cb).__name__, cb.state_dict()] for cb in self.callbacks],
-            "scheduler": None if self.scheduler is None else self.scheduler.state_dict(),
-        }
 
-    def save_checkpoint(self, path: str | os.PathLike) -> None:
-        """Write a resumable checkpoint (model, optimizer, epoch, random states, history,
-        callbacks, scheduler) to ``path`` atomically."""
-        from .serialization import save_checkpoint
-        group = _group()
-        if group is None or group.rank == 0:     # data-parallel: rank 0 writes, all wait
-            save_checkpoint(path, model=self.model, optimizer_state=self.optimizer.state_dict(),
-                            epoch=self.epoch, extra={"trainer": self.checkpoint_state()})
-        if group is not None:
-            group.barrier()
-
-    def load_checkpoint(self, path: str | os.PathLike) -> dict[str, Any]:
-        """Restore everything `save_checkpoint` wrote; returns the checkpoint's contents."""
-        from .serialization import ModelFormatError, load_checkpoint
-        ckpt = load_checkpoint(path, model=self.model, optimizer=self.optimizer)
-        state = (ckpt.get("extra") or {}).get("trainer")
-        if not isinstance(state, dict):
-            raise ModelFormatError(f"resume: {os.fspath(path)}: not a Trainer checkpoint (no "
-                                   f"trainer state); write it with ModelCheckpoint or "
-                                   f"Trainer.save_checkpoint")
-        try:
-            self.rng = np.random.default_rng()
-            self.rng.bit_generator.state = state["shuffle_rng"]
-            mnp.set_rng_state(state["mnp_rng"])
-            self.epoch = int(state["epoch"])
-            self.history = History(**state["history"])
-            self._restore_callbacks(state["callbacks"])
-            if self.scheduler is not None and state.get("scheduler") is not None:
-                self.scheduler.load_state_dict(state["scheduler"])
-        except (KeyError, TypeError, ValueError, IndexError) as exc:
-            raise ModelFormatError(f"resume: {os.fspath(path)}: malformed trainer state: "
-                                   f"{type(exc).__name__}: {exc}") from None
-        return ckpt
-
-    def _restore_callbacks(self, saved: list) -> None:
-        """Give the k-th saved state of each callback class to the k-th callback of that class;
-        callbacks added since keep a fresh state, states of removed ones are dropped."""
-        pending: dict[str, list] = {}
-        for name, cb_state in saved:
-            pending.setdefault(str(name), []).append(cb_state)
-        for cb in self.callbacks:
-            states = pending.get(type(cb).__name__)
-            if states:
-                cb.load_state_dict(states.pop(0))
+__all__ = ["History", "Trainer", "TrainerError"]

@@ -10,17 +10,17 @@ from typing import Any, Callable, Iterable
 import numpy as np
 
 import mnp.core as mnp
-from mnp.core import Tensor, get_default_dtype
+from mnp.core import Tensor, as_tensor, get_default_dtype
 
 from . import init
-from ._util import ArgumentError, as_tensor
+from ._util import ArgumentError
 from .attention import MultiheadAttention
 from .containers import ModuleList
-from .functional import gelu, relu
-from .layers.linear import Linear
-from .layers.misc import Dropout
-from .layers.norm import LayerNorm
+from .activation import gelu, relu
+from .dropout import Dropout
+from .linear import Linear
 from .module import Module, ModuleError, _jsonable
+from .norm import LayerNorm
 
 _ACTIVATIONS: dict[str, Callable] = {"relu": relu, "gelu": gelu}
 
@@ -273,7 +273,7 @@ class Transformer(Module):
                 tgt_key_padding_mask: Any = None, memory_key_padding_mask: Any = None,
                 src_is_causal: bool | None = None, tgt_is_causal: bool | None = None,
                 memory_is_causal: bool = False) -> Tensor:
-        src, tgt = as_tensor(src, "Transformer"), as_tensor(tgt, "Transformer")
+        src, tgt = as_tensor(src, op="Transformer"), as_tensor(tgt, op="Transformer")
         batch = 0 if self.batch_first else 1
         if src.ndim == 3 and tgt.ndim == 3 and src.shape[batch] != tgt.shape[batch]:
             raise mnp.ShapeError(f"Transformer: the batch sizes of src {src.shape} and tgt "

@@ -4,9 +4,8 @@ from __future__ import annotations
 from typing import Any, Iterable
 
 import mnp.core as mnp
-from mnp.core import ArgumentError, ShapeError, Tensor
+from mnp.core import ArgumentError, ShapeError, Tensor, as_tensor
 
-from .._util import as_tensor
 
 
 def _tensors(parameters: Any, op: str) -> list[Tensor]:
@@ -30,7 +29,7 @@ def parameters_to_vector(parameters: Iterable[Tensor]) -> Tensor:
 def vector_to_parameters(vec: Any, parameters: Iterable[Tensor]) -> None:
     """Copy consecutive slices of the 1-d ``vec`` into ``parameters`` in place."""
     op = "vector_to_parameters"
-    v = as_tensor(vec, op)
+    v = as_tensor(vec, op=op)
     if v.ndim != 1:
         raise ShapeError(f"{op}: expected a 1-d vector, got shape {v.shape}")
     params = _tensors(parameters, op)

@@ -22,10 +22,9 @@ from typing import Any, NamedTuple, Sequence
 
 import numpy as np
 
-from mnp.core import ArgumentError, Function, ShapeError, Tensor
+from mnp.core import ArgumentError, Function, ShapeError, Tensor, as_tensor
 from mnp.core.autograd import _make
 
-from .._util import as_tensor
 
 
 class PackedSequence(NamedTuple):
@@ -49,6 +48,7 @@ def _positions(batch_sizes: np.ndarray) -> tuple[np.ndarray, np.ndarray]:
 class Scatter(Function):
     """Rows of ``data`` placed at ``(t_idx, b_idx)`` of a ``shape`` array of ``fill``."""
     name = "pad_packed"
+    numpy_only = "no arithmetic: rows placed by index"
 
     def forward(self, data, t_idx=None, b_idx=None, shape=None, fill=0.0):
         self.t_idx, self.b_idx = t_idx, b_idx
@@ -63,6 +63,7 @@ class Scatter(Function):
 class Gather(Function):
     """The rows at ``(t_idx, b_idx)`` of a padded (T, B, *) array."""
     name = "pack_padded"
+    numpy_only = "no arithmetic: rows gathered by index"
 
     def forward(self, x, t_idx=None, b_idx=None):
         self.t_idx, self.b_idx, self.shape = t_idx, b_idx, x.shape
@@ -120,6 +121,7 @@ def invert_permutation(permutation: Any) -> Tensor | None:
 
 class PadSequence(Function):
     name = "pad_sequence"
+    numpy_only = "no arithmetic: sequences copied into a padded array"
 
     def forward(self, *seqs, padding_value=0.0, left=False):
         T = max(s.shape[0] for s in seqs)
@@ -145,7 +147,7 @@ def pad_sequence(sequences: Sequence[Any], batch_first: bool = False, padding_va
     op = "pad_sequence"
     if padding_side not in ("right", "left"):
         raise ArgumentError(f"{op}: padding_side must be 'right' or 'left', got {padding_side!r}")
-    seqs = [as_tensor(s, op) for s in sequences]
+    seqs = [as_tensor(s, op=op) for s in sequences]
     if not seqs:
         raise ArgumentError(f"{op}: received an empty list of sequences")
     trailing = seqs[0].shape[1:]
@@ -159,7 +161,7 @@ def pad_sequence(sequences: Sequence[Any], batch_first: bool = False, padding_va
 
 def unpad_sequence(padded_sequences: Any, lengths: Any, batch_first: bool = False) -> list[Tensor]:
     """The inverse of `pad_sequence` (right padding): a list of (L_i, *) tensors."""
-    x = as_tensor(padded_sequences, "unpad_sequence")
+    x = as_tensor(padded_sequences, op="unpad_sequence")
     if not batch_first:
         x = x.swapaxes(0, 1)
     return [x[i, :int(n)] for i, n in enumerate(_int_array(lengths, "lengths", "unpad_sequence"))]
@@ -171,7 +173,7 @@ def pack_padded_sequence(input: Any, lengths: Any, batch_first: bool = False,
     ``enforce_sorted=True`` requires lengths in decreasing order; otherwise the batch is sorted
     and the permutation kept in ``sorted_indices``."""
     op = "pack_padded_sequence"
-    x = as_tensor(input, op)
+    x = as_tensor(input, op=op)
     lens = _int_array(lengths, "lengths", op)
     if x.ndim < 2:
         raise ShapeError(f"{op}: expected a padded input of at least 2 dimensions, got shape "
@@ -218,7 +220,7 @@ def pad_packed_sequence(sequence: PackedSequence, batch_first: bool = False,
         T = int(total_length)
     order = None if sequence.sorted_indices is None else \
         _int_array(sequence.sorted_indices, "sorted_indices", op)
-    out = _packed_to_padded(as_tensor(sequence.data, op), bs, order, T, padding_value)
+    out = _packed_to_padded(as_tensor(sequence.data, op=op), bs, order, T, padding_value)
     lengths = np.count_nonzero(np.arange(bs[0])[None, :] < bs[:, None], axis=0)
     if order is not None:
         lengths = lengths[_int_array(sequence.unsorted_indices, "unsorted_indices", op)]
@@ -227,7 +229,7 @@ def pad_packed_sequence(sequence: PackedSequence, batch_first: bool = False,
 
 def pack_sequence(sequences: Sequence[Any], enforce_sorted: bool = True) -> PackedSequence:
     """Pack a list of (L_i, *) tensors (``pad_sequence`` then ``pack_padded_sequence``)."""
-    lengths = [as_tensor(s, "pack_sequence").shape[0] for s in sequences]
+    lengths = [as_tensor(s, op="pack_sequence").shape[0] for s in sequences]
     return pack_padded_sequence(pad_sequence(sequences), lengths, enforce_sorted=enforce_sorted)
 
 

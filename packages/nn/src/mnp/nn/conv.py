@@ -1,9 +1,10 @@
-"""Convolution reference kernels: ``im2col``/``col2im`` on strided views, then GEMM.
+"""The convolution family: `Conv1d`, `Conv2d`, their nodes `Conv2dFunction` and
+`Conv1dFunction` (kernels ``conv2d_forward``/``conv2d_backward``; the 1-d form runs them with
+H = 1), the functional `conv1d`/`conv2d`, and the ``numpy`` reference kernels.
 
-Shapes: x (N, C, H, W), w (OC, C, KH, KW); ``kernel_size``, ``stride``, ``padding`` and
-``dilation`` are ``(int, int)`` pairs. Conv1d calls these with H = 1.
-
-The convolution kernels work through the batch in chunks whose columns fit in the L2 cache
+The reference kernels: ``im2col``/``col2im`` on strided views, then GEMM. Shapes: x (N, C, H,
+W), w (OC, C, KH, KW); ``kernel_size``, ``stride``, ``padding`` and ``dilation`` are
+``(int, int)`` pairs. They work through the batch in chunks whose columns fit in the L2 cache
 (`CHUNK_BYTES`), with their temporaries in reused `scratch` buffers: the columns are written,
 multiplied and scattered back while still in cache, and a training step does not fault in
 fresh memory for them. For stride 1 the input gradient is accumulated in "flat" padded rows,
@@ -17,11 +18,20 @@ where each kernel offset is one contiguous slice (see `_col2im_flat`).
 """
 from __future__ import annotations
 
+from typing import Any
+
 import numpy as np
 from numpy.lib.stride_tricks import as_strided
 
-from .scratch import scratch
+import mnp.core as mnp
+from mnp.core import Function, ShapeError, Tensor, as_tensor
+from mnp.core.dispatch import kernel
 
+from ._scratch import scratch
+from ._util import ArgumentError, batched, check_dtypes, ntuple
+from .linear import _Weighted, same_float
+
+# -- numpy reference kernels ----------------------------------------------------------------
 #: Target size in bytes of one batch chunk's im2col columns (about half an L2 cache).
 CHUNK_BYTES = 1 << 20
 
@@ -225,3 +235,178 @@ def conv2d_backward(g: np.ndarray, x: np.ndarray, w: np.ndarray, stride, padding
 
 KERNELS = {"im2col": im2col, "col2im": col2im, "conv2d_forward": conv2d_forward,
            "conv2d_backward": conv2d_backward}
+
+
+# -- the autograd nodes and the functional forms ----------------------------------------
+class Conv2dFunction(Function):
+    """2-d cross-correlation of x (N, C, H, W) with w (OC, C, KH, KW), plus an optional bias."""
+    name = "conv2d"
+
+    def forward(self, x, w, b=None, stride=(1, 1), padding=(0, 0), dilation=(1, 1)):
+        if x.dtype != w.dtype or (b is not None and b.dtype != w.dtype):
+            x, w, b = same_float(x, w, b)
+        self.x, self.w, self.args = x, w, (stride, padding, dilation)
+        return kernel("conv2d_forward", x.dtype)(x, w, b, stride, padding, dilation)
+
+    def backward(self, g):
+        need = self.needs_input_grad
+        return kernel("conv2d_backward", g.dtype)(g, self.x, self.w, *self.args, need[0], need[1],
+                                                  len(need) > 2 and need[2])
+
+
+class Conv1dFunction(Conv2dFunction):
+    """`Conv2dFunction` on (N, C, L) as (N, C, 1, L)."""
+    name = "conv1d"
+
+    def forward(self, x, w, b=None, stride=(1, 1), padding=(0, 0), dilation=(1, 1)):
+        return super().forward(x[:, :, None, :], w[:, :, None, :], b, stride, padding,
+                               dilation)[:, :, 0, :]
+
+    def backward(self, g):
+        dx, dw, db = super().backward(g[:, :, None, :])
+        return (None if dx is None else dx[:, :, 0, :]), (None if dw is None else dw[:, :, 0, :]), db
+
+
+def _same_padding(kernel_size, dilation, stride, op: str) -> tuple[tuple[int, ...], tuple[int, ...]]:
+    """Padding that keeps the input size: ``(per side, extra after)`` per spatial axis. An odd
+    total puts the extra element after the input, as PyTorch does."""
+    if any(s != 1 for s in stride):
+        raise ArgumentError(f"{op}: padding='same' needs stride 1, got stride {stride}")
+    totals = [d * (k - 1) for k, d in zip(kernel_size, dilation)]
+    return tuple(t // 2 for t in totals), tuple(t % 2 for t in totals)
+
+
+def _conv(fn, dims: int, input: Any, weight: Any, bias: Any, stride: Any, padding: Any,
+          dilation: Any, op: str) -> Tensor:
+    x, w = as_tensor(input, op=op), as_tensor(weight, op=op)
+    check_dtypes(op, x, w, None if bias is None else as_tensor(bias, op=op))
+    if w.ndim != dims + 2:
+        raise ShapeError(f"{op}: weight must be {dims + 2}-d (out_channels, in_channels, "
+                         f"{'kernel' if dims == 1 else 'kH, kW'}), got shape {w.shape}")
+    x, unbatched = batched(x, dims, op)
+    if x.shape[1] != w.shape[1]:
+        raise ShapeError(f"{op}: input of shape {x.shape} has {x.shape[1]} channels but weight of "
+                         f"shape {w.shape} expects {w.shape[1]}")
+    ks = w.shape[2:]
+    stride_ = ntuple(stride, dims, "stride", op, 1)
+    dilation_ = ntuple(dilation, dims, "dilation", op, 1)
+    if isinstance(padding, str):
+        if padding == "valid":
+            padding_ = (0,) * dims
+        elif padding == "same":
+            padding_, extra = _same_padding(ks, dilation_, stride_, op)
+            if any(extra):      # an odd total: the one uneven element goes after the input
+                x = mnp.pad(x, ((0, 0), (0, 0)) + tuple((0, e) for e in extra))
+        else:
+            raise ArgumentError(f"{op}: padding must be an int, a tuple, 'valid' or 'same', "
+                                f"got {padding!r}")
+    else:
+        padding_ = ntuple(padding, dims, "padding", op, 0)
+    for size, k, s, p, d in zip(x.shape[2:], ks, stride_, padding_, dilation_):
+        if out_size(size, k, s, p, d) < 1:
+            raise ShapeError(f"{op}: input of shape {x.shape} is too small for kernel {tuple(ks)} "
+                             f"with padding {padding_} and dilation {dilation_}")
+    if dims == 1:
+        stride_, padding_, dilation_ = (1,) + stride_, (0,) + padding_, (1,) + dilation_
+    if bias is None:
+        y = fn.apply(x, w, stride=stride_, padding=padding_, dilation=dilation_)
+    else:
+        b = as_tensor(bias, op=op)
+        if b.shape != (w.shape[0],):
+            raise ShapeError(f"{op}: bias of shape {b.shape} does not fit weight of shape "
+                             f"{w.shape}: expected ({w.shape[0]},)")
+        y = fn.apply(x, w, b, stride=stride_, padding=padding_, dilation=dilation_)
+    return y.reshape(y.shape[1:]) if unbatched else y
+
+
+def conv2d(input: Any, weight: Any, bias: Any = None, stride: Any = 1, padding: Any = 0,
+           dilation: Any = 1) -> Tensor:
+    """2-d convolution (cross-correlation) of input (N, C, H, W) with weight (OC, C, KH, KW).
+
+    ``stride``, ``padding``, ``dilation``: int or pair; ``padding`` may be ``"valid"`` or
+    ``"same"`` (stride 1).
+
+    >>> import mnp.core as mnp
+    >>> from mnp.nn import functional as F
+    >>> F.conv2d(mnp.ones((1, 2, 5, 5)), mnp.ones((3, 2, 3, 3)), padding=1).shape
+    (1, 3, 5, 5)
+    """
+    return _conv(Conv2dFunction, 2, input, weight, bias, stride, padding, dilation, "conv2d")
+
+
+def conv1d(input: Any, weight: Any, bias: Any = None, stride: Any = 1, padding: Any = 0,
+           dilation: Any = 1) -> Tensor:
+    """1-d convolution of input (N, C, L) with weight (OC, C, K); arguments as `conv2d`."""
+    return _conv(Conv1dFunction, 1, input, weight, bias, stride, padding, dilation, "conv1d")
+
+
+# -- the layers ----------------------------------------------------------------------------
+class _ConvNd(_Weighted):
+    dims = 2
+
+    def __init__(self, in_channels: int, out_channels: int, kernel_size: Any, stride: Any = 1,
+                 padding: Any = 0, dilation: Any = 1, bias: bool = True):
+        super().__init__()
+        name, n = type(self).__name__, self.dims
+        self.in_channels, self.out_channels = int(in_channels), int(out_channels)
+        if self.in_channels < 1 or self.out_channels < 1:
+            raise ArgumentError(f"{name}: in_channels and out_channels must be positive, got "
+                                f"{in_channels} and {out_channels}")
+        self.kernel_size = ntuple(kernel_size, n, "kernel_size", name, 1)
+        self.stride = ntuple(stride, n, "stride", name, 1)
+        if isinstance(padding, str):
+            if padding not in ("valid", "same"):
+                raise ArgumentError(f"{name}: padding must be an int, a tuple, 'valid' or 'same', "
+                                    f"got {padding!r}")
+            self.padding = padding
+        else:
+            self.padding = ntuple(padding, n, "padding", name, 0)
+        self.dilation = ntuple(dilation, n, "dilation", name, 1)
+        self._add_parameters((self.out_channels, self.in_channels) + self.kernel_size, bias)
+
+    def _check(self, input: Tensor) -> None:
+        n = self.dims
+        shape = input.shape
+        if len(shape) not in (n + 1, n + 2) or shape[-n - 1] != self.in_channels:
+            raise ShapeError(f"{type(self).__name__}: input of shape {shape} does not fit "
+                             f"in_channels={self.in_channels} (weight shape {self.weight.shape}): "
+                             f"expected (N, {self.in_channels}, {'L' if n == 1 else 'H, W'})")
+
+    def extra_repr(self) -> str:
+        text = (f"{self.in_channels}, {self.out_channels}, kernel_size={self.kernel_size}, "
+                f"stride={self.stride}")
+        if self.padding != (0,) * self.dims:
+            text += f", padding={self.padding!r}" if isinstance(self.padding, str) \
+                else f", padding={self.padding}"
+        if self.dilation != (1,) * self.dims:
+            text += f", dilation={self.dilation}"
+        if self.bias is None:
+            text += ", bias=False"
+        return text
+
+
+class Conv2d(_ConvNd):
+    """2-d convolution over input (N, C, H, W) (or unbatched (C, H, W)); ``kernel_size``,
+    ``stride``, ``padding``, ``dilation`` are ints or pairs; ``padding`` may be 'valid'/'same'.
+
+    >>> import mnp.core as mnp
+    >>> from mnp import nn
+    >>> nn.Conv2d(1, 8, 3, padding=1)(mnp.zeros((2, 1, 28, 28))).shape
+    (2, 8, 28, 28)
+    """
+    dims = 2
+
+    def forward(self, input: Any) -> Tensor:
+        input = self._input(input)
+        self._check(input)
+        return conv2d(input, self.weight, self.bias, self.stride, self.padding, self.dilation)
+
+
+class Conv1d(_ConvNd):
+    """1-d convolution over input (N, C, L) (or unbatched (C, L)); runs the 2-d kernels with H = 1."""
+    dims = 1
+
+    def forward(self, input: Any) -> Tensor:
+        input = self._input(input)
+        self._check(input)
+        return conv1d(input, self.weight, self.bias, self.stride, self.padding, self.dilation)

@@ -1,11 +1,51 @@
-"""Activation layers: `ReLU`, `Sigmoid`, `Tanh`, `LeakyReLU`, `GELU`, `Softmax`, `LogSoftmax`."""
+"""The activation family: `ReLU`, `Sigmoid`, `Tanh`, `LeakyReLU`, `GELU`, `Softmax`,
+`LogSoftmax` and their functional forms, on core's activation ops (their autograd nodes and
+kernels live in mnp.core)."""
 from __future__ import annotations
 
-from mnp.core import Tensor
-import mnp.core as _core
+from typing import Any
 
-from .._util import ArgumentError
-from ..module import Module
+import mnp.core as _core
+from mnp.core import Tensor, as_tensor
+
+from ._util import ArgumentError
+from .module import Module
+
+
+def relu(input: Any, inplace: bool = False) -> Tensor:
+    """``max(input, 0)``."""
+    return _core.relu(as_tensor(input, op="relu"))
+
+
+def sigmoid(input: Any) -> Tensor:
+    """``1 / (1 + exp(-input))``, without overflow."""
+    return _core.sigmoid(as_tensor(input, op="sigmoid"))
+
+
+def tanh(input: Any) -> Tensor:
+    return _core.tanh(as_tensor(input, op="tanh"))
+
+
+def leaky_relu(input: Any, negative_slope: float = 0.01, inplace: bool = False) -> Tensor:
+    """``input`` where positive, else ``negative_slope * input``."""
+    return _core.leaky_relu(as_tensor(input, op="leaky_relu"), negative_slope)
+
+
+def gelu(input: Any, approximate: str = "none") -> Tensor:
+    """Gaussian error linear unit; ``approximate="tanh"`` for the tanh approximation."""
+    if approximate not in ("none", "tanh"):
+        raise ArgumentError(f"gelu: approximate must be 'none' or 'tanh', got {approximate!r}")
+    return _core.gelu(as_tensor(input, op="gelu"), approximate=approximate)
+
+
+def softmax(input: Any, dim: int = -1) -> Tensor:
+    """Stable softmax along ``dim``."""
+    return _core.softmax(as_tensor(input, op="softmax"), axis=dim)
+
+
+def log_softmax(input: Any, dim: int = -1) -> Tensor:
+    """Stable log-softmax along ``dim``."""
+    return _core.log_softmax(as_tensor(input, op="log_softmax"), axis=dim)
 
 
 class ReLU(Module):
