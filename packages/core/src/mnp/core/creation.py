@@ -1,14 +1,17 @@
 """Creating tensors: from data, filled, ranges and random (seeded by `manual_seed`)."""
 from __future__ import annotations
 
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
 import numpy as np
 
 from . import dtypes as _dt
 from .autograd import _make
 from .errors import ArgumentError, DTypeError, ShapeError
-from .tensor import Tensor, as_array
+from .tensorbase import TensorBase, as_array
+
+if TYPE_CHECKING:
+    from .tensor import Tensor
 
 _rng = [np.random.default_rng()]
 
@@ -60,7 +63,7 @@ def tensor(data: Any, dtype: Any = None, requires_grad: bool = False) -> Tensor:
     dtype('float32')
     """
     arr = as_array(data, dtype)
-    if isinstance(data, (np.ndarray, Tensor)) and np.shares_memory(arr, np.asarray(data)):
+    if isinstance(data, (np.ndarray, TensorBase)) and np.shares_memory(arr, np.asarray(data)):
         arr = arr.copy()
     return _new(arr, requires_grad)
 
@@ -76,7 +79,7 @@ def as_tensor(data: Any, dtype: Any = None, *, op: str = "as_tensor") -> Tensor:
     >>> mnp.as_tensor(a).numpy() is a
     True
     """
-    if isinstance(data, Tensor):
+    if isinstance(data, TensorBase):
         if dtype is None or data.data.dtype == _dt.to_dtype(dtype, op):
             return data
         return data.astype(dtype)

@@ -1,7 +1,7 @@
 """Helpers every op shares: turning operands into tensors, unbroadcasting, axis handling."""
 from __future__ import annotations
 
-from typing import Any, Sequence
+from typing import TYPE_CHECKING, Any, Sequence
 
 import numpy as np
 
@@ -9,12 +9,15 @@ from .. import dtypes as _dt
 from ..autograd import _make
 from ..creation import as_tensor
 from ..errors import ShapeError, axis_error, shape_error
-from ..tensor import Tensor
+from ..tensorbase import TensorBase
+
+if TYPE_CHECKING:
+    from ..tensor import Tensor
 
 
 def to_tensor(x: Any, like: Tensor | None = None, op: str = "op") -> Tensor:
     """``x`` as a Tensor; a Python scalar takes ``like``'s floating dtype (as PyTorch does)."""
-    if isinstance(x, Tensor):
+    if isinstance(x, TensorBase):
         return x
     if isinstance(x, (bool, int, float)) and not isinstance(x, np.generic):
         if like is not None:
@@ -31,11 +34,11 @@ def to_tensor(x: Any, like: Tensor | None = None, op: str = "op") -> Tensor:
 
 def pair(a: Any, b: Any, op: str) -> tuple[Tensor, Tensor]:
     """Both operands of a binary op as tensors."""
-    if isinstance(a, Tensor):
-        if isinstance(b, Tensor):
+    if isinstance(a, TensorBase):
+        if isinstance(b, TensorBase):
             return a, b
         return a, to_tensor(b, a, op)
-    if isinstance(b, Tensor):
+    if isinstance(b, TensorBase):
         return to_tensor(a, b, op), b
     a = to_tensor(a, op=op)
     return a, to_tensor(b, a, op)

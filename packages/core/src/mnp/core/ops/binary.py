@@ -1,15 +1,18 @@
 """Binary elementwise ops with numpy broadcasting; each backward beside its forward."""
 from __future__ import annotations
 
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
 import numpy as np
 
 from ..autograd import Function, _make
 from ..dispatch import kernel
 from ..errors import DTypeError
-from ..tensor import Tensor, method
+from ..tensorbase import TensorBase
 from ._util import check_broadcast, pair, promote, to_tensor, unbroadcast
+
+if TYPE_CHECKING:
+    from ..tensor import Tensor
 
 
 class _Binary(Function):
@@ -128,14 +131,12 @@ class Where(Function):
             unbroadcast(np.where(self.cond, zero, g), sb)
 
 
-@method
 def add(a: Any, b: Any) -> Tensor:
     """``a + b`` with broadcasting."""
     a, b = pair(a, b, "add")
     return Add.apply(a, b)
 
 
-@method
 def sub(a: Any, b: Any) -> Tensor:
     """``a - b`` with broadcasting (as in PyTorch, not defined when either side is bool)."""
     bools = [isinstance(v, (bool, np.bool_)) for v in (a, b)]
@@ -147,14 +148,12 @@ def sub(a: Any, b: Any) -> Tensor:
     return Sub.apply(a, b)
 
 
-@method
 def mul(a: Any, b: Any) -> Tensor:
     """``a * b`` with broadcasting."""
     a, b = pair(a, b, "mul")
     return Mul.apply(a, b)
 
 
-@method
 def div(a: Any, b: Any) -> Tensor:
     """``a / b`` (true division) with broadcasting."""
     a, b = pair(a, b, "div")
@@ -164,7 +163,6 @@ def div(a: Any, b: Any) -> Tensor:
     return Div.apply(a, b)
 
 
-@method
 def pow(a: Any, b: Any) -> Tensor:  # noqa: A001
     """``a ** b`` with broadcasting; differentiable in both.
 
@@ -185,14 +183,12 @@ def pow(a: Any, b: Any) -> Tensor:  # noqa: A001
     return Pow.apply(a, b)
 
 
-@method
 def maximum(a: Any, b: Any) -> Tensor:
     """Elementwise maximum; ties split the gradient."""
     a, b = pair(a, b, "maximum")
     return Maximum.apply(a, b)
 
 
-@method
 def minimum(a: Any, b: Any) -> Tensor:
     """Elementwise minimum; ties split the gradient."""
     a, b = pair(a, b, "minimum")
@@ -206,14 +202,6 @@ def where(cond: Any, a: Any, b: Any) -> Tensor:
     return Where.apply(cond, a, b)
 
 
-def _where_method(self: Tensor, condition: Any, other: Any) -> Tensor:
-    """``x.where(condition, other)``: ``x`` where ``condition`` holds, else ``other``."""
-    return where(condition, self, other)
-
-
-method(_where_method, name="where")
-
-
 _COMPARE = {"eq": np.equal, "ne": np.not_equal, "lt": np.less, "le": np.less_equal,
             "gt": np.greater, "ge": np.greater_equal}
 
@@ -225,7 +213,44 @@ def compare(name: str, a: Any, b: Any) -> Tensor:
     return _make(_COMPARE[name](a.data, b.data), False, None)
 
 
-for _n in _COMPARE:
-    method(lambda a, b, _n=_n: compare(_n, a, b), name=_n)
+class BinaryMethods:
+    """`Tensor`'s methods of this family: ``x.add(y)`` is ``add(x, y)``, and so on."""
+    __slots__ = ()
+    add = add
+    sub = sub
+    mul = mul
+    div = div
+    pow = pow
+    maximum = maximum
+    minimum = minimum
+
+    def where(self, condition: Any, other: Any) -> Tensor:
+        """``x.where(condition, other)``: ``x`` where ``condition`` holds, else ``other``."""
+        return where(condition, self, other)
+
+    def eq(self, other: Any) -> Tensor:
+        """``self == other`` elementwise (bool, no gradient)."""
+        return compare("eq", self, other)
+
+    def ne(self, other: Any) -> Tensor:
+        """``self != other`` elementwise (bool, no gradient)."""
+        return compare("ne", self, other)
+
+    def lt(self, other: Any) -> Tensor:
+        """``self < other`` elementwise (bool, no gradient)."""
+        return compare("lt", self, other)
+
+    def le(self, other: Any) -> Tensor:
+        """``self <= other`` elementwise (bool, no gradient)."""
+        return compare("le", self, other)
+
+    def gt(self, other: Any) -> Tensor:
+        """``self > other`` elementwise (bool, no gradient)."""
+        return compare("gt", self, other)
+
+    def ge(self, other: Any) -> Tensor:
+        """``self >= other`` elementwise (bool, no gradient)."""
+        return compare("ge", self, other)
+
 
 __all__ = ["add", "sub", "mul", "div", "pow", "maximum", "minimum", "where"]

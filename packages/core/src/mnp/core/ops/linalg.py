@@ -11,7 +11,7 @@ from __future__ import annotations
 
 import math
 import operator
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
 import numpy as np
 
@@ -19,9 +19,12 @@ from .. import dtypes as _dt
 from ..autograd import Function, _make
 from ..dispatch import kernel
 from ..errors import ArgumentError, ShapeError
-from ..tensor import Tensor, method
+from ..tensorbase import TensorBase
 from ._util import norm_axis, pair, pick_axis, promote, to_tensor, unbroadcast
 from .shape import reshape, unsqueeze
+
+if TYPE_CHECKING:
+    from ..tensor import Tensor
 
 
 # -- products -------------------------------------------------------------------------------
@@ -76,7 +79,6 @@ class MatMul(Function):
         return ga, gb
 
 
-@method
 def matmul(a: Any, b: Any) -> Tensor:
     """Matrix product with numpy's rules (1-d operands, broadcast batch dimensions).
 
@@ -107,7 +109,6 @@ def _vectors(a: Any, b: Any, op: str) -> tuple[Tensor, Tensor]:
     return a, b
 
 
-@method
 def dot(a: Any, b: Any) -> Tensor:
     """Inner product of two 1-d tensors of the same length (a 0-d tensor)."""
     a, b = _vectors(a, b, "dot")
@@ -129,7 +130,6 @@ class Outer(Function):
         return (g @ self.b if ra else None, self.a @ g if rb else None)
 
 
-@method
 def outer(a: Any, b: Any) -> Tensor:
     """Outer product of 1-d ``a`` (n,) and ``b`` (m,): the (n, m) matrix ``a[i] * b[j]``."""
     return Outer.apply(*_vectors(a, b, "outer"))
@@ -156,7 +156,7 @@ def matvec(A: Any, v: Any) -> Tensor:  # noqa: N803
     return reshape(y, batch + (A.shape[-2],))
 
 
-mv = method(matvec, name="mv")
+mv = matvec
 
 
 # -- norms ----------------------------------------------------------------------------------
@@ -327,7 +327,6 @@ def matrix_norm(A: Any, ord: Any = "fro", axis: Any = (-2, -1), keepdims: bool =
     return MatrixNorm.apply(A, ord=p, axes=axes, keepdims=keep)
 
 
-@method
 def norm(x: Any, ord: Any = 2, axis: Any = None, keepdims: bool = False, *,  # noqa: A002
          dim: Any = None, keepdim: bool | None = None, p: Any = None) -> Tensor:
     """Norm over ``axis`` (all elements by default), as ``torch.norm`` / ``Tensor.norm``
@@ -351,6 +350,16 @@ def norm(x: Any, ord: Any = 2, axis: Any = None, keepdims: bool = False, *,  # n
 def frobenius_norm(A: Any, axis: Any = (-2, -1), keepdims: bool = False) -> Tensor:  # noqa: N803
     """``sqrt(sum(A**2))`` over the matrix dimensions ``axis`` (the last two), batched."""
     return matrix_norm(A, "fro", axis, keepdims)
+
+
+class LinalgMethods:
+    """`Tensor`'s methods of this family: ``x.matmul(y)`` is ``matmul(x, y)``, and so on."""
+    __slots__ = ()
+    matmul = matmul
+    dot = dot
+    outer = outer
+    mv = mv
+    norm = norm
 
 
 __all__ = ["matmul", "dot", "outer", "matvec", "mv", "norm", "vector_norm", "matrix_norm",

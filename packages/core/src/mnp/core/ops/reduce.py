@@ -14,7 +14,7 @@ from __future__ import annotations
 
 import builtins
 import math
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
 import numpy as np
 
@@ -22,8 +22,11 @@ from .. import dtypes as _dt
 from ..autograd import Function, _make
 from ..dispatch import kernel
 from ..errors import ArgumentError, ShapeError
-from ..tensor import Tensor, method
+from ..tensorbase import TensorBase
 from ._util import norm_axis, pick_axis, to_tensor
+
+if TYPE_CHECKING:
+    from ..tensor import Tensor
 
 
 def _expand(g: np.ndarray, shape: tuple[int, ...], axes: tuple[int, ...] | None,
@@ -198,7 +201,6 @@ def _nonempty(x: Tensor, axes: tuple[int, ...] | None, op: str) -> None:
                          f"it has no elements (this reduction has no identity)")
 
 
-@method
 def sum(x: Any, axis: Any = None, keepdims: bool = False, *, dim: Any = None,  # noqa: A001
         keepdim: bool | None = None) -> Tensor:
     """Sum over ``axis`` (all by default); integer and bool tensors sum to int64.
@@ -207,13 +209,12 @@ def sum(x: Any, axis: Any = None, keepdims: bool = False, *, dim: Any = None,  #
     >>> mnp.tensor([[1.0, 2.0], [3.0, 4.0]]).sum(axis=0).tolist()
     [4.0, 6.0]
     """
-    if not isinstance(x, Tensor):
+    if not isinstance(x, TensorBase):
         x = to_tensor(x, op="sum")
     axes = None if axis is None and dim is None else _axes(x, axis, dim, "sum")
     return Sum.apply(x, axes=axes, keepdims=_keep(keepdims, keepdim))
 
 
-@method
 def mean(x: Any, axis: Any = None, keepdims: bool = False, *, dim: Any = None,
          keepdim: bool | None = None) -> Tensor:
     """Mean over ``axis`` (all by default); integer tensors give the default float dtype."""
@@ -221,7 +222,6 @@ def mean(x: Any, axis: Any = None, keepdims: bool = False, *, dim: Any = None,
     return Mean.apply(x, axes=_axes(x, axis, dim, "mean"), keepdims=_keep(keepdims, keepdim))
 
 
-@method
 def max(x: Any, axis: Any = None, keepdims: bool = False, *, dim: Any = None,  # noqa: A001
         keepdim: bool | None = None) -> Tensor:
     """Largest value over ``axis`` (values only, like ``torch.amax``); tied maxima share the
@@ -232,7 +232,6 @@ def max(x: Any, axis: Any = None, keepdims: bool = False, *, dim: Any = None,  #
     return Max.apply(x, axes=axes, keepdims=_keep(keepdims, keepdim))
 
 
-@method
 def min(x: Any, axis: Any = None, keepdims: bool = False, *, dim: Any = None,  # noqa: A001
         keepdim: bool | None = None) -> Tensor:
     """Smallest value over ``axis`` (values only, like ``torch.amin``); tied minima share the
@@ -243,7 +242,6 @@ def min(x: Any, axis: Any = None, keepdims: bool = False, *, dim: Any = None,  #
     return Min.apply(x, axes=axes, keepdims=_keep(keepdims, keepdim))
 
 
-@method
 def prod(x: Any, axis: Any = None, keepdims: bool = False, *, dim: Any = None,
          keepdim: bool | None = None) -> Tensor:
     """Product over ``axis``; the gradient is exact with zeros in the input.
@@ -267,7 +265,6 @@ def _ddof(ddof: Any, correction: Any, op: str) -> int:
     return int(ddof)
 
 
-@method
 def var(x: Any, axis: Any = None, ddof: int = 0, keepdims: bool = False, *, dim: Any = None,
         keepdim: bool | None = None, correction: int | None = None) -> Tensor:
     """Variance over ``axis``: ``sum((x - mean)**2) / (n - ddof)``. ``ddof=0`` (the default,
@@ -278,7 +275,6 @@ def var(x: Any, axis: Any = None, ddof: int = 0, keepdims: bool = False, *, dim:
                      ddof=_ddof(ddof, correction, "var"))
 
 
-@method
 def std(x: Any, axis: Any = None, ddof: int = 0, keepdims: bool = False, *, dim: Any = None,
         keepdim: bool | None = None, correction: int | None = None) -> Tensor:
     """Standard deviation, ``sqrt(var(x, axis, ddof))``; zero gradient where it is 0."""
@@ -287,7 +283,6 @@ def std(x: Any, axis: Any = None, ddof: int = 0, keepdims: bool = False, *, dim:
                      ddof=_ddof(ddof, correction, "std"))
 
 
-@method
 def logsumexp(x: Any, axis: Any = None, keepdims: bool = False, *, dim: Any = None,
               keepdim: bool | None = None) -> Tensor:
     """``log(sum(exp(x)))`` over ``axis``, computed stably (no overflow for large ``x``).
@@ -315,7 +310,6 @@ def _arg(name: str, x: Any, axis: Any, dim: Any, keepdims: bool) -> Tensor:
     return _make(out, False, None)
 
 
-@method
 def argmax(x: Any, axis: int | None = None, keepdims: bool = False, *, dim: int | None = None,
            keepdim: bool | None = None) -> Tensor:
     """Index (int64) of the largest value along ``axis``, or into the flattened tensor when
@@ -328,11 +322,25 @@ def argmax(x: Any, axis: int | None = None, keepdims: bool = False, *, dim: int 
     return _arg("argmax", x, axis, dim, _keep(keepdims, keepdim))
 
 
-@method
 def argmin(x: Any, axis: int | None = None, keepdims: bool = False, *, dim: int | None = None,
            keepdim: bool | None = None) -> Tensor:
     """Index (int64) of the smallest value along ``axis`` (flattened when None); no gradient."""
     return _arg("argmin", x, axis, dim, _keep(keepdims, keepdim))
+
+
+class ReduceMethods:
+    """`Tensor`'s methods of this family: ``x.sum(0)`` is ``sum(x, 0)``, and so on."""
+    __slots__ = ()
+    sum = sum
+    mean = mean
+    max = max
+    min = min
+    prod = prod
+    var = var
+    std = std
+    logsumexp = logsumexp
+    argmax = argmax
+    argmin = argmin
 
 
 __all__ = ["sum", "mean", "max", "min", "prod", "var", "std", "logsumexp", "argmax", "argmin"]

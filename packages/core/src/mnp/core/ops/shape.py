@@ -8,14 +8,17 @@
 from __future__ import annotations
 
 import operator
-from typing import Any, Sequence
+from typing import TYPE_CHECKING, Any, Sequence
 
 import numpy as np
 
 from ..autograd import Function
 from ..errors import ShapeError, axis_error
-from ..tensor import Tensor, method
+from ..tensorbase import TensorBase
 from ._util import pick_axis, result_dtype, to_tensor, unbroadcast
+
+if TYPE_CHECKING:
+    from ..tensor import Tensor
 
 
 # -- argument helpers -----------------------------------------------------------------------
@@ -64,19 +67,16 @@ class Reshape(Function):
         return g.reshape(self.shape)
 
 
-@method
 def reshape(x: Any, *shape: Any) -> Tensor:
     """Same data, new shape (``-1`` infers one dimension); a view where numpy gives one."""
     return Reshape.apply(to_tensor(x, op="reshape"), shape=_shape_arg(shape))
 
 
-@method
 def view(x: Any, *shape: Any) -> Tensor:
     """Alias of `reshape`."""
     return Reshape.apply(to_tensor(x, op="view"), shape=_shape_arg(shape, "view"))
 
 
-@method
 def flatten(x: Any, start_dim: int = 0, end_dim: int = -1) -> Tensor:
     """Merge dimensions ``start_dim..end_dim`` (inclusive) into one.
 
@@ -96,7 +96,6 @@ def flatten(x: Any, start_dim: int = 0, end_dim: int = -1) -> Tensor:
     return Reshape.apply(x, shape=new)
 
 
-@method
 def squeeze(x: Any, axis: Any = None, *, dim: Any = None) -> Tensor:
     """Drop size-1 dimensions: all of them, or those in ``axis`` (int or tuple). As in
     PyTorch, a named axis whose size is not 1 is left alone."""
@@ -108,7 +107,6 @@ def squeeze(x: Any, axis: Any = None, *, dim: Any = None) -> Tensor:
     return Reshape.apply(x, shape=new)
 
 
-@method
 def unsqueeze(x: Any, dim: int) -> Tensor:
     """Insert a size-1 dimension at ``dim`` (``-1`` appends one)."""
     x = to_tensor(x, op="unsqueeze")
@@ -146,7 +144,6 @@ def _permutation(axes: Any, ndim: int, shape: tuple, op: str) -> tuple[int, ...]
     return perm
 
 
-@method
 def transpose(x: Any, axes: Any = None, *more: int) -> Tensor:
     """Permute dimensions (reverse them by default). ``transpose(x, 0, 1)`` swaps two axes, as
     PyTorch does; ``transpose(x, (1, 0, 2))`` permutes, as numpy does."""
@@ -161,7 +158,6 @@ def transpose(x: Any, axes: Any = None, *more: int) -> Tensor:
     return Transpose.apply(x, axes=axes)
 
 
-@method
 def permute(x: Any, *dims: Any) -> Tensor:
     """Reorder dimensions: ``x.permute(2, 0, 1)`` or ``permute(x, (2, 0, 1))``."""
     x = to_tensor(x, op="permute")
@@ -170,7 +166,6 @@ def permute(x: Any, *dims: Any) -> Tensor:
     return Transpose.apply(x, axes=_permutation(dims, x.ndim, x.shape, "permute"))
 
 
-@method
 def swapaxes(x: Any, axis0: int, axis1: int) -> Tensor:
     """Exchange two dimensions (alias ``swapdims``)."""
     x = to_tensor(x, op="swapaxes")
@@ -181,10 +176,9 @@ def swapaxes(x: Any, axis0: int, axis1: int) -> Tensor:
     return Transpose.apply(x, axes=tuple(perm))
 
 
-swapdims = method(swapaxes, name="swapdims")
+swapdims = swapaxes
 
 
-@method
 def movedim(x: Any, source: Any, destination: Any) -> Tensor:
     """Move dimensions ``source`` to positions ``destination`` (alias ``moveaxis``)."""
     x = to_tensor(x, op="movedim")
@@ -201,7 +195,7 @@ def movedim(x: Any, source: Any, destination: Any) -> Tensor:
     return Transpose.apply(x, axes=tuple(perm))
 
 
-moveaxis = method(movedim, name="moveaxis")
+moveaxis = movedim
 
 
 # -- broadcasting ---------------------------------------------------------------------------
@@ -220,14 +214,12 @@ class BroadcastTo(Function):
         return unbroadcast(g, self.shape)
 
 
-@method
 def broadcast_to(x: Any, shape: Any) -> Tensor:
     """A read-only broadcast view of ``x`` with ``shape``; backward sums the copies."""
     x = to_tensor(x, op="broadcast_to")
     return BroadcastTo.apply(x, shape=_shape_arg((shape,), "broadcast_to"))
 
 
-@method
 def expand(x: Tensor, *sizes: Any) -> Tensor:
     """PyTorch's ``Tensor.expand``: broadcast to ``sizes``, where ``-1`` keeps a dimension."""
     sizes = _shape_arg(sizes, "expand")
@@ -242,7 +234,7 @@ def expand(x: Tensor, *sizes: Any) -> Tensor:
 
 # -- joining and splitting ------------------------------------------------------------------
 def _joinable(tensors: Any, op: str) -> list[Tensor]:
-    if isinstance(tensors, Tensor) or not isinstance(tensors, (list, tuple)):
+    if isinstance(tensors, TensorBase) or not isinstance(tensors, (list, tuple)):
         raise TypeError(f"{op}: expected a list or tuple of tensors, got {type(tensors).__name__}")
     if not tensors:
         raise ShapeError(f"{op}: expected a non-empty list of tensors")
@@ -339,7 +331,6 @@ def _pieces(x: Tensor, sizes: Sequence[int], ax: int) -> tuple[Tensor, ...]:
     return tuple(out)
 
 
-@method
 def split(x: Any, split_size_or_sections: Any, axis: int = 0, *,
           dim: int | None = None) -> tuple[Tensor, ...]:
     """PyTorch's split: chunks of ``split_size_or_sections`` along ``axis`` (the last one
@@ -368,7 +359,6 @@ def split(x: Any, split_size_or_sections: Any, axis: int = 0, *,
     return _pieces(x, sizes, ax)
 
 
-@method
 def chunk(x: Any, chunks: int, axis: int = 0, *, dim: int | None = None) -> tuple[Tensor, ...]:
     """PyTorch's chunk: split into at most ``chunks`` pieces of ``ceil(n / chunks)``."""
     x = to_tensor(x, op="chunk")
@@ -425,7 +415,6 @@ class Flip(Function):
         return np.flip(g, self.axes)
 
 
-@method
 def flip(x: Any, axis: Any = None, *, dim: Any = None, dims: Any = None) -> Tensor:
     """Reverse the order along ``axis`` (int or tuple; all axes by default); a view."""
     x = to_tensor(x, op="flip")
@@ -474,14 +463,14 @@ def repeat(x: Any, repeats: Any, axis: int | None = None, *, dim: int | None = N
     axis = pick_axis(axis, dim, "repeat")
     ax = None if axis is None else _axis(axis, x.ndim, "repeat")
     n = x.size if ax is None else x.shape[ax]
-    r = np.asarray(repeats.data if isinstance(repeats, Tensor) else repeats)
+    r = np.asarray(repeats.data if isinstance(repeats, TensorBase) else repeats)
     if r.dtype.kind not in "iu" or r.ndim > 1 or (r.size != 1 and r.size != n) or (r < 0).any():
         raise ShapeError(f"repeat: repeats must be a non-negative int or one count per element "
                          f"({n}) of shape {x.shape} along axis {ax}, got {repeats!r}")
     return Repeat.apply(x, repeats=r.astype(np.int64), axis=ax)
 
 
-repeat_interleave = method(repeat, name="repeat_interleave")
+repeat_interleave = repeat
 
 
 class Tile(Function):
@@ -502,7 +491,6 @@ def _tile_reps(reps: tuple, op: str) -> tuple[int, ...]:
     return reps
 
 
-@method
 def tile(x: Any, reps: Any, *more: int) -> Tensor:
     """Tile ``x`` ``reps`` times per axis (numpy's and PyTorch's ``tile``); ``reps`` shorter
     than ``x.ndim`` is padded with 1s in front."""
@@ -512,17 +500,37 @@ def tile(x: Any, reps: Any, *more: int) -> Tensor:
     return Tile.apply(x, reps=reps)
 
 
-def _tensor_repeat(self: Tensor, *sizes: Any) -> Tensor:
-    """PyTorch's ``Tensor.repeat``: tile by ``sizes``, one per dimension (extra ones lead).
-    For numpy's element repeat use `repeat_interleave`."""
-    reps = _tile_reps(sizes, "repeat")
-    if len(reps) < self.ndim:
-        raise ShapeError(f"repeat: {len(reps)} sizes {reps} for a tensor of shape {self.shape}; "
-                         f"give at least one per dimension")
-    return Tile.apply(self, reps=reps)
+class ShapeMethods:
+    """`Tensor`'s methods of this family: ``x.reshape(2, 3)`` is ``reshape(x, 2, 3)``, and so
+    on; ``x.repeat(*sizes)`` alone differs from its function (it tiles, as in PyTorch)."""
+    __slots__ = ()
+    reshape = reshape
+    view = view
+    flatten = flatten
+    squeeze = squeeze
+    unsqueeze = unsqueeze
+    transpose = transpose
+    permute = permute
+    swapaxes = swapaxes
+    swapdims = swapdims
+    movedim = movedim
+    moveaxis = moveaxis
+    broadcast_to = broadcast_to
+    expand = expand
+    split = split
+    chunk = chunk
+    flip = flip
+    repeat_interleave = repeat_interleave
+    tile = tile
 
-
-method(_tensor_repeat, name="repeat")
+    def repeat(self, *sizes: Any) -> Tensor:
+        """PyTorch's ``Tensor.repeat``: tile by ``sizes``, one per dimension (extra ones lead).
+        For numpy's element repeat use `repeat_interleave`."""
+        reps = _tile_reps(sizes, "repeat")
+        if len(reps) < self.ndim:
+            raise ShapeError(f"repeat: {len(reps)} sizes {reps} for a tensor of shape "
+                             f"{self.shape}; give at least one per dimension")
+        return Tile.apply(self, reps=reps)
 
 
 __all__ = ["reshape", "view", "flatten", "squeeze", "unsqueeze", "expand_dims", "transpose",

@@ -9,7 +9,7 @@ neither overflow nor give NaN) and `safe_log`. ``dim=`` is a synonym of ``axis=`
 """
 from __future__ import annotations
 
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
 import numpy as np
 
@@ -17,8 +17,11 @@ from .. import dtypes as _dt
 from ..autograd import Function, _make
 from ..dispatch import kernel
 from ..errors import ArgumentError, ShapeError, axis_error
-from ..tensor import Tensor, method
+from ..tensorbase import TensorBase
 from ._util import pick_axis, to_tensor
+
+if TYPE_CHECKING:
+    from ..tensor import Tensor
 
 
 class Softmax(Function):
@@ -82,7 +85,6 @@ def _one_axis(x: Tensor, axis: Any, dim: Any, op: str) -> int:
     return int(axis) % nd
 
 
-@method
 def softmax(x: Any, axis: int = -1, *, dim: int | None = None) -> Tensor:
     """``exp(x) / sum(exp(x))`` along ``axis``, shifted by the max for stability.
     A slice holding ``+inf``, or only ``-inf``, gives NaN, as in PyTorch."""
@@ -93,7 +95,6 @@ def softmax(x: Any, axis: int = -1, *, dim: int | None = None) -> Tensor:
     return Softmax.apply(x, axis=ax)
 
 
-@method
 def log_softmax(x: Any, axis: int = -1, *, dim: int | None = None) -> Tensor:
     """``x - logsumexp(x)`` along ``axis``: exact for huge logits where
     ``log(softmax(x))`` would give ``-inf``."""
@@ -104,7 +105,6 @@ def log_softmax(x: Any, axis: int = -1, *, dim: int | None = None) -> Tensor:
     return LogSoftmax.apply(x, axis=ax)
 
 
-@method
 def safe_log(x: Any, eps: float = 1e-12) -> Tensor:
     """``log(max(x, eps))``: finite at 0 and below (``log(eps)``; in a dtype where ``eps``
     underflows, its smallest normal number is used instead).
@@ -124,6 +124,14 @@ def safe_log(x: Any, eps: float = 1e-12) -> Tensor:
     if not eps > 0:
         raise ArgumentError(f"safe_log: eps must be positive, got {eps!r}")
     return SafeLog.apply(_floating(x, "safe_log"), eps=float(eps))
+
+
+class SoftmaxMethods:
+    """`Tensor`'s methods of this family: ``x.softmax(-1)`` is ``softmax(x, -1)``, and so on."""
+    __slots__ = ()
+    softmax = softmax
+    log_softmax = log_softmax
+    safe_log = safe_log
 
 
 __all__ = ["softmax", "log_softmax", "safe_log"]

@@ -1,15 +1,18 @@
 """Unary elementwise ops and activations; each backward beside its forward."""
 from __future__ import annotations
 
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
 import numpy as np
 
 from ..autograd import Function
 from ..dispatch import kernel
 from ..errors import ArgumentError, DTypeError
-from ..tensor import Tensor, method
+from ..tensorbase import TensorBase
 from ._util import to_tensor
+
+if TYPE_CHECKING:
+    from ..tensor import Tensor
 
 
 class _Unary(Function):
@@ -185,7 +188,7 @@ class Clone(Function):
 
 
 def _unary(cls, x: Any, op: str, floating: bool = True, **kw) -> Tensor:
-    if not isinstance(x, Tensor):
+    if not isinstance(x, TensorBase):
         x = to_tensor(x, op=op)
     if floating and x.data.dtype.kind != "f":
         from .. import dtypes
@@ -193,7 +196,6 @@ def _unary(cls, x: Any, op: str, floating: bool = True, **kw) -> Tensor:
     return cls.apply(x, **kw)
 
 
-@method
 def neg(x: Any) -> Tensor:
     """``-x`` (not defined for bool tensors)."""
     x = to_tensor(x, op="neg")
@@ -203,74 +205,61 @@ def neg(x: Any) -> Tensor:
     return Neg.apply(x)
 
 
-@method
 def abs(x: Any) -> Tensor:  # noqa: A001
     """``|x|``; the gradient at 0 is 0."""
     return _unary(Abs, x, "abs", floating=False)
 
 
-@method
 def sign(x: Any) -> Tensor:
     """-1, 0 or 1 by sign; zero gradient."""
     return _unary(Sign, x, "sign", floating=False)
 
 
-@method
 def exp(x: Any) -> Tensor:
     return _unary(Exp, x, "exp")
 
 
-@method
 def log(x: Any) -> Tensor:
     """Natural log (``-inf`` at 0, NaN below; see `safe_log`)."""
     return _unary(Log, x, "log")
 
 
-@method
 def log1p(x: Any) -> Tensor:
     """``log(1 + x)``, accurate for small ``x``."""
     return _unary(Log1p, x, "log1p")
 
 
-@method
 def sqrt(x: Any) -> Tensor:
     return _unary(Sqrt, x, "sqrt")
 
 
-@method
 def sin(x: Any) -> Tensor:
     return _unary(Sin, x, "sin")
 
 
-@method
 def cos(x: Any) -> Tensor:
     return _unary(Cos, x, "cos")
 
 
-@method
 def tanh(x: Any) -> Tensor:
     return _unary(Tanh, x, "tanh")
 
 
-@method
 def sigmoid(x: Any) -> Tensor:
     """``1 / (1 + exp(-x))``, computed without overflow."""
     return _unary(Sigmoid, x, "sigmoid")
 
 
-@method
 def relu(x: Any) -> Tensor:
     """``max(x, 0)``."""
     return _unary(ReLU, x, "relu")
 
 
-@method
 def leaky_relu(x: Any, negative_slope: float = 0.01) -> Tensor:
     """``x`` where positive, else ``negative_slope * x``."""
     return _unary(LeakyReLU, x, "leaky_relu", negative_slope=float(negative_slope))
 
 
-@method
 def gelu(x: Any, approximate: str = "none") -> Tensor:
     """Gaussian error linear unit, ``x * Phi(x)``; ``approximate="tanh"`` for the tanh form."""
     if approximate not in ("none", "tanh"):
@@ -278,13 +267,11 @@ def gelu(x: Any, approximate: str = "none") -> Tensor:
     return _unary(GELU, x, "gelu", approximate=approximate)
 
 
-@method
 def softplus(x: Any, beta: float = 1.0, threshold: float = 20.0) -> Tensor:
     """``log(1 + exp(beta * x)) / beta``, linear where ``beta * x > threshold``."""
     return _unary(Softplus, x, "softplus", beta=float(beta), threshold=float(threshold))
 
 
-@method
 def clip(x: Any, min: float | None = None, max: float | None = None) -> Tensor:  # noqa: A002
     """Clamp into ``[min, max]``; the gradient passes only inside the range."""
     if min is None and max is None:
@@ -293,10 +280,9 @@ def clip(x: Any, min: float | None = None, max: float | None = None) -> Tensor: 
     return _unary(Clip, x, "clip", floating=bounds_float, lo=min, hi=max)
 
 
-clamp = method(clip, name="clamp")
+clamp = clip
 
 
-@method
 def astype(x: Any, dtype: Any) -> Tensor:
     """A copy as ``dtype``; differentiable between floating dtypes."""
     from ..dtypes import to_dtype
@@ -308,10 +294,31 @@ def astype(x: Any, dtype: Any) -> Tensor:
     return Cast.apply(x, dtype=dt)
 
 
-@method
 def clone(x: Any) -> Tensor:
     """A copy that stays in the graph."""
     return Clone.apply(to_tensor(x, op="clone"))
+
+
+class UnaryMethods:
+    """`Tensor`'s methods of this family: ``x.exp()`` is ``exp(x)``, and so on."""
+    __slots__ = ()
+    neg = neg
+    abs = abs
+    sign = sign
+    exp = exp
+    log = log
+    log1p = log1p
+    sqrt = sqrt
+    sin = sin
+    cos = cos
+    tanh = tanh
+    sigmoid = sigmoid
+    relu = relu
+    leaky_relu = leaky_relu
+    gelu = gelu
+    softplus = softplus
+    clip = clip
+    clamp = clamp
 
 
 __all__ = ["neg", "abs", "sign", "exp", "log", "log1p", "sqrt", "sin", "cos", "tanh", "sigmoid",

@@ -11,19 +11,22 @@ or parallel vectors, in value or gradient.
 """
 from __future__ import annotations
 
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
 import numpy as np
 
 from .. import dtypes as _dt
 from ..autograd import Function, _make
 from ..errors import ShapeError
-from ..tensor import Tensor
+from ..tensorbase import TensorBase
 from ._util import check_broadcast, norm_axis, pair, promote, to_tensor, unbroadcast
 from .binary import add, div, sub
 from .linalg import vector_norm
 from .shape import broadcast_to
 from .unary import clip
+
+if TYPE_CHECKING:
+    from ..tensor import Tensor
 
 
 def _floats(a: Any, b: Any, op: str) -> tuple[Tensor, Tensor]:
