@@ -47,7 +47,7 @@ def _numeric(dtype: Any, op: str) -> np.dtype:
     return dt
 
 
-def _floating(dtype: Any, op: str) -> np.dtype:
+def _random_dtype(dtype: Any, op: str) -> np.dtype:
     """``dtype`` for random floats (rand, randn): a floating dtype, as in PyTorch."""
     dt = _float(dtype, op)
     if dt.kind != "f":
@@ -177,13 +177,13 @@ def set_rng_state(state: dict) -> None:
 
 def rand(*shape: Any, dtype: Any = None, requires_grad: bool = False) -> Tensor:
     """Uniform on ``[0, 1)``."""
-    dt = _floating(dtype, "rand")
+    dt = _random_dtype(dtype, "rand")
     return _new(_rng[0].random(_shape(shape, "rand")).astype(dt), requires_grad)
 
 
 def randn(*shape: Any, dtype: Any = None, requires_grad: bool = False) -> Tensor:
     """Standard normal."""
-    dt = _floating(dtype, "randn")
+    dt = _random_dtype(dtype, "randn")
     return _new(_rng[0].standard_normal(_shape(shape, "randn")).astype(dt), requires_grad)
 
 

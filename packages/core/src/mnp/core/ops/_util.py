@@ -1,7 +1,10 @@
-"""Helpers every op shares: turning operands into tensors, unbroadcasting, axis handling."""
+"""Helpers every op shares: turning operands into tensors, int-to-float promotion,
+unbroadcasting, axis handling and the shapes of reduced results."""
 from __future__ import annotations
 
 from typing import TYPE_CHECKING, Any, Sequence
+
+import math
 
 import numpy as np
 
@@ -42,6 +45,28 @@ def pair(a: Any, b: Any, op: str) -> tuple[Tensor, Tensor]:
         return to_tensor(a, b, op), b
     a = to_tensor(a, op=op)
     return a, to_tensor(b, a, op)
+
+
+def as_float(x: TensorBase) -> Tensor:
+    """``x`` itself when floating, else its values in the default float dtype (PyTorch's
+    promotion of integer and bool inputs to float ops; such a tensor never needs grad)."""
+    if x.data.dtype.kind == "f":
+        return x
+    return _make(x.data.astype(_dt.get_default_dtype()), False, None)
+
+
+def floating(x: Any, op: str) -> Tensor:
+    """``x`` as a floating tensor (see `as_float`), for the ops that only compute in floats."""
+    return as_float(to_tensor(x, op=op))
+
+
+def floating_pair(a: Any, b: Any, op: str) -> tuple[Tensor, Tensor]:
+    """Both operands as tensors (`pair`), the first one promoted to float when neither is
+    floating: the result of the op is then floating too."""
+    a, b = pair(a, b, op)
+    if a.data.dtype.kind != "f" and b.data.dtype.kind != "f":
+        a = as_float(a)
+    return a, b
 
 
 def result_dtype(a: np.ndarray, b: np.ndarray) -> np.dtype:
@@ -88,6 +113,33 @@ def unbroadcast(grad: np.ndarray, shape: tuple[int, ...]) -> np.ndarray:
     if axes:
         grad = grad.sum(axis=axes, keepdims=True)
     return grad
+
+
+def keep(keepdims: bool, keepdim: bool | None) -> bool:
+    """``keepdims``, or PyTorch's spelling ``keepdim`` when given."""
+    return bool(keepdims if keepdim is None else keepdim)
+
+
+def count(shape: tuple[int, ...], axes: tuple[int, ...] | None) -> int:
+    """How many elements each output element of a reduction over ``axes`` reduces over."""
+    if axes is None:
+        return math.prod(shape)
+    return math.prod(shape[a] for a in axes)
+
+
+def expand_reduced(g: np.ndarray, axes: tuple[int, ...] | None, keepdims: bool) -> np.ndarray:
+    """A reduced gradient (or output) reshaped so it broadcasts back over the input: the
+    reduced axes put back with size 1 (a full reduction is 0-d and broadcasts as it is)."""
+    if keepdims or axes is None:
+        return g
+    return np.expand_dims(g, axes)
+
+
+def squeeze_reduced(y: np.ndarray, axes: tuple[int, ...] | None, keepdims: bool) -> np.ndarray:
+    """Drop the reduced axes of a result computed with keepdims, unless ``keepdims``."""
+    if keepdims:
+        return y
+    return y.reshape(()) if axes is None else np.squeeze(y, axis=axes)
 
 
 def norm_axis(axis: Any, ndim: int, op: str) -> tuple[int, ...] | None:

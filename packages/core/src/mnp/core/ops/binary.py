@@ -8,8 +8,7 @@ import numpy as np
 from ..autograd import Function, _make
 from ..dispatch import kernel
 from ..errors import DTypeError
-from ..tensorbase import TensorBase
-from ._util import check_broadcast, pair, promote, to_tensor, unbroadcast
+from ._util import check_broadcast, floating_pair, pair, promote, to_tensor, unbroadcast
 
 if TYPE_CHECKING:
     from ..tensor import Tensor
@@ -156,11 +155,7 @@ def mul(a: Any, b: Any) -> Tensor:
 
 def div(a: Any, b: Any) -> Tensor:
     """``a / b`` (true division) with broadcasting."""
-    a, b = pair(a, b, "div")
-    if a.data.dtype.kind != "f" and b.data.dtype.kind != "f":
-        from .. import dtypes
-        a = to_tensor(a.data.astype(dtypes.get_default_dtype()))
-    return Div.apply(a, b)
+    return Div.apply(*floating_pair(a, b, "div"))
 
 
 def pow(a: Any, b: Any) -> Tensor:  # noqa: A001

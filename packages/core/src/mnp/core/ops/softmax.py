@@ -13,12 +13,10 @@ from typing import TYPE_CHECKING, Any
 
 import numpy as np
 
-from .. import dtypes as _dt
-from ..autograd import Function, _make
+from ..autograd import Function
 from ..dispatch import kernel
 from ..errors import ArgumentError, ShapeError, axis_error
-from ..tensorbase import TensorBase
-from ._util import pick_axis, to_tensor
+from ._util import floating, pick_axis
 
 if TYPE_CHECKING:
     from ..tensor import Tensor
@@ -64,13 +62,6 @@ class SafeLog(Function):
             return np.where(self.keep, g / self.x, np.zeros((), g.dtype))
 
 
-def _floating(x: Any, op: str) -> Tensor:
-    x = to_tensor(x, op=op)
-    if x.data.dtype.kind != "f":
-        x = _make(x.data.astype(_dt.get_default_dtype()), False, None)
-    return x
-
-
 def _one_axis(x: Tensor, axis: Any, dim: Any, op: str) -> int:
     if dim is not None and axis == -1:   # -1 is the default: dim= alone chooses
         axis = None
@@ -88,7 +79,7 @@ def _one_axis(x: Tensor, axis: Any, dim: Any, op: str) -> int:
 def softmax(x: Any, axis: int = -1, *, dim: int | None = None) -> Tensor:
     """``exp(x) / sum(exp(x))`` along ``axis``, shifted by the max for stability.
     A slice holding ``+inf``, or only ``-inf``, gives NaN, as in PyTorch."""
-    x = _floating(x, "softmax")
+    x = floating(x, "softmax")
     ax = _one_axis(x, axis, dim, "softmax")
     if x.data.ndim == 0:
         return Softmax.apply(x.reshape(1), axis=0).reshape(())
@@ -98,7 +89,7 @@ def softmax(x: Any, axis: int = -1, *, dim: int | None = None) -> Tensor:
 def log_softmax(x: Any, axis: int = -1, *, dim: int | None = None) -> Tensor:
     """``x - logsumexp(x)`` along ``axis``: exact for huge logits where
     ``log(softmax(x))`` would give ``-inf``."""
-    x = _floating(x, "log_softmax")
+    x = floating(x, "log_softmax")
     ax = _one_axis(x, axis, dim, "log_softmax")
     if x.data.ndim == 0:
         return LogSoftmax.apply(x.reshape(1), axis=0).reshape(())
@@ -123,7 +114,7 @@ def safe_log(x: Any, eps: float = 1e-12) -> Tensor:
     """
     if not eps > 0:
         raise ArgumentError(f"safe_log: eps must be positive, got {eps!r}")
-    return SafeLog.apply(_floating(x, "safe_log"), eps=float(eps))
+    return SafeLog.apply(floating(x, "safe_log"), eps=float(eps))
 
 
 class SoftmaxMethods:

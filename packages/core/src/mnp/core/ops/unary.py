@@ -1,7 +1,7 @@
 """Unary elementwise ops and activations; each backward beside its forward."""
 from __future__ import annotations
 
-from typing import TYPE_CHECKING, Any
+from typing import TYPE_CHECKING, Any, Callable
 
 import numpy as np
 
@@ -9,7 +9,7 @@ from ..autograd import Function
 from ..dispatch import kernel
 from ..errors import ArgumentError, DTypeError
 from ..tensorbase import TensorBase
-from ._util import to_tensor
+from ._util import as_float, to_tensor
 
 if TYPE_CHECKING:
     from ..tensor import Tensor
@@ -187,13 +187,35 @@ class Clone(Function):
         return g
 
 
-def _unary(cls, x: Any, op: str, floating: bool = True, **kw) -> Tensor:
+def _unary(cls: type[Function], x: Any, op: str, floating: bool = True, **kw: Any) -> Tensor:
+    """``cls`` applied to ``x`` as a tensor, promoted to float first when ``floating``."""
     if not isinstance(x, TensorBase):
         x = to_tensor(x, op=op)
     if floating and x.data.dtype.kind != "f":
-        from .. import dtypes
-        x = to_tensor(x.data.astype(dtypes.get_default_dtype()))
+        x = as_float(x)
     return cls.apply(x, **kw)
+
+
+def _elementwise(cls: type[_Unary], doc: str, floating: bool = True) -> Callable[[Any], Tensor]:
+    """The function ``cls.kernel_name(x)`` (and so the Tensor method): ``x`` as a tensor,
+    integers and bools promoted to the default float dtype when ``floating``, then ``cls``."""
+    name = cls.kernel_name
+
+    if floating:
+        def op(x: Any) -> Tensor:
+            if not isinstance(x, TensorBase):
+                x = to_tensor(x, op=name)
+            if x.data.dtype.kind != "f":
+                x = as_float(x)
+            return cls.apply(x)
+    else:
+        def op(x: Any) -> Tensor:
+            if not isinstance(x, TensorBase):
+                x = to_tensor(x, op=name)
+            return cls.apply(x)
+    op.__name__ = op.__qualname__ = name
+    op.__doc__ = doc
+    return op
 
 
 def neg(x: Any) -> Tensor:
@@ -205,54 +227,17 @@ def neg(x: Any) -> Tensor:
     return Neg.apply(x)
 
 
-def abs(x: Any) -> Tensor:  # noqa: A001
-    """``|x|``; the gradient at 0 is 0."""
-    return _unary(Abs, x, "abs", floating=False)
-
-
-def sign(x: Any) -> Tensor:
-    """-1, 0 or 1 by sign; zero gradient."""
-    return _unary(Sign, x, "sign", floating=False)
-
-
-def exp(x: Any) -> Tensor:
-    return _unary(Exp, x, "exp")
-
-
-def log(x: Any) -> Tensor:
-    """Natural log (``-inf`` at 0, NaN below; see `safe_log`)."""
-    return _unary(Log, x, "log")
-
-
-def log1p(x: Any) -> Tensor:
-    """``log(1 + x)``, accurate for small ``x``."""
-    return _unary(Log1p, x, "log1p")
-
-
-def sqrt(x: Any) -> Tensor:
-    return _unary(Sqrt, x, "sqrt")
-
-
-def sin(x: Any) -> Tensor:
-    return _unary(Sin, x, "sin")
-
-
-def cos(x: Any) -> Tensor:
-    return _unary(Cos, x, "cos")
-
-
-def tanh(x: Any) -> Tensor:
-    return _unary(Tanh, x, "tanh")
-
-
-def sigmoid(x: Any) -> Tensor:
-    """``1 / (1 + exp(-x))``, computed without overflow."""
-    return _unary(Sigmoid, x, "sigmoid")
-
-
-def relu(x: Any) -> Tensor:
-    """``max(x, 0)``."""
-    return _unary(ReLU, x, "relu")
+abs = _elementwise(Abs, "``|x|``; the gradient at 0 is 0.", floating=False)  # noqa: A001
+sign = _elementwise(Sign, "-1, 0 or 1 by sign; zero gradient.", floating=False)
+exp = _elementwise(Exp, "``e ** x``.")
+log = _elementwise(Log, "Natural log (``-inf`` at 0, NaN below; see `safe_log`).")
+log1p = _elementwise(Log1p, "``log(1 + x)``, accurate for small ``x``.")
+sqrt = _elementwise(Sqrt, "Square root (NaN below 0).")
+sin = _elementwise(Sin, "Sine (radians).")
+cos = _elementwise(Cos, "Cosine (radians).")
+tanh = _elementwise(Tanh, "Hyperbolic tangent.")
+sigmoid = _elementwise(Sigmoid, "``1 / (1 + exp(-x))``, computed without overflow.")
+relu = _elementwise(ReLU, "``max(x, 0)``.")
 
 
 def leaky_relu(x: Any, negative_slope: float = 0.01) -> Tensor:
