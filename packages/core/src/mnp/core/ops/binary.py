@@ -40,7 +40,8 @@ class Sub(_Binary):
 
     def backward(self, g):
         return (unbroadcast(g, self.a.shape),
-                unbroadcast(-g, self.b.shape) if self.inputs[1].requires_grad else None)
+                unbroadcast(kernel("neg", g.dtype)(g), self.b.shape)
+                if self.inputs[1].requires_grad else None)
 
 
 class Mul(_Binary):
@@ -62,9 +63,9 @@ class Div(_Binary):
 
     def backward(self, g):
         ra, rb = self.needs_input_grad
-        gb = g / self.b
-        return (unbroadcast(gb, self.a.shape) if ra else None,
-                unbroadcast(-gb * self.out, self.b.shape) if rb else None)
+        ga, gb = kernel("div_backward", g.dtype)(g, self.b, self.out, ra, rb)
+        return (unbroadcast(ga, self.a.shape) if ra else None,
+                unbroadcast(gb, self.b.shape) if rb else None)
 
 
 class Pow(_Binary):
@@ -79,40 +80,26 @@ class Pow(_Binary):
 
     def backward(self, g):
         ra, rb = self.needs_input_grad
-        a, b = self.a, self.b
-        ga = gb = None
-        zero = np.zeros((), g.dtype)
-        with np.errstate(divide="ignore", invalid="ignore", over="ignore"):
-            if ra:
-                ga = unbroadcast(np.where(b == 0, zero, g * (b * np.power(a, b - 1))), a.shape)
-            if rb:
-                d = np.where((a == 0) & (b >= 0), zero, self.out * np.log(a))
-                gb = unbroadcast(g * d, b.shape)
-        return ga, gb
+        ga, gb = kernel("pow_backward", g.dtype)(g, self.a, self.b, self.out, ra, rb)
+        return (unbroadcast(ga, self.a.shape) if ra else None,
+                unbroadcast(gb, self.b.shape) if rb else None)
 
 
 class Maximum(_Binary):
     """Elementwise maximum; tied elements share the gradient equally, as in PyTorch."""
     kernel_name = "maximum"
 
-    def _weights(self, dtype) -> np.ndarray:
-        wins = self.a > self.b
-        return np.where(self.a == self.b, dtype.type(0.5), wins).astype(dtype, copy=False)
-
     def backward(self, g):
-        wa = self._weights(g.dtype)
-        return unbroadcast(g * wa, self.a.shape), unbroadcast(g * (1 - wa), self.b.shape)
+        ga, gb = kernel(self.kernel_name + "_backward", g.dtype)(g, self.a, self.b)
+        return unbroadcast(ga, self.a.shape), unbroadcast(gb, self.b.shape)
 
 
 class Minimum(Maximum):
     kernel_name = "minimum"
 
-    def _weights(self, dtype) -> np.ndarray:
-        wins = self.a < self.b
-        return np.where(self.a == self.b, dtype.type(0.5), wins).astype(dtype, copy=False)
-
 
 class Where(Function):
+    numpy_only = "selects elements of its operands: data movement"
     def forward(self, cond, a, b):
         check_broadcast("where", cond, a)
         check_broadcast("where", cond, b)

@@ -108,6 +108,7 @@ def _describe(key: Any) -> str:
 
 class GetItem(Function):
     name = "getitem"
+    numpy_only = "indexing and its scatter-add backward: data movement"
 
     def forward(self, x, key=None):
         items = key if isinstance(key, tuple) else (key,)

@@ -98,7 +98,8 @@ class Dot(Function):
 
     def backward(self, g):
         ra, rb = self.needs_input_grad
-        return (g * self.b if ra else None, g * self.a if rb else None)
+        mul = kernel("mul", g.dtype)
+        return (mul(g, self.b) if ra else None, mul(g, self.a) if rb else None)
 
 
 def _vectors(a: Any, b: Any, op: str) -> tuple[Tensor, Tensor]:
@@ -118,6 +119,7 @@ def dot(a: Any, b: Any) -> Tensor:
 
 
 class Outer(Function):
+    numpy_only = "backward: numpy matrix-vector products, no kernel yet"
     def forward(self, a, b):
         if a.dtype != b.dtype:
             a, b = promote(a, b)
@@ -163,6 +165,7 @@ class VectorNorm(Function):
     """``(sum |x|^p)^(1/p)`` over ``axes`` (``p`` in 0, ±inf too). Where the norm is 0 the
     gradient is 0 (a subgradient), never NaN; ties of the ±inf norms share it evenly."""
     name = "norm"
+    numpy_only = "no kernel yet"
 
     def forward(self, x, ord=2.0, axes=None, keepdims=False):
         self.x, self.ord, self.axes, self.keepdims = x, ord, axes, keepdims
@@ -206,6 +209,7 @@ class MatrixNorm(Function):
     """Induced 1 / inf norms (max absolute column / row sum), their -1 / -inf minima, and the
     singular-value norms 2 / -2 / 'nuc', over the two ``axes`` (rows, columns)."""
     name = "matrix_norm"
+    numpy_only = "no kernel yet (numpy's SVD for the singular-value norms)"
 
     def forward(self, x, ord="nuc", axes=(0, 1), keepdims=False):
         self.shape, self.ord, self.axes, self.keepdims = x.shape, ord, axes, keepdims

@@ -40,6 +40,7 @@ class Sum(Function):
 
 
 class Mean(Sum):
+    numpy_only = "the division by the count: no kernel yet"
     def forward(self, x, axes=None, keepdims=False):
         out = super().forward(x, axes, keepdims)
         self.count = count(x.shape, axes)
@@ -54,6 +55,7 @@ class Mean(Sum):
 class Max(Function):
     """Values only; the gradient is split evenly among tied maxima (as ``torch.amax``)."""
     kernel_name = "max"
+    numpy_only = "backward (the tie split): no kernel yet"
 
     def forward(self, x, axes=None, keepdims=False):
         self.x, self.axes, self.keepdims = x, axes, keepdims
@@ -73,6 +75,7 @@ class Min(Max):
 
 class Prod(Function):
     """Product; the gradient is exact where the input holds zeros (no division by zero)."""
+    numpy_only = "backward: no kernel yet"
 
     def forward(self, x, axes=None, keepdims=False):
         self.x, self.axes, self.keepdims = x, axes, keepdims
@@ -96,6 +99,7 @@ class Prod(Function):
 
 class Var(Function):
     """Variance with ``ddof`` (Bessel's correction when 1); two-pass for accuracy."""
+    numpy_only = "the deviations and their scaling around the sum kernel: no kernel yet"
 
     def forward(self, x, axes=None, keepdims=False, ddof=0):
         self.shape, self.axes, self.keepdims = x.shape, axes, keepdims
@@ -131,6 +135,7 @@ class Std(Var):
 class LogSumExp(Function):
     """``log(sum(exp(x)))`` shifted by the max: no overflow. An all ``-inf`` slice (or an
     empty one) gives ``-inf`` and a zero gradient."""
+    numpy_only = "the shift, log and backward around its max, exp and sum kernels: no kernel yet"
 
     def forward(self, x, axes=None, keepdims=False):
         self.axes, self.keepdims = axes, keepdims

@@ -55,6 +55,7 @@ def _axes(axis: Any, ndim: int, op: str, extra: int = 0) -> tuple[int, ...]:
 
 # -- reshape family -------------------------------------------------------------------------
 class Reshape(Function):
+    numpy_only = "data movement"
     def forward(self, x, shape=()):
         self.shape = x.shape
         try:
@@ -126,6 +127,7 @@ def expand_dims(x: Any, axis: Any) -> Tensor:
 
 # -- permutations ---------------------------------------------------------------------------
 class Transpose(Function):
+    numpy_only = "data movement"
     def forward(self, x, axes=None):
         self.axes = axes
         return np.transpose(x, axes)
@@ -201,6 +203,7 @@ moveaxis = movedim
 # -- broadcasting ---------------------------------------------------------------------------
 class BroadcastTo(Function):
     name = "broadcast_to"
+    numpy_only = "data movement"
 
     def forward(self, x, shape=()):
         self.shape = x.shape
@@ -251,6 +254,7 @@ def _common(arrays: Sequence[np.ndarray]) -> list[np.ndarray]:
 
 class Concat(Function):
     name = "concat"
+    numpy_only = "data movement"
 
     def forward(self, *xs, axis=0):
         self.axis = axis
@@ -287,6 +291,7 @@ concatenate = concat
 
 
 class Stack(Function):
+    numpy_only = "data movement"
     def forward(self, *xs, axis=0):
         self.axis = axis
         return np.stack(_common(xs), axis=axis)
@@ -311,6 +316,7 @@ def stack(tensors: Sequence[Any], axis: int = 0, *, dim: int | None = None) -> T
 class SplitPiece(Function):
     """One slice of a split; backward places its gradient in a zero tensor of the input."""
     name = "split"
+    numpy_only = "data movement"
 
     def forward(self, x, key=()):
         self.shape, self.key = x.shape, key
@@ -372,6 +378,7 @@ def chunk(x: Any, chunks: int, axis: int = 0, *, dim: int | None = None) -> tupl
 
 # -- padding, flipping, repeating -----------------------------------------------------------
 class Pad(Function):
+    numpy_only = "data movement"
     def forward(self, x, widths=(), value=0):
         self.key = tuple(slice(b, b + n) for (b, _), n in zip(widths, x.shape))
         return np.pad(x, widths, mode="constant", constant_values=value)
@@ -407,6 +414,7 @@ def pad(x: Any, pad_width: Any, value: float = 0) -> Tensor:
 
 
 class Flip(Function):
+    numpy_only = "data movement"
     def forward(self, x, axes=None):
         self.axes = axes
         return np.flip(x, axes)
@@ -427,6 +435,7 @@ def flip(x: Any, axis: Any = None, *, dim: Any = None, dims: Any = None) -> Tens
 
 
 class Repeat(Function):
+    numpy_only = "data movement"
     def forward(self, x, repeats=None, axis=None):
         self.shape, self.axis = x.shape, axis
         self.repeats = repeats
@@ -474,6 +483,7 @@ repeat_interleave = repeat
 
 
 class Tile(Function):
+    numpy_only = "data movement"
     def forward(self, x, reps=()):
         self.shape = (1,) * (len(reps) - x.ndim) + x.shape
         self.reps = reps

@@ -67,6 +67,7 @@ class CosineSimilarity(Function):
     """``sum((a / max(||a||, eps)) * (b / max(||b||, eps)))``: PyTorch's definition, with its
     gradient (the clamp is not differentiated; the norm's gradient at 0 is 0)."""
     name = "cosine_similarity"
+    numpy_only = "no kernel yet"
 
     def forward(self, a, b, axis=-1, eps=1e-8):
         if a.dtype != b.dtype:
@@ -109,6 +110,7 @@ class Project(Function):
     """``(a . b / b . b) b`` along ``axis``; where ``b`` is the zero vector the projection and
     its gradients are 0."""
     name = "project"
+    numpy_only = "no kernel yet"
 
     def forward(self, a, b, axis=-1):
         if a.dtype != b.dtype:
@@ -152,6 +154,7 @@ class HalfAngle(Function):
     the angle between them, accurate near 0 and pi (where ``arccos`` of a rounded cosine
     loses half the digits). ``d = s = 0`` (two zero vectors) counts as cosine 0: pi / 2."""
     name = "angle"
+    numpy_only = "no kernel yet"
 
     def forward(self, d, s):
         self.d, self.s = d, s
