@@ -31,8 +31,10 @@ from . import dtypes as _dt
 from .errors import AutogradError, DTypeError, shape_error
 from .ops.binary import BinaryMethods, add, compare, div, mul, pow, sub
 from .ops.index import getitem, setitem
+from .ops.join import JoinMethods
 from .ops.linalg import LinalgMethods, matmul
 from .ops.reduce import ReduceMethods
+from .ops.repeat import RepeatMethods
 from .ops.shape import ShapeMethods, transpose
 from .ops.softmax import SoftmaxMethods
 from .ops.unary import UnaryMethods, abs, astype, clone, neg
@@ -41,8 +43,8 @@ from .tensorbase import TensorBase, as_array
 __all__ = ["Tensor", "as_array"]
 
 
-class Tensor(TensorBase, UnaryMethods, BinaryMethods, ReduceMethods, ShapeMethods, LinalgMethods,
-             SoftmaxMethods):
+class Tensor(TensorBase, UnaryMethods, BinaryMethods, ReduceMethods, ShapeMethods, JoinMethods,
+             RepeatMethods, LinalgMethods, SoftmaxMethods):
     """An n-d array with autograd. Build with `mnp.tensor`, `mnp.zeros`, `mnp.randn`, ...
 
     ``.data`` is the numpy array itself (shared); ``.grad`` is a Tensor or None. The ops of

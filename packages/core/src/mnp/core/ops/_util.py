@@ -5,6 +5,7 @@ from __future__ import annotations
 from typing import TYPE_CHECKING, Any, Sequence
 
 import math
+import operator
 
 import numpy as np
 
@@ -156,6 +157,37 @@ def norm_axis(axis: Any, ndim: int, op: str) -> tuple[int, ...] | None:
     if len(set(out)) != len(out):
         raise ShapeError(f"{op}: repeated axis in {axes}")
     return tuple(sorted(out))
+
+
+def shape_arg(shape: tuple, op: str = "reshape") -> tuple[int, ...]:
+    """``f(x, 2, 3)``, ``f(x, (2, 3))`` and ``f(x, [2, 3])`` all mean shape ``(2, 3)``."""
+    if len(shape) == 1 and isinstance(shape[0], (tuple, list, np.ndarray)):
+        shape = tuple(shape[0])
+    try:
+        return tuple(operator.index(s) for s in shape)
+    except TypeError:
+        raise ShapeError(f"{op}: shape entries must be integers, got {shape}") from None
+
+
+def axis_index(axis: Any, ndim: int, op: str, extra: int = 0) -> int:
+    """One axis in ``[-(ndim+extra), ndim+extra)`` as a non-negative int."""
+    n = ndim + extra
+    try:
+        ax = operator.index(axis)
+    except TypeError:
+        raise ShapeError(f"{op}: axis must be an integer, got {axis!r}") from None
+    if not -max(n, 1) <= ax < max(n, 1):
+        raise axis_error(op, ax, ndim, extra)
+    return ax % max(n, 1)
+
+
+def axes_in_order(axis: Any, ndim: int, op: str, extra: int = 0) -> tuple[int, ...]:
+    """An int or a sequence of ints, normalized, no repeats, in the given order."""
+    items = axis if isinstance(axis, (tuple, list)) else (axis,)
+    out = tuple(axis_index(a, ndim, op, extra) for a in items)
+    if len(set(out)) != len(out):
+        raise ShapeError(f"{op}: repeated axis in {tuple(items)}")
+    return out
 
 
 def pick_axis(axis: Any, dim: Any, op: str) -> Any:
