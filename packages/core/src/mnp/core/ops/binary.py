@@ -100,6 +100,7 @@ class Minimum(Maximum):
 
 class Where(Function):
     numpy_only = "selects elements of its operands: data movement"
+
     def forward(self, cond, a, b):
         check_broadcast("where", cond, a)
         check_broadcast("where", cond, b)

@@ -78,6 +78,7 @@ concatenate = concat
 
 class Stack(Function):
     numpy_only = "data movement"
+
     def forward(self, *xs, axis=0):
         self.axis = axis
         return np.stack(_common(xs), axis=axis)

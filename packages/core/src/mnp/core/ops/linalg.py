@@ -120,6 +120,7 @@ def dot(a: Any, b: Any) -> Tensor:
 
 class Outer(Function):
     numpy_only = "backward: numpy matrix-vector products, no kernel yet"
+
     def forward(self, a, b):
         if a.dtype != b.dtype:
             a, b = promote(a, b)

@@ -41,6 +41,7 @@ class Sum(Function):
 
 class Mean(Sum):
     numpy_only = "the division by the count: no kernel yet"
+
     def forward(self, x, axes=None, keepdims=False):
         out = super().forward(x, axes, keepdims)
         self.count = count(x.shape, axes)

@@ -23,6 +23,7 @@ if TYPE_CHECKING:
 
 class Pad(Function):
     numpy_only = "data movement"
+
     def forward(self, x, widths=(), value=0):
         self.key = tuple(slice(b, b + n) for (b, _), n in zip(widths, x.shape))
         return np.pad(x, widths, mode="constant", constant_values=value)
@@ -59,6 +60,7 @@ def pad(x: Any, pad_width: Any, value: float = 0) -> Tensor:
 
 class Flip(Function):
     numpy_only = "data movement"
+
     def forward(self, x, axes=None):
         self.axes = axes
         return np.flip(x, axes)
@@ -79,7 +81,8 @@ def flip(x: Any, axis: Any = None, *, dim: Any = None, dims: Any = None) -> Tens
 
 
 class Repeat(Function):
-    numpy_only = "data movement"
+    numpy_only = "data movement (the backward sums the copies)"
+
     def forward(self, x, repeats=None, axis=None):
         self.shape, self.axis = x.shape, axis
         self.repeats = repeats
@@ -127,7 +130,8 @@ repeat_interleave = repeat
 
 
 class Tile(Function):
-    numpy_only = "data movement"
+    numpy_only = "data movement (the backward sums the copies)"
+
     def forward(self, x, reps=()):
         self.shape = (1,) * (len(reps) - x.ndim) + x.shape
         self.reps = reps

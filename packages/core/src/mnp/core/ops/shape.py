@@ -24,6 +24,7 @@ if TYPE_CHECKING:
 # -- reshape family -------------------------------------------------------------------------
 class Reshape(Function):
     numpy_only = "data movement"
+
     def forward(self, x, shape=()):
         self.shape = x.shape
         try:
@@ -96,6 +97,7 @@ def expand_dims(x: Any, axis: Any) -> Tensor:
 # -- permutations ---------------------------------------------------------------------------
 class Transpose(Function):
     numpy_only = "data movement"
+
     def forward(self, x, axes=None):
         self.axes = axes
         return np.transpose(x, axes)
@@ -171,7 +173,7 @@ moveaxis = movedim
 # -- broadcasting ---------------------------------------------------------------------------
 class BroadcastTo(Function):
     name = "broadcast_to"
-    numpy_only = "data movement"
+    numpy_only = "data movement (the backward sums the copies)"
 
     def forward(self, x, shape=()):
         self.shape = x.shape

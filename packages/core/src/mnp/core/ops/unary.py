@@ -175,6 +175,7 @@ class Cast(Function):
 
 class Clone(Function):
     numpy_only = "a copy: data movement"
+
     def forward(self, x):
         return x.copy()
 
