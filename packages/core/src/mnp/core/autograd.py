@@ -21,12 +21,15 @@ import itertools
 import threading
 import time
 import weakref
-from typing import Any, Callable, Sequence
+from typing import TYPE_CHECKING, Any, Callable, Sequence
 
 import numpy as np
 
-from .errors import AutogradError
+from .errors import AutogradError, shape_error
+from .tensorbase import TensorBase
 
+if TYPE_CHECKING:
+    from .tensor import Tensor
 
 
 class _GradState(threading.local):
@@ -42,6 +45,16 @@ _observers: list[Any] = []
 #: id(leaf) -> (weak reference, {handle id: hook}) for leaves with post-accumulate hooks
 _post_hooks: dict[int, tuple[weakref.ref, dict[int, Callable]]] = {}
 _hook_ids = itertools.count()
+#: the class of every tensor made here: `mnp.core.tensor.Tensor`, which sits above the ops (its
+#: methods call them) and so cannot be imported here; it binds itself with `set_tensor_class`
+_tensor_class: type[TensorBase] = TensorBase
+
+
+def set_tensor_class(cls: type[TensorBase]) -> None:
+    """Make ``cls`` the class of the tensors ops and the engine create (`Tensor` calls this
+    once, as it is defined)."""
+    global _tensor_class
+    _tensor_class = cls
 
 
 class Function:
@@ -78,7 +91,7 @@ class Function:
             out = fn.forward(inputs[0].data, **kwargs)
         else:
             out = fn.forward(*[t.data for t in inputs], **kwargs)
-        result = _new(Tensor)               # _make, inlined on the hottest path
+        result = _new(_tensor_class)               # _make, inlined on the hottest path
         result.data = out
         result.grad = None
         result._retains_grad = False
@@ -113,7 +126,7 @@ def _apply_observed(cls, fn, inputs, kwargs):
 
 
 def _make(data: np.ndarray, requires_grad: bool, ctx: Function | None) -> "Tensor":
-    t = object.__new__(Tensor)
+    t = _new(_tensor_class)
     t.data = data
     t.grad = None
     t.requires_grad = requires_grad
@@ -415,9 +428,8 @@ def _root_grad(t: "Tensor", gradient: Any, op: str) -> np.ndarray:
                                 f"got shape {t.data.shape}: pass gradient= of that shape")
         d = t.data
         return np.array(1, d.dtype) if d.ndim == 0 else np.ones(d.shape, d.dtype)
-    g = gradient.data if isinstance(gradient, Tensor) else np.asarray(gradient, dtype=t.data.dtype)
+    g = gradient.data if isinstance(gradient, TensorBase) else np.asarray(gradient, dtype=t.data.dtype)
     if g.shape != t.data.shape:
-        from .errors import shape_error
         raise shape_error(op, t.data.shape, g.shape, why="(output and gradient) do not match")
     return np.array(g)   # a copy: leaves' gradients are added to in place later
 
@@ -439,11 +451,11 @@ def grad(outputs: "Tensor | Sequence[Tensor]", inputs: "Tensor | Sequence[Tensor
     >>> gx.tolist()
     [2.0, 4.0]
     """
-    outs = [outputs] if isinstance(outputs, Tensor) else list(outputs)
-    ins = [inputs] if isinstance(inputs, Tensor) else list(inputs)
+    outs = [outputs] if isinstance(outputs, TensorBase) else list(outputs)
+    ins = [inputs] if isinstance(inputs, TensorBase) else list(inputs)
     if grad_outputs is None:
         gos = [None] * len(outs)
-    elif isinstance(grad_outputs, (Tensor, np.ndarray)):
+    elif isinstance(grad_outputs, (TensorBase, np.ndarray)):
         gos = [grad_outputs]
     else:
         gos = list(grad_outputs)
@@ -464,6 +476,3 @@ def grad(outputs: "Tensor | Sequence[Tensor]", inputs: "Tensor | Sequence[Tensor
         else:
             result.append(_make(np.array(g), False, None))
     return tuple(result)
-
-
-from .tensor import Tensor  # noqa: E402  (Tensor needs Function; Function makes Tensors)

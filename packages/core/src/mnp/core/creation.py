@@ -1,14 +1,17 @@
 """Creating tensors: from data, filled, ranges and random (seeded by `manual_seed`)."""
 from __future__ import annotations
 
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
 import numpy as np
 
 from . import dtypes as _dt
 from .autograd import _make
 from .errors import ArgumentError, DTypeError, ShapeError
-from .tensor import Tensor, as_array
+from .tensorbase import TensorBase, as_array
+
+if TYPE_CHECKING:
+    from .tensor import Tensor
 
 _rng = [np.random.default_rng()]
 
@@ -44,7 +47,7 @@ def _numeric(dtype: Any, op: str) -> np.dtype:
     return dt
 
 
-def _floating(dtype: Any, op: str) -> np.dtype:
+def _random_dtype(dtype: Any, op: str) -> np.dtype:
     """``dtype`` for random floats (rand, randn): a floating dtype, as in PyTorch."""
     dt = _float(dtype, op)
     if dt.kind != "f":
@@ -60,7 +63,7 @@ def tensor(data: Any, dtype: Any = None, requires_grad: bool = False) -> Tensor:
     dtype('float32')
     """
     arr = as_array(data, dtype)
-    if isinstance(data, (np.ndarray, Tensor)) and np.shares_memory(arr, np.asarray(data)):
+    if isinstance(data, (np.ndarray, TensorBase)) and np.shares_memory(arr, np.asarray(data)):
         arr = arr.copy()
     return _new(arr, requires_grad)
 
@@ -76,7 +79,7 @@ def as_tensor(data: Any, dtype: Any = None, *, op: str = "as_tensor") -> Tensor:
     >>> mnp.as_tensor(a).numpy() is a
     True
     """
-    if isinstance(data, Tensor):
+    if isinstance(data, TensorBase):
         if dtype is None or data.data.dtype == _dt.to_dtype(dtype, op):
             return data
         return data.astype(dtype)
@@ -174,13 +177,13 @@ def set_rng_state(state: dict) -> None:
 
 def rand(*shape: Any, dtype: Any = None, requires_grad: bool = False) -> Tensor:
     """Uniform on ``[0, 1)``."""
-    dt = _floating(dtype, "rand")
+    dt = _random_dtype(dtype, "rand")
     return _new(_rng[0].random(_shape(shape, "rand")).astype(dt), requires_grad)
 
 
 def randn(*shape: Any, dtype: Any = None, requires_grad: bool = False) -> Tensor:
     """Standard normal."""
-    dt = _floating(dtype, "randn")
+    dt = _random_dtype(dtype, "randn")
     return _new(_rng[0].standard_normal(_shape(shape, "randn")).astype(dt), requires_grad)
 
 

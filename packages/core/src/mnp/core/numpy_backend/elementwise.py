@@ -1,4 +1,6 @@
-"""Elementwise reference kernels (numpy broadcasting rules)."""
+"""Elementwise reference kernels (numpy broadcasting rules), with the backward of each op whose
+gradient is more than one existing kernel: ``<op>_backward(g, ...)`` returns the gradient of
+the input(s) before unbroadcasting."""
 from __future__ import annotations
 
 import math
@@ -88,6 +90,102 @@ def gelu_backward(g: np.ndarray, x: np.ndarray, approximate: str = "none") -> np
     return (g * d).astype(g.dtype, copy=False)
 
 
+# -- backward of the unary ops: ``g`` the output's gradient, ``x`` the input, ``y`` the output --
+def abs_backward(g: np.ndarray, x: np.ndarray) -> np.ndarray:
+    return g * np.sign(x)
+
+
+def log_backward(g: np.ndarray, x: np.ndarray) -> np.ndarray:
+    return g / x
+
+
+def log1p_backward(g: np.ndarray, x: np.ndarray) -> np.ndarray:
+    return g / (1 + x)
+
+
+def sqrt_backward(g: np.ndarray, y: np.ndarray) -> np.ndarray:
+    return g / (2 * y)
+
+
+def sin_backward(g: np.ndarray, x: np.ndarray) -> np.ndarray:
+    return g * np.cos(x)
+
+
+def cos_backward(g: np.ndarray, x: np.ndarray) -> np.ndarray:
+    return -g * np.sin(x)
+
+
+def softplus(x: np.ndarray, beta: float, threshold: float) -> np.ndarray:
+    """``log(1 + exp(beta * x)) / beta``, ``x`` itself where ``beta * x > threshold``."""
+    bx = beta * x
+    return np.where(bx > threshold, x, np.logaddexp(0, bx) / beta).astype(x.dtype)
+
+
+def softplus_backward(g: np.ndarray, x: np.ndarray, beta: float, threshold: float) -> np.ndarray:
+    bx = beta * x
+    s = sigmoid(bx)   # stable: exactly 0 far below, no overflow
+    return g * np.where(bx > threshold, 1, s).astype(g.dtype, copy=False)
+
+
+def clip(x: np.ndarray, lo: float | None, hi: float | None) -> np.ndarray:
+    """``x`` clamped into ``[lo, hi]`` (either bound may be None), in ``x``'s dtype."""
+    return np.clip(x, lo, hi).astype(x.dtype, copy=False)
+
+
+def clip_backward(g: np.ndarray, x: np.ndarray, lo: float | None, hi: float | None) -> np.ndarray:
+    """``g`` where ``lo <= x <= hi``, else 0."""
+    mask = np.ones(x.shape, bool)
+    if lo is not None:
+        mask &= x >= lo
+    if hi is not None:
+        mask &= x <= hi
+    return g * mask
+
+
+def safe_log_backward(g: np.ndarray, x: np.ndarray, eps: np.ndarray) -> np.ndarray:
+    """``g / x`` where ``x >= eps``, else 0 (``log(max(x, eps))``)."""
+    with np.errstate(divide="ignore", invalid="ignore"):
+        return np.where(x >= eps, g / x, np.zeros((), g.dtype))
+
+
+# -- backward of the binary ops: full-size gradients (None where not needed) ----------------
+def div_backward(g: np.ndarray, b: np.ndarray, out: np.ndarray, need_a: bool,
+                 need_b: bool) -> tuple[np.ndarray | None, np.ndarray | None]:
+    """Of ``out = a / b``: ``g / b`` and ``-(g / b) * out``."""
+    ga = g / b
+    return (ga if need_a else None), (-ga * out if need_b else None)
+
+
+def pow_backward(g: np.ndarray, a: np.ndarray, b: np.ndarray, out: np.ndarray, need_a: bool,
+                 need_b: bool) -> tuple[np.ndarray | None, np.ndarray | None]:
+    """Of ``out = a ** b``, PyTorch's: ``b * a**(b-1)``, 0 where ``b == 0``; ``out * log(a)``,
+    0 where ``a == 0`` and ``b >= 0``."""
+    ga = gb = None
+    zero = np.zeros((), g.dtype)
+    with np.errstate(divide="ignore", invalid="ignore", over="ignore"):
+        if need_a:
+            ga = np.where(b == 0, zero, g * (b * np.power(a, b - 1)))
+        if need_b:
+            gb = g * np.where((a == 0) & (b >= 0), zero, out * np.log(a))
+    return ga, gb
+
+
+def _tie_split(g: np.ndarray, a: np.ndarray, b: np.ndarray,
+               wins: np.ndarray) -> tuple[np.ndarray, np.ndarray]:
+    wa = np.where(a == b, g.dtype.type(0.5), wins).astype(g.dtype, copy=False)
+    return g * wa, g * (1 - wa)
+
+
+def maximum_backward(g: np.ndarray, a: np.ndarray, b: np.ndarray) -> tuple[np.ndarray, np.ndarray]:
+    """``g`` to the larger operand; tied elements share it equally, as in PyTorch."""
+    return _tie_split(g, a, b, a > b)
+
+
+def minimum_backward(g: np.ndarray, a: np.ndarray, b: np.ndarray) -> tuple[np.ndarray, np.ndarray]:
+    """``g`` to the smaller operand; tied elements share it equally, as in PyTorch."""
+    return _tie_split(g, a, b, a < b)
+
+
 KERNELS = {
     "add": np.add, "sub": np.subtract, "mul": np.multiply, "div": np.true_divide,
     "pow": np.power, "maximum": np.maximum, "minimum": np.minimum,
@@ -97,4 +195,10 @@ KERNELS = {
     "sigmoid_backward": sigmoid_backward, "tanh_backward": tanh_backward,
     "leaky_relu": leaky_relu, "leaky_relu_backward": leaky_relu_backward,
     "gelu": gelu, "gelu_backward": gelu_backward, "erf": erf,
+    "abs_backward": abs_backward, "log_backward": log_backward, "log1p_backward": log1p_backward,
+    "sqrt_backward": sqrt_backward, "sin_backward": sin_backward, "cos_backward": cos_backward,
+    "softplus": softplus, "softplus_backward": softplus_backward, "clip": clip,
+    "clip_backward": clip_backward, "safe_log_backward": safe_log_backward,
+    "div_backward": div_backward, "pow_backward": pow_backward,
+    "maximum_backward": maximum_backward, "minimum_backward": minimum_backward,
 }

@@ -4,6 +4,8 @@ from .binary import *  # noqa: F401,F403
 from .unary import *  # noqa: F401,F403
 from .reduce import *  # noqa: F401,F403
 from .shape import *  # noqa: F401,F403
+from .join import *  # noqa: F401,F403
+from .repeat import *  # noqa: F401,F403
 from .index import *  # noqa: F401,F403
 from .linalg import *  # noqa: F401,F403
 from .vector import *  # noqa: F401,F403

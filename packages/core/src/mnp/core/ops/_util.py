@@ -1,7 +1,11 @@
-"""Helpers every op shares: turning operands into tensors, unbroadcasting, axis handling."""
+"""Helpers every op shares: turning operands into tensors, int-to-float promotion,
+unbroadcasting, axis handling and the shapes of reduced results."""
 from __future__ import annotations
 
-from typing import Any, Sequence
+from typing import TYPE_CHECKING, Any, Sequence
+
+import math
+import operator
 
 import numpy as np
 
@@ -9,12 +13,15 @@ from .. import dtypes as _dt
 from ..autograd import _make
 from ..creation import as_tensor
 from ..errors import ShapeError, axis_error, shape_error
-from ..tensor import Tensor
+from ..tensorbase import TensorBase
+
+if TYPE_CHECKING:
+    from ..tensor import Tensor
 
 
 def to_tensor(x: Any, like: Tensor | None = None, op: str = "op") -> Tensor:
     """``x`` as a Tensor; a Python scalar takes ``like``'s floating dtype (as PyTorch does)."""
-    if isinstance(x, Tensor):
+    if isinstance(x, TensorBase):
         return x
     if isinstance(x, (bool, int, float)) and not isinstance(x, np.generic):
         if like is not None:
@@ -31,14 +38,36 @@ def to_tensor(x: Any, like: Tensor | None = None, op: str = "op") -> Tensor:
 
 def pair(a: Any, b: Any, op: str) -> tuple[Tensor, Tensor]:
     """Both operands of a binary op as tensors."""
-    if isinstance(a, Tensor):
-        if isinstance(b, Tensor):
+    if isinstance(a, TensorBase):
+        if isinstance(b, TensorBase):
             return a, b
         return a, to_tensor(b, a, op)
-    if isinstance(b, Tensor):
+    if isinstance(b, TensorBase):
         return to_tensor(a, b, op), b
     a = to_tensor(a, op=op)
     return a, to_tensor(b, a, op)
+
+
+def as_float(x: TensorBase) -> Tensor:
+    """``x`` itself when floating, else its values in the default float dtype (PyTorch's
+    promotion of integer and bool inputs to float ops; such a tensor never needs grad)."""
+    if x.data.dtype.kind == "f":
+        return x
+    return _make(x.data.astype(_dt.get_default_dtype()), False, None)
+
+
+def floating(x: Any, op: str) -> Tensor:
+    """``x`` as a floating tensor (see `as_float`), for the ops that only compute in floats."""
+    return as_float(to_tensor(x, op=op))
+
+
+def floating_pair(a: Any, b: Any, op: str) -> tuple[Tensor, Tensor]:
+    """Both operands as tensors (`pair`), the first one promoted to float when neither is
+    floating: the result of the op is then floating too."""
+    a, b = pair(a, b, op)
+    if a.data.dtype.kind != "f" and b.data.dtype.kind != "f":
+        a = as_float(a)
+    return a, b
 
 
 def result_dtype(a: np.ndarray, b: np.ndarray) -> np.dtype:
@@ -87,6 +116,33 @@ def unbroadcast(grad: np.ndarray, shape: tuple[int, ...]) -> np.ndarray:
     return grad
 
 
+def keep(keepdims: bool, keepdim: bool | None) -> bool:
+    """``keepdims``, or PyTorch's spelling ``keepdim`` when given."""
+    return bool(keepdims if keepdim is None else keepdim)
+
+
+def count(shape: tuple[int, ...], axes: tuple[int, ...] | None) -> int:
+    """How many elements each output element of a reduction over ``axes`` reduces over."""
+    if axes is None:
+        return math.prod(shape)
+    return math.prod(shape[a] for a in axes)
+
+
+def expand_reduced(g: np.ndarray, axes: tuple[int, ...] | None, keepdims: bool) -> np.ndarray:
+    """A reduced gradient (or output) reshaped so it broadcasts back over the input: the
+    reduced axes put back with size 1 (a full reduction is 0-d and broadcasts as it is)."""
+    if keepdims or axes is None:
+        return g
+    return np.expand_dims(g, axes)
+
+
+def squeeze_reduced(y: np.ndarray, axes: tuple[int, ...] | None, keepdims: bool) -> np.ndarray:
+    """Drop the reduced axes of a result computed with keepdims, unless ``keepdims``."""
+    if keepdims:
+        return y
+    return y.reshape(()) if axes is None else np.squeeze(y, axis=axes)
+
+
 def norm_axis(axis: Any, ndim: int, op: str) -> tuple[int, ...] | None:
     """Normalize ``axis`` (None, int or sequence; negatives allowed) to a sorted tuple."""
     if axis is None:
@@ -101,6 +157,37 @@ def norm_axis(axis: Any, ndim: int, op: str) -> tuple[int, ...] | None:
     if len(set(out)) != len(out):
         raise ShapeError(f"{op}: repeated axis in {axes}")
     return tuple(sorted(out))
+
+
+def shape_arg(shape: tuple, op: str = "reshape") -> tuple[int, ...]:
+    """``f(x, 2, 3)``, ``f(x, (2, 3))`` and ``f(x, [2, 3])`` all mean shape ``(2, 3)``."""
+    if len(shape) == 1 and isinstance(shape[0], (tuple, list, np.ndarray)):
+        shape = tuple(shape[0])
+    try:
+        return tuple(operator.index(s) for s in shape)
+    except TypeError:
+        raise ShapeError(f"{op}: shape entries must be integers, got {shape}") from None
+
+
+def axis_index(axis: Any, ndim: int, op: str, extra: int = 0) -> int:
+    """One axis in ``[-(ndim+extra), ndim+extra)`` as a non-negative int."""
+    n = ndim + extra
+    try:
+        ax = operator.index(axis)
+    except TypeError:
+        raise ShapeError(f"{op}: axis must be an integer, got {axis!r}") from None
+    if not -max(n, 1) <= ax < max(n, 1):
+        raise axis_error(op, ax, ndim, extra)
+    return ax % max(n, 1)
+
+
+def axes_in_order(axis: Any, ndim: int, op: str, extra: int = 0) -> tuple[int, ...]:
+    """An int or a sequence of ints, normalized, no repeats, in the given order."""
+    items = axis if isinstance(axis, (tuple, list)) else (axis,)
+    out = tuple(axis_index(a, ndim, op, extra) for a in items)
+    if len(set(out)) != len(out):
+        raise ShapeError(f"{op}: repeated axis in {tuple(items)}")
+    return out
 
 
 def pick_axis(axis: Any, dim: Any, op: str) -> Any:

@@ -1,15 +1,17 @@
 """Binary elementwise ops with numpy broadcasting; each backward beside its forward."""
 from __future__ import annotations
 
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
 import numpy as np
 
 from ..autograd import Function, _make
 from ..dispatch import kernel
 from ..errors import DTypeError
-from ..tensor import Tensor, method
-from ._util import check_broadcast, pair, promote, to_tensor, unbroadcast
+from ._util import check_broadcast, floating_pair, pair, promote, to_tensor, unbroadcast
+
+if TYPE_CHECKING:
+    from ..tensor import Tensor
 
 
 class _Binary(Function):
@@ -38,7 +40,8 @@ class Sub(_Binary):
 
     def backward(self, g):
         return (unbroadcast(g, self.a.shape),
-                unbroadcast(-g, self.b.shape) if self.inputs[1].requires_grad else None)
+                unbroadcast(kernel("neg", g.dtype)(g), self.b.shape)
+                if self.inputs[1].requires_grad else None)
 
 
 class Mul(_Binary):
@@ -60,9 +63,9 @@ class Div(_Binary):
 
     def backward(self, g):
         ra, rb = self.needs_input_grad
-        gb = g / self.b
-        return (unbroadcast(gb, self.a.shape) if ra else None,
-                unbroadcast(-gb * self.out, self.b.shape) if rb else None)
+        ga, gb = kernel("div_backward", g.dtype)(g, self.b, self.out, ra, rb)
+        return (unbroadcast(ga, self.a.shape) if ra else None,
+                unbroadcast(gb, self.b.shape) if rb else None)
 
 
 class Pow(_Binary):
@@ -77,40 +80,27 @@ class Pow(_Binary):
 
     def backward(self, g):
         ra, rb = self.needs_input_grad
-        a, b = self.a, self.b
-        ga = gb = None
-        zero = np.zeros((), g.dtype)
-        with np.errstate(divide="ignore", invalid="ignore", over="ignore"):
-            if ra:
-                ga = unbroadcast(np.where(b == 0, zero, g * (b * np.power(a, b - 1))), a.shape)
-            if rb:
-                d = np.where((a == 0) & (b >= 0), zero, self.out * np.log(a))
-                gb = unbroadcast(g * d, b.shape)
-        return ga, gb
+        ga, gb = kernel("pow_backward", g.dtype)(g, self.a, self.b, self.out, ra, rb)
+        return (unbroadcast(ga, self.a.shape) if ra else None,
+                unbroadcast(gb, self.b.shape) if rb else None)
 
 
 class Maximum(_Binary):
     """Elementwise maximum; tied elements share the gradient equally, as in PyTorch."""
     kernel_name = "maximum"
 
-    def _weights(self, dtype) -> np.ndarray:
-        wins = self.a > self.b
-        return np.where(self.a == self.b, dtype.type(0.5), wins).astype(dtype, copy=False)
-
     def backward(self, g):
-        wa = self._weights(g.dtype)
-        return unbroadcast(g * wa, self.a.shape), unbroadcast(g * (1 - wa), self.b.shape)
+        ga, gb = kernel(self.kernel_name + "_backward", g.dtype)(g, self.a, self.b)
+        return unbroadcast(ga, self.a.shape), unbroadcast(gb, self.b.shape)
 
 
 class Minimum(Maximum):
     kernel_name = "minimum"
 
-    def _weights(self, dtype) -> np.ndarray:
-        wins = self.a < self.b
-        return np.where(self.a == self.b, dtype.type(0.5), wins).astype(dtype, copy=False)
-
 
 class Where(Function):
+    numpy_only = "selects elements of its operands: data movement"
+
     def forward(self, cond, a, b):
         check_broadcast("where", cond, a)
         check_broadcast("where", cond, b)
@@ -128,14 +118,12 @@ class Where(Function):
             unbroadcast(np.where(self.cond, zero, g), sb)
 
 
-@method
 def add(a: Any, b: Any) -> Tensor:
     """``a + b`` with broadcasting."""
     a, b = pair(a, b, "add")
     return Add.apply(a, b)
 
 
-@method
 def sub(a: Any, b: Any) -> Tensor:
     """``a - b`` with broadcasting (as in PyTorch, not defined when either side is bool)."""
     bools = [isinstance(v, (bool, np.bool_)) for v in (a, b)]
@@ -147,24 +135,17 @@ def sub(a: Any, b: Any) -> Tensor:
     return Sub.apply(a, b)
 
 
-@method
 def mul(a: Any, b: Any) -> Tensor:
     """``a * b`` with broadcasting."""
     a, b = pair(a, b, "mul")
     return Mul.apply(a, b)
 
 
-@method
 def div(a: Any, b: Any) -> Tensor:
     """``a / b`` (true division) with broadcasting."""
-    a, b = pair(a, b, "div")
-    if a.data.dtype.kind != "f" and b.data.dtype.kind != "f":
-        from .. import dtypes
-        a = to_tensor(a.data.astype(dtypes.get_default_dtype()))
-    return Div.apply(a, b)
+    return Div.apply(*floating_pair(a, b, "div"))
 
 
-@method
 def pow(a: Any, b: Any) -> Tensor:  # noqa: A001
     """``a ** b`` with broadcasting; differentiable in both.
 
@@ -185,14 +166,12 @@ def pow(a: Any, b: Any) -> Tensor:  # noqa: A001
     return Pow.apply(a, b)
 
 
-@method
 def maximum(a: Any, b: Any) -> Tensor:
     """Elementwise maximum; ties split the gradient."""
     a, b = pair(a, b, "maximum")
     return Maximum.apply(a, b)
 
 
-@method
 def minimum(a: Any, b: Any) -> Tensor:
     """Elementwise minimum; ties split the gradient."""
     a, b = pair(a, b, "minimum")
@@ -206,14 +185,6 @@ def where(cond: Any, a: Any, b: Any) -> Tensor:
     return Where.apply(cond, a, b)
 
 
-def _where_method(self: Tensor, condition: Any, other: Any) -> Tensor:
-    """``x.where(condition, other)``: ``x`` where ``condition`` holds, else ``other``."""
-    return where(condition, self, other)
-
-
-method(_where_method, name="where")
-
-
 _COMPARE = {"eq": np.equal, "ne": np.not_equal, "lt": np.less, "le": np.less_equal,
             "gt": np.greater, "ge": np.greater_equal}
 
@@ -225,7 +196,44 @@ def compare(name: str, a: Any, b: Any) -> Tensor:
     return _make(_COMPARE[name](a.data, b.data), False, None)
 
 
-for _n in _COMPARE:
-    method(lambda a, b, _n=_n: compare(_n, a, b), name=_n)
+class BinaryMethods:
+    """`Tensor`'s methods of this family: ``x.add(y)`` is ``add(x, y)``, and so on."""
+    __slots__ = ()
+    add = add
+    sub = sub
+    mul = mul
+    div = div
+    pow = pow
+    maximum = maximum
+    minimum = minimum
+
+    def where(self, condition: Any, other: Any) -> Tensor:
+        """``x.where(condition, other)``: ``x`` where ``condition`` holds, else ``other``."""
+        return where(condition, self, other)
+
+    def eq(self, other: Any) -> Tensor:
+        """``self == other`` elementwise (bool, no gradient)."""
+        return compare("eq", self, other)
+
+    def ne(self, other: Any) -> Tensor:
+        """``self != other`` elementwise (bool, no gradient)."""
+        return compare("ne", self, other)
+
+    def lt(self, other: Any) -> Tensor:
+        """``self < other`` elementwise (bool, no gradient)."""
+        return compare("lt", self, other)
+
+    def le(self, other: Any) -> Tensor:
+        """``self <= other`` elementwise (bool, no gradient)."""
+        return compare("le", self, other)
+
+    def gt(self, other: Any) -> Tensor:
+        """``self > other`` elementwise (bool, no gradient)."""
+        return compare("gt", self, other)
+
+    def ge(self, other: Any) -> Tensor:
+        """``self >= other`` elementwise (bool, no gradient)."""
+        return compare("ge", self, other)
+
 
 __all__ = ["add", "sub", "mul", "div", "pow", "maximum", "minimum", "where"]

@@ -11,21 +11,24 @@ indices give numpy views; advanced ones scatter-add in backward (repeated indice
 """
 from __future__ import annotations
 
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
 import numpy as np
 
 from ..autograd import Function
 from ..errors import DTypeError, ShapeError
-from ..tensor import Tensor, as_array
+from ..tensorbase import TensorBase, as_array
 from ._util import to_tensor
+
+if TYPE_CHECKING:
+    from ..tensor import Tensor
 
 
 def _unwrap(i: Any) -> Any:
-    if isinstance(i, Tensor):
+    if isinstance(i, TensorBase):
         i = i.data
     elif isinstance(i, list):
-        arr = np.asarray([j.data if isinstance(j, Tensor) else j for j in i])
+        arr = np.asarray([j.data if isinstance(j, TensorBase) else j for j in i])
         return arr.astype(np.intp) if arr.size == 0 else arr
     if isinstance(i, (np.ndarray, np.generic)) and i.ndim == 0 and i.dtype.kind in "iu":
         return int(i)    # a 0-d integer index selects, as a Python int does
@@ -105,6 +108,7 @@ def _describe(key: Any) -> str:
 
 class GetItem(Function):
     name = "getitem"
+    numpy_only = "indexing and its scatter-add backward: data movement"
 
     def forward(self, x, key=None):
         items = key if isinstance(key, tuple) else (key,)
@@ -143,7 +147,7 @@ class GetItem(Function):
 
 def getitem(x: Tensor, index: Any) -> Tensor:
     """``x[index]`` with gradient; an index out of range is a ShapeError naming the shape."""
-    if not isinstance(x, Tensor):
+    if not isinstance(x, TensorBase):
         x = to_tensor(x, op="getitem")
     return GetItem.apply(x, key=index_key(index))
 
@@ -151,7 +155,7 @@ def getitem(x: Tensor, index: Any) -> Tensor:
 def setitem(x: Tensor, index: Any, value: Any) -> None:
     """Write ``value`` into ``x.data[index]`` (not recorded by autograd); an index out of range
     or a value that does not broadcast to the selection is a ShapeError naming the shapes."""
-    if not isinstance(x, Tensor):
+    if not isinstance(x, TensorBase):
         raise DTypeError(f"setitem: expected a Tensor to write into, got {type(x).__name__}")
     key = index_key(index)
     v = as_array(value, op="setitem")

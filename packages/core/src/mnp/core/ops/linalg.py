@@ -11,17 +11,19 @@ from __future__ import annotations
 
 import math
 import operator
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
 import numpy as np
 
-from .. import dtypes as _dt
-from ..autograd import Function, _make
+from ..autograd import Function
 from ..dispatch import kernel
 from ..errors import ArgumentError, ShapeError
-from ..tensor import Tensor, method
-from ._util import norm_axis, pair, pick_axis, promote, to_tensor, unbroadcast
+from ._util import (expand_reduced, floating, keep, norm_axis, pair, pick_axis, promote,
+                    squeeze_reduced, unbroadcast)
 from .shape import reshape, unsqueeze
+
+if TYPE_CHECKING:
+    from ..tensor import Tensor
 
 
 # -- products -------------------------------------------------------------------------------
@@ -76,7 +78,6 @@ class MatMul(Function):
         return ga, gb
 
 
-@method
 def matmul(a: Any, b: Any) -> Tensor:
     """Matrix product with numpy's rules (1-d operands, broadcast batch dimensions).
 
@@ -97,7 +98,8 @@ class Dot(Function):
 
     def backward(self, g):
         ra, rb = self.needs_input_grad
-        return (g * self.b if ra else None, g * self.a if rb else None)
+        mul = kernel("mul", g.dtype)
+        return (mul(g, self.b) if ra else None, mul(g, self.a) if rb else None)
 
 
 def _vectors(a: Any, b: Any, op: str) -> tuple[Tensor, Tensor]:
@@ -107,7 +109,6 @@ def _vectors(a: Any, b: Any, op: str) -> tuple[Tensor, Tensor]:
     return a, b
 
 
-@method
 def dot(a: Any, b: Any) -> Tensor:
     """Inner product of two 1-d tensors of the same length (a 0-d tensor)."""
     a, b = _vectors(a, b, "dot")
@@ -118,6 +119,8 @@ def dot(a: Any, b: Any) -> Tensor:
 
 
 class Outer(Function):
+    numpy_only = "backward: numpy matrix-vector products, no kernel yet"
+
     def forward(self, a, b):
         if a.dtype != b.dtype:
             a, b = promote(a, b)
@@ -129,7 +132,6 @@ class Outer(Function):
         return (g @ self.b if ra else None, self.a @ g if rb else None)
 
 
-@method
 def outer(a: Any, b: Any) -> Tensor:
     """Outer product of 1-d ``a`` (n,) and ``b`` (m,): the (n, m) matrix ``a[i] * b[j]``."""
     return Outer.apply(*_vectors(a, b, "outer"))
@@ -156,35 +158,15 @@ def matvec(A: Any, v: Any) -> Tensor:  # noqa: N803
     return reshape(y, batch + (A.shape[-2],))
 
 
-mv = method(matvec, name="mv")
+mv = matvec
 
 
 # -- norms ----------------------------------------------------------------------------------
-def _floating(x: Any, op: str) -> Tensor:
-    x = to_tensor(x, op=op)
-    if x.data.dtype.kind != "f":
-        x = _make(x.data.astype(_dt.get_default_dtype()), False, None)
-    return x
-
-
-def _squeeze(y: np.ndarray, axes: tuple[int, ...] | None, keepdims: bool) -> np.ndarray:
-    if keepdims:
-        return y
-    return y.reshape(()) if axes is None else np.squeeze(y, axis=axes)
-
-
-def _kept(g: np.ndarray, shape: tuple[int, ...], axes: tuple[int, ...] | None,
-          keepdims: bool) -> np.ndarray:
-    """A reduced gradient reshaped to broadcast against the input (keepdims layout)."""
-    if keepdims:
-        return g
-    return g.reshape((1,) * len(shape)) if axes is None else np.expand_dims(g, axes)
-
-
 class VectorNorm(Function):
     """``(sum |x|^p)^(1/p)`` over ``axes`` (``p`` in 0, ±inf too). Where the norm is 0 the
     gradient is 0 (a subgradient), never NaN; ties of the ±inf norms share it evenly."""
     name = "norm"
+    numpy_only = "no kernel yet"
 
     def forward(self, x, ord=2.0, axes=None, keepdims=False):
         self.x, self.ord, self.axes, self.keepdims = x, ord, axes, keepdims
@@ -203,11 +185,11 @@ class VectorNorm(Function):
             with np.errstate(divide="ignore", over="ignore"):
                 n = np.sum(np.abs(x) ** ord, axis=axes, keepdims=True) ** (1.0 / ord)
         self.n = np.asarray(n, dtype=dt)
-        return _squeeze(self.n, axes, keepdims)
+        return squeeze_reduced(self.n, axes, keepdims)
 
     def backward(self, g):
         x, n, p = self.x, self.n, self.ord
-        g = _kept(g, x.shape, self.axes, self.keepdims)
+        g = expand_reduced(g, self.axes, self.keepdims)
         zero = np.zeros((), g.dtype)
         if p == 0:
             return np.zeros(x.shape, g.dtype)
@@ -228,6 +210,7 @@ class MatrixNorm(Function):
     """Induced 1 / inf norms (max absolute column / row sum), their -1 / -inf minima, and the
     singular-value norms 2 / -2 / 'nuc', over the two ``axes`` (rows, columns)."""
     name = "matrix_norm"
+    numpy_only = "no kernel yet (numpy's SVD for the singular-value norms)"
 
     def forward(self, x, ord="nuc", axes=(0, 1), keepdims=False):
         self.shape, self.ord, self.axes, self.keepdims = x.shape, ord, axes, keepdims
@@ -248,10 +231,10 @@ class MatrixNorm(Function):
                 n, self.dm = sv[..., k], u[..., :, k, None] * vh[..., k, None, :]
             n = np.expand_dims(n, tuple(sorted(axes)))
         self.n = np.asarray(n, dtype=x.dtype)
-        return _squeeze(self.n, tuple(sorted(axes)), keepdims)
+        return squeeze_reduced(self.n, tuple(sorted(axes)), keepdims)
 
     def backward(self, g):
-        g = _kept(g, self.shape, tuple(sorted(self.axes)), self.keepdims)
+        g = expand_reduced(g, tuple(sorted(self.axes)), self.keepdims)
         if self.ord in (1, -1, math.inf, -math.inf):
             return self.sign * self.mask * (g / self.ties)
         r, c = self.axes
@@ -272,10 +255,6 @@ def _ord(ord: Any, p: Any, op: str, allowed: tuple = ()) -> Any:  # noqa: A002
                         + (f" or one of {', '.join(map(repr, allowed))}" if allowed else ""))
 
 
-def _keep(keepdims: bool, keepdim: bool | None) -> bool:
-    return bool(keepdims if keepdim is None else keepdim)
-
-
 def _empty_check(x: Tensor, axes: tuple[int, ...] | None, ord: Any, op: str) -> None:  # noqa: A002
     count = x.size if axes is None else math.prod(x.shape[a] for a in axes)
     if count == 0 and ord in (math.inf, -math.inf):
@@ -287,12 +266,12 @@ def vector_norm(x: Any, ord: float = 2, axis: Any = None, keepdims: bool = False
                 dim: Any = None, keepdim: bool | None = None) -> Tensor:
     """Entrywise vector norm over ``axis`` (all elements by default; an int or a tuple), as
     ``torch.linalg.vector_norm``: ``ord`` = 2, 1, inf, -inf, 0 (count of non-zeros) or any p."""
-    x = _floating(x, "vector_norm")
+    x = floating(x, "vector_norm")
     p = _ord(ord, None, "vector_norm")
     axes = norm_axis(pick_axis(axis, dim, "vector_norm"), x.ndim, "vector_norm")
     axes = None if x.ndim == 0 else axes
     _empty_check(x, axes, p, "vector_norm")
-    return VectorNorm.apply(x, ord=p, axes=axes, keepdims=_keep(keepdims, keepdim))
+    return VectorNorm.apply(x, ord=p, axes=axes, keepdims=keep(keepdims, keepdim))
 
 
 def _matrix_axes(axis: Any, ndim: int, op: str, shape: tuple) -> tuple[int, int]:
@@ -312,22 +291,21 @@ def matrix_norm(A: Any, ord: Any = "fro", axis: Any = (-2, -1), keepdims: bool =
     ``torch.linalg.matrix_norm``: ``'fro'``, ``'nuc'`` (sum of singular values), 2 / -2
     (largest / smallest singular value), 1 / -1 (max / min absolute column sum), inf / -inf
     (max / min absolute row sum)."""
-    A = _floating(A, "matrix_norm")  # noqa: N806
+    A = floating(A, "matrix_norm")  # noqa: N806
     p = _ord(ord, None, "matrix_norm", ("fro", "nuc"))
     if p not in ("fro", "nuc", 2, -2, 1, -1, math.inf, -math.inf):
         raise ArgumentError(f"matrix_norm: unsupported ord {ord!r}; use 'fro', 'nuc', 2, -2, 1, "
                             f"-1, inf or -inf")
     axes = _matrix_axes(axis if dim is None else dim, A.ndim, "matrix_norm", A.shape)
-    keep = _keep(keepdims, keepdim)
+    kept = keep(keepdims, keepdim)
     if p == "fro":
-        return VectorNorm.apply(A, ord=2.0, axes=tuple(sorted(axes)), keepdims=keep)
+        return VectorNorm.apply(A, ord=2.0, axes=tuple(sorted(axes)), keepdims=kept)
     if A.shape[axes[0]] == 0 or A.shape[axes[1]] == 0:
         raise ShapeError(f"matrix_norm: ord {ord!r} of empty matrices (shape {A.shape}) is "
                          f"undefined")
-    return MatrixNorm.apply(A, ord=p, axes=axes, keepdims=keep)
+    return MatrixNorm.apply(A, ord=p, axes=axes, keepdims=kept)
 
 
-@method
 def norm(x: Any, ord: Any = 2, axis: Any = None, keepdims: bool = False, *,  # noqa: A002
          dim: Any = None, keepdim: bool | None = None, p: Any = None) -> Tensor:
     """Norm over ``axis`` (all elements by default), as ``torch.norm`` / ``Tensor.norm``
@@ -351,6 +329,16 @@ def norm(x: Any, ord: Any = 2, axis: Any = None, keepdims: bool = False, *,  # n
 def frobenius_norm(A: Any, axis: Any = (-2, -1), keepdims: bool = False) -> Tensor:  # noqa: N803
     """``sqrt(sum(A**2))`` over the matrix dimensions ``axis`` (the last two), batched."""
     return matrix_norm(A, "fro", axis, keepdims)
+
+
+class LinalgMethods:
+    """`Tensor`'s methods of this family: ``x.matmul(y)`` is ``matmul(x, y)``, and so on."""
+    __slots__ = ()
+    matmul = matmul
+    dot = dot
+    outer = outer
+    mv = mv
+    norm = norm
 
 
 __all__ = ["matmul", "dot", "outer", "matvec", "mv", "norm", "vector_norm", "matrix_norm",

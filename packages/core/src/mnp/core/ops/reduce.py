@@ -13,39 +13,19 @@ its forward.
 from __future__ import annotations
 
 import builtins
-import math
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
 import numpy as np
 
-from .. import dtypes as _dt
 from ..autograd import Function, _make
 from ..dispatch import kernel
 from ..errors import ArgumentError, ShapeError
-from ..tensor import Tensor, method
-from ._util import norm_axis, pick_axis, to_tensor
+from ..tensorbase import TensorBase
+from ._util import (count, expand_reduced, floating, keep, norm_axis, pick_axis,
+                    squeeze_reduced, to_tensor)
 
-
-def _expand(g: np.ndarray, shape: tuple[int, ...], axes: tuple[int, ...] | None,
-            keepdims: bool) -> np.ndarray:
-    """Reshape a reduced gradient (or output) so it broadcasts back over ``shape``."""
-    if keepdims or axes is None:   # a full reduction is 0-d: it broadcasts as it is
-        return g
-    return np.expand_dims(g, axes)
-
-
-def _count(shape: tuple[int, ...], axes: tuple[int, ...] | None) -> int:
-    """How many elements each output element reduces over."""
-    if axes is None:
-        return math.prod(shape)
-    return math.prod(shape[a] for a in axes)
-
-
-def _squeeze(y: np.ndarray, axes: tuple[int, ...] | None, keepdims: bool) -> np.ndarray:
-    """Drop the reduced axes of a keepdims result unless ``keepdims``."""
-    if keepdims:
-        return y
-    return y.reshape(()) if axes is None else np.squeeze(y, axis=axes)
+if TYPE_CHECKING:
+    from ..tensor import Tensor
 
 
 class Sum(Function):
@@ -55,14 +35,16 @@ class Sum(Function):
 
     def backward(self, g):
         out = np.empty(self.shape, g.dtype)   # owned memory: cheaper than broadcast_to + copy
-        out[...] = _expand(g, self.shape, self.axes, self.keepdims)
+        out[...] = expand_reduced(g, self.axes, self.keepdims)
         return out
 
 
 class Mean(Sum):
+    numpy_only = "the division by the count: no kernel yet"
+
     def forward(self, x, axes=None, keepdims=False):
         out = super().forward(x, axes, keepdims)
-        self.count = _count(x.shape, axes)
+        self.count = count(x.shape, axes)
         if self.count == 0:
             return np.full(out.shape, np.nan, out.dtype)
         return (out / self.count).astype(out.dtype, copy=False)
@@ -74,6 +56,7 @@ class Mean(Sum):
 class Max(Function):
     """Values only; the gradient is split evenly among tied maxima (as ``torch.amax``)."""
     kernel_name = "max"
+    numpy_only = "backward (the tie split): no kernel yet"
 
     def forward(self, x, axes=None, keepdims=False):
         self.x, self.axes, self.keepdims = x, axes, keepdims
@@ -82,9 +65,9 @@ class Max(Function):
 
     def backward(self, g):
         x, axes, keepdims = self.x, self.axes, self.keepdims
-        mask = x == _expand(self.out, x.shape, axes, keepdims)
+        mask = x == expand_reduced(self.out, axes, keepdims)
         ties = np.sum(mask, axis=axes, keepdims=True, dtype=g.dtype)
-        return mask * (_expand(g, x.shape, axes, keepdims) / ties)
+        return mask * (expand_reduced(g, axes, keepdims) / ties)
 
 
 class Min(Max):
@@ -93,6 +76,7 @@ class Min(Max):
 
 class Prod(Function):
     """Product; the gradient is exact where the input holds zeros (no division by zero)."""
+    numpy_only = "backward: no kernel yet"
 
     def forward(self, x, axes=None, keepdims=False):
         self.x, self.axes, self.keepdims = x, axes, keepdims
@@ -101,10 +85,10 @@ class Prod(Function):
 
     def backward(self, g):
         x, axes, keepdims = self.x, self.axes, self.keepdims
-        g = _expand(g, x.shape, axes, keepdims)
+        g = expand_reduced(g, axes, keepdims)
         zero = x == 0
         if not zero.any():
-            return g * (_expand(self.out, x.shape, axes, keepdims) / x)
+            return g * (expand_reduced(self.out, axes, keepdims) / x)
         # d prod / d x_i = product of the others: with one zero in the slice only the zero
         # gets a gradient (the product of the rest); with two or more, nothing does
         safe = np.where(zero, np.ones((), x.dtype), x)
@@ -116,10 +100,11 @@ class Prod(Function):
 
 class Var(Function):
     """Variance with ``ddof`` (Bessel's correction when 1); two-pass for accuracy."""
+    numpy_only = "the deviations and their scaling around the sum kernel: no kernel yet"
 
     def forward(self, x, axes=None, keepdims=False, ddof=0):
         self.shape, self.axes, self.keepdims = x.shape, axes, keepdims
-        n = _count(x.shape, axes)
+        n = count(x.shape, axes)
         ksum = kernel("sum", x.dtype)
         with np.errstate(invalid="ignore", divide="ignore"):
             mean = ksum(x, axes, True) / x.dtype.type(n)
@@ -128,7 +113,7 @@ class Var(Function):
             return np.asarray(ksum(self.d * self.d, axes, keepdims) / self.denom)
 
     def backward(self, g):
-        g = _expand(g, self.shape, self.axes, self.keepdims)
+        g = expand_reduced(g, self.axes, self.keepdims)
         with np.errstate(invalid="ignore", divide="ignore"):
             return g * (2 / self.denom) * self.d
 
@@ -141,8 +126,8 @@ class Std(Var):
         return self.std
 
     def backward(self, g):
-        g = _expand(g, self.shape, self.axes, self.keepdims)
-        std = _expand(self.std, self.shape, self.axes, self.keepdims)
+        g = expand_reduced(g, self.axes, self.keepdims)
+        std = expand_reduced(self.std, self.axes, self.keepdims)
         with np.errstate(invalid="ignore", divide="ignore"):
             scale = np.where(std == 0, 0, g / (self.denom * std))
         return (scale * self.d).astype(g.dtype, copy=False)
@@ -151,11 +136,12 @@ class Std(Var):
 class LogSumExp(Function):
     """``log(sum(exp(x)))`` shifted by the max: no overflow. An all ``-inf`` slice (or an
     empty one) gives ``-inf`` and a zero gradient."""
+    numpy_only = "the shift, log and backward around its max, exp and sum kernels: no kernel yet"
 
     def forward(self, x, axes=None, keepdims=False):
         self.axes, self.keepdims = axes, keepdims
         dt = x.dtype
-        if _count(x.shape, axes) and x.size:
+        if count(x.shape, axes) and x.size:
             m = np.asarray(kernel("max", dt)(x, axes, True))
             if not np.isfinite(m).all():
                 m = np.where(np.isfinite(m), m, np.zeros((), dt))
@@ -165,40 +151,28 @@ class LogSumExp(Function):
             self.e = kernel("exp", dt)(x - m)
             self.s = kernel("sum", dt)(self.e, axes, True)
             out = (np.log(self.s) + m).astype(dt, copy=False)
-        return _squeeze(out, axes, keepdims)
+        return squeeze_reduced(out, axes, keepdims)
 
     def backward(self, g):
         # the softmax of x: exp(x - m) / sum(exp(x - m)), exact even where the output rounds
         s = np.where(self.s == 0, np.ones((), self.s.dtype), self.s)
         with np.errstate(invalid="ignore"):
-            return _expand(g, self.e.shape, self.axes, self.keepdims) * (self.e / s)
+            return expand_reduced(g, self.axes, self.keepdims) * (self.e / s)
 
 
 # -- the functions --------------------------------------------------------------------------
-def _keep(keepdims: bool, keepdim: bool | None) -> bool:
-    return bool(keepdims if keepdim is None else keepdim)
-
-
 def _axes(x: Tensor, axis: Any, dim: Any, op: str) -> tuple[int, ...] | None:
     axes = norm_axis(pick_axis(axis, dim, op), x.data.ndim, op)
     return None if x.data.ndim == 0 else axes
 
 
-def _floating(x: Any, op: str) -> Tensor:
-    x = to_tensor(x, op=op)
-    if x.data.dtype.kind != "f":
-        x = _make(x.data.astype(_dt.get_default_dtype()), False, None)
-    return x
-
-
 def _nonempty(x: Tensor, axes: tuple[int, ...] | None, op: str) -> None:
-    if _count(x.data.shape, axes) == 0:
+    if count(x.data.shape, axes) == 0:
         where = "the tensor" if axes is None else f"axis {axes}"
         raise ShapeError(f"{op}: cannot reduce over {where} of a tensor of shape {x.data.shape}: "
                          f"it has no elements (this reduction has no identity)")
 
 
-@method
 def sum(x: Any, axis: Any = None, keepdims: bool = False, *, dim: Any = None,  # noqa: A001
         keepdim: bool | None = None) -> Tensor:
     """Sum over ``axis`` (all by default); integer and bool tensors sum to int64.
@@ -207,21 +181,19 @@ def sum(x: Any, axis: Any = None, keepdims: bool = False, *, dim: Any = None,  #
     >>> mnp.tensor([[1.0, 2.0], [3.0, 4.0]]).sum(axis=0).tolist()
     [4.0, 6.0]
     """
-    if not isinstance(x, Tensor):
+    if not isinstance(x, TensorBase):
         x = to_tensor(x, op="sum")
     axes = None if axis is None and dim is None else _axes(x, axis, dim, "sum")
-    return Sum.apply(x, axes=axes, keepdims=_keep(keepdims, keepdim))
+    return Sum.apply(x, axes=axes, keepdims=keep(keepdims, keepdim))
 
 
-@method
 def mean(x: Any, axis: Any = None, keepdims: bool = False, *, dim: Any = None,
          keepdim: bool | None = None) -> Tensor:
     """Mean over ``axis`` (all by default); integer tensors give the default float dtype."""
-    x = _floating(x, "mean")
-    return Mean.apply(x, axes=_axes(x, axis, dim, "mean"), keepdims=_keep(keepdims, keepdim))
+    x = floating(x, "mean")
+    return Mean.apply(x, axes=_axes(x, axis, dim, "mean"), keepdims=keep(keepdims, keepdim))
 
 
-@method
 def max(x: Any, axis: Any = None, keepdims: bool = False, *, dim: Any = None,  # noqa: A001
         keepdim: bool | None = None) -> Tensor:
     """Largest value over ``axis`` (values only, like ``torch.amax``); tied maxima share the
@@ -229,10 +201,9 @@ def max(x: Any, axis: Any = None, keepdims: bool = False, *, dim: Any = None,  #
     x = to_tensor(x, op="max")
     axes = _axes(x, axis, dim, "max")
     _nonempty(x, axes, "max")
-    return Max.apply(x, axes=axes, keepdims=_keep(keepdims, keepdim))
+    return Max.apply(x, axes=axes, keepdims=keep(keepdims, keepdim))
 
 
-@method
 def min(x: Any, axis: Any = None, keepdims: bool = False, *, dim: Any = None,  # noqa: A001
         keepdim: bool | None = None) -> Tensor:
     """Smallest value over ``axis`` (values only, like ``torch.amin``); tied minima share the
@@ -240,10 +211,9 @@ def min(x: Any, axis: Any = None, keepdims: bool = False, *, dim: Any = None,  #
     x = to_tensor(x, op="min")
     axes = _axes(x, axis, dim, "min")
     _nonempty(x, axes, "min")
-    return Min.apply(x, axes=axes, keepdims=_keep(keepdims, keepdim))
+    return Min.apply(x, axes=axes, keepdims=keep(keepdims, keepdim))
 
 
-@method
 def prod(x: Any, axis: Any = None, keepdims: bool = False, *, dim: Any = None,
          keepdim: bool | None = None) -> Tensor:
     """Product over ``axis``; the gradient is exact with zeros in the input.
@@ -255,7 +225,7 @@ def prod(x: Any, axis: Any = None, keepdims: bool = False, *, dim: Any = None,
     [0.0, 6.0, 0.0]
     """
     x = to_tensor(x, op="prod")
-    return Prod.apply(x, axes=_axes(x, axis, dim, "prod"), keepdims=_keep(keepdims, keepdim))
+    return Prod.apply(x, axes=_axes(x, axis, dim, "prod"), keepdims=keep(keepdims, keepdim))
 
 
 def _ddof(ddof: Any, correction: Any, op: str) -> int:
@@ -267,27 +237,24 @@ def _ddof(ddof: Any, correction: Any, op: str) -> int:
     return int(ddof)
 
 
-@method
 def var(x: Any, axis: Any = None, ddof: int = 0, keepdims: bool = False, *, dim: Any = None,
         keepdim: bool | None = None, correction: int | None = None) -> Tensor:
     """Variance over ``axis``: ``sum((x - mean)**2) / (n - ddof)``. ``ddof=0`` (the default,
     as numpy) is the population variance; ``ddof=1`` (or ``correction=1``, PyTorch's
     default) the unbiased estimate. ``n - ddof <= 0`` gives inf or NaN, as PyTorch."""
-    x = _floating(x, "var")
-    return Var.apply(x, axes=_axes(x, axis, dim, "var"), keepdims=_keep(keepdims, keepdim),
+    x = floating(x, "var")
+    return Var.apply(x, axes=_axes(x, axis, dim, "var"), keepdims=keep(keepdims, keepdim),
                      ddof=_ddof(ddof, correction, "var"))
 
 
-@method
 def std(x: Any, axis: Any = None, ddof: int = 0, keepdims: bool = False, *, dim: Any = None,
         keepdim: bool | None = None, correction: int | None = None) -> Tensor:
     """Standard deviation, ``sqrt(var(x, axis, ddof))``; zero gradient where it is 0."""
-    x = _floating(x, "std")
-    return Std.apply(x, axes=_axes(x, axis, dim, "std"), keepdims=_keep(keepdims, keepdim),
+    x = floating(x, "std")
+    return Std.apply(x, axes=_axes(x, axis, dim, "std"), keepdims=keep(keepdims, keepdim),
                      ddof=_ddof(ddof, correction, "std"))
 
 
-@method
 def logsumexp(x: Any, axis: Any = None, keepdims: bool = False, *, dim: Any = None,
               keepdim: bool | None = None) -> Tensor:
     """``log(sum(exp(x)))`` over ``axis``, computed stably (no overflow for large ``x``).
@@ -296,9 +263,9 @@ def logsumexp(x: Any, axis: Any = None, keepdims: bool = False, *, dim: Any = No
     >>> round(mnp.logsumexp(mnp.tensor([1000.0, 1000.0])).item(), 2)
     1000.69
     """
-    x = _floating(x, "logsumexp")
+    x = floating(x, "logsumexp")
     return LogSumExp.apply(x, axes=_axes(x, axis, dim, "logsumexp"),
-                           keepdims=_keep(keepdims, keepdim))
+                           keepdims=keep(keepdims, keepdim))
 
 
 def _arg(name: str, x: Any, axis: Any, dim: Any, keepdims: bool) -> Tensor:
@@ -315,7 +282,6 @@ def _arg(name: str, x: Any, axis: Any, dim: Any, keepdims: bool) -> Tensor:
     return _make(out, False, None)
 
 
-@method
 def argmax(x: Any, axis: int | None = None, keepdims: bool = False, *, dim: int | None = None,
            keepdim: bool | None = None) -> Tensor:
     """Index (int64) of the largest value along ``axis``, or into the flattened tensor when
@@ -325,14 +291,28 @@ def argmax(x: Any, axis: int | None = None, keepdims: bool = False, *, dim: int 
     >>> mnp.tensor([[1.0, 9.0], [7.0, 3.0]]).argmax(axis=1).tolist()
     [1, 0]
     """
-    return _arg("argmax", x, axis, dim, _keep(keepdims, keepdim))
+    return _arg("argmax", x, axis, dim, keep(keepdims, keepdim))
 
 
-@method
 def argmin(x: Any, axis: int | None = None, keepdims: bool = False, *, dim: int | None = None,
            keepdim: bool | None = None) -> Tensor:
     """Index (int64) of the smallest value along ``axis`` (flattened when None); no gradient."""
-    return _arg("argmin", x, axis, dim, _keep(keepdims, keepdim))
+    return _arg("argmin", x, axis, dim, keep(keepdims, keepdim))
+
+
+class ReduceMethods:
+    """`Tensor`'s methods of this family: ``x.sum(0)`` is ``sum(x, 0)``, and so on."""
+    __slots__ = ()
+    sum = sum
+    mean = mean
+    max = max
+    min = min
+    prod = prod
+    var = var
+    std = std
+    logsumexp = logsumexp
+    argmax = argmax
+    argmin = argmin
 
 
 __all__ = ["sum", "mean", "max", "min", "prod", "var", "std", "logsumexp", "argmax", "argmin"]

@@ -9,16 +9,17 @@ neither overflow nor give NaN) and `safe_log`. ``dim=`` is a synonym of ``axis=`
 """
 from __future__ import annotations
 
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
 import numpy as np
 
-from .. import dtypes as _dt
-from ..autograd import Function, _make
+from ..autograd import Function
 from ..dispatch import kernel
 from ..errors import ArgumentError, ShapeError, axis_error
-from ..tensor import Tensor, method
-from ._util import pick_axis, to_tensor
+from ._util import floating, pick_axis
+
+if TYPE_CHECKING:
+    from ..tensor import Tensor
 
 
 class Softmax(Function):
@@ -53,19 +54,11 @@ class SafeLog(Function):
         eps = np.asarray(eps, x.dtype)
         if eps <= 0:   # eps underflowed in a narrow dtype (1e-12 in float16)
             eps = np.asarray(np.finfo(x.dtype).tiny, x.dtype)
-        self.x, self.keep = x, x >= eps
+        self.x, self.eps = x, eps
         return kernel("log", x.dtype)(kernel("maximum", x.dtype)(x, eps))
 
     def backward(self, g):
-        with np.errstate(divide="ignore", invalid="ignore"):
-            return np.where(self.keep, g / self.x, np.zeros((), g.dtype))
-
-
-def _floating(x: Any, op: str) -> Tensor:
-    x = to_tensor(x, op=op)
-    if x.data.dtype.kind != "f":
-        x = _make(x.data.astype(_dt.get_default_dtype()), False, None)
-    return x
+        return kernel("safe_log_backward", g.dtype)(g, self.x, self.eps)
 
 
 def _one_axis(x: Tensor, axis: Any, dim: Any, op: str) -> int:
@@ -82,29 +75,26 @@ def _one_axis(x: Tensor, axis: Any, dim: Any, op: str) -> int:
     return int(axis) % nd
 
 
-@method
 def softmax(x: Any, axis: int = -1, *, dim: int | None = None) -> Tensor:
     """``exp(x) / sum(exp(x))`` along ``axis``, shifted by the max for stability.
     A slice holding ``+inf``, or only ``-inf``, gives NaN, as in PyTorch."""
-    x = _floating(x, "softmax")
+    x = floating(x, "softmax")
     ax = _one_axis(x, axis, dim, "softmax")
     if x.data.ndim == 0:
         return Softmax.apply(x.reshape(1), axis=0).reshape(())
     return Softmax.apply(x, axis=ax)
 
 
-@method
 def log_softmax(x: Any, axis: int = -1, *, dim: int | None = None) -> Tensor:
     """``x - logsumexp(x)`` along ``axis``: exact for huge logits where
     ``log(softmax(x))`` would give ``-inf``."""
-    x = _floating(x, "log_softmax")
+    x = floating(x, "log_softmax")
     ax = _one_axis(x, axis, dim, "log_softmax")
     if x.data.ndim == 0:
         return LogSoftmax.apply(x.reshape(1), axis=0).reshape(())
     return LogSoftmax.apply(x, axis=ax)
 
 
-@method
 def safe_log(x: Any, eps: float = 1e-12) -> Tensor:
     """``log(max(x, eps))``: finite at 0 and below (``log(eps)``; in a dtype where ``eps``
     underflows, its smallest normal number is used instead).
@@ -123,7 +113,15 @@ def safe_log(x: Any, eps: float = 1e-12) -> Tensor:
     """
     if not eps > 0:
         raise ArgumentError(f"safe_log: eps must be positive, got {eps!r}")
-    return SafeLog.apply(_floating(x, "safe_log"), eps=float(eps))
+    return SafeLog.apply(floating(x, "safe_log"), eps=float(eps))
+
+
+class SoftmaxMethods:
+    """`Tensor`'s methods of this family: ``x.softmax(-1)`` is ``softmax(x, -1)``, and so on."""
+    __slots__ = ()
+    softmax = softmax
+    log_softmax = log_softmax
+    safe_log = safe_log
 
 
 __all__ = ["softmax", "log_softmax", "safe_log"]

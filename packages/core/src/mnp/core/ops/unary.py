@@ -1,15 +1,18 @@
 """Unary elementwise ops and activations; each backward beside its forward."""
 from __future__ import annotations
 
-from typing import Any
+from typing import TYPE_CHECKING, Any, Callable
 
 import numpy as np
 
 from ..autograd import Function
 from ..dispatch import kernel
 from ..errors import ArgumentError, DTypeError
-from ..tensor import Tensor, method
-from ._util import to_tensor
+from ..tensorbase import TensorBase
+from ._util import as_float, to_tensor
+
+if TYPE_CHECKING:
+    from ..tensor import Tensor
 
 
 class _Unary(Function):
@@ -37,14 +40,14 @@ class Neg(_Unary):
     kernel_name = "neg"
 
     def backward(self, g):
-        return -g
+        return kernel("neg", g.dtype)(g)
 
 
 class Abs(_KeepsInput):
     kernel_name = "abs"
 
     def backward(self, g):
-        return g * np.sign(self.x)
+        return kernel("abs_backward", g.dtype)(g, self.x)
 
 
 class Sign(_Unary):
@@ -65,35 +68,35 @@ class Log(_KeepsInput):
     kernel_name = "log"
 
     def backward(self, g):
-        return g / self.x
+        return kernel("log_backward", g.dtype)(g, self.x)
 
 
 class Log1p(_KeepsInput):
     kernel_name = "log1p"
 
     def backward(self, g):
-        return g / (1 + self.x)
+        return kernel("log1p_backward", g.dtype)(g, self.x)
 
 
 class Sqrt(_KeepsOutput):
     kernel_name = "sqrt"
 
     def backward(self, g):
-        return g / (2 * self.y)
+        return kernel("sqrt_backward", g.dtype)(g, self.y)
 
 
 class Sin(_KeepsInput):
     kernel_name = "sin"
 
     def backward(self, g):
-        return g * np.cos(self.x)
+        return kernel("sin_backward", g.dtype)(g, self.x)
 
 
 class Cos(_KeepsInput):
     kernel_name = "cos"
 
     def backward(self, g):
-        return -g * np.sin(self.x)
+        return kernel("cos_backward", g.dtype)(g, self.x)
 
 
 class Tanh(_KeepsOutput):
@@ -143,30 +146,24 @@ class GELU(Function):
 class Softplus(Function):
     def forward(self, x, beta=1.0, threshold=20.0):
         self.x, self.beta, self.threshold = x, beta, threshold
-        bx = beta * x
-        return np.where(bx > threshold, x, np.logaddexp(0, bx) / beta).astype(x.dtype)
+        return kernel("softplus", x.dtype)(x, beta, threshold)
 
     def backward(self, g):
-        bx = self.beta * self.x
-        s = kernel("sigmoid", bx.dtype)(bx)   # stable: exactly 0 far below, no overflow
-        return g * np.where(bx > self.threshold, 1, s).astype(g.dtype, copy=False)
+        return kernel("softplus_backward", g.dtype)(g, self.x, self.beta, self.threshold)
 
 
 class Clip(Function):
     def forward(self, x, lo=None, hi=None):
-        self.mask = np.ones(x.shape, bool)
-        if lo is not None:
-            self.mask &= x >= lo
-        if hi is not None:
-            self.mask &= x <= hi
-        return np.clip(x, lo, hi).astype(x.dtype, copy=False)
+        self.x, self.lo, self.hi = x, lo, hi
+        return kernel("clip", x.dtype)(x, lo, hi)
 
     def backward(self, g):
-        return g * self.mask
+        return kernel("clip_backward", g.dtype)(g, self.x, self.lo, self.hi)
 
 
 class Cast(Function):
     name = "astype"
+    numpy_only = "a dtype conversion: data movement"
 
     def forward(self, x, dtype=None):
         self.src = x.dtype
@@ -177,6 +174,8 @@ class Cast(Function):
 
 
 class Clone(Function):
+    numpy_only = "a copy: data movement"
+
     def forward(self, x):
         return x.copy()
 
@@ -184,16 +183,37 @@ class Clone(Function):
         return g
 
 
-def _unary(cls, x: Any, op: str, floating: bool = True, **kw) -> Tensor:
-    if not isinstance(x, Tensor):
+def _unary(cls: type[Function], x: Any, op: str, floating: bool = True, **kw: Any) -> Tensor:
+    """``cls`` applied to ``x`` as a tensor, promoted to float first when ``floating``."""
+    if not isinstance(x, TensorBase):
         x = to_tensor(x, op=op)
     if floating and x.data.dtype.kind != "f":
-        from .. import dtypes
-        x = to_tensor(x.data.astype(dtypes.get_default_dtype()))
+        x = as_float(x)
     return cls.apply(x, **kw)
 
 
-@method
+def _elementwise(cls: type[_Unary], doc: str, floating: bool = True) -> Callable[[Any], Tensor]:
+    """The function ``cls.kernel_name(x)`` (and so the Tensor method): ``x`` as a tensor,
+    integers and bools promoted to the default float dtype when ``floating``, then ``cls``."""
+    name = cls.kernel_name
+
+    if floating:
+        def op(x: Any) -> Tensor:
+            if not isinstance(x, TensorBase):
+                x = to_tensor(x, op=name)
+            if x.data.dtype.kind != "f":
+                x = as_float(x)
+            return cls.apply(x)
+    else:
+        def op(x: Any) -> Tensor:
+            if not isinstance(x, TensorBase):
+                x = to_tensor(x, op=name)
+            return cls.apply(x)
+    op.__name__ = op.__qualname__ = name
+    op.__doc__ = doc
+    return op
+
+
 def neg(x: Any) -> Tensor:
     """``-x`` (not defined for bool tensors)."""
     x = to_tensor(x, op="neg")
@@ -203,74 +223,24 @@ def neg(x: Any) -> Tensor:
     return Neg.apply(x)
 
 
-@method
-def abs(x: Any) -> Tensor:  # noqa: A001
-    """``|x|``; the gradient at 0 is 0."""
-    return _unary(Abs, x, "abs", floating=False)
+abs = _elementwise(Abs, "``|x|``; the gradient at 0 is 0.", floating=False)  # noqa: A001
+sign = _elementwise(Sign, "-1, 0 or 1 by sign; zero gradient.", floating=False)
+exp = _elementwise(Exp, "``e ** x``.")
+log = _elementwise(Log, "Natural log (``-inf`` at 0, NaN below; see `safe_log`).")
+log1p = _elementwise(Log1p, "``log(1 + x)``, accurate for small ``x``.")
+sqrt = _elementwise(Sqrt, "Square root (NaN below 0).")
+sin = _elementwise(Sin, "Sine (radians).")
+cos = _elementwise(Cos, "Cosine (radians).")
+tanh = _elementwise(Tanh, "Hyperbolic tangent.")
+sigmoid = _elementwise(Sigmoid, "``1 / (1 + exp(-x))``, computed without overflow.")
+relu = _elementwise(ReLU, "``max(x, 0)``.")
 
 
-@method
-def sign(x: Any) -> Tensor:
-    """-1, 0 or 1 by sign; zero gradient."""
-    return _unary(Sign, x, "sign", floating=False)
-
-
-@method
-def exp(x: Any) -> Tensor:
-    return _unary(Exp, x, "exp")
-
-
-@method
-def log(x: Any) -> Tensor:
-    """Natural log (``-inf`` at 0, NaN below; see `safe_log`)."""
-    return _unary(Log, x, "log")
-
-
-@method
-def log1p(x: Any) -> Tensor:
-    """``log(1 + x)``, accurate for small ``x``."""
-    return _unary(Log1p, x, "log1p")
-
-
-@method
-def sqrt(x: Any) -> Tensor:
-    return _unary(Sqrt, x, "sqrt")
-
-
-@method
-def sin(x: Any) -> Tensor:
-    return _unary(Sin, x, "sin")
-
-
-@method
-def cos(x: Any) -> Tensor:
-    return _unary(Cos, x, "cos")
-
-
-@method
-def tanh(x: Any) -> Tensor:
-    return _unary(Tanh, x, "tanh")
-
-
-@method
-def sigmoid(x: Any) -> Tensor:
-    """``1 / (1 + exp(-x))``, computed without overflow."""
-    return _unary(Sigmoid, x, "sigmoid")
-
-
-@method
-def relu(x: Any) -> Tensor:
-    """``max(x, 0)``."""
-    return _unary(ReLU, x, "relu")
-
-
-@method
 def leaky_relu(x: Any, negative_slope: float = 0.01) -> Tensor:
     """``x`` where positive, else ``negative_slope * x``."""
     return _unary(LeakyReLU, x, "leaky_relu", negative_slope=float(negative_slope))
 
 
-@method
 def gelu(x: Any, approximate: str = "none") -> Tensor:
     """Gaussian error linear unit, ``x * Phi(x)``; ``approximate="tanh"`` for the tanh form."""
     if approximate not in ("none", "tanh"):
@@ -278,13 +248,11 @@ def gelu(x: Any, approximate: str = "none") -> Tensor:
     return _unary(GELU, x, "gelu", approximate=approximate)
 
 
-@method
 def softplus(x: Any, beta: float = 1.0, threshold: float = 20.0) -> Tensor:
     """``log(1 + exp(beta * x)) / beta``, linear where ``beta * x > threshold``."""
     return _unary(Softplus, x, "softplus", beta=float(beta), threshold=float(threshold))
 
 
-@method
 def clip(x: Any, min: float | None = None, max: float | None = None) -> Tensor:  # noqa: A002
     """Clamp into ``[min, max]``; the gradient passes only inside the range."""
     if min is None and max is None:
@@ -293,10 +261,9 @@ def clip(x: Any, min: float | None = None, max: float | None = None) -> Tensor: 
     return _unary(Clip, x, "clip", floating=bounds_float, lo=min, hi=max)
 
 
-clamp = method(clip, name="clamp")
+clamp = clip
 
 
-@method
 def astype(x: Any, dtype: Any) -> Tensor:
     """A copy as ``dtype``; differentiable between floating dtypes."""
     from ..dtypes import to_dtype
@@ -308,10 +275,31 @@ def astype(x: Any, dtype: Any) -> Tensor:
     return Cast.apply(x, dtype=dt)
 
 
-@method
 def clone(x: Any) -> Tensor:
     """A copy that stays in the graph."""
     return Clone.apply(to_tensor(x, op="clone"))
+
+
+class UnaryMethods:
+    """`Tensor`'s methods of this family: ``x.exp()`` is ``exp(x)``, and so on."""
+    __slots__ = ()
+    neg = neg
+    abs = abs
+    sign = sign
+    exp = exp
+    log = log
+    log1p = log1p
+    sqrt = sqrt
+    sin = sin
+    cos = cos
+    tanh = tanh
+    sigmoid = sigmoid
+    relu = relu
+    leaky_relu = leaky_relu
+    gelu = gelu
+    softplus = softplus
+    clip = clip
+    clamp = clamp
 
 
 __all__ = ["neg", "abs", "sign", "exp", "log", "log1p", "sqrt", "sin", "cos", "tanh", "sigmoid",

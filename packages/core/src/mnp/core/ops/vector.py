@@ -11,26 +11,20 @@ or parallel vectors, in value or gradient.
 """
 from __future__ import annotations
 
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
 import numpy as np
 
-from .. import dtypes as _dt
-from ..autograd import Function, _make
+from ..autograd import Function
 from ..errors import ShapeError
-from ..tensor import Tensor
-from ._util import check_broadcast, norm_axis, pair, promote, to_tensor, unbroadcast
+from ._util import check_broadcast, floating_pair, norm_axis, promote, to_tensor, unbroadcast
 from .binary import add, div, sub
 from .linalg import vector_norm
 from .shape import broadcast_to
 from .unary import clip
 
-
-def _floats(a: Any, b: Any, op: str) -> tuple[Tensor, Tensor]:
-    a, b = pair(a, b, op)
-    if a.data.dtype.kind != "f" and b.data.dtype.kind != "f":
-        a = _make(a.data.astype(_dt.get_default_dtype()), False, None)
-    return a, b
+if TYPE_CHECKING:
+    from ..tensor import Tensor
 
 
 def _vector_axis(a: Tensor, b: Tensor, axis: Any, op: str) -> int:
@@ -64,7 +58,7 @@ def distance(a: Any, b: Any, axis: int = -1, keepdims: bool = False, *, p: float
     >>> mnp.distance(mnp.zeros(4, 3), mnp.ones(3)).shape
     (4,)
     """
-    a, b = _floats(a, b, "distance")
+    a, b = floating_pair(a, b, "distance")
     ax = _vector_axis(a, b, axis, "distance")
     return vector_norm(sub(a, b), p, ax, keepdims)
 
@@ -73,6 +67,7 @@ class CosineSimilarity(Function):
     """``sum((a / max(||a||, eps)) * (b / max(||b||, eps)))``: PyTorch's definition, with its
     gradient (the clamp is not differentiated; the norm's gradient at 0 is 0)."""
     name = "cosine_similarity"
+    numpy_only = "no kernel yet"
 
     def forward(self, a, b, axis=-1, eps=1e-8):
         if a.dtype != b.dtype:
@@ -106,7 +101,7 @@ def cosine_similarity(a: Any, b: Any, axis: int = -1, eps: float = 1e-8, *,
     """Cosine of the angle between ``a`` and ``b`` along ``axis``, broadcasting, as
     ``torch.nn.functional.cosine_similarity``: each norm is clamped to at least ``eps``, so a
     zero vector gives 0."""
-    a, b = _floats(a, b, "cosine_similarity")
+    a, b = floating_pair(a, b, "cosine_similarity")
     ax = _vector_axis(a, b, axis if dim is None else dim, "cosine_similarity")
     return CosineSimilarity.apply(a, b, axis=ax, eps=float(eps))
 
@@ -115,6 +110,7 @@ class Project(Function):
     """``(a . b / b . b) b`` along ``axis``; where ``b`` is the zero vector the projection and
     its gradients are 0."""
     name = "project"
+    numpy_only = "no kernel yet"
 
     def forward(self, a, b, axis=-1):
         if a.dtype != b.dtype:
@@ -148,7 +144,7 @@ def project(a: Any, onto: Any, axis: int = -1) -> Tensor:
     >>> mnp.project(mnp.tensor([2.0, 3.0]), mnp.tensor([0.0, 5.0])).tolist()
     [0.0, 3.0]
     """
-    a, onto = _floats(a, onto, "project")
+    a, onto = floating_pair(a, onto, "project")
     ax = _vector_axis(a, onto, axis, "project")
     return Project.apply(a, onto, axis=ax)
 
@@ -158,6 +154,7 @@ class HalfAngle(Function):
     the angle between them, accurate near 0 and pi (where ``arccos`` of a rounded cosine
     loses half the digits). ``d = s = 0`` (two zero vectors) counts as cosine 0: pi / 2."""
     name = "angle"
+    numpy_only = "no kernel yet"
 
     def forward(self, d, s):
         self.d, self.s = d, s
@@ -184,7 +181,7 @@ def angle(a: Any, b: Any, axis: int = -1, eps: float = 1e-8) -> Tensor:
     >>> mnp.angle(v, 3 * v).item() < 1e-6, round(mnp.angle(v, -v).item(), 5)
     (True, 3.14159)
     """
-    a, b = _floats(a, b, "angle")
+    a, b = floating_pair(a, b, "angle")
     ax = _vector_axis(a, b, axis, "angle")
     shape = np.broadcast_shapes(a.shape, b.shape)
     u, v = (normalize(t if t.shape == shape else broadcast_to(t, shape), ax, eps) for t in (a, b))
