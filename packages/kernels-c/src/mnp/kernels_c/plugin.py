@@ -1,13 +1,52 @@
-"""The mnp plugin of mnp-kernels-c: declares backend ``"c"`` with priority 10."""
+"""The mnp plugin of mnp-kernels-c: declares backend ``"c"`` with priority 10.
+
+Routing is declared here and resolved by ``mnp.core.dispatch``: every kernel may decline an
+input (it returns ``NotImplemented``) and the ``numpy`` reference then runs it; ``gemm`` and
+``matmul`` products of at least `GEMM_BLAS_FROM` multiply-adds go to numpy's BLAS while the
+backend runs on one thread and deterministic mode is off.
+"""
 from __future__ import annotations
 
-from mnp.core import hookimpl
+import math
 
-from . import (DTYPES, available, get_num_threads, import_error, kernel_functions,
-               set_deterministic, set_num_threads, thresholds)
+from mnp.core import hookimpl
+from mnp.core.plugins import SizeRule
+
+from . import (DTYPES, GEMM_BLAS_FROM, _ext, available, get_num_threads, import_error,
+               kernel_functions, set_deterministic, set_num_threads, thresholds)
 
 DESCRIPTION = ("compiled C kernels: blocked SIMD GEMM, im2col convolution, fused losses, softmax, "
                "normalisation, activations (GELU, leaky ReLU) and optimizer steps (OpenMP)")
+
+
+def gemm_work(a, b, trans_a=False, trans_b=False, *_) -> int:
+    """M*N*K of ``gemm(a, b, trans_a, trans_b)``; 0 for operands the C kernel rejects."""
+    try:
+        m, k = a.shape[::-1] if trans_a else a.shape
+        k2, n = b.shape[::-1] if trans_b else b.shape
+    except (AttributeError, ValueError):
+        return 0
+    return m * n * k if k == k2 else 0
+
+
+def matmul_work(a, b) -> int:
+    """M*N*K of one product of ``matmul(a, b)``; 0 for operands the C kernel does not take."""
+    sa, sb = getattr(a, "shape", ()), getattr(b, "shape", ())
+    if len(sa) < 2 or len(sb) < 2 or sa[-1] != sb[-2]:
+        return 0
+    return sa[-2] * sa[-1] * sb[-1]
+
+
+def blas_from(dtype: str) -> float:
+    """Work from which products go to numpy's BLAS: `GEMM_BLAS_FROM` on one thread, never with
+    more (the C GEMM runs threaded while BLAS keeps one) nor in the backend's deterministic mode."""
+    if _ext is None or get_num_threads() != 1 or _ext.get_deterministic():
+        return math.inf
+    return GEMM_BLAS_FROM.get(dtype, math.inf)
+
+
+SIZE_RULES = {"gemm": SizeRule(gemm_work, blas_from, to="numpy"),
+              "matmul": SizeRule(matmul_work, blas_from, to="numpy")}
 
 
 @hookimpl
@@ -17,4 +56,5 @@ def mnp_register_backends(register) -> None:
              dtypes={name: DTYPES for name in fns},
              description=DESCRIPTION if available() else f"not built: {import_error()}",
              thresholds=thresholds(), set_threads=set_num_threads, get_threads=get_num_threads,
-             set_deterministic=set_deterministic)
+             set_deterministic=set_deterministic, fallback="numpy",
+             size_rules={k: r for k, r in SIZE_RULES.items() if k in fns})

@@ -1,7 +1,9 @@
 """The backend conformance suite: every kernel a backend registers, checked against ``numpy``.
 
 For each kernel the backend and the ``numpy`` reference both have, and for every dtype the
-kernel is registered for (float32 and float64 when it takes any), the suite calls both on
+kernel is registered for (float32 and float64 when it takes any), the suite calls both (the
+kernel as dispatch serves it: inputs it declines run its declared fallback, a size rule
+applies) on
 
 * the cases of `mnp.core.testing.generators`: random shapes, broadcasting, dims of size 1
   and 0, non-contiguous views, and each all-contiguous case again with negative strides;
@@ -32,6 +34,7 @@ from typing import Any, Callable, Iterable, Iterator
 
 import numpy as np
 
+from ..dispatch import route
 from ..errors import BackendError
 from ..plugins import BackendSpec, get_host
 from .generators import GENERATORS, Case, MissingReference, negative_strides
@@ -344,8 +347,10 @@ def run_conformance(backend: str, kernels: Iterable[str] | None = None, dtypes: 
                     results.append(ConformanceResult(name, dt, "skipped",
                                                      detail="the suite generates floating-point inputs only"))
                 else:
-                    results.append(_check_kernel(name, dt, fn, ref_fn, ref_lookup, seed, sizes, threads,
-                                                 spec.set_threads))
+                    served = route(name, dt, backend) if (name in spec.fallbacks or
+                                                          name in spec.size_rules) else fn
+                    results.append(_check_kernel(name, dt, served, ref_fn, ref_lookup, seed, sizes,
+                                                 threads, spec.set_threads))
     finally:
         if threads[0] is not None:
             spec.set_threads(threads[0])

@@ -199,11 +199,11 @@ static PyObject *act_forward(const char *name, int kind, PyObject *const *args,
     double slope = 0;
     int op = kind;
     if (kind == A_LEAKY) {
-        if (!act_slope(args[1], &slope)) return kc_fallback(name, args, nargs);
+        if (!act_slope(args[1], &slope)) KC_DECLINE;
     } else if (kind == A_GELU && (op = nargs > 1 ? act_approximate(args[1]) : A_GELU) < 0) {
-        return kc_fallback(name, args, nargs);
+        KC_DECLINE;
     }
-    if (PyArray_NDIM((PyArrayObject *)args[0]) == 0) return kc_fallback(name, args, nargs);
+    if (PyArray_NDIM((PyArrayObject *)args[0]) == 0) KC_DECLINE;
     PyArrayObject *x = kc_contig(args[0], t);
     if (!x) return NULL;
     PyArrayObject *y = (PyArrayObject *)PyArray_SimpleNew(PyArray_NDIM(x), PyArray_DIMS(x), t);
@@ -216,18 +216,18 @@ static PyObject *act_forward(const char *name, int kind, PyObject *const *args,
 static PyObject *act_backward(const char *name, int leaky, PyObject *const *args,
                               Py_ssize_t nargs) {
     KC_ENTER(name, leaky ? 3 : 2, 3, 0)
-    if (t != kc_ftype(args[1])) return kc_fallback(name, args, nargs);
+    if (t != kc_ftype(args[1])) KC_DECLINE;
     double slope = 0;
     int op = A_LEAKY;
     if (leaky) {
-        if (!act_slope(args[2], &slope)) return kc_fallback(name, args, nargs);
+        if (!act_slope(args[2], &slope)) KC_DECLINE;
     } else if ((op = nargs > 2 ? act_approximate(args[2]) : A_GELU) < 0) {
-        return kc_fallback(name, args, nargs);
+        KC_DECLINE;
     }
     PyArrayObject *g0 = (PyArrayObject *)args[0], *x0 = (PyArrayObject *)args[1];
     int nd = PyArray_NDIM(g0);
     if (nd == 0 || !kc_same_shape(g0, x0))
-        return kc_fallback(name, args, nargs);
+        KC_DECLINE;
     PyArrayObject *g = kc_contig(args[0], t), *x = g ? kc_contig(args[1], t) : NULL;
     PyArrayObject *o = x ? (PyArrayObject *)PyArray_SimpleNew(nd, PyArray_DIMS(g0), t) : NULL;
     if (o) act_run(op, t, slope, g, x, o);

@@ -109,17 +109,17 @@ static PyObject *arg_call(const char *op, int is_max, PyObject *const *args, Py_
     KC_ENTER(op, 3, 3, 0)
     PyArrayObject *x0 = (PyArrayObject *)args[0];
     const int nd = PyArray_NDIM(x0);
-    if (nd == 0 || PyArray_SIZE(x0) == 0) return kc_fallback(op, args, nargs);
+    if (nd == 0 || PyArray_SIZE(x0) == 0) KC_DECLINE;
     int axis = -1;   /* -1: every element */
     if (args[1] != Py_None) {
-        if (!PyLong_Check(args[1])) return kc_fallback(op, args, nargs);
+        if (!PyLong_Check(args[1])) KC_DECLINE;
         long ax = PyLong_AsLong(args[1]);
         if (ax == -1 && PyErr_Occurred()) {
             PyErr_Clear();
-            return kc_fallback(op, args, nargs);
+            KC_DECLINE;
         }
         if (ax < 0) ax += nd;
-        if (ax < 0 || ax >= nd) return kc_fallback(op, args, nargs);
+        if (ax < 0 || ax >= nd) KC_DECLINE;
         axis = (int)ax;
     }
     const int keepdims = kc_bool(args[2]);

@@ -79,10 +79,10 @@ static void bin_run(bin_fn fn, int k, const Py_ssize_t *cd, const Py_ssize_t *ca
 
 static PyObject *binary(const char *name, int op, PyObject *const *args, Py_ssize_t nargs) {
     KC_ENTER(name, 2, 2, 0)
-    if (t != kc_ftype(args[1])) return kc_fallback(name, args, nargs);
+    if (t != kc_ftype(args[1])) KC_DECLINE;
     PyArrayObject *a = (PyArrayObject *)args[0], *b = (PyArrayObject *)args[1];
     int na = PyArray_NDIM(a), nb = PyArray_NDIM(b);
-    if ((na == 0 && nb == 0) || na > 32 || nb > 32) return kc_fallback(name, args, nargs);
+    if ((na == 0 && nb == 0) || na > 32 || nb > 32) KC_DECLINE;
     bin_fn fn = BIN[t == NPY_FLOAT ? 0 : 1][op];
     Py_ssize_t isz = PyArray_ITEMSIZE(a);
     /* the common case first: equal shapes, both C-contiguous */
@@ -109,7 +109,7 @@ static PyObject *binary(const char *name, int op, PyObject *const *args, Py_ssiz
         dims[i] = da == 1 ? db : da;
         npy_intp ta = (ia >= 0 && da != 1) ? PyArray_STRIDE(a, ia) : 0;
         npy_intp tb = (ib >= 0 && db != 1) ? PyArray_STRIDE(b, ib) : 0;
-        if (ta % isz || tb % isz) return kc_fallback(name, args, nargs);
+        if (ta % isz || tb % isz) KC_DECLINE;
         sa[i] = ta / isz;
         sb[i] = tb / isz;
     }
@@ -214,7 +214,7 @@ static void unary_range(int op, int t, PyArrayObject *x, PyArrayObject *y, Py_ss
 
 static PyObject *unary(const char *name, int op, PyObject *const *args, Py_ssize_t nargs) {
     KC_ENTER(name, 1, 1, 0)
-    if (PyArray_NDIM((PyArrayObject *)args[0]) == 0) return kc_fallback(name, args, nargs);
+    if (PyArray_NDIM((PyArrayObject *)args[0]) == 0) KC_DECLINE;
     PyArrayObject *x = kc_contig(args[0], t);
     if (!x) return NULL;
     PyArrayObject *y = (PyArrayObject *)PyArray_SimpleNew(PyArray_NDIM(x), PyArray_DIMS(x), t);
@@ -261,11 +261,11 @@ static void backward_range(int op, int t, const char *pg, const char *pv, char *
 
 static PyObject *backward(const char *name, int op, PyObject *const *args, Py_ssize_t nargs) {
     KC_ENTER(name, 2, 2, 0)
-    if (t != kc_ftype(args[1])) return kc_fallback(name, args, nargs);
+    if (t != kc_ftype(args[1])) KC_DECLINE;
     PyArrayObject *g0 = (PyArrayObject *)args[0], *v0 = (PyArrayObject *)args[1];
     int nd = PyArray_NDIM(g0);
     if (nd == 0 || !kc_same_shape(g0, v0))
-        return kc_fallback(name, args, nargs); /* broadcasting: the reference handles it */
+        KC_DECLINE; /* broadcasting: the reference handles it */
     PyArrayObject *g = kc_contig(args[0], t), *v = g ? kc_contig(args[1], t) : NULL;
     PyArrayObject *o = v ? (PyArrayObject *)PyArray_SimpleNew(nd, PyArray_DIMS(g0), t) : NULL;
     if (o) {

@@ -21,13 +21,14 @@
 #include <omp.h>
 #endif
 
-/* ---- errors and fallback (module.c) ----------------------------------------------- */
+/* ---- errors and declines (module.c) ----------------------------------------------- */
 extern PyObject *kc_ShapeError;  /* mnp.core.errors.ShapeError */
 extern PyObject *kc_DTypeError;  /* mnp.core.errors.DTypeError */
 extern int kc_num_threads;       /* threads a large kernel may use */
 
-/* Call the numpy reference kernel `name` with the original arguments. */
-PyObject *kc_fallback(const char *name, PyObject *const *args, Py_ssize_t nargs);
+/* Decline an input this kernel does not take: return NotImplemented, and mnp's dispatch runs
+ * the kernel's declared fallback (the numpy reference) instead. */
+#define KC_DECLINE Py_RETURN_NOTIMPLEMENTED
 /* Set ShapeError "op: msg" and return NULL. */
 PyObject *kc_shape_error(const char *op, const char *fmt, ...);
 PyObject *kc_dtype_error(const char *op, const char *fmt, ...);
@@ -66,11 +67,11 @@ static inline PyArrayObject *kc_contig(PyObject *o, int t) {
 }
 
 /* Every kernel opens with this: the argument count (TypeError if wrong), then `const int t`,
- * the float type of args[I]; any other input runs the numpy reference kernel. */
+ * the float type of args[I]; any other input is declined. */
 #define KC_ENTER(op, lo, hi, I)                                                             \
     if (kc_nargs(op, nargs, lo, hi)) return NULL;                                           \
     const int t = kc_ftype(args[I]);                                                        \
-    if (t < 0) return kc_fallback(op, args, nargs);
+    if (t < 0) KC_DECLINE;
 
 /* fn_f(...) for float32 (t == NPY_FLOAT), else fn_d(...): the two instantiations of a kernel
  * (scalar arguments convert to each one's parameter types) */
@@ -185,8 +186,6 @@ void kc_gemm_dots_s(Py_ssize_t M, Py_ssize_t N, Py_ssize_t K, const float *A, Py
                     const float *B, Py_ssize_t csb, float *C, Py_ssize_t ldc, int accumulate);
 void kc_gemm_dots_d(Py_ssize_t M, Py_ssize_t N, Py_ssize_t K, const double *A, Py_ssize_t rsa,
                     const double *B, Py_ssize_t csb, double *C, Py_ssize_t ldc, int accumulate);
-/* Size (M*N*K) from which `gemm` calls numpy's BLAS instead (per dtype, per thread count). */
-extern double kc_gemm_blas_from[2];
 PyObject *kc_set_gemm_blocking(PyObject *self, PyObject *const *args, Py_ssize_t nargs);
 
 #endif

@@ -125,7 +125,7 @@ KC_DECL(layer_norm_forward) {
     Py_ssize_t B, D;
     if (ln_dims((PyArrayObject *)args[0], &B, &D) || !ln_vec_ok(args[1], t, D) ||
         !ln_vec_ok(args[2], t, D))
-        return kc_fallback(op, args, nargs);
+        KC_DECLINE;
     double eps;
     if (kc_double(args[3], &eps)) return NULL;
     PyArrayObject *x = NULL, *gamma = NULL, *beta = NULL, *y = NULL, *mean = NULL, *inv = NULL;
@@ -175,7 +175,7 @@ KC_DECL(layer_norm_backward) {
     if (kc_ftype(args[0]) != t || ln_dims(x0, &B, &D) || !kc_same_shape(g0, x0) ||
         !ln_vec_ok(args[2], t, D) || args[3] == Py_None || !ln_vec_ok(args[3], t, B) ||
         args[4] == Py_None || !ln_vec_ok(args[4], t, B))
-        return kc_fallback(op, args, nargs);
+        KC_DECLINE;
     PyArrayObject *g = NULL, *x = NULL, *gamma = NULL, *mean = NULL, *inv = NULL;
     PyArrayObject *dx = NULL, *dgamma = NULL, *dbeta = NULL;
     PyObject *res = NULL;

@@ -1,4 +1,4 @@
-/* The extension module mnp.kernels_c._ext: method table, errors, fallback, threads. */
+/* The extension module mnp.kernels_c._ext: method table, errors, threads. */
 #define MNP_KC_MODULE_MAIN
 #include "kc.h"
 
@@ -11,24 +11,7 @@
 
 PyObject *kc_ShapeError = NULL;
 PyObject *kc_DTypeError = NULL;
-static PyObject *kc_fallback_fn = NULL;
 int kc_num_threads = 1;
-
-PyObject *kc_fallback(const char *name, PyObject *const *args, Py_ssize_t nargs) {
-    if (kc_fallback_fn == NULL) {
-        PyErr_Format(PyExc_RuntimeError, "%s: no fallback installed for this input", name);
-        return NULL;
-    }
-    PyObject *tuple = PyTuple_New(nargs);
-    if (!tuple) return NULL;
-    for (Py_ssize_t i = 0; i < nargs; i++) {
-        Py_INCREF(args[i]);
-        PyTuple_SET_ITEM(tuple, i, args[i]);
-    }
-    PyObject *res = PyObject_CallFunction(kc_fallback_fn, "sO", name, tuple);
-    Py_DECREF(tuple);
-    return res;
-}
 
 static PyObject *kc_error(PyObject *type, const char *op, const char *fmt, va_list ap) {
     char msg[512];
@@ -155,16 +138,6 @@ void kc_scratch_give(void *p, size_t got) {
 int kc_deterministic = 0;
 
 /* ---- module-level functions ------------------------------------------------------------ */
-static PyObject *set_fallback(PyObject *self, PyObject *fn) {
-    if (!PyCallable_Check(fn)) {
-        PyErr_SetString(PyExc_TypeError, "_set_fallback: expected a callable");
-        return NULL;
-    }
-    Py_INCREF(fn);
-    Py_XSETREF(kc_fallback_fn, fn);
-    Py_RETURN_NONE;
-}
-
 static int max_threads(void) {
 #ifdef _OPENMP
     return omp_get_num_procs();
@@ -265,17 +238,8 @@ static PyObject *build_info(PyObject *self, PyObject *unused) {
     int omp = 0;
 #endif
     return Py_BuildValue("{s:s,s:O,s:i,s:d,s:d}", "simd", simd, "openmp", omp ? Py_True : Py_False,
-                         "max_threads", max_threads(), "gemm_blas_from_f32", kc_gemm_blas_from[0],
-                         "gemm_blas_from_f64", kc_gemm_blas_from[1]);
-}
-
-static PyObject *set_gemm_crossover(PyObject *self, PyObject *const *args, Py_ssize_t nargs) {
-    if (kc_nargs("_set_gemm_crossover", nargs, 2, 2)) return NULL;
-    double a, b;
-    if (kc_double(args[0], &a) || kc_double(args[1], &b)) return NULL;
-    kc_gemm_blas_from[0] = a;
-    kc_gemm_blas_from[1] = b;
-    Py_RETURN_NONE;
+                         "max_threads", max_threads(), "gemm_blas_from_f32", (double)GEMM_BLAS_FROM,
+                         "gemm_blas_from_f64", (double)GEMM_BLAS_FROM);
 }
 
 #define KC_FAST(name, doc) {#name, (PyCFunction)(void (*)(void))kc_##name, METH_FASTCALL, doc}
@@ -343,7 +307,6 @@ static PyMethodDef methods[] = {
     KC_FAST(adagrad_step, "adagrad_step(param, grad, sum_, step, lr, lr_decay, eps, weight_decay)"),
     {"_set_gemm_blocking", (PyCFunction)(void (*)(void))kc_set_gemm_blocking, METH_FASTCALL,
      "cache blocking (kc, mc, nc, is_double) of the C GEMM"},
-    {"_set_fallback", set_fallback, METH_O, "install the numpy-reference fallback"},
     {"set_num_threads", set_num_threads, METH_O, "threads large kernels may use"},
     {"get_num_threads", get_num_threads, METH_NOARGS, "threads large kernels may use"},
     {"build_info", build_info, METH_NOARGS, "compile-time features of this build"},
@@ -352,8 +315,6 @@ static PyMethodDef methods[] = {
     {"get_deterministic", get_deterministic, METH_NOARGS, "the set_deterministic flag"},
     {"thresholds", thresholds, METH_NOARGS,
      "{kernel: sizes at which it changes path} (threads, blocking, GEMM algorithm, BLAS)"},
-    {"_set_gemm_crossover", (PyCFunction)(void (*)(void))set_gemm_crossover, METH_FASTCALL,
-     "M*N*K from which gemm calls numpy's BLAS (float32, float64)"},
     {NULL, NULL, 0, NULL},
 };
 

@@ -82,7 +82,7 @@ static int int_targets(PyObject *o) {
 KC_DECL(cross_entropy_forward) {
     const char *op = "cross_entropy_forward";
     KC_ENTER(op, 2, 3, 0)
-    if (!int_targets(args[1])) return kc_fallback(op, args, nargs);
+    if (!int_targets(args[1])) KC_DECLINE;
     double eps = 0;
     if (nargs > 2 && args[2] != Py_None && kc_double(args[2], &eps)) return NULL;
     PyArrayObject *x0 = (PyArrayObject *)args[0];
@@ -115,7 +115,7 @@ KC_DECL(cross_entropy_backward) {
     const char *op = "cross_entropy_backward";
     KC_ENTER(op, 3, 4, 1)
     if (t != kc_ftype(args[0]) || !int_targets(args[2]))
-        return kc_fallback(op, args, nargs);
+        KC_DECLINE;
     double eps = 0;
     if (nargs > 3 && args[3] != Py_None && kc_double(args[3], &eps)) return NULL;
     PyArrayObject *g0 = (PyArrayObject *)args[0], *p0 = (PyArrayObject *)args[1];
@@ -257,12 +257,12 @@ KC_DECL(batch_norm_forward) {
     KC_ENTER(op, 4, 4, 0)
     if ((args[1] != Py_None && kc_ftype(args[1]) != t) ||
         (args[2] != Py_None && kc_ftype(args[2]) != t))
-        return kc_fallback(op, args, nargs);
+        KC_DECLINE;
     double eps;
     if (kc_double(args[3], &eps)) return NULL;
     Py_ssize_t N, C, M;
     if (bn_dims(op, (PyArrayObject *)args[0], &N, &C, &M)) return NULL;
-    if (N * M == 0) return kc_fallback(op, args, nargs);
+    if (N * M == 0) KC_DECLINE;
     PyArrayObject *gamma, *beta = NULL, *x = NULL, *y = NULL, *mean = NULL, *invstd = NULL;
     PyObject *res = NULL;
     if (bn_vec(op, "gamma", args[1], t, C, &gamma) || bn_vec(op, "beta", args[2], t, C, &beta))
@@ -294,7 +294,7 @@ KC_DECL(batch_norm_backward) {
     KC_ENTER(op, 5, 5, 1)
     if (kc_ftype(args[0]) != t || (args[2] != Py_None && kc_ftype(args[2]) != t) ||
         kc_ftype(args[3]) != t || kc_ftype(args[4]) != t)
-        return kc_fallback(op, args, nargs);
+        KC_DECLINE;
     Py_ssize_t N, C, M;
     PyArrayObject *x0 = (PyArrayObject *)args[1], *g0 = (PyArrayObject *)args[0];
     if (bn_dims(op, x0, &N, &C, &M)) return NULL;

@@ -66,7 +66,7 @@ static PyObject *reduce(const char *name, int op, PyObject *const *args, Py_ssiz
     /* 0-d, empty, >32-d or unusual axes: numpy decides (and words the errors) */
     if (nd == 0 || nd > 32 || PyArray_SIZE(x0) == 0 ||
         parse_axes(nargs > 1 ? args[1] : Py_None, nd, reduced) < 0)
-        return kc_fallback(name, args, nargs);
+        KC_DECLINE;
     PyArrayObject *x = kc_contig(args[0], t);
     if (!x) return NULL;
     npy_intp odims[32];
