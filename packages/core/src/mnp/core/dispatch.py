@@ -258,5 +258,5 @@ def served() -> Iterator[Counter]:
     try:
         yield counts
     finally:
-        _tracers.remove(counts)
+        del _tracers[next(i for i, c in enumerate(_tracers) if c is counts)]
         _invalidate()

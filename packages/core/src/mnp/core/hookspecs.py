@@ -28,13 +28,14 @@ class RegisterBackend(Protocol):
                  priority: int = 0, available: bool | Callable[[], bool] = True,
                  dtypes: dict[str, tuple[str, ...]] | None = None,
                  description: str = "", fallback: str | None = None,
-                 size_rules: dict[str, Any] | None = None, **options: Any) -> None: ...
+                 size_rules: dict[str, Any] | None = None,
+                 kinds: dict[str, str] | None = None, **options: Any) -> None: ...
 
 
 class RegisterKernel(Protocol):
     def __call__(self, backend: str, name: str, fn: Callable, *,
                  dtypes: tuple[str, ...] | None = None, fallback: str | None = None,
-                 size_rule: Any = None) -> None: ...
+                 size_rule: Any = None, kind: str | None = None) -> None: ...
 
 
 class RegisterName(Protocol):
@@ -63,6 +64,9 @@ def mnp_register_backends(register: RegisterBackend) -> None:
     ``NotImplemented``, and dispatch then runs that backend's kernel of the same name;
     ``size_rules`` maps a kernel name to a `mnp.core.plugins.SizeRule` that hands calls of at
     least a given work to another backend (e.g. large products to numpy's BLAS).
+    ``kinds`` maps a kernel name to its signature kind (``"unary"``, ``"binary"``,
+    ``"unary_backward"``): the conformance kit then makes inputs for a kernel it has no
+    generator of its own for.
     """
 
 

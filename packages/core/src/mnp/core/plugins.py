@@ -69,6 +69,9 @@ class BackendSpec:
     fallbacks: dict[str, str] = field(default_factory=dict)
     # kernel -> the size rule that hands large calls to another backend
     size_rules: dict[str, SizeRule] = field(default_factory=dict)
+    # kernel -> its signature kind ("unary", "binary", "unary_backward"): the conformance
+    # kit makes inputs by kind for a kernel it has no generator of its own for
+    kinds: dict[str, str] = field(default_factory=dict)
 
     def is_available(self) -> bool:
         if callable(self.available):
@@ -129,7 +132,7 @@ class _Staging:
         self.host, self.info = host, info
         self.backends: dict[str, BackendSpec] = {}
         self.kernels: list[tuple[str, str, Callable, tuple[str, ...] | None]] = []
-        self.routes: list[tuple[str, str, str | None, SizeRule | None]] = []
+        self.routes: list[tuple[str, str, str | None, SizeRule | None, str | None]] = []
         self.entries: dict[str, dict[str, Entry]] = {k: {} for k in KINDS}
 
     def register_backend(self, name: str, kernels: Mapping[str, Callable] | None = None, *,
@@ -141,7 +144,8 @@ class _Staging:
                          get_threads: Callable[[], int] | None = None,
                          set_deterministic: Callable[[bool], None] | None = None,
                          fallback: str | None = None,
-                         size_rules: Mapping[str, SizeRule] | None = None) -> None:
+                         size_rules: Mapping[str, SizeRule] | None = None,
+                         kinds: Mapping[str, str] | None = None) -> None:
         if not isinstance(name, str) or not name:
             raise PluginError(f"backend name must be a non-empty string, got {name!r}")
         prior = self.host.backends.get(name) or self.backends.get(name)
@@ -164,13 +168,14 @@ class _Staging:
         for kname, fn in (kernels or {}).items():
             kd = (dtypes or {}).get(kname)
             self.register_kernel(name, kname, fn, dtypes=kd, fallback=fallback,
-                                 size_rule=rules.get(kname))
+                                 size_rule=rules.get(kname), kind=(kinds or {}).get(kname))
 
     def register_kernel(self, backend: str, name: str, fn: Callable, *,
                         dtypes: Iterable[str] | None = None, fallback: str | None = None,
-                        size_rule: SizeRule | None = None) -> None:
+                        size_rule: SizeRule | None = None, kind: str | None = None) -> None:
         """``fallback``: the backend that runs the calls this kernel declines (it returns
-        ``NotImplemented`` for inputs it does not take); ``size_rule``: a `SizeRule`."""
+        ``NotImplemented`` for inputs it does not take); ``size_rule``: a `SizeRule`;
+        ``kind``: its signature kind, for the conformance kit (`BackendSpec.kinds`)."""
         if not callable(fn):
             raise PluginError(f"kernel {backend}:{name} from {self.info.name!r} is not callable")
         spec = self.backends.get(backend) or self.host.backends.get(backend)
@@ -187,9 +192,12 @@ class _Staging:
         if size_rule is not None and not isinstance(size_rule, SizeRule):
             raise PluginError(f"kernel {backend}:{name} from {self.info.name!r}: size_rule must "
                               f"be a SizeRule, got {type(size_rule).__name__}")
+        if kind is not None and not isinstance(kind, str):
+            raise PluginError(f"kernel {backend}:{name} from {self.info.name!r}: kind must be a "
+                              f"string, got {kind!r}")
         self.kernels.append((backend, name, fn, tuple(dtypes) if dtypes is not None else None))
-        if fallback is not None or size_rule is not None:
-            self.routes.append((backend, name, fallback, size_rule))
+        if fallback is not None or size_rule is not None or kind is not None:
+            self.routes.append((backend, name, fallback, size_rule, kind))
 
     def register_name(self, kind: str, name: str, obj: Any) -> None:
         if not isinstance(name, str) or not name:
@@ -208,12 +216,14 @@ class _Staging:
             provides["backends"] = sorted(self.backends)
         for backend, name, fn, dtypes in self.kernels:
             host.backends[backend].kernels[name] = (fn, dtypes, self.info.name)
-        for backend, name, fallback, rule in self.routes:
+        for backend, name, fallback, rule, kind in self.routes:
             spec = host.backends[backend]
             if fallback is not None:
                 spec.fallbacks[name] = fallback
             if rule is not None:
                 spec.size_rules[name] = rule
+            if kind is not None:
+                spec.kinds[name] = kind
         if self.kernels:
             provides["kernels"] = sorted({f"{b}:{n}" for b, n, _, _ in self.kernels})
         for kind, entries in self.entries.items():
