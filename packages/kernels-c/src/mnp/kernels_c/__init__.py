@@ -32,22 +32,10 @@ except ImportError as exc:  # not built (a source tree without the extension)
 else:
     _IMPORT_ERROR = None
 
-#: every kernel the backend provides, all for float32 and float64
-KERNEL_NAMES: tuple[str, ...] = (
-    "gemm", "matmul",
-    "add", "sub", "mul", "div", "maximum", "minimum",
-    "relu", "sigmoid", "tanh", "relu_backward", "sigmoid_backward", "tanh_backward",
-    "leaky_relu", "leaky_relu_backward", "gelu", "gelu_backward", "erf",
-    "sqrt", "neg", "abs", "sign",
-    "sum", "max", "min", "argmax", "argmin",
-    "softmax", "log_softmax", "softmax_backward", "log_softmax_backward",
-    "im2col", "col2im", "conv2d_forward", "conv2d_backward",
-    "max_pool2d_forward", "max_pool2d_backward", "avg_pool2d_forward", "avg_pool2d_backward",
-    "cross_entropy_forward", "cross_entropy_backward",
-    "batch_norm_forward", "batch_norm_backward", "layer_norm_forward", "layer_norm_backward",
-    "attention_forward", "attention_backward",
-    "sgd_step", "adam_step", "rmsprop_step", "rmsprop_centered_step", "adagrad_step",
-)
+from . import manifest
+
+#: every kernel the backend provides (manifest.py), all for float32 and float64
+KERNEL_NAMES: tuple[str, ...] = manifest.names()
 DTYPES: tuple[str, ...] = ("float32", "float64")
 
 

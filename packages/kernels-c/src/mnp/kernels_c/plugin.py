@@ -1,5 +1,6 @@
 """The mnp plugin of mnp-kernels-c: declares backend ``"c"`` with priority 10.
 
+Every kernel of ``manifest.py`` is registered with its dtypes, signature kind and size rule.
 Routing is declared here and resolved by ``mnp.core.dispatch``: every kernel may decline an
 input (it returns ``NotImplemented``) and the ``numpy`` reference then runs it; ``gemm`` and
 ``matmul`` products of at least `GEMM_BLAS_FROM` multiply-adds go to numpy's BLAS while the
@@ -12,8 +13,8 @@ import math
 from mnp.core import hookimpl
 from mnp.core.plugins import SizeRule
 
-from . import (DTYPES, GEMM_BLAS_FROM, _ext, available, get_num_threads, import_error,
-               kernel_functions, set_deterministic, set_num_threads, thresholds)
+from . import (GEMM_BLAS_FROM, _ext, available, get_num_threads, import_error, kernel_functions,
+               manifest, set_deterministic, set_num_threads, thresholds)
 
 DESCRIPTION = ("compiled C kernels: blocked SIMD GEMM, im2col convolution, fused losses, softmax, "
                "normalisation, activations (GELU, leaky ReLU) and optimizer steps (OpenMP)")
@@ -52,9 +53,11 @@ SIZE_RULES = {"gemm": SizeRule(gemm_work, blas_from, to="numpy"),
 @hookimpl
 def mnp_register_backends(register) -> None:
     fns = kernel_functions()
+    entries = [k for k in manifest.KERNELS if k.name in fns]
     register("c", fns, priority=10, available=available,
-             dtypes={name: DTYPES for name in fns},
+             dtypes={k.name: k.dtypes for k in entries},
              description=DESCRIPTION if available() else f"not built: {import_error()}",
              thresholds=thresholds(), set_threads=set_num_threads, get_threads=get_num_threads,
              set_deterministic=set_deterministic, fallback="numpy",
-             size_rules={k: r for k, r in SIZE_RULES.items() if k in fns})
+             size_rules={k.name: SIZE_RULES[k.size_rule] for k in entries if k.size_rule},
+             kinds={k.name: k.kind for k in entries if k.kind != "custom"})

@@ -194,7 +194,7 @@ KC_DECL(matmul) {
 }
 
 /* tuning hook: _set_gemm_blocking(kc, mc, nc, dtype_is_double) */
-PyObject *kc_set_gemm_blocking(PyObject *self, PyObject *const *args, Py_ssize_t nargs) {
+KC_DECL(_set_gemm_blocking) {
     if (kc_nargs("_set_gemm_blocking", nargs, 4, 4)) return NULL;
     Py_ssize_t v[3];
     for (int i = 0; i < 3; i++) {

@@ -150,26 +150,16 @@ void kc_scratch_give(void *p, size_t got);
 #define KC_NOGIL_BEGIN(big) { PyThreadState *_kc_save = (big) ? PyEval_SaveThread() : NULL;
 #define KC_NOGIL_END if (_kc_save) PyEval_RestoreThread(_kc_save); }
 
-/* ---- the kernels (one family per file) --------------------------------------------- */
+/* y = f(x) elementwise for every non-0-d float array x (elementwise.c): lf / ld(op, x, y, n)
+ * run over shares of the elements, on threads from `threads_from` elements */
+typedef void (*kc_loop_f)(int op, const float *x, float *y, Py_ssize_t n);
+typedef void (*kc_loop_d)(int op, const double *x, double *y, Py_ssize_t n);
+PyObject *kc_map_unary(const char *name, int op, kc_loop_f lf, kc_loop_d ld,
+                       double threads_from, PyObject *const *args, Py_ssize_t nargs);
+
+/* ---- the kernels: kc_<name> in csrc/<family>.c, as listed in manifest.py --------------- */
 #define KC_DECL(name) PyObject *kc_##name(PyObject *self, PyObject *const *args, Py_ssize_t nargs)
-KC_DECL(gemm); KC_DECL(matmul); KC_DECL(gemm_blocked);
-KC_DECL(add); KC_DECL(sub); KC_DECL(mul); KC_DECL(div);
-KC_DECL(relu); KC_DECL(sigmoid); KC_DECL(tanh);
-KC_DECL(relu_backward); KC_DECL(sigmoid_backward); KC_DECL(tanh_backward);
-KC_DECL(sum); KC_DECL(max); KC_DECL(min); KC_DECL(argmax); KC_DECL(argmin);
-KC_DECL(im2col); KC_DECL(col2im); KC_DECL(conv2d_forward); KC_DECL(conv2d_backward);
-KC_DECL(max_pool2d_forward); KC_DECL(max_pool2d_backward);
-KC_DECL(avg_pool2d_forward); KC_DECL(avg_pool2d_backward);
-KC_DECL(cross_entropy_forward); KC_DECL(cross_entropy_backward);
-KC_DECL(batch_norm_forward); KC_DECL(batch_norm_backward);
-KC_DECL(sgd_step); KC_DECL(adam_step);
-KC_DECL(rmsprop_step); KC_DECL(rmsprop_centered_step); KC_DECL(adagrad_step);
-KC_DECL(maximum); KC_DECL(minimum);
-KC_DECL(sqrt); KC_DECL(neg); KC_DECL(abs); KC_DECL(sign);
-KC_DECL(leaky_relu); KC_DECL(leaky_relu_backward); KC_DECL(gelu); KC_DECL(gelu_backward); KC_DECL(erf);
-KC_DECL(softmax); KC_DECL(log_softmax); KC_DECL(softmax_backward); KC_DECL(log_softmax_backward);
-KC_DECL(layer_norm_forward); KC_DECL(layer_norm_backward);
-KC_DECL(attention_forward); KC_DECL(attention_backward);
+#include "kc_kernels.h" /* generated at build time from manifest.py */
 
 /* ---- GEMM core (gemm.c): C[M,N] (=|+=) op(A) op(B), strides in elements -------------- */
 void kc_sgemm(Py_ssize_t M, Py_ssize_t N, Py_ssize_t K,
@@ -186,6 +176,5 @@ void kc_gemm_dots_s(Py_ssize_t M, Py_ssize_t N, Py_ssize_t K, const float *A, Py
                     const float *B, Py_ssize_t csb, float *C, Py_ssize_t ldc, int accumulate);
 void kc_gemm_dots_d(Py_ssize_t M, Py_ssize_t N, Py_ssize_t K, const double *A, Py_ssize_t rsa,
                     const double *B, Py_ssize_t csb, double *C, Py_ssize_t ldc, int accumulate);
-PyObject *kc_set_gemm_blocking(PyObject *self, PyObject *const *args, Py_ssize_t nargs);
 
 #endif

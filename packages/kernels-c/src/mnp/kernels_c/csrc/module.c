@@ -176,27 +176,9 @@ static PyObject *get_deterministic(PyObject *self, PyObject *unused) {
     return PyBool_FromLong(kc_deterministic);
 }
 
-/* {kernel or "*": (sizes...)}: where each kernel changes path (kc_limits.h) */
+/* {kernel: (sizes...)}: where each kernel changes path (kc_limits.h, via manifest.py) */
 static PyObject *thresholds(PyObject *self, PyObject *unused) {
-    static const struct { const char *names; long long v[6]; } table[] = {
-        {"add sub mul div maximum minimum relu sqrt neg abs sign relu_backward sigmoid_backward "
-         "tanh_backward leaky_relu leaky_relu_backward", {EW_NOGIL_FROM, EW_THREADS_FROM}},
-        {"sigmoid tanh gelu gelu_backward erf", {EW_NOGIL_FROM, EW_HEAVY_THREADS_FROM}},
-        {"sum max min", {RED_CHUNK, RED_THREADS_FROM}},
-        {"argmax argmin", {ARG_LANES_FROM, ARG_BLOCK, ARG_THREADS_FROM}},
-        {"softmax log_softmax softmax_backward log_softmax_backward",
-         {SM_SMALL, SM_BLOCK, SM_CHUNK, SM_THREADS_FROM}},
-        {"layer_norm_forward layer_norm_backward", {LN_THREADS_FROM}},
-        {"cross_entropy_forward cross_entropy_backward batch_norm_forward batch_norm_backward",
-         {NN_THREADS_FROM}},
-        {"max_pool2d_forward max_pool2d_backward avg_pool2d_forward avg_pool2d_backward",
-         {POOL_THREADS_FROM}},
-        {"im2col col2im", {COLS_THREADS_FROM}},
-        {"conv2d_forward conv2d_backward", {CONV_THREADS_FROM}},
-        {"sgd_step", {OPT_THREADS_FROM}},
-        {"adam_step rmsprop_step rmsprop_centered_step adagrad_step", {OPT_THREADS_FROM / 4}},
-        {"gemm matmul", {GEMM_SMALL, GEMM_THREADS_FROM, GEMM_NOPACK, GEMM_BLAS_FROM}},
-    };
+    static const struct { const char *name; long long v[6]; } table[] = {KC_THRESHOLD_ROWS};
     PyObject *d = PyDict_New();
     if (!d) return NULL;
     for (size_t i = 0; i < sizeof table / sizeof table[0]; i++) {
@@ -209,10 +191,7 @@ static PyObject *thresholds(PyObject *self, PyObject *unused) {
             if (!v) { Py_DECREF(vals); Py_DECREF(d); return NULL; }
             PyTuple_SET_ITEM(vals, k, v);
         }
-        char buf[256], *save = NULL;
-        snprintf(buf, sizeof buf, "%s", table[i].names);
-        for (char *tok = strtok_r(buf, " ", &save); tok; tok = strtok_r(NULL, " ", &save))
-            if (PyDict_SetItemString(d, tok, vals) < 0) { Py_DECREF(vals); Py_DECREF(d); return NULL; }
+        if (PyDict_SetItemString(d, table[i].name, vals) < 0) { Py_DECREF(vals); Py_DECREF(d); return NULL; }
         Py_DECREF(vals);
     }
     return d;
@@ -245,68 +224,7 @@ static PyObject *build_info(PyObject *self, PyObject *unused) {
 #define KC_FAST(name, doc) {#name, (PyCFunction)(void (*)(void))kc_##name, METH_FASTCALL, doc}
 
 static PyMethodDef methods[] = {
-    KC_FAST(gemm, "gemm(a, b, trans_a=False, trans_b=False): op(a) @ op(b) for 2-d a, b"),
-    KC_FAST(gemm_blocked, "gemm_blocked(a, b, trans_a, trans_b, threads=None): always the C GEMM"),
-    KC_FAST(matmul, "matmul(a, b): numpy's matmul for float32/float64"),
-    KC_FAST(add, "add(a, b) with numpy broadcasting"),
-    KC_FAST(sub, "sub(a, b) with numpy broadcasting"),
-    KC_FAST(mul, "mul(a, b) with numpy broadcasting"),
-    KC_FAST(div, "div(a, b) with numpy broadcasting"),
-    KC_FAST(maximum, "maximum(a, b) with numpy broadcasting (NaN if either is NaN)"),
-    KC_FAST(minimum, "minimum(a, b) with numpy broadcasting (NaN if either is NaN)"),
-    KC_FAST(relu, "relu(x)"),
-    KC_FAST(sigmoid, "sigmoid(x)"),
-    KC_FAST(tanh, "tanh(x)"),
-    KC_FAST(sqrt, "sqrt(x)"),
-    KC_FAST(neg, "neg(x) = -x"),
-    KC_FAST(abs, "abs(x)"),
-    KC_FAST(sign, "sign(x): -1, 0 or 1 (NaN kept)"),
-    KC_FAST(leaky_relu, "leaky_relu(x, slope) = x if x > 0 else slope x"),
-    KC_FAST(leaky_relu_backward, "leaky_relu_backward(g, x, slope) = g if x > 0 else slope g"),
-    KC_FAST(gelu, "gelu(x, approximate='none'): x Phi(x), or its 'tanh' form"),
-    KC_FAST(gelu_backward, "gelu_backward(g, x, approximate='none') = g gelu'(x)"),
-    KC_FAST(erf, "erf(x): the error function"),
-    KC_FAST(softmax, "softmax(x, axis): max-shifted"),
-    KC_FAST(log_softmax, "log_softmax(x, axis): max-shifted"),
-    KC_FAST(softmax_backward, "softmax_backward(g, y, axis) = g y - y sum(g y)"),
-    KC_FAST(log_softmax_backward, "log_softmax_backward(g, y, axis) = g - exp(y) sum(g)"),
-    KC_FAST(relu_backward, "relu_backward(g, x) = g * (x > 0)"),
-    KC_FAST(sigmoid_backward, "sigmoid_backward(g, y) = g * y * (1 - y)"),
-    KC_FAST(tanh_backward, "tanh_backward(g, y) = g * (1 - y * y)"),
-    KC_FAST(sum, "sum(x, axes, keepdims)"),
-    KC_FAST(max, "max(x, axes, keepdims)"),
-    KC_FAST(min, "min(x, axes, keepdims)"),
-    KC_FAST(argmax, "argmax(x, axis, keepdims) -> int64 (first maximum; NaN wins)"),
-    KC_FAST(argmin, "argmin(x, axis, keepdims) -> int64 (first minimum; NaN wins)"),
-    KC_FAST(im2col, "im2col(x, kernel_size, stride, padding, dilation)"),
-    KC_FAST(col2im, "col2im(cols, x_shape, kernel_size, stride, padding, dilation)"),
-    KC_FAST(conv2d_forward, "conv2d_forward(x, w, b, stride, padding, dilation)"),
-    KC_FAST(conv2d_backward,
-            "conv2d_backward(g, x, w, stride, padding, dilation, need_x, need_w, need_b)"),
-    KC_FAST(max_pool2d_forward, "max_pool2d_forward(x, kernel_size, stride, padding)"),
-    KC_FAST(max_pool2d_backward, "max_pool2d_backward(g, indices, x_shape)"),
-    KC_FAST(avg_pool2d_forward, "avg_pool2d_forward(x, kernel_size, stride, padding)"),
-    KC_FAST(avg_pool2d_backward, "avg_pool2d_backward(g, x_shape, kernel_size, stride, padding)"),
-    KC_FAST(cross_entropy_forward, "cross_entropy_forward(logits, targets, label_smoothing)"),
-    KC_FAST(cross_entropy_backward, "cross_entropy_backward(g, probs, targets, label_smoothing)"),
-    KC_FAST(batch_norm_forward, "batch_norm_forward(x, gamma, beta, eps)"),
-    KC_FAST(batch_norm_backward, "batch_norm_backward(g, x, gamma, mean, invstd)"),
-    KC_FAST(layer_norm_forward, "layer_norm_forward(x, gamma, beta, eps)"),
-    KC_FAST(layer_norm_backward, "layer_norm_backward(g, x, gamma, mean, invstd)"),
-    KC_FAST(attention_forward, "attention_forward(q, k, v, mask, is_causal, scale, drop=None)"),
-    KC_FAST(attention_backward, "attention_backward(g, q, k, v, out, lse, mask, is_causal, "
-                                "scale, drop=None)"),
-    KC_FAST(sgd_step, "sgd_step(param, grad, buf, lr, momentum, dampening, nesterov, "
-                      "weight_decay, first)"),
-    KC_FAST(adam_step, "adam_step(param, grad, exp_avg, exp_avg_sq, max_exp_avg_sq, step, lr, "
-                       "beta1, beta2, eps, weight_decay, decoupled, amsgrad)"),
-    KC_FAST(rmsprop_step, "rmsprop_step(param, grad, square_avg, buf, lr, alpha, eps, momentum, "
-                          "weight_decay)"),
-    KC_FAST(rmsprop_centered_step, "rmsprop_centered_step(param, grad, square_avg, grad_avg, buf, "
-                                   "lr, alpha, eps, momentum, weight_decay)"),
-    KC_FAST(adagrad_step, "adagrad_step(param, grad, sum_, step, lr, lr_decay, eps, weight_decay)"),
-    {"_set_gemm_blocking", (PyCFunction)(void (*)(void))kc_set_gemm_blocking, METH_FASTCALL,
-     "cache blocking (kc, mc, nc, is_double) of the C GEMM"},
+    KC_KERNEL_METHODS /* every kernel and GEMM helper of manifest.py */
     {"set_num_threads", set_num_threads, METH_O, "threads large kernels may use"},
     {"get_num_threads", get_num_threads, METH_NOARGS, "threads large kernels may use"},
     {"build_info", build_info, METH_NOARGS, "compile-time features of this build"},
