@@ -55,6 +55,9 @@ SCRIPT = textwrap.dedent(r'''
         "softmax_backward": (f4(3, 4), f4(3, 4), 1), "log_softmax_backward": (f4(3, 4), f4(3, 4), -2),
         "layer_norm_forward": (f4(4, 5), f4(5), f4(5), 1e-5),
         "layer_norm_backward": (f4(4, 5), f4(4, 5), f4(5), f4(4), f4(4)),
+        "attention_forward": (f4(2, 3, 4), f4(2, 5, 4), f4(2, 5, 4), None, False, 0.5, None),
+        "attention_backward": (f4(2, 3, 4), f4(2, 3, 4), f4(2, 5, 4), f4(2, 5, 4), f4(2, 3, 4),
+                               f4(2, 3), None, True, 0.5, None),
     }
     BY_KIND = {"unary": (f4(5),), "binary": (f4(3, 4), f4(4)), "unary_backward": (f4(5), f4(5))}
     for k in pkg.manifest.KERNELS:                  # new elementwise kernels: by their kind
