@@ -176,7 +176,7 @@ PyObject *kc_map_unary(const char *name, int op, kc_loop_f lf, kc_loop_d ld,
     return (PyObject *)y;
 }
 
-enum { U_SQRT, U_NEG, U_ABS, U_SIGN };
+enum { U_SQRT, U_NEG, U_ABS, U_SIGN, U_LOG1P };
 
 static void unary_f(int op, const float *restrict x, float *restrict y, Py_ssize_t n) {
     switch (op) {
@@ -189,6 +189,9 @@ static void unary_f(int op, const float *restrict x, float *restrict y, Py_ssize
     case U_SIGN: /* numpy's: +0 for either zero, NaN kept */
         for (Py_ssize_t i = 0; i < n; i++)
             y[i] = x[i] > 0 ? 1.0f : (x[i] < 0 ? -1.0f : (x[i] == 0 ? 0.0f : x[i]));
+        break;
+    case U_LOG1P:
+        for (Py_ssize_t i = 0; i < n; i++) y[i] = log1pf(x[i]);
         break;
     default:
         for (Py_ssize_t i = 0; i < n; i++) y[i] = fabsf(x[i]);
@@ -207,6 +210,9 @@ static void unary_d(int op, const double *restrict x, double *restrict y, Py_ssi
         for (Py_ssize_t i = 0; i < n; i++)
             y[i] = x[i] > 0 ? 1.0 : (x[i] < 0 ? -1.0 : (x[i] == 0 ? 0.0 : x[i]));
         break;
+    case U_LOG1P:
+        for (Py_ssize_t i = 0; i < n; i++) y[i] = log1p(x[i]);
+        break;
     default:
         for (Py_ssize_t i = 0; i < n; i++) y[i] = fabs(x[i]);
     }
@@ -217,3 +223,7 @@ KC_DECL(sqrt) { return UNARY("sqrt", U_SQRT); }
 KC_DECL(neg) { return UNARY("neg", U_NEG); }
 KC_DECL(abs) { return UNARY("abs", U_ABS); }
 KC_DECL(sign) { return UNARY("sign", U_SIGN); }
+/* libm's log1p per element: threaded from the heavy-loop threshold */
+KC_DECL(log1p) {
+    return kc_map_unary("log1p", U_LOG1P, unary_f, unary_d, EW_HEAVY_THREADS_FROM, args, nargs);
+}
