@@ -70,3 +70,15 @@ def test_not_tracing_costs_nothing(c_backend):
         assert kernel("add", F32) is not before
     after = kernel("add", F32)
     assert after.__qualname__ == before.__qualname__ and "counted" not in repr(after)
+
+
+def test_work_of_the_size_rule(ext):
+    """M*N*K as the C GEMM counts it; 0 for operands the kernel itself must answer."""
+    f = np.ones
+    assert ext.gemm_work(f((2, 3)), f((3, 5))) == 30
+    assert ext.gemm_work(f((3, 2)), f((5, 3)), True, True) == 30
+    assert ext.gemm_work(f((2, 3)), f((4, 5))) == 0          # misaligned: gemm raises
+    assert ext.gemm_work(f(3), f((3, 5))) == 0                # 1-d: gemm raises
+    assert ext.matmul_work(f((7, 2, 3)), f((3, 5))) == 30    # one product of the batch
+    assert ext.matmul_work(f(3), f((3, 5))) == 0              # 1-d: declined
+    assert ext.matmul_work([[1.0]], [[1.0]]) == 0             # not arrays: declined

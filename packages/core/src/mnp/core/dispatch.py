@@ -194,11 +194,21 @@ def _declining(fn: Callable, other: Callable) -> Callable:
     return run
 
 
-def _sized(fn: Callable, big: Callable, work: Callable[..., float], at_least: float) -> Callable:
-    """``big`` for the calls of at least ``at_least`` work, else ``fn``."""
-    def run(*args):
-        return big(*args) if work(*args) >= at_least else fn(*args)
-    return run
+def _sized(fn: Callable, other: Callable | None, big: Callable, work: Callable[..., float],
+           at_least: float) -> Callable:
+    """``big`` for the calls of at least ``at_least`` work, else ``fn`` (and ``other`` for the
+    calls ``fn`` declines, if given): one wrapper, whatever the combination."""
+    if other is None:
+        def run(*args):
+            return big(*args) if work(*args) >= at_least else fn(*args)
+        return run
+
+    def run_declining(*args):
+        if work(*args) >= at_least:
+            return big(*args)
+        out = fn(*args)
+        return other(*args) if out is NotImplemented else out
+    return run_declining
 
 
 def route(name: str, dtype: np.dtype, backend: str | None = None) -> Callable:
@@ -217,16 +227,19 @@ def _route(host: PluginHost, name: str, dtype: np.dtype, fn: Callable, bname: st
     fallback, rule = spec.fallbacks.get(name), spec.size_rules.get(name)
     tracing = bool(_tracers)
     served = _tally(fn, name, bname) if tracing else fn
+    other = None
     if fallback is not None and fallback not in seen:
-        other, oname = resolve(name, dtype, fallback)
-        served = _declining(served, _route(host, name, dtype, other, oname, seen))
+        other_fn, other_name = resolve(name, dtype, fallback)
+        other = _route(host, name, dtype, other_fn, other_name, seen)
     if rule is not None and rule.to not in seen and (
             rule.deterministic or not are_deterministic_algorithms_enabled()):
         at_least = float(rule.at_least(dtype.name))
         if not math.isinf(at_least):
-            big, bigname = resolve(name, dtype, rule.to)
-            served = _sized(served, _route(host, name, dtype, big, bigname, seen), rule.work,
-                            at_least)
+            big_fn, big_name = resolve(name, dtype, rule.to)
+            big = _route(host, name, dtype, big_fn, big_name, seen)
+            return _sized(served, other, big, rule.work, at_least)
+    if other is not None:
+        served = _declining(served, other)
     return served
 
 

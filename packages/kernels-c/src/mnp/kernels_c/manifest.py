@@ -13,7 +13,7 @@ dispatch then runs the reference. ``kind`` tells the conformance kit how to make
 kernel it has no generator for (``unary``, ``binary``, ``unary_backward``; ``custom``: the
 kit's own generator). ``limits`` are the ``kc_limits.h`` sizes at which the kernel changes
 path (``mnp.kernels_c.thresholds()``). ``size_rule`` names the size rule of ``plugin.py``
-that hands large calls to another backend.
+that hands large calls to another backend (its work is a C helper: one C call per op).
 
 Adding an elementwise kernel: an entry here, its loop in ``csrc/<family>.c`` and, if mnp-core
 lacks it, the ``numpy`` reference; the conformance cases follow from ``kind``.
@@ -188,6 +188,10 @@ HELPERS: tuple[tuple[str, str, str], ...] = (
     ("gemm_blocked", "gemm", "gemm_blocked(a, b, trans_a, trans_b, threads=None): the C GEMM "
                              "on exactly `threads` threads"),
     ("_set_gemm_blocking", "gemm", "cache blocking (kc, mc, nc, is_double) of the C GEMM"),
+    ("gemm_work", "gemm", "gemm_work(a, b, trans_a=False, trans_b=False): M*N*K, the work of "
+                          "the size rule (0.0 for operands gemm rejects)"),
+    ("matmul_work", "gemm", "matmul_work(a, b): M*N*K of one product, the work of the size "
+                            "rule (0.0 for operands matmul rejects or declines)"),
 )
 
 #: C files besides the families: the module (method table, errors, threads)

@@ -20,24 +20,6 @@ DESCRIPTION = ("compiled C kernels: blocked SIMD GEMM, im2col convolution, fused
                "normalisation, activations (GELU, leaky ReLU) and optimizer steps (OpenMP)")
 
 
-def gemm_work(a, b, trans_a=False, trans_b=False, *_) -> int:
-    """M*N*K of ``gemm(a, b, trans_a, trans_b)``; 0 for operands the C kernel rejects."""
-    try:
-        m, k = a.shape[::-1] if trans_a else a.shape
-        k2, n = b.shape[::-1] if trans_b else b.shape
-    except (AttributeError, ValueError):
-        return 0
-    return m * n * k if k == k2 else 0
-
-
-def matmul_work(a, b) -> int:
-    """M*N*K of one product of ``matmul(a, b)``; 0 for operands the C kernel does not take."""
-    sa, sb = getattr(a, "shape", ()), getattr(b, "shape", ())
-    if len(sa) < 2 or len(sb) < 2 or sa[-1] != sb[-2]:
-        return 0
-    return sa[-2] * sa[-1] * sb[-1]
-
-
 def blas_from(dtype: str) -> float:
     """Work from which products go to numpy's BLAS: `GEMM_BLAS_FROM` on one thread, never with
     more (the C GEMM runs threaded while BLAS keeps one) nor in the backend's deterministic mode."""
@@ -46,18 +28,24 @@ def blas_from(dtype: str) -> float:
     return GEMM_BLAS_FROM.get(dtype, math.inf)
 
 
-SIZE_RULES = {"gemm": SizeRule(gemm_work, blas_from, to="numpy"),
-              "matmul": SizeRule(matmul_work, blas_from, to="numpy")}
+def size_rules() -> dict[str, SizeRule]:
+    """``{rule name: SizeRule}`` for the manifest's ``size_rule`` names: the work is M*N*K,
+    computed by the C helpers ``gemm_work`` / ``matmul_work`` (one C call per op)."""
+    if _ext is None:
+        return {}
+    return {"gemm": SizeRule(_ext.gemm_work, blas_from, to="numpy"),
+            "matmul": SizeRule(_ext.matmul_work, blas_from, to="numpy")}
 
 
 @hookimpl
 def mnp_register_backends(register) -> None:
     fns = kernel_functions()
     entries = [k for k in manifest.KERNELS if k.name in fns]
+    rules = size_rules()
     register("c", fns, priority=10, available=available,
              dtypes={k.name: k.dtypes for k in entries},
              description=DESCRIPTION if available() else f"not built: {import_error()}",
              thresholds=thresholds(), set_threads=set_num_threads, get_threads=get_num_threads,
              set_deterministic=set_deterministic, fallback="numpy",
-             size_rules={k.name: SIZE_RULES[k.size_rule] for k in entries if k.size_rule},
+             size_rules={k.name: rules[k.size_rule] for k in entries if k.size_rule},
              kinds={k.name: k.kind for k in entries if k.kind != "custom"})

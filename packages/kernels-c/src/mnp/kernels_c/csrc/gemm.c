@@ -125,6 +125,27 @@ static PyObject *gemm_impl(const char *op, PyObject *const *args, Py_ssize_t nar
 KC_DECL(gemm) { return gemm_impl("gemm", args, nargs, 0); }
 KC_DECL(gemm_blocked) { return gemm_impl("gemm_blocked", args, nargs, 1); }
 
+/* M*N*K of gemm(a, b, trans_a=False, trans_b=False) or of one product of matmul(a, b), the
+ * work dispatch's size rule compares with GEMM_BLAS_FROM (plugin.py); 0.0 for operands the
+ * kernel rejects or declines, so that it is the kernel that answers them */
+static PyObject *product_work(PyObject *const *args, Py_ssize_t nargs, int matmul) {
+    if (nargs < 2 || !PyArray_Check(args[0]) || !PyArray_Check(args[1])) return PyFloat_FromDouble(0.0);
+    PyArrayObject *a = (PyArrayObject *)args[0], *b = (PyArrayObject *)args[1];
+    int na = PyArray_NDIM(a), nb = PyArray_NDIM(b), ta = 0, tb = 0;
+    if (matmul ? (na < 2 || nb < 2) : (na != 2 || nb != 2)) return PyFloat_FromDouble(0.0);
+    if (!matmul && ((nargs > 2 && (ta = PyObject_IsTrue(args[2])) < 0) ||
+                    (nargs > 3 && (tb = PyObject_IsTrue(args[3])) < 0))) {
+        PyErr_Clear();
+        return PyFloat_FromDouble(0.0);
+    }
+    Py_ssize_t M = PyArray_DIM(a, ta ? na - 1 : na - 2), K = PyArray_DIM(a, ta ? na - 2 : na - 1);
+    Py_ssize_t K2 = PyArray_DIM(b, tb ? nb - 1 : nb - 2), N = PyArray_DIM(b, tb ? nb - 2 : nb - 1);
+    return PyFloat_FromDouble(K == K2 ? (double)M * N * K : 0.0);
+}
+
+KC_DECL(gemm_work) { return product_work(args, nargs, 0); }
+KC_DECL(matmul_work) { return product_work(args, nargs, 1); }
+
 /* matmul(a, b): numpy semantics for a.ndim, b.ndim >= 2 with broadcast batch dimensions;
  * 1-d operands and other dtypes go to numpy */
 KC_DECL(matmul) {
