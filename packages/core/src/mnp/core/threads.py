@@ -21,16 +21,17 @@ from __future__ import annotations
 import math
 import os
 from pathlib import Path
+from typing import Callable
 
 from .errors import ArgumentError
 from .plugins import get_host, on_host_change
 
 ENV = "MNP_NUM_THREADS"
 _state: dict = {"threads": None, "deterministic": False, "blas": None, "applied": False}
-_listeners: list = []
+_listeners: list[Callable[[], None]] = []
 
 
-def on_threads_change(listener) -> None:
+def on_threads_change(listener: Callable[[], None]) -> None:
     """Call ``listener()`` whenever the thread budget or deterministic mode is applied
     (dispatch forgets its resolved kernels: size rules may depend on both)."""
     _listeners.append(listener)
