@@ -9,6 +9,11 @@ compiler or its runtime is missing). setuptools' ``build_ext`` drives the compil
 - editable (``pip install -e packages/kernels-c``): the built module is placed beside the
   sources, where the editable install imports it from.
 
+The C sources and the method table come from ``src/mnp/kernels_c/manifest.py``: one
+``csrc/<family>.c`` per kernel family it names, plus ``module.c``; the prototypes, the method
+table rows and the thresholds table are generated into ``kc_kernels.h`` in the build
+directory (never in the source tree, so it cannot go stale).
+
 Environment: ``MNP_KERNELS_C_CFLAGS`` / ``MNP_KERNELS_C_LDFLAGS`` add flags (the
 AddressSanitizer build in ``tools/asan.sh`` uses them), ``MNP_KERNELS_C_NATIVE=0`` drops
 ``-march=native``, ``MNP_KERNELS_C_OPENMP=0`` builds without threads.
@@ -17,6 +22,7 @@ Run ``python hatch_build.py`` to rebuild the module in place for an editable ins
 """
 from __future__ import annotations
 
+import importlib.util
 import os
 import shlex
 import shutil
@@ -30,6 +36,7 @@ ROOT = Path(__file__).resolve().parent
 PKG = ROOT / "src" / "mnp" / "kernels_c"
 CSRC = PKG / "csrc"
 MODULE = "mnp.kernels_c._ext"
+MANIFEST = PKG / "manifest.py"
 
 INSTALL_HINT = ("mnp-kernels-c compiles a C extension at install time and needs a C compiler "
                 "and the Python development headers: on Debian/Ubuntu `apt-get install gcc "
@@ -91,6 +98,36 @@ def choose_flags(cc: list[str]) -> tuple[list[str], list[str]]:
     return cflags, ldflags
 
 
+def load_manifest():
+    """``mnp/kernels_c/manifest.py`` as a module, without importing mnp (plain data)."""
+    spec = importlib.util.spec_from_file_location("_mnp_kernels_c_manifest", MANIFEST)
+    module = importlib.util.module_from_spec(spec)
+    sys.modules[spec.name] = module     # NamedTuple classes look their module up
+    try:
+        spec.loader.exec_module(module)
+    finally:
+        del sys.modules[spec.name]
+    return module
+
+
+def sources(manifest) -> list[str]:
+    """The C files to compile (relative to this directory): one per family, then module.c;
+    a RuntimeError names a family without its file."""
+    files = [CSRC / f"{family}.c" for family in manifest.families()]
+    missing = [str(p.relative_to(ROOT)) for p in files if not p.exists()]
+    if missing:
+        raise RuntimeError(f"manifest.py names C files that do not exist: {', '.join(missing)}")
+    return [str(p.relative_to(ROOT)) for p in files]
+
+
+def write_header(manifest, directory: Path) -> Path:
+    """Generate ``kc_kernels.h`` (prototypes, method table rows, thresholds) in ``directory``."""
+    directory.mkdir(parents=True, exist_ok=True)
+    path = directory / "kc_kernels.h"
+    path.write_text(manifest.c_header())
+    return path
+
+
 def build_extension(build_dir: Path) -> Path:
     """Compile the extension into ``build_dir``; the path of the built module."""
     import numpy
@@ -99,9 +136,11 @@ def build_extension(build_dir: Path) -> Path:
 
     cc = check_toolchain()
     cflags, ldflags = choose_flags(cc)
-    sources = sorted(str(p.relative_to(ROOT)) for p in CSRC.glob("*.c"))
-    ext = Extension(MODULE, sources=sources, include_dirs=[numpy.get_include(), str(CSRC)],
-                    depends=[str(p) for p in CSRC.glob("*.h")],
+    manifest = load_manifest()
+    header = write_header(manifest, build_dir / "generated")
+    ext = Extension(MODULE, sources=sources(manifest),
+                    include_dirs=[numpy.get_include(), str(CSRC), str(header.parent)],
+                    depends=[str(p) for p in CSRC.glob("*.h")] + [str(header)],
                     extra_compile_args=cflags, extra_link_args=ldflags)
     dist = Distribution({"name": "mnp-kernels-c", "ext_modules": [ext],
                          "script_name": "hatch_build.py"})

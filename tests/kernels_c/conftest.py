@@ -1,7 +1,8 @@
 """Fixtures of the C backend tests: the extension, the numpy reference kernels, tolerances.
 
 Every test here runs once per installed backend (the `backend` fixture); the kernel tests
-call the C functions directly and compare them with the ``numpy`` reference kernels.
+call the C kernels as dispatch serves them (each with its declared fallback to the ``numpy``
+reference for the inputs it declines) and compare them with the ``numpy`` reference kernels.
 """
 from __future__ import annotations
 
@@ -15,9 +16,32 @@ def _every_backend(backend):
     return backend
 
 
+class Served:
+    """``mnp.kernels_c._ext`` with each kernel as ``mnp.core.dispatch.route`` serves it from
+    backend ``"c"`` (declines and size rules applied); other attributes are the module's."""
+
+    def __init__(self, ext, names):
+        self._ext, self._names = ext, set(names)
+
+    def __getattr__(self, name):
+        if name in self._names:
+            from mnp.core.dispatch import route
+            return route(name, np.dtype("float64"), backend="c")
+        return getattr(self._ext, name)
+
+
 @pytest.fixture
 def kc():
-    """The compiled kernels (``mnp.kernels_c._ext``); skipped when the extension is absent."""
+    """The compiled kernels, served as dispatch does; skipped when the extension is absent."""
+    mod = pytest.importorskip("mnp.kernels_c")
+    if not mod.available():
+        pytest.skip(f"mnp.kernels_c is not built: {mod.import_error()}")
+    return Served(mod._ext, mod.KERNEL_NAMES)
+
+
+@pytest.fixture
+def ext():
+    """The compiled module itself (``mnp.kernels_c._ext``): kernels that may decline."""
     mod = pytest.importorskip("mnp.kernels_c")
     if not mod.available():
         pytest.skip(f"mnp.kernels_c is not built: {mod.import_error()}")

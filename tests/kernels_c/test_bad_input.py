@@ -55,7 +55,16 @@ SCRIPT = textwrap.dedent(r'''
         "softmax_backward": (f4(3, 4), f4(3, 4), 1), "log_softmax_backward": (f4(3, 4), f4(3, 4), -2),
         "layer_norm_forward": (f4(4, 5), f4(5), f4(5), 1e-5),
         "layer_norm_backward": (f4(4, 5), f4(4, 5), f4(5), f4(4), f4(4)),
+        "attention_forward": (f4(2, 3, 4), f4(2, 5, 4), f4(2, 5, 4), None, False, 0.5, None),
+        "attention_backward": (f4(2, 3, 4), f4(2, 3, 4), f4(2, 5, 4), f4(2, 5, 4), f4(2, 3, 4),
+                               f4(2, 3), None, True, 0.5, None),
     }
+    BY_KIND = {"unary": (f4(5),), "binary": (f4(3, 4), f4(4)), "unary_backward": (f4(5), f4(5))}
+    for k in pkg.manifest.KERNELS:                  # new elementwise kernels: by their kind
+        if k.name not in VALID and k.kind in BY_KIND:
+            VALID[k.name] = BY_KIND[k.kind]
+    missing = sorted(set(pkg.KERNEL_NAMES) - set(VALID))
+    assert not missing, f"no valid call to fuzz for {missing}"
     ro = f4(3, 4); ro.flags.writeable = False
     BAD = [None, 1, -7, 2.5, "x", b"y", [1.0, 2.0], (1,), (-1, -1), (0, 0), (10**18, 1), (2**62, 2**62),
            f4(), f4(0), f4(3), f4(0, 0), f4(1, 1, 1, 1, 1), f4(2, 3, 0, 0), f4(7, 7)[::2, ::3],

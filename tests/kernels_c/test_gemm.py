@@ -128,31 +128,34 @@ def test_gemm_property(kc, m, n, k, ta, tb, dt):
     assert_close(kc.gemm(a, b, ta, tb), _ref(a, b, ta, tb), **_tol(dt, k))
 
 
-def test_large_products_go_to_blas(kc):
-    """From the measured crossover on, gemm/matmul hand the product to numpy's BLAS, on one
-    thread only (with more, BLAS keeps one thread and the C GEMM runs threaded) and never in
-    deterministic mode."""
+def test_large_products_go_to_blas(kc, ext):
+    """From the measured crossover on, dispatch hands gemm/matmul products to numpy's BLAS, on
+    one thread only (with more, BLAS keeps one thread and the C GEMM runs threaded) and never in
+    deterministic mode; the C kernels themselves always compute (gemm_blocked too)."""
     import mnp.kernels_c as pkg
-    calls = []
-    real = pkg._fallback
-    threads = kc.get_num_threads()
-    kc._set_fallback(lambda name, args: calls.append(name) or real(name, args))
+    from mnp.core.dispatch import served
+
+    threads, crossover = ext.get_num_threads(), dict(pkg.GEMM_BLAS_FROM)
     try:
-        kc.set_num_threads(1)
-        kc._set_gemm_crossover(1000.0, 1000.0)
+        pkg.set_num_threads(1)
+        pkg.GEMM_BLAS_FROM.update(float32=1000.0, float64=1000.0)
         a = np.ones((20, 20), np.float32)
-        assert kc.gemm(a, a)[0, 0] == 20 and calls == ["gemm"]
-        assert kc.matmul(a, a)[0, 0] == 20 and calls == ["gemm", "matmul"]
-        assert kc.gemm_blocked(a, a, False, False)[0, 0] == 20 and len(calls) == 2
         small = np.ones((5, 5), np.float32)
-        assert kc.gemm(small, small)[0, 0] == 5 and len(calls) == 2
-        kc.set_num_threads(2)
-        assert kc.gemm(a, a)[0, 0] == 20 and kc.matmul(a, a)[0, 0] == 20 and len(calls) == 2
-        kc.set_num_threads(1)
-        kc.set_deterministic(True)
-        assert kc.gemm(a, a)[0, 0] == 20 and kc.matmul(a, a)[0, 0] == 20 and len(calls) == 2
+        with served() as calls:
+            assert kc.gemm(a, a)[0, 0] == 20 and kc.matmul(a, a)[0, 0] == 20
+            assert kc.gemm(small, small)[0, 0] == 5
+        assert calls == {("gemm", "numpy"): 1, ("matmul", "numpy"): 1, ("gemm", "c"): 1}
+        assert ext.gemm(a, a)[0, 0] == 20 and ext.gemm_blocked(a, a, False, False)[0, 0] == 20
+        pkg.set_num_threads(2)
+        with served() as calls:
+            assert kc.gemm(a, a)[0, 0] == 20 and kc.matmul(a, a)[0, 0] == 20
+        assert calls == {("gemm", "c"): 1, ("matmul", "c"): 1}
+        pkg.set_num_threads(1)
+        pkg.set_deterministic(True)
+        with served() as calls:
+            assert kc.gemm(a, a)[0, 0] == 20 and kc.matmul(a, a)[0, 0] == 20
+        assert calls == {("gemm", "c"): 1, ("matmul", "c"): 1}
     finally:
-        kc.set_deterministic(False)
-        kc.set_num_threads(threads)
-        kc._set_gemm_crossover(pkg.GEMM_BLAS_FROM["float32"], pkg.GEMM_BLAS_FROM["float64"])
-        kc._set_fallback(real)
+        pkg.set_deterministic(False)
+        pkg.set_num_threads(threads)
+        pkg.GEMM_BLAS_FROM.update(crossover)

@@ -27,12 +27,15 @@ class RegisterBackend(Protocol):
     def __call__(self, name: str, kernels: dict[str, Callable] | None = None, *,
                  priority: int = 0, available: bool | Callable[[], bool] = True,
                  dtypes: dict[str, tuple[str, ...]] | None = None,
-                 description: str = "") -> None: ...
+                 description: str = "", fallback: str | None = None,
+                 size_rules: dict[str, Any] | None = None,
+                 kinds: dict[str, str] | None = None, **options: Any) -> None: ...
 
 
 class RegisterKernel(Protocol):
     def __call__(self, backend: str, name: str, fn: Callable, *,
-                 dtypes: tuple[str, ...] | None = None) -> None: ...
+                 dtypes: tuple[str, ...] | None = None, fallback: str | None = None,
+                 size_rule: Any = None, kind: str | None = None) -> None: ...
 
 
 class RegisterName(Protocol):
@@ -55,12 +58,22 @@ def mnp_register_backends(register: RegisterBackend) -> None:
     threads (``mnp.core.set_num_threads``), passed together; ``set_deterministic(mode)``
     receives ``mnp.core.use_deterministic_algorithms(mode)`` (a backend whose results may
     depend on its thread count switches to its thread-count-independent paths).
+
+    Routing, resolved by `mnp.core.dispatch`, never inside a kernel: ``fallback="numpy"``
+    says the backend's kernels may *decline* an input they do not take by returning
+    ``NotImplemented``, and dispatch then runs that backend's kernel of the same name;
+    ``size_rules`` maps a kernel name to a `mnp.core.plugins.SizeRule` that hands calls of at
+    least a given work to another backend (e.g. large products to numpy's BLAS).
+    ``kinds`` maps a kernel name to its signature kind (``"unary"``, ``"binary"``,
+    ``"unary_backward"``): the conformance kit then makes inputs for a kernel it has no
+    generator of its own for.
     """
 
 
 @hookspec
 def mnp_register_kernels(register: RegisterKernel) -> None:
-    """Add kernels to a backend declared by any plugin: ``register(backend, name, fn, dtypes=None)``.
+    """Add kernels to a backend declared by any plugin: ``register(backend, name, fn, dtypes=None)``
+    (optional ``fallback`` and ``size_rule``, as for `mnp_register_backends`).
 
     A package that defines ops registers its ``numpy`` reference kernels here; a faster
     backend registers its own implementation under the same name.

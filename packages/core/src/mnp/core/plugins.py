@@ -34,6 +34,21 @@ _SINGULAR = {"layers": "layer", "losses": "loss", "optimizers": "optimizer",
              "schedulers": "scheduler", "datasets": "dataset", "metrics": "metric"}
 
 
+@dataclass(frozen=True)
+class SizeRule:
+    """Calls of a kernel whose ``work(*args)`` is at least ``at_least`` go to backend ``to``.
+
+    ``at_least(dtype_name) -> float`` is read when dispatch resolves the kernel (again after
+    any `set_num_threads` or `use_deterministic_algorithms`), so a backend can make it depend
+    on its thread count (``float("inf")``: the rule is off). The rule never applies in
+    deterministic mode unless ``deterministic`` is True.
+    """
+    work: Callable[..., float]
+    at_least: Callable[[str], float]
+    to: str = "numpy"
+    deterministic: bool = False
+
+
 @dataclass
 class BackendSpec:
     """A declared kernel backend and the kernels registered for it."""
@@ -50,6 +65,13 @@ class BackendSpec:
     get_threads: Callable[[], int] | None = None
     # use_deterministic_algorithms(mode) reaches the backend through this, if it has such paths
     set_deterministic: Callable[[bool], None] | None = None
+    # kernel -> backend that runs the calls it declines (the kernel returns NotImplemented)
+    fallbacks: dict[str, str] = field(default_factory=dict)
+    # kernel -> the size rule that hands large calls to another backend
+    size_rules: dict[str, SizeRule] = field(default_factory=dict)
+    # kernel -> its signature kind ("unary", "binary", "unary_backward"): the conformance
+    # kit makes inputs by kind for a kernel it has no generator of its own for
+    kinds: dict[str, str] = field(default_factory=dict)
 
     def is_available(self) -> bool:
         if callable(self.available):
@@ -110,6 +132,7 @@ class _Staging:
         self.host, self.info = host, info
         self.backends: dict[str, BackendSpec] = {}
         self.kernels: list[tuple[str, str, Callable, tuple[str, ...] | None]] = []
+        self.routes: list[tuple[str, str, str | None, SizeRule | None, str | None]] = []
         self.entries: dict[str, dict[str, Entry]] = {k: {} for k in KINDS}
 
     def register_backend(self, name: str, kernels: Mapping[str, Callable] | None = None, *,
@@ -119,7 +142,10 @@ class _Staging:
                          thresholds: Mapping[str, Iterable[int]] | None = None,
                          set_threads: Callable[[int], None] | None = None,
                          get_threads: Callable[[], int] | None = None,
-                         set_deterministic: Callable[[bool], None] | None = None) -> None:
+                         set_deterministic: Callable[[bool], None] | None = None,
+                         fallback: str | None = None,
+                         size_rules: Mapping[str, SizeRule] | None = None,
+                         kinds: Mapping[str, str] | None = None) -> None:
         if not isinstance(name, str) or not name:
             raise PluginError(f"backend name must be a non-empty string, got {name!r}")
         prior = self.host.backends.get(name) or self.backends.get(name)
@@ -134,12 +160,22 @@ class _Staging:
                                           thresholds=limits, set_threads=set_threads,
                                           get_threads=get_threads,
                                           set_deterministic=set_deterministic)
+        rules = dict(size_rules or {})
+        unknown = sorted(set(rules) - set(kernels or {}))
+        if unknown:
+            raise PluginError(f"backend {name!r} from {self.info.name!r}: size rules for kernels "
+                              f"it does not register: {', '.join(unknown)}")
         for kname, fn in (kernels or {}).items():
             kd = (dtypes or {}).get(kname)
-            self.register_kernel(name, kname, fn, dtypes=kd)
+            self.register_kernel(name, kname, fn, dtypes=kd, fallback=fallback,
+                                 size_rule=rules.get(kname), kind=(kinds or {}).get(kname))
 
     def register_kernel(self, backend: str, name: str, fn: Callable, *,
-                        dtypes: Iterable[str] | None = None) -> None:
+                        dtypes: Iterable[str] | None = None, fallback: str | None = None,
+                        size_rule: SizeRule | None = None, kind: str | None = None) -> None:
+        """``fallback``: the backend that runs the calls this kernel declines (it returns
+        ``NotImplemented`` for inputs it does not take); ``size_rule``: a `SizeRule`;
+        ``kind``: its signature kind, for the conformance kit (`BackendSpec.kinds`)."""
         if not callable(fn):
             raise PluginError(f"kernel {backend}:{name} from {self.info.name!r} is not callable")
         spec = self.backends.get(backend) or self.host.backends.get(backend)
@@ -150,7 +186,18 @@ class _Staging:
             other = spec.kernels[name][2] if name in spec.kernels else self.info.name
             raise PluginError(f"duplicate kernel {backend}:{name}: registered by {other!r} "
                               f"and by {self.info.name!r}")
+        if fallback is not None and (not isinstance(fallback, str) or fallback == backend):
+            raise PluginError(f"kernel {backend}:{name} from {self.info.name!r}: fallback must "
+                              f"name another backend, got {fallback!r}")
+        if size_rule is not None and not isinstance(size_rule, SizeRule):
+            raise PluginError(f"kernel {backend}:{name} from {self.info.name!r}: size_rule must "
+                              f"be a SizeRule, got {type(size_rule).__name__}")
+        if kind is not None and not isinstance(kind, str):
+            raise PluginError(f"kernel {backend}:{name} from {self.info.name!r}: kind must be a "
+                              f"string, got {kind!r}")
         self.kernels.append((backend, name, fn, tuple(dtypes) if dtypes is not None else None))
+        if fallback is not None or size_rule is not None or kind is not None:
+            self.routes.append((backend, name, fallback, size_rule, kind))
 
     def register_name(self, kind: str, name: str, obj: Any) -> None:
         if not isinstance(name, str) or not name:
@@ -169,6 +216,14 @@ class _Staging:
             provides["backends"] = sorted(self.backends)
         for backend, name, fn, dtypes in self.kernels:
             host.backends[backend].kernels[name] = (fn, dtypes, self.info.name)
+        for backend, name, fallback, rule, kind in self.routes:
+            spec = host.backends[backend]
+            if fallback is not None:
+                spec.fallbacks[name] = fallback
+            if rule is not None:
+                spec.size_rules[name] = rule
+            if kind is not None:
+                spec.kinds[name] = kind
         if self.kernels:
             provides["kernels"] = sorted({f"{b}:{n}" for b, n, _, _ in self.kernels})
         for kind, entries in self.entries.items():

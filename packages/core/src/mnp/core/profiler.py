@@ -1,21 +1,25 @@
-"""Profiling: per-op forward/backward time (`profile`) and named sections (`Profiler`)."""
+"""Profiling: per-op forward/backward time and the backend that served each kernel call
+(`profile`), and named sections (`Profiler`)."""
 from __future__ import annotations
 
 import contextlib
 import time
-from collections import defaultdict
+from collections import Counter, defaultdict
 from typing import Any, Iterator
 
 from . import autograd
+from .dispatch import served
 from .errors import ArgumentError
 
 
 class ProfileReport:
-    """Per-op calls and milliseconds forward and backward, collected by `profile()`."""
+    """Per-op calls and milliseconds forward and backward, and kernel calls by the backend
+    that served them (``kernels``: ``{(kernel, backend): calls}``), collected by `profile()`."""
 
     def __init__(self) -> None:
         self.ops: dict[str, dict[str, float]] = defaultdict(
             lambda: {"calls": 0, "forward_ms": 0.0, "backward_calls": 0, "backward_ms": 0.0})
+        self.kernels: Counter = Counter()
         self.wall_ms = 0.0
 
     # observer protocol used by autograd
@@ -36,7 +40,11 @@ class ProfileReport:
         total = self.total_ms() or 1.0
         rows = {name: dict(r, share=(r["forward_ms"] + r["backward_ms"]) / total)
                 for name, r in self.ops.items()}
-        return {"ops": rows, "total_ms": self.total_ms(), "wall_ms": self.wall_ms}
+        kernels: dict[str, dict[str, int]] = {}
+        for (kernel, backend), calls in sorted(self.kernels.items()):
+            kernels.setdefault(kernel, {})[backend] = calls
+        return {"ops": rows, "total_ms": self.total_ms(), "wall_ms": self.wall_ms,
+                "kernels": kernels}
 
     def table(self, sort_by: str = "total") -> str:
         """A text table: op, calls, forward ms, backward ms, share of the op time."""
@@ -51,23 +59,33 @@ class ProfileReport:
                      f"{sum(r['backward_ms'] for r in d.values()):>13.3f}{'':>8}")
         return "\n".join(lines)
 
+    def kernel_table(self) -> str:
+        """A text table: kernel, the backend that served its calls, calls (one row per pair)."""
+        lines = [f"{'kernel':<24}{'backend':<12}{'calls':>8}"]
+        for (kernel, backend), calls in sorted(self.kernels.items()):
+            lines.append(f"{kernel:<24}{backend:<12}{calls:>8}")
+        return "\n".join(lines)
+
     def __str__(self) -> str:
         return self.table()
 
 
 @contextlib.contextmanager
 def profile() -> Iterator[ProfileReport]:
-    """Time every op inside the block::
+    """Time every op inside the block, and count each kernel call by the backend that
+    served it (`mnp.core.dispatch.served`)::
 
         with mnp.profile() as prof:
             loss = model(x).sum(); loss.backward()
         print(prof.table())
+        print(prof.kernel_table())     # e.g. matmul  c  3 / matmul  numpy  1
     """
     report = ProfileReport()
     autograd._observers.append(report)
     t0 = time.perf_counter()
     try:
-        yield report
+        with served() as report.kernels:
+            yield report
     finally:
         report.wall_ms = (time.perf_counter() - t0) * 1e3
         autograd._observers.remove(report)

@@ -21,12 +21,20 @@ from __future__ import annotations
 import math
 import os
 from pathlib import Path
+from typing import Callable
 
 from .errors import ArgumentError
 from .plugins import get_host, on_host_change
 
 ENV = "MNP_NUM_THREADS"
 _state: dict = {"threads": None, "deterministic": False, "blas": None, "applied": False}
+_listeners: list[Callable[[], None]] = []
+
+
+def on_threads_change(listener: Callable[[], None]) -> None:
+    """Call ``listener()`` whenever the thread budget or deterministic mode is applied
+    (dispatch forgets its resolved kernels: size rules may depend on both)."""
+    _listeners.append(listener)
 
 
 def _cgroup_quota() -> float | None:
@@ -134,6 +142,8 @@ def _apply() -> None:
         if spec.set_deterministic is not None:
             spec.set_deterministic(_state["deterministic"])
     _limit_blas(blas_threads(n))
+    for listener in _listeners:
+        listener()
 
 
 def set_num_threads(n: int) -> None:

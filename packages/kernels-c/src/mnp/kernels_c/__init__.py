@@ -2,8 +2,10 @@
 
 Installing the package adds backend ``"c"`` (priority 10, above ``numpy``) through the
 ``mnp`` entry point; nothing else is needed to use it. Every kernel handles float32 and
-float64; other dtypes, and the rare inputs a kernel does not take, go to the ``numpy``
-reference.
+float64; other dtypes go to the ``numpy`` reference, and so do the rare inputs a kernel does
+not take: the C function returns ``NotImplemented`` (it *declines*) and mnp's dispatch runs
+the reference, as declared at registration (``plugin.py``). Large products go to numpy's
+BLAS by a size rule declared there too.
 
 >>> import mnp.kernels_c as kc
 >>> kc.available()
@@ -16,8 +18,6 @@ from __future__ import annotations
 
 from pathlib import Path
 from typing import Any, Callable
-
-import numpy as np
 
 try:
     from . import _ext
@@ -32,22 +32,10 @@ except ImportError as exc:  # not built (a source tree without the extension)
 else:
     _IMPORT_ERROR = None
 
-#: every kernel the backend provides, all for float32 and float64
-KERNEL_NAMES: tuple[str, ...] = (
-    "gemm", "matmul",
-    "add", "sub", "mul", "div", "maximum", "minimum",
-    "relu", "sigmoid", "tanh", "relu_backward", "sigmoid_backward", "tanh_backward",
-    "leaky_relu", "leaky_relu_backward", "gelu", "gelu_backward", "erf",
-    "sqrt", "neg", "abs", "sign",
-    "sum", "max", "min", "argmax", "argmin",
-    "softmax", "log_softmax", "softmax_backward", "log_softmax_backward",
-    "im2col", "col2im", "conv2d_forward", "conv2d_backward",
-    "max_pool2d_forward", "max_pool2d_backward", "avg_pool2d_forward", "avg_pool2d_backward",
-    "cross_entropy_forward", "cross_entropy_backward",
-    "batch_norm_forward", "batch_norm_backward", "layer_norm_forward", "layer_norm_backward",
-    "attention_forward", "attention_backward",
-    "sgd_step", "adam_step", "rmsprop_step", "rmsprop_centered_step", "adagrad_step",
-)
+from . import manifest
+
+#: every kernel the backend provides (manifest.py), all for float32 and float64
+KERNEL_NAMES: tuple[str, ...] = manifest.names()
 DTYPES: tuple[str, ...] = ("float32", "float64")
 
 
@@ -57,10 +45,17 @@ def thresholds() -> dict[str, tuple[int, ...]]:
     return dict(_ext.thresholds()) if _ext is not None else {}
 
 
-# M*N*K from which `gemm`/`matmul` hand the product to numpy's BLAS on one thread: measured
-# on the build machine (README, "GEMM"), OpenBLAS is 3-10% faster from n = 768 on
+# M*N*K from which dispatch hands `gemm`/`matmul` to numpy's BLAS on one thread: measured on
+# the build machine (README, "GEMM"), OpenBLAS is 3-10% faster from n = 768 on
 _BLAS_FROM = float(thresholds().get("gemm", (768 ** 3,))[-1])
 GEMM_BLAS_FROM = {"float32": _BLAS_FROM, "float64": _BLAS_FROM}
+
+
+def _changed() -> None:
+    """Routing inputs changed (threads, deterministic mode): dispatch resolves again."""
+    from mnp.core.dispatch import clear_cache
+
+    clear_cache()
 
 
 def available() -> bool:
@@ -89,13 +84,15 @@ def set_num_threads(n: int) -> None:
     """Threads large kernels may use (``mnp.core.set_num_threads`` sets this and BLAS)."""
     if _ext is not None:
         _ext.set_num_threads(int(n))
+        _changed()
 
 
 def set_deterministic(mode: bool) -> None:
-    """``True``: never hand large products to BLAS, whose results depend on its thread count
-    (every C kernel already gives the same bits for any thread count)."""
+    """``True``: large products are no longer handed to BLAS, whose results depend on its
+    thread count (every C kernel already gives the same bits for any thread count)."""
     if _ext is not None:
         _ext.set_deterministic(bool(mode))
+        _changed()
 
 
 def get_num_threads() -> int:
@@ -107,18 +104,6 @@ def build_info() -> dict[str, Any]:
     """Compile-time facts of this build: SIMD level, OpenMP, thread count, GEMM crossover."""
     return _ext.build_info() if _ext is not None else {"error": _IMPORT_ERROR}
 
-
-def _fallback(name: str, args: tuple) -> Any:
-    """Run the ``numpy`` reference kernel ``name`` (inputs a C kernel does not take)."""
-    from mnp.core.dispatch import resolve
-
-    dtype = next((a.dtype for a in args if isinstance(a, np.ndarray)), np.dtype("float64"))
-    fn, _ = resolve(name, dtype, backend="numpy")
-    return fn(*args)
-
-
-if _ext is not None:
-    _ext._set_fallback(_fallback)
 
 __all__ = ["available", "kernels", "kernel_functions", "set_num_threads", "get_num_threads",
            "set_deterministic", "thresholds",

@@ -1,7 +1,9 @@
 """The backend conformance suite: every kernel a backend registers, checked against ``numpy``.
 
 For each kernel the backend and the ``numpy`` reference both have, and for every dtype the
-kernel is registered for (float32 and float64 when it takes any), the suite calls both on
+kernel is registered for (float32 and float64 when it takes any), the suite calls both (the
+kernel as dispatch serves it: inputs it declines run its declared fallback, a size rule
+applies) on
 
 * the cases of `mnp.core.testing.generators`: random shapes, broadcasting, dims of size 1
   and 0, non-contiguous views, and each all-contiguous case again with negative strides;
@@ -13,7 +15,8 @@ kernel is registered for (float32 and float64 when it takes any), the suite call
 
 and compares results within the dtype's tolerance: same shapes and dtypes, integer outputs
 exactly, in-place ``_step`` kernels by the buffers they update. A kernel with no generator
-is reported ``skipped``, never ``passed``. A failure names the case, the inputs' shapes and
+(its own, or that of the signature kind it was registered with: `kinds`) is reported
+``skipped``, never ``passed``. A failure names the case, the inputs' shapes and
 layouts and the thread count.
 
 Layouts and odd shapes vary among the small cases only, at the backend's own thread count;
@@ -32,10 +35,12 @@ from typing import Any, Callable, Iterable, Iterator
 
 import numpy as np
 
+from ..dispatch import route
 from ..errors import BackendError
 from ..plugins import BackendSpec, get_host
-from .generators import GENERATORS, Case, MissingReference, negative_strides
-from .sized import SIZED, ladder, targets
+from .generators import Case, MissingReference, negative_strides
+from .kinds import case_generators
+from .sized import ladder, targets
 
 REFERENCE = "numpy"
 #: the dtypes of a kernel registered for every dtype
@@ -249,14 +254,13 @@ class _Kernel:
 
 def _check_kernel(name: str, dtype: str, fn: Callable, ref_fn: Callable, ref_lookup: Callable[[str], Any],
                   seed: int, sizes: list[tuple[int, bool]], threads: list[int | None],
-                  set_threads: Callable[[int], None] | None) -> ConformanceResult:
-    gen = GENERATORS.get(name)
+                  set_threads: Callable[[int], None] | None, kind: str | None = None) -> ConformanceResult:
+    gen, sized = case_generators(name, kind)
     if gen is None:
         return ConformanceResult(name, dtype, "skipped", detail="no input generator for this kernel")
     dt = np.dtype(dtype)
     streams: list[tuple[Callable[[], Iterable[Case]], list[int | None]]] = [
         (lambda: _with_negative_strides(gen(np.random.default_rng(seed), dt, ref_lookup)), threads[:1])]
-    sized = SIZED.get(name)
     if sized is not None:
         for n, above in sizes:
             streams.append((lambda n=n, above=above: sized(np.random.default_rng([seed, n]), dt, ref_lookup,
@@ -344,8 +348,10 @@ def run_conformance(backend: str, kernels: Iterable[str] | None = None, dtypes: 
                     results.append(ConformanceResult(name, dt, "skipped",
                                                      detail="the suite generates floating-point inputs only"))
                 else:
-                    results.append(_check_kernel(name, dt, fn, ref_fn, ref_lookup, seed, sizes, threads,
-                                                 spec.set_threads))
+                    served = route(name, dt, backend) if (name in spec.fallbacks or
+                                                          name in spec.size_rules) else fn
+                    results.append(_check_kernel(name, dt, served, ref_fn, ref_lookup, seed, sizes,
+                                                 threads, spec.set_threads, spec.kinds.get(name)))
     finally:
         if threads[0] is not None:
             spec.set_threads(threads[0])

@@ -1,7 +1,8 @@
-/* Activations with a parameter and their backwards: leaky_relu(x, slope),
+/* Activations and their backwards: relu, sigmoid, tanh (relu_backward(g, x),
+ * sigmoid_backward(g, y), tanh_backward(g, y)); and with a parameter: leaky_relu(x, slope),
  * leaky_relu_backward(g, x, slope), gelu(x, approximate), gelu_backward(g, x, approximate),
  * approximate "none" (erf) or "tanh"; and erf(x), the exact GELU's building block. float32/float64, the reference's formulas and NaN/inf
- * results; 0-d inputs, other dtypes, broadcasting backwards and unknown arguments go to numpy.
+ * results; 0-d inputs, other dtypes, broadcasting backwards and unknown arguments are declined.
  *
  * float32 erf is the reference's Chebyshev fit (Numerical Recipes' erfc, relative error
  * < 1.2e-7) over the vectorised kc_expf, so whole loops vectorise; the erf kernel itself takes
@@ -199,11 +200,11 @@ static PyObject *act_forward(const char *name, int kind, PyObject *const *args,
     double slope = 0;
     int op = kind;
     if (kind == A_LEAKY) {
-        if (!act_slope(args[1], &slope)) return kc_fallback(name, args, nargs);
+        if (!act_slope(args[1], &slope)) KC_DECLINE;
     } else if (kind == A_GELU && (op = nargs > 1 ? act_approximate(args[1]) : A_GELU) < 0) {
-        return kc_fallback(name, args, nargs);
+        KC_DECLINE;
     }
-    if (PyArray_NDIM((PyArrayObject *)args[0]) == 0) return kc_fallback(name, args, nargs);
+    if (PyArray_NDIM((PyArrayObject *)args[0]) == 0) KC_DECLINE;
     PyArrayObject *x = kc_contig(args[0], t);
     if (!x) return NULL;
     PyArrayObject *y = (PyArrayObject *)PyArray_SimpleNew(PyArray_NDIM(x), PyArray_DIMS(x), t);
@@ -216,18 +217,18 @@ static PyObject *act_forward(const char *name, int kind, PyObject *const *args,
 static PyObject *act_backward(const char *name, int leaky, PyObject *const *args,
                               Py_ssize_t nargs) {
     KC_ENTER(name, leaky ? 3 : 2, 3, 0)
-    if (t != kc_ftype(args[1])) return kc_fallback(name, args, nargs);
+    if (t != kc_ftype(args[1])) KC_DECLINE;
     double slope = 0;
     int op = A_LEAKY;
     if (leaky) {
-        if (!act_slope(args[2], &slope)) return kc_fallback(name, args, nargs);
+        if (!act_slope(args[2], &slope)) KC_DECLINE;
     } else if ((op = nargs > 2 ? act_approximate(args[2]) : A_GELU) < 0) {
-        return kc_fallback(name, args, nargs);
+        KC_DECLINE;
     }
     PyArrayObject *g0 = (PyArrayObject *)args[0], *x0 = (PyArrayObject *)args[1];
     int nd = PyArray_NDIM(g0);
     if (nd == 0 || !kc_same_shape(g0, x0))
-        return kc_fallback(name, args, nargs);
+        KC_DECLINE;
     PyArrayObject *g = kc_contig(args[0], t), *x = g ? kc_contig(args[1], t) : NULL;
     PyArrayObject *o = x ? (PyArrayObject *)PyArray_SimpleNew(nd, PyArray_DIMS(g0), t) : NULL;
     if (o) act_run(op, t, slope, g, x, o);
@@ -241,3 +242,86 @@ KC_DECL(gelu) { return act_forward("gelu", A_GELU, args, nargs); }
 KC_DECL(erf) { return act_forward("erf", A_ERF, args, nargs); }
 KC_DECL(leaky_relu_backward) { return act_backward("leaky_relu_backward", 1, args, nargs); }
 KC_DECL(gelu_backward) { return act_backward("gelu_backward", 0, args, nargs); }
+
+/* ---- relu, sigmoid, tanh: y = f(x) (kc_map_unary's loop) -------------------------------- */
+enum { U_RELU, U_SIGMOID, U_TANH };
+
+static void simple_f(int op, const float *restrict x, float *restrict y, Py_ssize_t n) {
+    switch (op) {
+    case U_RELU:
+        for (Py_ssize_t i = 0; i < n; i++) y[i] = x[i] <= 0 ? 0.0f : x[i]; /* +0 for -0, NaN kept */
+        break;
+    case U_SIGMOID:
+        for (Py_ssize_t i = 0; i < n; i++) y[i] = kc_sigmoidf(x[i]);
+        break;
+    default:
+        for (Py_ssize_t i = 0; i < n; i++) y[i] = kc_tanhf(x[i]);
+    }
+}
+
+static void simple_d(int op, const double *restrict x, double *restrict y, Py_ssize_t n) {
+    switch (op) {
+    case U_RELU:
+        for (Py_ssize_t i = 0; i < n; i++) y[i] = x[i] <= 0 ? 0.0 : x[i];
+        break;
+    case U_SIGMOID:
+        for (Py_ssize_t i = 0; i < n; i++) y[i] = kc_sigmoidd(x[i]);
+        break;
+    default:
+        for (Py_ssize_t i = 0; i < n; i++) y[i] = tanh(x[i]);
+    }
+}
+
+KC_DECL(relu) { return kc_map_unary("relu", U_RELU, simple_f, simple_d, EW_THREADS_FROM, args, nargs); }
+KC_DECL(sigmoid) {
+    return kc_map_unary("sigmoid", U_SIGMOID, simple_f, simple_d, EW_HEAVY_THREADS_FROM, args, nargs);
+}
+KC_DECL(tanh) { return kc_map_unary("tanh", U_TANH, simple_f, simple_d, EW_HEAVY_THREADS_FROM, args, nargs); }
+
+/* ---- relu, sigmoid, tanh backward: dx = g * f'(x or y), equal shapes --------------------- */
+#define BWD_LOOP(T, EXPR)                                                                    \
+    {                                                                                        \
+        const T *restrict g = (const T *)pg + lo, *restrict v = (const T *)pv + lo;          \
+        T *restrict o = (T *)po + lo;                                                        \
+        for (Py_ssize_t i = 0; i < hi - lo; i++) { T gi = g[i], vi = v[i]; o[i] = (EXPR); } \
+    }
+
+static void backward_range(int op, int t, const char *pg, const char *pv, char *po, Py_ssize_t lo,
+                           Py_ssize_t hi) {
+    if (t == NPY_FLOAT) {
+        if (op == U_RELU) BWD_LOOP(float, gi * (float)(vi > 0))
+        else if (op == U_SIGMOID) BWD_LOOP(float, gi * vi * (1.0f - vi))
+        else BWD_LOOP(float, gi * (1.0f - vi * vi))
+    } else {
+        if (op == U_RELU) BWD_LOOP(double, gi * (double)(vi > 0))
+        else if (op == U_SIGMOID) BWD_LOOP(double, gi * vi * (1.0 - vi))
+        else BWD_LOOP(double, gi * (1.0 - vi * vi))
+    }
+}
+
+static PyObject *backward(const char *name, int op, PyObject *const *args, Py_ssize_t nargs) {
+    KC_ENTER(name, 2, 2, 0)
+    if (t != kc_ftype(args[1])) KC_DECLINE;
+    PyArrayObject *g0 = (PyArrayObject *)args[0], *v0 = (PyArrayObject *)args[1];
+    int nd = PyArray_NDIM(g0);
+    if (nd == 0 || !kc_same_shape(g0, v0))
+        KC_DECLINE; /* broadcasting: the reference handles it */
+    PyArrayObject *g = kc_contig(args[0], t), *v = g ? kc_contig(args[1], t) : NULL;
+    PyArrayObject *o = v ? (PyArrayObject *)PyArray_SimpleNew(nd, PyArray_DIMS(g0), t) : NULL;
+    if (o) {
+        Py_ssize_t n = PyArray_SIZE(g);
+        int nt = kc_threads_for((double)n, EW_THREADS_FROM);
+        const char *pg = PyArray_DATA(g), *pv = PyArray_DATA(v);
+        char *po = PyArray_DATA(o);
+        KC_NOGIL_BEGIN(n >= EW_NOGIL_FROM)
+        KC_SPLIT(nt, n, lo, hi, backward_range(op, t, pg, pv, po, lo, hi));
+        KC_NOGIL_END
+    }
+    Py_XDECREF(g);
+    Py_XDECREF(v);
+    return (PyObject *)o;
+}
+
+KC_DECL(relu_backward) { return backward("relu_backward", U_RELU, args, nargs); }
+KC_DECL(sigmoid_backward) { return backward("sigmoid_backward", U_SIGMOID, args, nargs); }
+KC_DECL(tanh_backward) { return backward("tanh_backward", U_TANH, args, nargs); }

@@ -127,7 +127,7 @@ KC_DECL(attention_forward) {
     double scale;
     if (att_dims(t, args[0], args[1], args[2], d) || att_mask(t, args[3], d, st) ||
         (nargs == 7 && args[6] != Py_None))
-        return kc_fallback(op, args, nargs);
+        KC_DECLINE;
     if (att_flags(args[4], args[5], &causal, &scale)) return NULL;
     PyArrayObject *q = NULL, *k = NULL, *v = NULL, *out = NULL, *lse = NULL;
     PyObject *res = NULL;
@@ -172,7 +172,7 @@ KC_DECL(attention_backward) {
     if (att_dims(t, args[1], args[2], args[3], d) || att_mask(t, args[6], d, st) ||
         (nargs == 10 && args[9] != Py_None) || kc_ftype(args[0]) != t ||
         kc_ftype(args[4]) != t || kc_ftype(args[5]) != t)
-        return kc_fallback(op, args, nargs);
+        KC_DECLINE;
     {
         PyArrayObject *g0 = (PyArrayObject *)args[0], *o0 = (PyArrayObject *)args[4];
         PyArrayObject *l0 = (PyArrayObject *)args[5];
@@ -181,7 +181,7 @@ KC_DECL(attention_backward) {
             !PyArray_CompareLists(PyArray_DIMS(g0), want, 3) ||
             !PyArray_CompareLists(PyArray_DIMS(o0), want, 3) ||
             !PyArray_CompareLists(PyArray_DIMS(l0), want, 2))
-            return kc_fallback(op, args, nargs);
+            KC_DECLINE;
     }
     if (att_flags(args[7], args[8], &causal, &scale)) return NULL;
     PyArrayObject *g = NULL, *q = NULL, *k = NULL, *v = NULL, *out = NULL, *lse = NULL;

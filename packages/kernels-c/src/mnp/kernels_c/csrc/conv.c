@@ -172,7 +172,7 @@ KC_DECL(conv2d_forward) {
     const char *op = "conv2d_forward";
     KC_ENTER(op, 6, 6, 0)
     if (t != kc_ftype(args[1]) || (args[2] != Py_None && t != kc_ftype(args[2])))
-        return kc_fallback(op, args, nargs);
+        KC_DECLINE;
     conv_geom G;
     if (conv_shapes(op, (PyArrayObject *)args[0], (PyArrayObject *)args[1], &G)) return NULL;
     if (kc_conv_params(op, NULL, args[3], args[4], args[5], &G)) return NULL;
@@ -205,7 +205,7 @@ KC_DECL(conv2d_backward) {
     const char *op = "conv2d_backward";
     KC_ENTER(op, 9, 9, 0)
     if (t != kc_ftype(args[1]) || t != kc_ftype(args[2]))
-        return kc_fallback(op, args, nargs);
+        KC_DECLINE;
     int need[3];
     for (int i = 0; i < 3; i++)
         if ((need[i] = kc_bool(args[6 + i])) < 0) return NULL;

@@ -1,7 +1,7 @@
-/* Elementwise kernels: add/sub/mul/div/maximum/minimum with numpy broadcasting over any
- * strides, relu/sigmoid/tanh/sqrt/neg/abs/sign, and the backwards of relu/sigmoid/tanh. (exp and
- * log stay with numpy, whose SIMD versions measured faster from 64 x 64 on.)
- * float32/float64; anything else goes to numpy. */
+/* Elementwise arithmetic: add/sub/mul/div/maximum/minimum with numpy broadcasting over any
+ * strides, and sqrt/neg/abs/sign; `kc_map_unary`, the loop every unary kernel runs (the
+ * activations too). (exp and log stay with numpy, whose SIMD versions measured faster from
+ * 64 x 64 on.) float32/float64; anything else is declined. */
 #include "kc.h"
 #include "kc_math.h"
 
@@ -79,10 +79,10 @@ static void bin_run(bin_fn fn, int k, const Py_ssize_t *cd, const Py_ssize_t *ca
 
 static PyObject *binary(const char *name, int op, PyObject *const *args, Py_ssize_t nargs) {
     KC_ENTER(name, 2, 2, 0)
-    if (t != kc_ftype(args[1])) return kc_fallback(name, args, nargs);
+    if (t != kc_ftype(args[1])) KC_DECLINE;
     PyArrayObject *a = (PyArrayObject *)args[0], *b = (PyArrayObject *)args[1];
     int na = PyArray_NDIM(a), nb = PyArray_NDIM(b);
-    if ((na == 0 && nb == 0) || na > 32 || nb > 32) return kc_fallback(name, args, nargs);
+    if ((na == 0 && nb == 0) || na > 32 || nb > 32) KC_DECLINE;
     bin_fn fn = BIN[t == NPY_FLOAT ? 0 : 1][op];
     Py_ssize_t isz = PyArray_ITEMSIZE(a);
     /* the common case first: equal shapes, both C-contiguous */
@@ -109,7 +109,7 @@ static PyObject *binary(const char *name, int op, PyObject *const *args, Py_ssiz
         dims[i] = da == 1 ? db : da;
         npy_intp ta = (ia >= 0 && da != 1) ? PyArray_STRIDE(a, ia) : 0;
         npy_intp tb = (ib >= 0 && db != 1) ? PyArray_STRIDE(b, ib) : 0;
-        if (ta % isz || tb % isz) return kc_fallback(name, args, nargs);
+        if (ta % isz || tb % isz) KC_DECLINE;
         sa[i] = ta / isz;
         sb[i] = tb / isz;
     }
@@ -150,19 +150,36 @@ KC_DECL(maximum) { return binary("maximum", OP_MAX, args, nargs); }
 KC_DECL(minimum) { return binary("minimum", OP_MIN, args, nargs); }
 
 /* ---- unary: y = f(x) ------------------------------------------------------------------- */
-enum { U_RELU, U_SIGMOID, U_TANH, U_SQRT, U_NEG, U_ABS, U_SIGN };
+static void ew_range(int op, int t, kc_loop_f lf, kc_loop_d ld, PyArrayObject *x,
+                     PyArrayObject *y, Py_ssize_t lo, Py_ssize_t hi) {
+    if (t == NPY_FLOAT)
+        lf(op, (const float *)PyArray_DATA(x) + lo, (float *)PyArray_DATA(y) + lo, hi - lo);
+    else
+        ld(op, (const double *)PyArray_DATA(x) + lo, (double *)PyArray_DATA(y) + lo, hi - lo);
+}
+
+PyObject *kc_map_unary(const char *name, int op, kc_loop_f lf, kc_loop_d ld,
+                       double threads_from, PyObject *const *args, Py_ssize_t nargs) {
+    KC_ENTER(name, 1, 1, 0)
+    if (PyArray_NDIM((PyArrayObject *)args[0]) == 0) KC_DECLINE;
+    PyArrayObject *x = kc_contig(args[0], t);
+    if (!x) return NULL;
+    PyArrayObject *y = (PyArrayObject *)PyArray_SimpleNew(PyArray_NDIM(x), PyArray_DIMS(x), t);
+    if (y) {
+        Py_ssize_t n = PyArray_SIZE(x);
+        int nt = kc_threads_for((double)n, threads_from);
+        KC_NOGIL_BEGIN(n >= EW_NOGIL_FROM)
+        KC_SPLIT(nt, n, lo, hi, ew_range(op, t, lf, ld, x, y, lo, hi));
+        KC_NOGIL_END
+    }
+    Py_DECREF(x);
+    return (PyObject *)y;
+}
+
+enum { U_SQRT, U_NEG, U_ABS, U_SIGN, U_LOG1P };
 
 static void unary_f(int op, const float *restrict x, float *restrict y, Py_ssize_t n) {
     switch (op) {
-    case U_RELU:
-        for (Py_ssize_t i = 0; i < n; i++) y[i] = x[i] <= 0 ? 0.0f : x[i]; /* +0 for -0, NaN kept */
-        break;
-    case U_SIGMOID:
-        for (Py_ssize_t i = 0; i < n; i++) y[i] = kc_sigmoidf(x[i]);
-        break;
-    case U_TANH:
-        for (Py_ssize_t i = 0; i < n; i++) y[i] = kc_tanhf(x[i]);
-        break;
     case U_SQRT:
         for (Py_ssize_t i = 0; i < n; i++) y[i] = sqrtf(x[i]);
         break;
@@ -173,6 +190,9 @@ static void unary_f(int op, const float *restrict x, float *restrict y, Py_ssize
         for (Py_ssize_t i = 0; i < n; i++)
             y[i] = x[i] > 0 ? 1.0f : (x[i] < 0 ? -1.0f : (x[i] == 0 ? 0.0f : x[i]));
         break;
+    case U_LOG1P:
+        for (Py_ssize_t i = 0; i < n; i++) y[i] = log1pf(x[i]);
+        break;
     default:
         for (Py_ssize_t i = 0; i < n; i++) y[i] = fabsf(x[i]);
     }
@@ -180,15 +200,6 @@ static void unary_f(int op, const float *restrict x, float *restrict y, Py_ssize
 
 static void unary_d(int op, const double *restrict x, double *restrict y, Py_ssize_t n) {
     switch (op) {
-    case U_RELU:
-        for (Py_ssize_t i = 0; i < n; i++) y[i] = x[i] <= 0 ? 0.0 : x[i];
-        break;
-    case U_SIGMOID:
-        for (Py_ssize_t i = 0; i < n; i++) y[i] = kc_sigmoidd(x[i]);
-        break;
-    case U_TANH:
-        for (Py_ssize_t i = 0; i < n; i++) y[i] = tanh(x[i]);
-        break;
     case U_SQRT:
         for (Py_ssize_t i = 0; i < n; i++) y[i] = sqrt(x[i]);
         break;
@@ -199,89 +210,20 @@ static void unary_d(int op, const double *restrict x, double *restrict y, Py_ssi
         for (Py_ssize_t i = 0; i < n; i++)
             y[i] = x[i] > 0 ? 1.0 : (x[i] < 0 ? -1.0 : (x[i] == 0 ? 0.0 : x[i]));
         break;
+    case U_LOG1P:
+        for (Py_ssize_t i = 0; i < n; i++) y[i] = log1p(x[i]);
+        break;
     default:
         for (Py_ssize_t i = 0; i < n; i++) y[i] = fabs(x[i]);
     }
 }
 
-static void unary_range(int op, int t, PyArrayObject *x, PyArrayObject *y, Py_ssize_t lo,
-                        Py_ssize_t hi) {
-    if (t == NPY_FLOAT)
-        unary_f(op, (const float *)PyArray_DATA(x) + lo, (float *)PyArray_DATA(y) + lo, hi - lo);
-    else
-        unary_d(op, (const double *)PyArray_DATA(x) + lo, (double *)PyArray_DATA(y) + lo, hi - lo);
+#define UNARY(name, op) kc_map_unary(name, op, unary_f, unary_d, EW_THREADS_FROM, args, nargs)
+KC_DECL(sqrt) { return UNARY("sqrt", U_SQRT); }
+KC_DECL(neg) { return UNARY("neg", U_NEG); }
+KC_DECL(abs) { return UNARY("abs", U_ABS); }
+KC_DECL(sign) { return UNARY("sign", U_SIGN); }
+/* libm's log1p per element: threaded from the heavy-loop threshold */
+KC_DECL(log1p) {
+    return kc_map_unary("log1p", U_LOG1P, unary_f, unary_d, EW_HEAVY_THREADS_FROM, args, nargs);
 }
-
-static PyObject *unary(const char *name, int op, PyObject *const *args, Py_ssize_t nargs) {
-    KC_ENTER(name, 1, 1, 0)
-    if (PyArray_NDIM((PyArrayObject *)args[0]) == 0) return kc_fallback(name, args, nargs);
-    PyArrayObject *x = kc_contig(args[0], t);
-    if (!x) return NULL;
-    PyArrayObject *y = (PyArrayObject *)PyArray_SimpleNew(PyArray_NDIM(x), PyArray_DIMS(x), t);
-    if (y) {
-        Py_ssize_t n = PyArray_SIZE(x);
-        const int light = op != U_SIGMOID && op != U_TANH;
-        int nt = kc_threads_for((double)n, light ? EW_THREADS_FROM : EW_HEAVY_THREADS_FROM);
-        KC_NOGIL_BEGIN(n >= EW_NOGIL_FROM)
-        KC_SPLIT(nt, n, lo, hi, unary_range(op, t, x, y, lo, hi));
-        KC_NOGIL_END
-    }
-    Py_DECREF(x);
-    return (PyObject *)y;
-}
-
-KC_DECL(relu) { return unary("relu", U_RELU, args, nargs); }
-KC_DECL(sigmoid) { return unary("sigmoid", U_SIGMOID, args, nargs); }
-KC_DECL(tanh) { return unary("tanh", U_TANH, args, nargs); }
-KC_DECL(sqrt) { return unary("sqrt", U_SQRT, args, nargs); }
-KC_DECL(neg) { return unary("neg", U_NEG, args, nargs); }
-KC_DECL(abs) { return unary("abs", U_ABS, args, nargs); }
-KC_DECL(sign) { return unary("sign", U_SIGN, args, nargs); }
-
-/* ---- backward helpers: dx = g * f'(x or y), equal shapes --------------------------------- */
-#define BWD_LOOP(T, EXPR)                                                                    \
-    {                                                                                        \
-        const T *restrict g = (const T *)pg + lo, *restrict v = (const T *)pv + lo;          \
-        T *restrict o = (T *)po + lo;                                                        \
-        for (Py_ssize_t i = 0; i < hi - lo; i++) { T gi = g[i], vi = v[i]; o[i] = (EXPR); } \
-    }
-
-static void backward_range(int op, int t, const char *pg, const char *pv, char *po, Py_ssize_t lo,
-                           Py_ssize_t hi) {
-    if (t == NPY_FLOAT) {
-        if (op == U_RELU) BWD_LOOP(float, gi * (float)(vi > 0))
-        else if (op == U_SIGMOID) BWD_LOOP(float, gi * vi * (1.0f - vi))
-        else BWD_LOOP(float, gi * (1.0f - vi * vi))
-    } else {
-        if (op == U_RELU) BWD_LOOP(double, gi * (double)(vi > 0))
-        else if (op == U_SIGMOID) BWD_LOOP(double, gi * vi * (1.0 - vi))
-        else BWD_LOOP(double, gi * (1.0 - vi * vi))
-    }
-}
-
-static PyObject *backward(const char *name, int op, PyObject *const *args, Py_ssize_t nargs) {
-    KC_ENTER(name, 2, 2, 0)
-    if (t != kc_ftype(args[1])) return kc_fallback(name, args, nargs);
-    PyArrayObject *g0 = (PyArrayObject *)args[0], *v0 = (PyArrayObject *)args[1];
-    int nd = PyArray_NDIM(g0);
-    if (nd == 0 || !kc_same_shape(g0, v0))
-        return kc_fallback(name, args, nargs); /* broadcasting: the reference handles it */
-    PyArrayObject *g = kc_contig(args[0], t), *v = g ? kc_contig(args[1], t) : NULL;
-    PyArrayObject *o = v ? (PyArrayObject *)PyArray_SimpleNew(nd, PyArray_DIMS(g0), t) : NULL;
-    if (o) {
-        Py_ssize_t n = PyArray_SIZE(g);
-        int nt = kc_threads_for((double)n, EW_THREADS_FROM);
-        const char *pg = PyArray_DATA(g), *pv = PyArray_DATA(v);
-        char *po = PyArray_DATA(o);
-        KC_NOGIL_BEGIN(n >= EW_NOGIL_FROM)
-        KC_SPLIT(nt, n, lo, hi, backward_range(op, t, pg, pv, po, lo, hi));
-        KC_NOGIL_END
-    }
-    Py_XDECREF(g);
-    Py_XDECREF(v);
-    return (PyObject *)o;
-}
-
-KC_DECL(relu_backward) { return backward("relu_backward", U_RELU, args, nargs); }
-KC_DECL(sigmoid_backward) { return backward("sigmoid_backward", U_SIGMOID, args, nargs); }
-KC_DECL(tanh_backward) { return backward("tanh_backward", U_TANH, args, nargs); }

@@ -20,10 +20,6 @@
 static Py_ssize_t KC_s = 256, MC_s = 384, NC_s = 3072;
 static Py_ssize_t KC_d = 256, MC_d = 192, NC_d = 3072;
 
-/* M*N*K from which `gemm` hands the product to numpy's BLAS: measured on the build machine,
- * see README.md ("GEMM"); index 0 float32, 1 float64 */
-double kc_gemm_blas_from[2] = {(double)GEMM_BLAS_FROM, (double)GEMM_BLAS_FROM};
-
 #define T float
 #define SFX s
 #include "gemm_impl.h"
@@ -46,13 +42,6 @@ void kc_dgemm(Py_ssize_t M, Py_ssize_t N, Py_ssize_t K, const double *A, Py_ssiz
               Py_ssize_t csa, const double *B, Py_ssize_t rsb, Py_ssize_t csb, double *C,
               Py_ssize_t ldc, int accumulate, int nthreads) {
     kc_gemm_d(M, N, K, A, rsa, csa, B, rsb, csb, C, ldc, accumulate, nthreads);
-}
-
-/* True when `gemm`/`matmul` hand a product of `work` multiply-adds to numpy's BLAS: large
- * products on one thread only (with more, the C GEMM runs threaded while BLAS keeps one
- * thread: see README, "Threads"), never in deterministic mode */
-static int to_blas(double work, int t) {
-    return !kc_deterministic && kc_num_threads == 1 && work >= kc_gemm_blas_from[t == NPY_FLOAT ? 0 : 1];
 }
 
 /* threads for a product of M*N*K multiply-adds */
@@ -79,7 +68,7 @@ static void run_gemm(int t, Py_ssize_t M, Py_ssize_t N, Py_ssize_t K, const char
                   (double *)c, ldc, 0, nthreads);
 }
 
-/* gemm(a, b, trans_a, trans_b[, threads]); `force`: never hand over to BLAS */
+/* gemm(a, b, trans_a, trans_b[, threads]); `force` (gemm_blocked): the thread count given */
 static PyObject *gemm_impl(const char *op, PyObject *const *args, Py_ssize_t nargs, int force) {
     if (kc_nargs(op, nargs, 2, force ? 5 : 4)) return NULL;
     int ta = 0, tb = 0, nthreads = kc_num_threads;
@@ -91,7 +80,7 @@ static PyObject *gemm_impl(const char *op, PyObject *const *args, Py_ssize_t nar
         nthreads = n < 1 ? 1 : (int)n;
     }
     int t = kc_ftype(args[0]);
-    if (t < 0 || t != kc_ftype(args[1])) return kc_fallback("gemm", args, nargs);
+    if (t < 0 || t != kc_ftype(args[1])) KC_DECLINE;
     PyArrayObject *a = (PyArrayObject *)args[0], *b = (PyArrayObject *)args[1];
     char s1[64], s2[64];
     if (PyArray_NDIM(a) != 2 || PyArray_NDIM(b) != 2)
@@ -104,7 +93,6 @@ static PyObject *gemm_impl(const char *op, PyObject *const *args, Py_ssize_t nar
                               kc_shape_str(a, s1, 64), ta ? ".T" : "", kc_shape_str(b, s2, 64),
                               tb ? ".T" : "", K, K2);
     double work = (double)M * N * K;
-    if (!force && to_blas(work, t)) return kc_fallback("gemm", args, nargs);
     Py_INCREF(a);
     Py_INCREF(b);
     Py_ssize_t rsa = 0, csa = 0, rsb = 0, csb = 0;
@@ -137,15 +125,36 @@ static PyObject *gemm_impl(const char *op, PyObject *const *args, Py_ssize_t nar
 KC_DECL(gemm) { return gemm_impl("gemm", args, nargs, 0); }
 KC_DECL(gemm_blocked) { return gemm_impl("gemm_blocked", args, nargs, 1); }
 
+/* M*N*K of gemm(a, b, trans_a=False, trans_b=False) or of one product of matmul(a, b), the
+ * work dispatch's size rule compares with GEMM_BLAS_FROM (plugin.py); 0.0 for operands the
+ * kernel rejects or declines, so that it is the kernel that answers them */
+static PyObject *product_work(PyObject *const *args, Py_ssize_t nargs, int matmul) {
+    if (nargs < 2 || !PyArray_Check(args[0]) || !PyArray_Check(args[1])) return PyFloat_FromDouble(0.0);
+    PyArrayObject *a = (PyArrayObject *)args[0], *b = (PyArrayObject *)args[1];
+    int na = PyArray_NDIM(a), nb = PyArray_NDIM(b), ta = 0, tb = 0;
+    if (matmul ? (na < 2 || nb < 2) : (na != 2 || nb != 2)) return PyFloat_FromDouble(0.0);
+    if (!matmul && ((nargs > 2 && (ta = PyObject_IsTrue(args[2])) < 0) ||
+                    (nargs > 3 && (tb = PyObject_IsTrue(args[3])) < 0))) {
+        PyErr_Clear();
+        return PyFloat_FromDouble(0.0);
+    }
+    Py_ssize_t M = PyArray_DIM(a, ta ? na - 1 : na - 2), K = PyArray_DIM(a, ta ? na - 2 : na - 1);
+    Py_ssize_t K2 = PyArray_DIM(b, tb ? nb - 1 : nb - 2), N = PyArray_DIM(b, tb ? nb - 2 : nb - 1);
+    return PyFloat_FromDouble(K == K2 ? (double)M * N * K : 0.0);
+}
+
+KC_DECL(gemm_work) { return product_work(args, nargs, 0); }
+KC_DECL(matmul_work) { return product_work(args, nargs, 1); }
+
 /* matmul(a, b): numpy semantics for a.ndim, b.ndim >= 2 with broadcast batch dimensions;
  * 1-d operands and other dtypes go to numpy */
 KC_DECL(matmul) {
     if (kc_nargs("matmul", nargs, 2, 2)) return NULL;
     int t = kc_ftype(args[0]);
-    if (t < 0 || t != kc_ftype(args[1])) return kc_fallback("matmul", args, nargs);
+    if (t < 0 || t != kc_ftype(args[1])) KC_DECLINE;
     PyArrayObject *a = (PyArrayObject *)args[0], *b = (PyArrayObject *)args[1];
     int na = PyArray_NDIM(a), nb = PyArray_NDIM(b);
-    if (na < 2 || nb < 2 || na > 32 || nb > 32) return kc_fallback("matmul", args, nargs);
+    if (na < 2 || nb < 2 || na > 32 || nb > 32) KC_DECLINE;
     char s1[128], s2[128];
     Py_ssize_t M = PyArray_DIM(a, na - 2), K = PyArray_DIM(a, na - 1);
     Py_ssize_t K2 = PyArray_DIM(b, nb - 2), N = PyArray_DIM(b, nb - 1);
@@ -164,16 +173,15 @@ KC_DECL(matmul) {
         dims[i] = da == 1 ? db : da; /* numpy's rule: 1 broadcasts, even against 0 */
         sa[i] = (ia >= 0 && da != 1) ? PyArray_STRIDE(a, ia) : 0;
         sb[i] = (ib >= 0 && db != 1) ? PyArray_STRIDE(b, ib) : 0;
-        if (sa[i] % isz || sb[i] % isz) return kc_fallback("matmul", args, nargs);
+        if (sa[i] % isz || sb[i] % isz) KC_DECLINE;
     }
     dims[nbatch] = M;
     dims[nbatch + 1] = N;
     double work = (double)M * N * K;
-    if (to_blas(work, t)) return kc_fallback("matmul", args, nargs);
     Py_ssize_t rsa, csa, rsb, csb;
     npy_intp ta0 = PyArray_STRIDE(a, na - 2), ta1 = PyArray_STRIDE(a, na - 1);
     npy_intp tb0 = PyArray_STRIDE(b, nb - 2), tb1 = PyArray_STRIDE(b, nb - 1);
-    if (ta0 % isz || ta1 % isz || tb0 % isz || tb1 % isz) return kc_fallback("matmul", args, nargs);
+    if (ta0 % isz || ta1 % isz || tb0 % isz || tb1 % isz) KC_DECLINE;
     rsa = ta0 / isz; csa = ta1 / isz; rsb = tb0 / isz; csb = tb1 / isz;
     PyArrayObject *c = (PyArrayObject *)PyArray_SimpleNew(nd, dims, t);
     if (!c) return NULL;
@@ -207,7 +215,7 @@ KC_DECL(matmul) {
 }
 
 /* tuning hook: _set_gemm_blocking(kc, mc, nc, dtype_is_double) */
-PyObject *kc_set_gemm_blocking(PyObject *self, PyObject *const *args, Py_ssize_t nargs) {
+KC_DECL(_set_gemm_blocking) {
     if (kc_nargs("_set_gemm_blocking", nargs, 4, 4)) return NULL;
     Py_ssize_t v[3];
     for (int i = 0; i < 3; i++) {

@@ -21,13 +21,14 @@
 #include <omp.h>
 #endif
 
-/* ---- errors and fallback (module.c) ----------------------------------------------- */
+/* ---- errors and declines (module.c) ----------------------------------------------- */
 extern PyObject *kc_ShapeError;  /* mnp.core.errors.ShapeError */
 extern PyObject *kc_DTypeError;  /* mnp.core.errors.DTypeError */
 extern int kc_num_threads;       /* threads a large kernel may use */
 
-/* Call the numpy reference kernel `name` with the original arguments. */
-PyObject *kc_fallback(const char *name, PyObject *const *args, Py_ssize_t nargs);
+/* Decline an input this kernel does not take: return NotImplemented, and mnp's dispatch runs
+ * the kernel's declared fallback (the numpy reference) instead. */
+#define KC_DECLINE Py_RETURN_NOTIMPLEMENTED
 /* Set ShapeError "op: msg" and return NULL. */
 PyObject *kc_shape_error(const char *op, const char *fmt, ...);
 PyObject *kc_dtype_error(const char *op, const char *fmt, ...);
@@ -66,11 +67,11 @@ static inline PyArrayObject *kc_contig(PyObject *o, int t) {
 }
 
 /* Every kernel opens with this: the argument count (TypeError if wrong), then `const int t`,
- * the float type of args[I]; any other input runs the numpy reference kernel. */
+ * the float type of args[I]; any other input is declined. */
 #define KC_ENTER(op, lo, hi, I)                                                             \
     if (kc_nargs(op, nargs, lo, hi)) return NULL;                                           \
     const int t = kc_ftype(args[I]);                                                        \
-    if (t < 0) return kc_fallback(op, args, nargs);
+    if (t < 0) KC_DECLINE;
 
 /* fn_f(...) for float32 (t == NPY_FLOAT), else fn_d(...): the two instantiations of a kernel
  * (scalar arguments convert to each one's parameter types) */
@@ -149,26 +150,16 @@ void kc_scratch_give(void *p, size_t got);
 #define KC_NOGIL_BEGIN(big) { PyThreadState *_kc_save = (big) ? PyEval_SaveThread() : NULL;
 #define KC_NOGIL_END if (_kc_save) PyEval_RestoreThread(_kc_save); }
 
-/* ---- the kernels (one family per file) --------------------------------------------- */
+/* y = f(x) elementwise for every non-0-d float array x (elementwise.c): lf / ld(op, x, y, n)
+ * run over shares of the elements, on threads from `threads_from` elements */
+typedef void (*kc_loop_f)(int op, const float *x, float *y, Py_ssize_t n);
+typedef void (*kc_loop_d)(int op, const double *x, double *y, Py_ssize_t n);
+PyObject *kc_map_unary(const char *name, int op, kc_loop_f lf, kc_loop_d ld,
+                       double threads_from, PyObject *const *args, Py_ssize_t nargs);
+
+/* ---- the kernels: kc_<name> in csrc/<family>.c, as listed in manifest.py --------------- */
 #define KC_DECL(name) PyObject *kc_##name(PyObject *self, PyObject *const *args, Py_ssize_t nargs)
-KC_DECL(gemm); KC_DECL(matmul); KC_DECL(gemm_blocked);
-KC_DECL(add); KC_DECL(sub); KC_DECL(mul); KC_DECL(div);
-KC_DECL(relu); KC_DECL(sigmoid); KC_DECL(tanh);
-KC_DECL(relu_backward); KC_DECL(sigmoid_backward); KC_DECL(tanh_backward);
-KC_DECL(sum); KC_DECL(max); KC_DECL(min); KC_DECL(argmax); KC_DECL(argmin);
-KC_DECL(im2col); KC_DECL(col2im); KC_DECL(conv2d_forward); KC_DECL(conv2d_backward);
-KC_DECL(max_pool2d_forward); KC_DECL(max_pool2d_backward);
-KC_DECL(avg_pool2d_forward); KC_DECL(avg_pool2d_backward);
-KC_DECL(cross_entropy_forward); KC_DECL(cross_entropy_backward);
-KC_DECL(batch_norm_forward); KC_DECL(batch_norm_backward);
-KC_DECL(sgd_step); KC_DECL(adam_step);
-KC_DECL(rmsprop_step); KC_DECL(rmsprop_centered_step); KC_DECL(adagrad_step);
-KC_DECL(maximum); KC_DECL(minimum);
-KC_DECL(sqrt); KC_DECL(neg); KC_DECL(abs); KC_DECL(sign);
-KC_DECL(leaky_relu); KC_DECL(leaky_relu_backward); KC_DECL(gelu); KC_DECL(gelu_backward); KC_DECL(erf);
-KC_DECL(softmax); KC_DECL(log_softmax); KC_DECL(softmax_backward); KC_DECL(log_softmax_backward);
-KC_DECL(layer_norm_forward); KC_DECL(layer_norm_backward);
-KC_DECL(attention_forward); KC_DECL(attention_backward);
+#include "kc_kernels.h" /* generated at build time from manifest.py */
 
 /* ---- GEMM core (gemm.c): C[M,N] (=|+=) op(A) op(B), strides in elements -------------- */
 void kc_sgemm(Py_ssize_t M, Py_ssize_t N, Py_ssize_t K,
@@ -185,8 +176,5 @@ void kc_gemm_dots_s(Py_ssize_t M, Py_ssize_t N, Py_ssize_t K, const float *A, Py
                     const float *B, Py_ssize_t csb, float *C, Py_ssize_t ldc, int accumulate);
 void kc_gemm_dots_d(Py_ssize_t M, Py_ssize_t N, Py_ssize_t K, const double *A, Py_ssize_t rsa,
                     const double *B, Py_ssize_t csb, double *C, Py_ssize_t ldc, int accumulate);
-/* Size (M*N*K) from which `gemm` calls numpy's BLAS instead (per dtype, per thread count). */
-extern double kc_gemm_blas_from[2];
-PyObject *kc_set_gemm_blocking(PyObject *self, PyObject *const *args, Py_ssize_t nargs);
 
 #endif

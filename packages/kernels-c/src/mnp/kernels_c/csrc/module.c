@@ -1,4 +1,4 @@
-/* The extension module mnp.kernels_c._ext: method table, errors, fallback, threads. */
+/* The extension module mnp.kernels_c._ext: method table, errors, threads. */
 #define MNP_KC_MODULE_MAIN
 #include "kc.h"
 
@@ -11,24 +11,7 @@
 
 PyObject *kc_ShapeError = NULL;
 PyObject *kc_DTypeError = NULL;
-static PyObject *kc_fallback_fn = NULL;
 int kc_num_threads = 1;
-
-PyObject *kc_fallback(const char *name, PyObject *const *args, Py_ssize_t nargs) {
-    if (kc_fallback_fn == NULL) {
-        PyErr_Format(PyExc_RuntimeError, "%s: no fallback installed for this input", name);
-        return NULL;
-    }
-    PyObject *tuple = PyTuple_New(nargs);
-    if (!tuple) return NULL;
-    for (Py_ssize_t i = 0; i < nargs; i++) {
-        Py_INCREF(args[i]);
-        PyTuple_SET_ITEM(tuple, i, args[i]);
-    }
-    PyObject *res = PyObject_CallFunction(kc_fallback_fn, "sO", name, tuple);
-    Py_DECREF(tuple);
-    return res;
-}
 
 static PyObject *kc_error(PyObject *type, const char *op, const char *fmt, va_list ap) {
     char msg[512];
@@ -155,16 +138,6 @@ void kc_scratch_give(void *p, size_t got) {
 int kc_deterministic = 0;
 
 /* ---- module-level functions ------------------------------------------------------------ */
-static PyObject *set_fallback(PyObject *self, PyObject *fn) {
-    if (!PyCallable_Check(fn)) {
-        PyErr_SetString(PyExc_TypeError, "_set_fallback: expected a callable");
-        return NULL;
-    }
-    Py_INCREF(fn);
-    Py_XSETREF(kc_fallback_fn, fn);
-    Py_RETURN_NONE;
-}
-
 static int max_threads(void) {
 #ifdef _OPENMP
     return omp_get_num_procs();
@@ -203,27 +176,9 @@ static PyObject *get_deterministic(PyObject *self, PyObject *unused) {
     return PyBool_FromLong(kc_deterministic);
 }
 
-/* {kernel or "*": (sizes...)}: where each kernel changes path (kc_limits.h) */
+/* {kernel: (sizes...)}: where each kernel changes path (kc_limits.h, via manifest.py) */
 static PyObject *thresholds(PyObject *self, PyObject *unused) {
-    static const struct { const char *names; long long v[6]; } table[] = {
-        {"add sub mul div maximum minimum relu sqrt neg abs sign relu_backward sigmoid_backward "
-         "tanh_backward leaky_relu leaky_relu_backward", {EW_NOGIL_FROM, EW_THREADS_FROM}},
-        {"sigmoid tanh gelu gelu_backward erf", {EW_NOGIL_FROM, EW_HEAVY_THREADS_FROM}},
-        {"sum max min", {RED_CHUNK, RED_THREADS_FROM}},
-        {"argmax argmin", {ARG_LANES_FROM, ARG_BLOCK, ARG_THREADS_FROM}},
-        {"softmax log_softmax softmax_backward log_softmax_backward",
-         {SM_SMALL, SM_BLOCK, SM_CHUNK, SM_THREADS_FROM}},
-        {"layer_norm_forward layer_norm_backward", {LN_THREADS_FROM}},
-        {"cross_entropy_forward cross_entropy_backward batch_norm_forward batch_norm_backward",
-         {NN_THREADS_FROM}},
-        {"max_pool2d_forward max_pool2d_backward avg_pool2d_forward avg_pool2d_backward",
-         {POOL_THREADS_FROM}},
-        {"im2col col2im", {COLS_THREADS_FROM}},
-        {"conv2d_forward conv2d_backward", {CONV_THREADS_FROM}},
-        {"sgd_step", {OPT_THREADS_FROM}},
-        {"adam_step rmsprop_step rmsprop_centered_step adagrad_step", {OPT_THREADS_FROM / 4}},
-        {"gemm matmul", {GEMM_SMALL, GEMM_THREADS_FROM, GEMM_NOPACK, GEMM_BLAS_FROM}},
-    };
+    static const struct { const char *name; long long v[6]; } table[] = {KC_THRESHOLD_ROWS};
     PyObject *d = PyDict_New();
     if (!d) return NULL;
     for (size_t i = 0; i < sizeof table / sizeof table[0]; i++) {
@@ -236,10 +191,7 @@ static PyObject *thresholds(PyObject *self, PyObject *unused) {
             if (!v) { Py_DECREF(vals); Py_DECREF(d); return NULL; }
             PyTuple_SET_ITEM(vals, k, v);
         }
-        char buf[256], *save = NULL;
-        snprintf(buf, sizeof buf, "%s", table[i].names);
-        for (char *tok = strtok_r(buf, " ", &save); tok; tok = strtok_r(NULL, " ", &save))
-            if (PyDict_SetItemString(d, tok, vals) < 0) { Py_DECREF(vals); Py_DECREF(d); return NULL; }
+        if (PyDict_SetItemString(d, table[i].name, vals) < 0) { Py_DECREF(vals); Py_DECREF(d); return NULL; }
         Py_DECREF(vals);
     }
     return d;
@@ -265,85 +217,14 @@ static PyObject *build_info(PyObject *self, PyObject *unused) {
     int omp = 0;
 #endif
     return Py_BuildValue("{s:s,s:O,s:i,s:d,s:d}", "simd", simd, "openmp", omp ? Py_True : Py_False,
-                         "max_threads", max_threads(), "gemm_blas_from_f32", kc_gemm_blas_from[0],
-                         "gemm_blas_from_f64", kc_gemm_blas_from[1]);
-}
-
-static PyObject *set_gemm_crossover(PyObject *self, PyObject *const *args, Py_ssize_t nargs) {
-    if (kc_nargs("_set_gemm_crossover", nargs, 2, 2)) return NULL;
-    double a, b;
-    if (kc_double(args[0], &a) || kc_double(args[1], &b)) return NULL;
-    kc_gemm_blas_from[0] = a;
-    kc_gemm_blas_from[1] = b;
-    Py_RETURN_NONE;
+                         "max_threads", max_threads(), "gemm_blas_from_f32", (double)GEMM_BLAS_FROM,
+                         "gemm_blas_from_f64", (double)GEMM_BLAS_FROM);
 }
 
 #define KC_FAST(name, doc) {#name, (PyCFunction)(void (*)(void))kc_##name, METH_FASTCALL, doc}
 
 static PyMethodDef methods[] = {
-    KC_FAST(gemm, "gemm(a, b, trans_a=False, trans_b=False): op(a) @ op(b) for 2-d a, b"),
-    KC_FAST(gemm_blocked, "gemm_blocked(a, b, trans_a, trans_b, threads=None): always the C GEMM"),
-    KC_FAST(matmul, "matmul(a, b): numpy's matmul for float32/float64"),
-    KC_FAST(add, "add(a, b) with numpy broadcasting"),
-    KC_FAST(sub, "sub(a, b) with numpy broadcasting"),
-    KC_FAST(mul, "mul(a, b) with numpy broadcasting"),
-    KC_FAST(div, "div(a, b) with numpy broadcasting"),
-    KC_FAST(maximum, "maximum(a, b) with numpy broadcasting (NaN if either is NaN)"),
-    KC_FAST(minimum, "minimum(a, b) with numpy broadcasting (NaN if either is NaN)"),
-    KC_FAST(relu, "relu(x)"),
-    KC_FAST(sigmoid, "sigmoid(x)"),
-    KC_FAST(tanh, "tanh(x)"),
-    KC_FAST(sqrt, "sqrt(x)"),
-    KC_FAST(neg, "neg(x) = -x"),
-    KC_FAST(abs, "abs(x)"),
-    KC_FAST(sign, "sign(x): -1, 0 or 1 (NaN kept)"),
-    KC_FAST(leaky_relu, "leaky_relu(x, slope) = x if x > 0 else slope x"),
-    KC_FAST(leaky_relu_backward, "leaky_relu_backward(g, x, slope) = g if x > 0 else slope g"),
-    KC_FAST(gelu, "gelu(x, approximate='none'): x Phi(x), or its 'tanh' form"),
-    KC_FAST(gelu_backward, "gelu_backward(g, x, approximate='none') = g gelu'(x)"),
-    KC_FAST(erf, "erf(x): the error function"),
-    KC_FAST(softmax, "softmax(x, axis): max-shifted"),
-    KC_FAST(log_softmax, "log_softmax(x, axis): max-shifted"),
-    KC_FAST(softmax_backward, "softmax_backward(g, y, axis) = g y - y sum(g y)"),
-    KC_FAST(log_softmax_backward, "log_softmax_backward(g, y, axis) = g - exp(y) sum(g)"),
-    KC_FAST(relu_backward, "relu_backward(g, x) = g * (x > 0)"),
-    KC_FAST(sigmoid_backward, "sigmoid_backward(g, y) = g * y * (1 - y)"),
-    KC_FAST(tanh_backward, "tanh_backward(g, y) = g * (1 - y * y)"),
-    KC_FAST(sum, "sum(x, axes, keepdims)"),
-    KC_FAST(max, "max(x, axes, keepdims)"),
-    KC_FAST(min, "min(x, axes, keepdims)"),
-    KC_FAST(argmax, "argmax(x, axis, keepdims) -> int64 (first maximum; NaN wins)"),
-    KC_FAST(argmin, "argmin(x, axis, keepdims) -> int64 (first minimum; NaN wins)"),
-    KC_FAST(im2col, "im2col(x, kernel_size, stride, padding, dilation)"),
-    KC_FAST(col2im, "col2im(cols, x_shape, kernel_size, stride, padding, dilation)"),
-    KC_FAST(conv2d_forward, "conv2d_forward(x, w, b, stride, padding, dilation)"),
-    KC_FAST(conv2d_backward,
-            "conv2d_backward(g, x, w, stride, padding, dilation, need_x, need_w, need_b)"),
-    KC_FAST(max_pool2d_forward, "max_pool2d_forward(x, kernel_size, stride, padding)"),
-    KC_FAST(max_pool2d_backward, "max_pool2d_backward(g, indices, x_shape)"),
-    KC_FAST(avg_pool2d_forward, "avg_pool2d_forward(x, kernel_size, stride, padding)"),
-    KC_FAST(avg_pool2d_backward, "avg_pool2d_backward(g, x_shape, kernel_size, stride, padding)"),
-    KC_FAST(cross_entropy_forward, "cross_entropy_forward(logits, targets, label_smoothing)"),
-    KC_FAST(cross_entropy_backward, "cross_entropy_backward(g, probs, targets, label_smoothing)"),
-    KC_FAST(batch_norm_forward, "batch_norm_forward(x, gamma, beta, eps)"),
-    KC_FAST(batch_norm_backward, "batch_norm_backward(g, x, gamma, mean, invstd)"),
-    KC_FAST(layer_norm_forward, "layer_norm_forward(x, gamma, beta, eps)"),
-    KC_FAST(layer_norm_backward, "layer_norm_backward(g, x, gamma, mean, invstd)"),
-    KC_FAST(attention_forward, "attention_forward(q, k, v, mask, is_causal, scale, drop=None)"),
-    KC_FAST(attention_backward, "attention_backward(g, q, k, v, out, lse, mask, is_causal, "
-                                "scale, drop=None)"),
-    KC_FAST(sgd_step, "sgd_step(param, grad, buf, lr, momentum, dampening, nesterov, "
-                      "weight_decay, first)"),
-    KC_FAST(adam_step, "adam_step(param, grad, exp_avg, exp_avg_sq, max_exp_avg_sq, step, lr, "
-                       "beta1, beta2, eps, weight_decay, decoupled, amsgrad)"),
-    KC_FAST(rmsprop_step, "rmsprop_step(param, grad, square_avg, buf, lr, alpha, eps, momentum, "
-                          "weight_decay)"),
-    KC_FAST(rmsprop_centered_step, "rmsprop_centered_step(param, grad, square_avg, grad_avg, buf, "
-                                   "lr, alpha, eps, momentum, weight_decay)"),
-    KC_FAST(adagrad_step, "adagrad_step(param, grad, sum_, step, lr, lr_decay, eps, weight_decay)"),
-    {"_set_gemm_blocking", (PyCFunction)(void (*)(void))kc_set_gemm_blocking, METH_FASTCALL,
-     "cache blocking (kc, mc, nc, is_double) of the C GEMM"},
-    {"_set_fallback", set_fallback, METH_O, "install the numpy-reference fallback"},
+    KC_KERNEL_METHODS /* every kernel and GEMM helper of manifest.py */
     {"set_num_threads", set_num_threads, METH_O, "threads large kernels may use"},
     {"get_num_threads", get_num_threads, METH_NOARGS, "threads large kernels may use"},
     {"build_info", build_info, METH_NOARGS, "compile-time features of this build"},
@@ -352,8 +233,6 @@ static PyMethodDef methods[] = {
     {"get_deterministic", get_deterministic, METH_NOARGS, "the set_deterministic flag"},
     {"thresholds", thresholds, METH_NOARGS,
      "{kernel: sizes at which it changes path} (threads, blocking, GEMM algorithm, BLAS)"},
-    {"_set_gemm_crossover", (PyCFunction)(void (*)(void))set_gemm_crossover, METH_FASTCALL,
-     "M*N*K from which gemm calls numpy's BLAS (float32, float64)"},
     {NULL, NULL, 0, NULL},
 };
 

@@ -119,7 +119,7 @@ KC_DECL(sgd_step) {
     PyArrayObject *p = buffer(args[0], t, n);
     PyArrayObject *b = buffer(args[2], t, n);
     if (!p || kc_ftype(args[1]) != t || (args[2] != Py_None && !b))
-        return kc_fallback(op, args, nargs);
+        KC_DECLINE;
     PyArrayObject *g = grad_for(op, args[1], p, t);
     if (!g) return NULL;
     double lr, mom, damp, wd;
@@ -149,7 +149,7 @@ KC_DECL(adam_step) {
     if (amsgrad < 0) return NULL;
     PyArrayObject *vmax = buffer(args[4], t, n);
     if (!p || !m || !v || (amsgrad && !vmax) || kc_ftype(args[1]) != t)
-        return kc_fallback(op, args, nargs);
+        KC_DECLINE;
     PyArrayObject *g = grad_for(op, args[1], p, t);
     if (!g) return NULL;
     double step, lr, b1, b2, eps, wd;
@@ -186,7 +186,7 @@ static PyObject *rmsprop_call(const char *op, int centered, PyObject *const *arg
     PyArrayObject *ga = centered ? buffer(args[3], t, n) : NULL;
     PyArrayObject *b = mom > 0 ? buffer(args[3 + k], t, n) : NULL;
     if (!p || !sa || (centered && !ga) || (mom > 0 && !b) || kc_ftype(args[1]) != t)
-        return kc_fallback(op, args, nargs);
+        KC_DECLINE;
     PyArrayObject *g = grad_for(op, args[1], p, t);
     if (!g) return NULL;
     KC_RUN(t, n, OPT_THREADS_FROM / 4, rmsprop, PyArray_DATA(p), PyArray_DATA(g),
@@ -205,7 +205,7 @@ KC_DECL(adagrad_step) {
     KC_ENTER(op, 8, 8, 0)
     Py_ssize_t n = PyArray_SIZE((PyArrayObject *)args[0]);
     PyArrayObject *p = buffer(args[0], t, n), *sum = buffer(args[2], t, n);
-    if (!p || !sum || kc_ftype(args[1]) != t) return kc_fallback(op, args, nargs);
+    if (!p || !sum || kc_ftype(args[1]) != t) KC_DECLINE;
     double step, lr, lr_decay, eps, wd;
     if (kc_double(args[3], &step) || kc_double(args[4], &lr) || kc_double(args[5], &lr_decay) ||
         kc_double(args[6], &eps) || kc_double(args[7], &wd))

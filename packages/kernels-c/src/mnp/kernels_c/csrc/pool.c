@@ -125,7 +125,7 @@ static PyObject *pool_forward(const char *op, int is_max, PyObject *const *args,
     conv_geom G = {PyArray_DIM(x0, 0), PyArray_DIM(x0, 1), PyArray_DIM(x0, 2), PyArray_DIM(x0, 3)};
     if (pool_window(op, args[1], args[2], args[3], &G)) return NULL;
     if (2 * G.PH > G.KH || 2 * G.PW > G.KW) /* windows wholly in padding */
-        return kc_fallback(op, args, nargs);
+        KC_DECLINE;
     PyArrayObject *x = kc_contig(args[0], t);
     if (!x) return NULL;
     PyArrayObject *y = kc_new4(G.N, G.C, G.OH, G.OW, t), *idx = NULL;
@@ -152,7 +152,7 @@ KC_DECL(avg_pool2d_forward) { return pool_forward("avg_pool2d_forward", 0, args,
 KC_DECL(max_pool2d_backward) {
     const char *op = "max_pool2d_backward";
     KC_ENTER(op, 3, 3, 0)
-    if (!PyArray_Check(args[1])) return kc_fallback(op, args, nargs);
+    if (!PyArray_Check(args[1])) KC_DECLINE;
     Py_ssize_t xs[4];
     if (kc_shape4(op, args[2], xs)) return NULL;
     PyArrayObject *g0 = (PyArrayObject *)args[0], *i0 = (PyArrayObject *)args[1];

@@ -56,14 +56,14 @@ static PyObject *sm_call(const char *op, int kind, PyObject *const *args, Py_ssi
     KC_ENTER(op, 2 + bwd, 2 + bwd, 0)
     PyArrayObject *a0 = (PyArrayObject *)args[0];
     const int nd = PyArray_NDIM(a0);
-    if (nd == 0 || PyArray_SIZE(a0) == 0) return kc_fallback(op, args, nargs);
+    if (nd == 0 || PyArray_SIZE(a0) == 0) KC_DECLINE;
     if (bwd) {
         PyArrayObject *b0 = (PyArrayObject *)args[1];
         if (kc_ftype(args[1]) != t || !kc_same_shape(a0, b0))
-            return kc_fallback(op, args, nargs);
+            KC_DECLINE;
     }
     const int axis = sm_axis(args[1 + bwd], nd);
-    if (axis < 0) return kc_fallback(op, args, nargs);
+    if (axis < 0) KC_DECLINE;
     Py_ssize_t outer = 1, inner = 1, L = PyArray_DIM(a0, axis);
     for (int i = 0; i < axis; i++) outer *= PyArray_DIM(a0, i);
     for (int i = axis + 1; i < nd; i++) inner *= PyArray_DIM(a0, i);

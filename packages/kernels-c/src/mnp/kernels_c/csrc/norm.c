@@ -1,14 +1,210 @@
-/* Layer normalization of x (B, D) per row, forward and backward, float32/float64; gamma and
- * beta (D,) or None. The mean is taken of x shifted by the row's first element, so a constant
- * row gives exactly 0 (no cancellation), and the variance in a second pass over x - mean.
- * Rows are independent: both passes split them over threads; on several threads dgamma/dbeta
- * are summed afterwards by columns, each over the rows in order, as on one thread. */
+/* Normalization, forward and backward, float32/float64: batch norm (statistics over N and M
+ * of x (N, C, M)) and layer norm (per row of x (B, D)).
+ *
+ * Layer norm: gamma and beta (D,) or None. The mean is taken of x shifted by the row's first
+ * element, so a constant row gives exactly 0 (no cancellation), and the variance in a second
+ * pass over x - mean. Rows are independent: both passes split them over threads; on several
+ * threads dgamma/dbeta are summed afterwards by columns, each over the rows in order, as on
+ * one thread. */
 #include "kc.h"
+#include "kc_math.h"
 #include <math.h>
-
 
 #define CAT_(a, b) a##b
 #define CAT(a, b) CAT_(a, b)
+
+/* ---- batch norm ------------------------------------------------------------------------ */
+#define BN_FUNCS(SFX, T)                                                                       \
+    static void CAT(bn_fwd, SFX)(const T *x, const T *gamma, const T *beta, Py_ssize_t N,      \
+                                 Py_ssize_t C, Py_ssize_t M, double eps, T *y, T *mean,         \
+                                 T *invstd, int nt) {                                           \
+        _Pragma("omp parallel for num_threads(nt) if (nt > 1) schedule(static)")               \
+        for (Py_ssize_t c = 0; c < C; c++) {                                                    \
+            /* the mean of x shifted by its first element (a constant channel gives exactly   \
+             * its value), the variance of x - mean, and y = (x - mean) scale + shift: no      \
+             * cancellation when the mean is large against the spread */                      \
+            const T x0 = isfinite(x[c * M]) ? x[c * M] : (T)0;                                  \
+            double s = 0, q = 0;                                                                \
+            for (Py_ssize_t n = 0; n < N; n++) {                                                \
+                const T *xr = x + (n * C + c) * M;                                              \
+                T a = 0;                                                                        \
+                for (Py_ssize_t m = 0; m < M; m++) a += xr[m] - x0;                             \
+                s += a;                                                                         \
+            }                                                                                   \
+            double mu = (double)x0 + s / (double)(N * M);                                       \
+            for (Py_ssize_t n = 0; n < N; n++) {                                                \
+                const T *xr = x + (n * C + c) * M;                                              \
+                double a = 0;                                                                   \
+                for (Py_ssize_t m = 0; m < M; m++) {                                            \
+                    double d = (double)xr[m] - mu;                                              \
+                    a += d * d;                                                                 \
+                }                                                                               \
+                q += a;                                                                         \
+            }                                                                                   \
+            double is = 1.0 / sqrt(q / (double)(N * M) + eps);                                  \
+            const T mt = (T)mu;                                                                 \
+            mean[c] = mt;                                                                       \
+            invstd[c] = (T)is;                                                                  \
+            T scale = (T)(is * (gamma ? (double)gamma[c] : 1.0));                               \
+            T shift = beta ? beta[c] : (T)0;                                                    \
+            for (Py_ssize_t n = 0; n < N; n++) {                                                \
+                const T *xr = x + (n * C + c) * M;                                              \
+                T *yr = y + (n * C + c) * M;                                                    \
+                for (Py_ssize_t m = 0; m < M; m++) yr[m] = (xr[m] - mt) * scale + shift;        \
+            }                                                                                   \
+        }                                                                                       \
+    }                                                                                           \
+    static void CAT(bn_bwd, SFX)(const T *g, const T *x, const T *gamma, const T *mean,        \
+                                 const T *invstd, Py_ssize_t N, Py_ssize_t C, Py_ssize_t M,     \
+                                 T *dx, T *dgamma, T *dbeta, int nt) {                          \
+        _Pragma("omp parallel for num_threads(nt) if (nt > 1) schedule(static)")               \
+        for (Py_ssize_t c = 0; c < C; c++) {                                                    \
+            const T mu = mean[c], is = invstd[c];                                               \
+            double sg = 0, sgx = 0;                                                             \
+            for (Py_ssize_t n = 0; n < N; n++) {                                                \
+                const T *gr = g + (n * C + c) * M, *xr = x + (n * C + c) * M;                   \
+                T a = 0, b = 0;                                                                 \
+                for (Py_ssize_t m = 0; m < M; m++) {                                            \
+                    a += gr[m];                                                                 \
+                    b += gr[m] * (xr[m] - mu);                                                  \
+                }                                                                               \
+                sg += a;                                                                        \
+                sgx += b;                                                                       \
+            }                                                                                   \
+            double dgam = sgx * is, cnt = (double)(N * M);                                      \
+            dbeta[c] = (T)sg;                                                                   \
+            dgamma[c] = (T)dgam;                                                                \
+            double k = (gamma ? (double)gamma[c] : 1.0) * is;                                   \
+            T a1 = (T)k, a0 = (T)(-k * sg / cnt), a2 = (T)(-k * dgam * is / cnt);              \
+            for (Py_ssize_t n = 0; n < N; n++) {                                                \
+                const T *gr = g + (n * C + c) * M, *xr = x + (n * C + c) * M;                   \
+                T *dr = dx + (n * C + c) * M;                                                   \
+                for (Py_ssize_t m = 0; m < M; m++) dr[m] = a1 * gr[m] + a0 + a2 * (xr[m] - mu);  \
+            }                                                                                   \
+        }                                                                                       \
+    }
+
+BN_FUNCS(_f, float)
+BN_FUNCS(_d, double)
+
+/* x of ndim >= 2 seen as (N, C, M), M the product of the trailing dims */
+static int bn_dims(const char *op, PyArrayObject *x, Py_ssize_t *N, Py_ssize_t *C, Py_ssize_t *M) {
+    char s1[128];
+    if (PyArray_NDIM(x) < 2) {
+        kc_shape_error(op, "expected x of shape (N, C, M), got %s", kc_shape_str(x, s1, 128));
+        return -1;
+    }
+    *N = PyArray_DIM(x, 0);
+    *C = PyArray_DIM(x, 1);
+    *M = 1;
+    for (int i = 2; i < PyArray_NDIM(x); i++) *M *= PyArray_DIM(x, i);
+    return 0;
+}
+
+/* threads for a batch-norm pass over (N, C, M): at most one per channel */
+static int bn_threads(Py_ssize_t N, Py_ssize_t C, Py_ssize_t M) {
+    int nt = kc_threads_for((double)N * C * M, NN_THREADS_FROM);
+    return nt > C ? (C > 0 ? (int)C : 1) : nt;
+}
+
+/* a per-channel vector (C,) or None */
+static int bn_vec(const char *op, const char *what, PyObject *o, int t, Py_ssize_t C,
+                  PyArrayObject **out) {
+    *out = NULL;
+    if (o == Py_None) return 0;
+    char s1[128];
+    if (kc_ftype(o) != t) {
+        kc_dtype_error(op, "%s must have the dtype of x", what);
+        return -1;
+    }
+    if (PyArray_SIZE((PyArrayObject *)o) != C) {
+        kc_shape_error(op, "%s of shape %s does not match %zd channels", what,
+                       kc_shape_str((PyArrayObject *)o, s1, 128), C);
+        return -1;
+    }
+    *out = kc_contig(o, t);
+    return *out ? 0 : -1;
+}
+
+/* batch_norm_forward(x, gamma, beta, eps) -> (y, mean, invstd) */
+KC_DECL(batch_norm_forward) {
+    const char *op = "batch_norm_forward";
+    KC_ENTER(op, 4, 4, 0)
+    if ((args[1] != Py_None && kc_ftype(args[1]) != t) ||
+        (args[2] != Py_None && kc_ftype(args[2]) != t))
+        KC_DECLINE;
+    double eps;
+    if (kc_double(args[3], &eps)) return NULL;
+    Py_ssize_t N, C, M;
+    if (bn_dims(op, (PyArrayObject *)args[0], &N, &C, &M)) return NULL;
+    if (N * M == 0) KC_DECLINE;
+    PyArrayObject *gamma, *beta = NULL, *x = NULL, *y = NULL, *mean = NULL, *invstd = NULL;
+    PyObject *res = NULL;
+    if (bn_vec(op, "gamma", args[1], t, C, &gamma) || bn_vec(op, "beta", args[2], t, C, &beta))
+        goto done;
+    if (!(x = kc_contig(args[0], t))) goto done;
+    npy_intp d1[1] = {C};
+    if (!(y = (PyArrayObject *)PyArray_SimpleNew(PyArray_NDIM(x), PyArray_DIMS(x), t)) ||
+        !(mean = (PyArrayObject *)PyArray_SimpleNew(1, d1, t)) ||
+        !(invstd = (PyArrayObject *)PyArray_SimpleNew(1, d1, t)))
+        goto done;
+    {
+        int nt = bn_threads(N, C, M);
+        KC_NOGIL_BEGIN(N * C * M > 16384)
+        KC_TYPED(t, bn_fwd, PyArray_DATA(x), gamma ? PyArray_DATA(gamma) : NULL,
+                 beta ? PyArray_DATA(beta) : NULL, N, C, M, eps, PyArray_DATA(y),
+                 PyArray_DATA(mean), PyArray_DATA(invstd), nt);
+        KC_NOGIL_END
+    }
+    res = PyTuple_Pack(3, (PyObject *)y, (PyObject *)mean, (PyObject *)invstd);
+done:
+    Py_XDECREF(gamma); Py_XDECREF(beta); Py_XDECREF(x);
+    Py_XDECREF(y); Py_XDECREF(mean); Py_XDECREF(invstd);
+    return res;
+}
+
+/* batch_norm_backward(g, x, gamma, mean, invstd) -> (dx, dgamma, dbeta) */
+KC_DECL(batch_norm_backward) {
+    const char *op = "batch_norm_backward";
+    KC_ENTER(op, 5, 5, 1)
+    if (kc_ftype(args[0]) != t || (args[2] != Py_None && kc_ftype(args[2]) != t) ||
+        kc_ftype(args[3]) != t || kc_ftype(args[4]) != t)
+        KC_DECLINE;
+    Py_ssize_t N, C, M;
+    PyArrayObject *x0 = (PyArrayObject *)args[1], *g0 = (PyArrayObject *)args[0];
+    if (bn_dims(op, x0, &N, &C, &M)) return NULL;
+    char s1[128], s2[128];
+    if (!kc_same_shape(g0, x0))
+        return kc_shape_error(op, "gradient of shape %s does not match x of shape %s",
+                              kc_shape_str(g0, s1, 128), kc_shape_str(x0, s2, 128));
+    PyArrayObject *gamma = NULL, *mean = NULL, *invstd = NULL, *g = NULL, *x = NULL;
+    PyArrayObject *dx = NULL, *dgamma = NULL, *dbeta = NULL;
+    PyObject *res = NULL;
+    if (bn_vec(op, "gamma", args[2], t, C, &gamma) || bn_vec(op, "mean", args[3], t, C, &mean) ||
+        bn_vec(op, "invstd", args[4], t, C, &invstd))
+        goto done;
+    if (!(g = kc_contig(args[0], t)) || !(x = kc_contig(args[1], t))) goto done;
+    npy_intp d1[1] = {C};
+    if (!(dx = (PyArrayObject *)PyArray_SimpleNew(PyArray_NDIM(x), PyArray_DIMS(x), t)) ||
+        !(dgamma = (PyArrayObject *)PyArray_SimpleNew(1, d1, t)) ||
+        !(dbeta = (PyArrayObject *)PyArray_SimpleNew(1, d1, t)))
+        goto done;
+    {
+        int nt = bn_threads(N, C, M);
+        KC_NOGIL_BEGIN(N * C * M > 16384)
+        KC_TYPED(t, bn_bwd, PyArray_DATA(g), PyArray_DATA(x), gamma ? PyArray_DATA(gamma) : NULL,
+                 PyArray_DATA(mean), PyArray_DATA(invstd), N, C, M, PyArray_DATA(dx),
+                 PyArray_DATA(dgamma), PyArray_DATA(dbeta), nt);
+        KC_NOGIL_END
+    }
+    /* without gamma (no affine transform) there are no parameter gradients */
+    res = PyTuple_Pack(3, (PyObject *)dx, gamma ? (PyObject *)dgamma : Py_None,
+                       gamma ? (PyObject *)dbeta : Py_None);
+done:
+    Py_XDECREF(gamma); Py_XDECREF(mean); Py_XDECREF(invstd); Py_XDECREF(g); Py_XDECREF(x);
+    Py_XDECREF(dx); Py_XDECREF(dgamma); Py_XDECREF(dbeta);
+    return res;
+}
 
 #define LN_FUNCS(SFX, T, SQRT)                                                                 \
     /* sum of a[i] - s (b NULL) or of a[i] * b[i]: independent accumulators vectorize */        \
@@ -125,7 +321,7 @@ KC_DECL(layer_norm_forward) {
     Py_ssize_t B, D;
     if (ln_dims((PyArrayObject *)args[0], &B, &D) || !ln_vec_ok(args[1], t, D) ||
         !ln_vec_ok(args[2], t, D))
-        return kc_fallback(op, args, nargs);
+        KC_DECLINE;
     double eps;
     if (kc_double(args[3], &eps)) return NULL;
     PyArrayObject *x = NULL, *gamma = NULL, *beta = NULL, *y = NULL, *mean = NULL, *inv = NULL;
@@ -175,7 +371,7 @@ KC_DECL(layer_norm_backward) {
     if (kc_ftype(args[0]) != t || ln_dims(x0, &B, &D) || !kc_same_shape(g0, x0) ||
         !ln_vec_ok(args[2], t, D) || args[3] == Py_None || !ln_vec_ok(args[3], t, B) ||
         args[4] == Py_None || !ln_vec_ok(args[4], t, B))
-        return kc_fallback(op, args, nargs);
+        KC_DECLINE;
     PyArrayObject *g = NULL, *x = NULL, *gamma = NULL, *mean = NULL, *inv = NULL;
     PyArrayObject *dx = NULL, *dgamma = NULL, *dbeta = NULL;
     PyObject *res = NULL;
