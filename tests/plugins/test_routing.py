@@ -33,10 +33,10 @@ ROUTED = """
     def matmul(a, b):
         return np.matmul(a, b)
 
-    def softplus(x):                    # a kernel mnp-core's kit has no generator for
+    def smooth_relu(x):                    # a kernel mnp-core's kit has no generator for
         return np.logaddexp(0, x) if x.ndim else NotImplemented
 
-    def softplus_ref(x):
+    def smooth_relu_ref(x):
         return np.logaddexp(0, x)
 
     def gemm(a, b, trans_a=False, trans_b=False):
@@ -48,13 +48,13 @@ ROUTED = """
     @hookimpl
     def mnp_register_backends(register):
         rule = SizeRule(work, lambda dtype: STATE["at_least"])
-        register("routed", {"add": add, "matmul": matmul, "gemm": gemm, "softplus": softplus},
-                 priority=5, fallback="numpy", kinds={"softplus": "unary"},
+        register("routed", {"add": add, "matmul": matmul, "gemm": gemm, "smooth_relu": smooth_relu},
+                 priority=5, fallback="numpy", kinds={"smooth_relu": "unary"},
                  size_rules={"matmul": rule, "gemm": rule})
 
     @hookimpl
     def mnp_register_kernels(register):
-        register("numpy", "softplus", softplus_ref)
+        register("numpy", "smooth_relu", smooth_relu_ref)
 """
 
 
@@ -117,7 +117,7 @@ def test_served_blocks_nest_and_cost_nothing_outside(routed):
 
 
 def test_kind_gives_conformance_cases(routed):
-    results = run_conformance("routed", kernels=["softplus"])
+    results = run_conformance("routed", kernels=["smooth_relu"])
     assert {r.status for r in results} == {"passed"} and all(r.cases > 10 for r in results)
 
 
