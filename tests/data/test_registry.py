@@ -28,11 +28,12 @@ def test_installed_plugin_lists_every_dataset():
     assert set(EXPECTED) <= set(list_datasets())
     info = next(p for p in mnp.plugins() if p["module"] == "mnp.data.plugin")
     assert info["status"] == "loaded"
-    assert info["provides"]["datasets"] == sorted(EXPECTED + [LOADER])
+    assert info["provides"]["datasets"] == sorted(EXPECTED)
+    assert info["provides"]["loaders"] == [LOADER]
 
 
-def test_the_loader_is_registered_beside_the_datasets_but_not_listed():
-    assert mnp.lookup("datasets", LOADER) is DataLoader
+def test_the_loader_is_registered_as_a_loader_not_a_dataset():
+    assert mnp.lookup("loaders", LOADER) is DataLoader
     assert LOADER not in list_datasets()
 
 

@@ -68,4 +68,5 @@ def test_datasets_load_from_the_installed_wheel(venv):
 def test_plugin_listing_shows_the_numpy_backend_and_the_datasets(venv, builtin_rows):
     rows = venv.list_plugins()
     builtin_rows(rows, PACKAGES)
-    assert rows[1]["provides"]["datasets"] == sorted(DATASETS + ["DataLoader"])   # + its loader
+    assert rows[1]["provides"]["datasets"] == sorted(DATASETS)
+    assert rows[1]["provides"]["loaders"] == ["DataLoader"]

@@ -301,6 +301,10 @@ ALL_HOOKS = """
         register("hooked_dataset", lambda: (np.zeros((2, 2), np.float32), np.zeros(2, np.int64)))
 
     @hookimpl
+    def mnp_register_loaders(register):
+        register("HookedLoader", list)
+
+    @hookimpl
     def mnp_register_metrics(register):
         register("hooked_metric", lambda y, p: 1.0)
 
@@ -310,7 +314,8 @@ ALL_HOOKS = """
 """
 COVERED = {"mnp_register_backends", "mnp_register_kernels", "mnp_register_layers",
            "mnp_register_losses", "mnp_register_optimizers", "mnp_register_schedulers",
-           "mnp_register_datasets", "mnp_register_metrics", "mnp_register_process_groups"}
+           "mnp_register_datasets", "mnp_register_loaders", "mnp_register_metrics",
+           "mnp_register_process_groups"}
 
 
 def test_every_hookspec_is_covered_here():
@@ -345,7 +350,8 @@ def test_kernels_hook_adds_to_any_backend(site):
 @pytest.mark.parametrize("kind, name", [("layers", "HookedLayer"), ("losses", "HookedLoss"),
                                         ("optimizers", "HookedOptimizer"),
                                         ("schedulers", "HookedScheduler"),
-                                        ("datasets", "hooked_dataset"), ("metrics", "hooked_metric"),
+                                        ("datasets", "hooked_dataset"), ("loaders", "HookedLoader"),
+                                        ("metrics", "hooked_metric"),
                                         ("process_groups", "hooked_group")])
 def test_registry_hooks(site, kind, name):
     site.add("mnp-all", {"all": ALL_HOOKS})

@@ -106,6 +106,16 @@ def mnp_register_datasets(register: RegisterName) -> None:
 
 
 @hookspec
+def mnp_register_loaders(register: RegisterName) -> None:
+    """Register batch-loader classes by name: ``register("DataLoader", DataLoader)``.
+
+    A loader takes ``(dataset, batch_size=, shuffle=, sampler=, drop_last=)`` as PyTorch's
+    ``DataLoader`` does; mnp.nn's ``Trainer`` batches arrays with the one named
+    ``"DataLoader"`` when a plugin registers it, and slices them itself otherwise.
+    """
+
+
+@hookspec
 def mnp_register_metrics(register: RegisterName) -> None:
     """Register metric functions by name: ``register("accuracy", accuracy)``."""
 
@@ -127,6 +137,7 @@ REGISTRY_HOOKS = {
     "mnp_register_optimizers": "optimizers",
     "mnp_register_schedulers": "schedulers",
     "mnp_register_datasets": "datasets",
+    "mnp_register_loaders": "loaders",
     "mnp_register_metrics": "metrics",
     "mnp_register_process_groups": "process_groups",
 }

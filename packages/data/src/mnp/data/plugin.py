@@ -1,5 +1,6 @@
 """The mnp plugin of mnp-data: registers its datasets through core's hooks, and its
-`DataLoader` beside them under `LOADER` (mnp.nn's Trainer batches arrays with it)."""
+`DataLoader` in the ``loaders`` registry under `LOADER` (mnp.nn's Trainer batches arrays
+with it)."""
 from __future__ import annotations
 
 from typing import Callable
@@ -15,7 +16,7 @@ DATASETS: dict[str, Callable] = {
     "blobs": blobs, "regression": regression, "digits": digits,
 }
 
-#: the name the loader is registered under, beside the datasets
+#: the name the loader is registered under, in the ``loaders`` registry
 LOADER = "DataLoader"
 
 
@@ -23,4 +24,8 @@ LOADER = "DataLoader"
 def mnp_register_datasets(register: Callable[[str, object], None]) -> None:
     for name, factory in DATASETS.items():
         register(name, factory)
+
+
+@hookimpl
+def mnp_register_loaders(register: Callable[[str, object], None]) -> None:
     register(LOADER, DataLoader)

@@ -23,10 +23,8 @@ def load(name: str, **kwargs: Any) -> Any:
 
 
 def list_datasets() -> list[str]:
-    """The names of every registered dataset, sorted (the loader registered beside them is
-    not a dataset)."""
-    from .plugin import LOADER
-    return sorted(name for name in mnp.registry("datasets") if name != LOADER)
+    """The names of every registered dataset, sorted."""
+    return sorted(mnp.registry("datasets"))
 
 
 __all__ = ["load", "list_datasets"]

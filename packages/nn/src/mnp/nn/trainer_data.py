@@ -14,14 +14,14 @@ from mnp.core import PluginError, ShapeError, Tensor, parallel
 
 from ._util import TrainerError
 
-#: the name mnp-data registers its ``DataLoader`` under (in the ``datasets`` registry)
+#: the name mnp-data registers its ``DataLoader`` under (in the ``loaders`` registry)
 LOADER = "DataLoader"
 
 
 def _loader() -> Any:
     """mnp-data's ``DataLoader`` class, or None when no plugin registers one."""
     try:
-        return mnp.registry("datasets").get(LOADER)
+        return mnp.registry("loaders").get(LOADER)
     except PluginError:
         return None
 
