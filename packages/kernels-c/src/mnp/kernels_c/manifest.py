@@ -74,6 +74,7 @@ KERNELS: tuple[Kernel, ...] = (
     Kernel("abs", "elementwise", "x", "unary", "absolute value", _EW, _UNARY),
     Kernel("sign", "elementwise", "x", "unary", "-1, 0 or 1 (NaN kept)", _EW, _UNARY),
     Kernel("log1p", "elementwise", "x", "unary", "log(1 + x), exact near 0", _EW_HEAVY, _UNARY),
+    Kernel("expm1", "elementwise", "x", "unary", "exp(x) - 1, exact near 0", _EW_HEAVY, _UNARY),
     # -- activation.c -----------------------------------------------------------------------
     Kernel("relu", "activation", "x", "unary", "max(x, 0) (NaN kept)", _EW, _UNARY),
     Kernel("sigmoid", "activation", "x", "unary", "1 / (1 + exp(-x))", _EW_HEAVY, _UNARY),

@@ -176,7 +176,7 @@ PyObject *kc_map_unary(const char *name, int op, kc_loop_f lf, kc_loop_d ld,
     return (PyObject *)y;
 }
 
-enum { U_SQRT, U_NEG, U_ABS, U_SIGN, U_LOG1P };
+enum { U_SQRT, U_NEG, U_ABS, U_SIGN, U_LOG1P, U_EXPM1 };
 
 static void unary_f(int op, const float *restrict x, float *restrict y, Py_ssize_t n) {
     switch (op) {
@@ -192,6 +192,9 @@ static void unary_f(int op, const float *restrict x, float *restrict y, Py_ssize
         break;
     case U_LOG1P:
         for (Py_ssize_t i = 0; i < n; i++) y[i] = log1pf(x[i]);
+        break;
+    case U_EXPM1:
+        for (Py_ssize_t i = 0; i < n; i++) y[i] = expm1f(x[i]);
         break;
     default:
         for (Py_ssize_t i = 0; i < n; i++) y[i] = fabsf(x[i]);
@@ -213,6 +216,9 @@ static void unary_d(int op, const double *restrict x, double *restrict y, Py_ssi
     case U_LOG1P:
         for (Py_ssize_t i = 0; i < n; i++) y[i] = log1p(x[i]);
         break;
+    case U_EXPM1:
+        for (Py_ssize_t i = 0; i < n; i++) y[i] = expm1(x[i]);
+        break;
     default:
         for (Py_ssize_t i = 0; i < n; i++) y[i] = fabs(x[i]);
     }
@@ -226,4 +232,8 @@ KC_DECL(sign) { return UNARY("sign", U_SIGN); }
 /* libm's log1p per element: threaded from the heavy-loop threshold */
 KC_DECL(log1p) {
     return kc_map_unary("log1p", U_LOG1P, unary_f, unary_d, EW_HEAVY_THREADS_FROM, args, nargs);
+}
+/* libm's expm1 per element: threaded from the heavy-loop threshold */
+KC_DECL(expm1) {
+    return kc_map_unary("expm1", U_EXPM1, unary_f, unary_d, EW_HEAVY_THREADS_FROM, args, nargs);
 }
