@@ -51,7 +51,7 @@ def test_loader_and_fallback_train_bit_identically(monkeypatch, shuffle):
 
 
 def test_the_loader_is_found_through_core_registry():
-    assert trainer_data._loader() is mnp.lookup("datasets", trainer_data.LOADER)
+    assert trainer_data._loader() is mnp.lookup("loaders", trainer_data.LOADER)
     with use_host(PluginHost(entry_points=lambda: [], environ={})):
         assert trainer_data._loader() is None          # no mnp-data plugin: the fallback
 
