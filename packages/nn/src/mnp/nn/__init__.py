@@ -20,7 +20,7 @@ from .dropout import Dropout
 from .embedding import Embedding
 from .flatten import Flatten
 from .linear import Dense, Identity, Linear
-from .norm import BatchNorm1d, BatchNorm2d, LayerNorm, RMSNorm
+from .norm import BatchNorm1d, BatchNorm2d, GroupNorm, LayerNorm, RMSNorm
 from .pool import AvgPool1d, AvgPool2d, MaxPool1d, MaxPool2d
 from .losses import (BCELoss, BCEWithLogitsLoss, CrossEntropyLoss, L1Loss, MSELoss, NLLLoss,
                      SoftmaxCrossEntropy)

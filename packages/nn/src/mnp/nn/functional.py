@@ -17,11 +17,11 @@ from .flatten import flatten
 from .linear import linear
 from .losses import (binary_cross_entropy, binary_cross_entropy_with_logits, cross_entropy,
                      l1_loss, mse_loss, nll_loss)
-from .norm import batch_norm, layer_norm, rms_norm
+from .norm import batch_norm, group_norm, layer_norm, rms_norm
 from .pool import avg_pool1d, avg_pool2d, max_pool1d, max_pool2d
 
 __all__ = ["linear", "conv1d", "conv2d", "max_pool1d", "max_pool2d", "avg_pool1d", "avg_pool2d",
-           "batch_norm", "layer_norm", "rms_norm", "dropout", "embedding", "one_hot", "flatten",
+           "batch_norm", "layer_norm", "group_norm", "rms_norm", "dropout", "embedding", "one_hot", "flatten",
            "relu",
            "sigmoid", "tanh", "leaky_relu", "gelu", "softmax", "log_softmax", "mse_loss",
            "l1_loss", "binary_cross_entropy", "binary_cross_entropy_with_logits",

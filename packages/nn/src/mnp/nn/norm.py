@@ -1,9 +1,10 @@
-"""The normalisation family: `BatchNorm1d`, `BatchNorm2d`, `LayerNorm`, `RMSNorm`, their
-autograd nodes, the functional `batch_norm`, `layer_norm`, `rms_norm` and the ``numpy``
-reference kernels.
+"""The normalisation family: `BatchNorm1d`, `BatchNorm2d`, `LayerNorm`, `GroupNorm`, `RMSNorm`,
+their autograd nodes, the functional `batch_norm`, `layer_norm`, `group_norm`, `rms_norm` and
+the ``numpy`` reference kernels.
 
 Batch norm trains on the ``batch_norm_*`` kernels (or uses running statistics in eval), layer
-norm runs on ``layer_norm_*``, RMS norm on ``rms_norm_*``. The kernels:
+norm runs on ``layer_norm_*``, RMS norm on ``rms_norm_*``. Group norm runs on ``layer_norm_*``
+over the (N * G, C / G * spatial) view, then a per-channel scale and shift. The kernels:
 
 ``batch_norm_forward(x, gamma, beta, eps)``: x (N, C, M); statistics per channel over N and
 M; returns ``(y, mean, invstd)`` with ``invstd = 1 / sqrt(var + eps)`` (biased variance).
@@ -20,6 +21,7 @@ import numpy as np
 
 from mnp.core import Function, ShapeError, Tensor, as_tensor, get_default_dtype
 from mnp.core.autograd import _make
+from mnp.core.dtypes import to_dtype
 from mnp.core.dispatch import kernel
 
 from ._util import ArgumentError, apply_kernel, check_dtypes, optional_tensor
@@ -297,6 +299,78 @@ def layer_norm(input: Any, normalized_shape: Any, weight: Any = None, bias: Any 
     return LayerNormFunction.apply(x, w, b, ndim=len(ns), eps=float(eps))
 
 
+class GroupNormFunction(Function):
+    """Group norm of x (N, C, ...): `layer_norm_forward` without affine over each of the
+    N * G groups, then ``y = xhat * gamma + beta`` per channel."""
+    name = "group_norm"
+
+    def forward(self, x, gamma=None, beta=None, num_groups=1, eps=1e-5):
+        n, c = x.shape[0], x.shape[1]
+        x2 = x.reshape(n * num_groups, c // num_groups * math.prod(x.shape[2:]))
+        self.x2, self.gamma = x2, gamma
+        if x2.size:
+            xhat, self.mean, self.invstd = kernel("layer_norm_forward", x.dtype)(x2, None, None,
+                                                                                 eps)
+        else:                                           # an empty batch or spatial size
+            xhat = x2.copy()
+        self.xhat3 = xhat.reshape(n, c, math.prod(x.shape[2:]))
+        y = self.xhat3
+        if gamma is not None:
+            y = apply_kernel("mul", y, gamma.reshape(c, 1))
+        if beta is not None:
+            y = apply_kernel("add", y, beta.reshape(c, 1))
+        return y.reshape(x.shape)
+
+    def backward(self, g):
+        g3 = g.reshape(self.xhat3.shape)
+        dgamma = dbeta = None
+        gx = g3
+        if self.gamma is not None:
+            total = kernel("sum", g.dtype)
+            dgamma = total(apply_kernel("mul", g3, self.xhat3), (0, 2), False)
+            dbeta = total(g3, (0, 2), False)
+            gx = apply_kernel("mul", g3, self.gamma.reshape(-1, 1))
+        if gx.size:
+            dx, _, _ = kernel("layer_norm_backward", g.dtype)(
+                gx.reshape(self.x2.shape), self.x2, None, self.mean, self.invstd)
+        else:
+            dx = gx
+        grads = (dx.reshape(g.shape), dgamma, dbeta)[:len(self.needs_input_grad)]
+        return grads if len(grads) > 1 else grads[0]
+
+
+def group_norm(input: Any, num_groups: int, weight: Any = None, bias: Any = None,
+               eps: float = 1e-5) -> Tensor:
+    """Normalise input (N, C, ...) over each of ``num_groups`` groups of C / num_groups
+    channels (and all spatial positions), then scale by ``weight`` and shift by ``bias``
+    (both (C,), optional).
+
+    >>> import mnp.core as mnp
+    >>> from mnp.nn import functional as F
+    >>> y = F.group_norm(mnp.randn(2, 4, 5), 2)
+    >>> [abs(m) < 1e-5 for m in y.data.reshape(4, 10).mean(axis=1).tolist()]
+    [True, True, True, True]
+    """
+    x = as_tensor(input, op="group_norm")
+    if x.ndim < 2:
+        raise ShapeError(f"group_norm: expected an input of at least 2 dimensions (N, C, ...), "
+                         f"got shape {x.shape}")
+    c, groups = x.shape[1], int(num_groups)
+    if groups < 1 or c % groups:
+        raise ShapeError(f"group_norm: num_channels={c} of input shape {x.shape} is not "
+                         f"divisible by num_groups={num_groups}")
+    w, b = optional_tensor(weight, "group_norm"), optional_tensor(bias, "group_norm")
+    check_dtypes("group_norm", x, w, b, half_input=True)
+    for name, t in (("weight", w), ("bias", b)):
+        if t is not None and t.shape != (c,):
+            raise ShapeError(f"group_norm: {name} of shape {t.shape} does not fit input of "
+                             f"shape {x.shape} with {c} channels")
+    if w is None and b is not None:
+        w = Tensor(np.ones(c, b.dtype))
+    params = () if w is None else (w,) if b is None else (w, b)
+    return GroupNormFunction.apply(x, *params, num_groups=groups, eps=float(eps))
+
+
 class RMSNormFunction(Function):
     name = "rms_norm"
 
@@ -450,6 +524,60 @@ class LayerNorm(Module):
     def extra_repr(self) -> str:
         return (f"{self.normalized_shape}, eps={self.eps}, "
                 f"elementwise_affine={self.elementwise_affine}, bias={self.use_bias}")
+
+
+class GroupNorm(Module):
+    """Group normalisation of input (N, C, ...): the C channels in ``num_groups`` groups, each
+    normalised over its channels and spatial positions, then a learnt per-channel scale and
+    shift (``affine``; ``bias=False`` drops the shift), as PyTorch.
+
+    >>> import mnp.core as mnp
+    >>> from mnp import nn
+    >>> nn.GroupNorm(2, 4)
+    GroupNorm(2, 4, eps=1e-05, affine=True, bias=True)
+    >>> nn.GroupNorm(2, 4)(mnp.randn(3, 4, 5)).shape
+    (3, 4, 5)
+    """
+
+    def __init__(self, num_groups: int, num_channels: int, eps: float = 1e-5,
+                 affine: bool = True, device: Any = None, dtype: Any = None, *,
+                 bias: bool = True):
+        super().__init__()
+        self.num_groups, self.num_channels = int(num_groups), int(num_channels)
+        if self.num_groups < 1 or self.num_channels % self.num_groups:
+            raise ArgumentError(f"GroupNorm: num_channels={num_channels} is not divisible by "
+                                f"num_groups={num_groups}")
+        self.eps, self.affine, self.use_bias = float(eps), bool(affine), bool(bias)
+        if device not in (None, "cpu"):
+            raise ArgumentError(f"GroupNorm: device must be None or 'cpu', got {device!r}")
+        dt = get_default_dtype() if dtype is None else to_dtype(dtype, op="GroupNorm")
+        if self.affine:
+            self.weight = Parameter(np.ones(self.num_channels, dt))
+            if self.use_bias:
+                self.bias = Parameter(np.zeros(self.num_channels, dt))
+            else:
+                self.register_parameter("bias", None)
+        else:
+            self.register_parameter("weight", None)
+            self.register_parameter("bias", None)
+
+    def reset_parameters(self) -> None:
+        if self.weight is not None:
+            self.weight.data[...] = 1
+        if self.bias is not None:
+            self.bias.data[...] = 0
+
+    def forward(self, input: Any) -> Tensor:
+        input = as_tensor(input, op="GroupNorm")
+        if input.ndim < 2 or input.shape[1] != self.num_channels:
+            raise ShapeError(f"GroupNorm: input of shape {input.shape} does not fit "
+                             f"num_channels={self.num_channels}: expected (N, "
+                             f"{self.num_channels}, ...)")
+        return group_norm(input, self.num_groups, self.weight, self.bias, self.eps)
+
+    def extra_repr(self) -> str:
+        return (f"{self.num_groups}, {self.num_channels}, eps={self.eps}, affine={self.affine}, "
+                f"bias={self.use_bias}")
 
 
 class RMSNorm(Module):

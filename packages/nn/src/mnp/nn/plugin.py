@@ -12,7 +12,7 @@ LAYERS = {
     "linear": ("Linear", "Dense", "Identity"),
     "conv": ("Conv1d", "Conv2d"),
     "pool": ("MaxPool1d", "MaxPool2d", "AvgPool1d", "AvgPool2d"),
-    "norm": ("BatchNorm1d", "BatchNorm2d", "LayerNorm", "RMSNorm"),
+    "norm": ("BatchNorm1d", "BatchNorm2d", "LayerNorm", "GroupNorm", "RMSNorm"),
     "dropout": ("Dropout",),
     "flatten": ("Flatten",),
     "embedding": ("Embedding",),
