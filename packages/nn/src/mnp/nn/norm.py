@@ -577,7 +577,7 @@ class GroupNorm(Module):
 
     def extra_repr(self) -> str:
         return (f"{self.num_groups}, {self.num_channels}, eps={self.eps}, affine={self.affine}, "
-                f"bias={self.use_bias}")
+                f"bias={self.bias is not None}")
 
 
 class RMSNorm(Module):
