@@ -17,7 +17,7 @@ NAMES = ["linear", "conv1d", "conv2d", "max_pool1d", "max_pool2d", "avg_pool1d",
          "softmax", "log_softmax", "mse_loss", "l1_loss", "binary_cross_entropy",
          "binary_cross_entropy_with_logits", "cross_entropy", "nll_loss", "one_hot", "embedding",
          "flatten"]
-NAMES += ["rms_norm", "scaled_dot_product_attention"]
+NAMES += ["rms_norm", "group_norm", "scaled_dot_product_attention"]
 
 
 def test_every_function_is_there():
