@@ -159,3 +159,18 @@ def test_group_norm_registered_repr_and_config(torch):
         assert repr(rebuilt) == repr(layer)
     assert repr(nn.GroupNorm(2, 4)) == "GroupNorm(2, 4, eps=1e-05, affine=True, bias=True)"
     assert nn.GroupNorm(2, 4, dtype=mnp.float64).weight.dtype == np.float64
+
+
+def test_group_norm_half_input_into_float32_parameters_like_torch(torch, rng):
+    ours, theirs = nn.GroupNorm(2, 4), torch.nn.GroupNorm(2, 4)
+    ours.weight.data[...] = rng.standard_normal(4)
+    copy_parameters(ours, theirs)
+    x = rng.standard_normal((3, 4, 5)).astype(np.float16)
+    xt = torch.tensor(x, requires_grad=True)
+    y, ty = ours(mnp.tensor(x)), theirs(xt)
+    assert y.dtype == np.float16 and ty.dtype == torch.float16
+    assert_close(y, ty.detach(), rtol=1e-2, atol=1e-2)
+    y.sum().backward()
+    ty.sum().backward()
+    assert ours.weight.grad.dtype == np.float32
+    assert_close(ours.weight.grad, theirs.weight.grad, rtol=1e-2, atol=1e-2, what="weight")

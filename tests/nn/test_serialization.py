@@ -51,6 +51,7 @@ def _cases():
         "AvgPool1d": (lambda: nn.AvgPool1d(2), f(2, 3, 8)),
         "AvgPool2d": (lambda: nn.AvgPool2d(2), f(2, 3, 6, 6)),
         "LayerNorm": (lambda: nn.LayerNorm([3, 4], eps=1e-3), f(2, 3, 4)),
+        "GroupNorm": (lambda: nn.GroupNorm(2, 4, eps=1e-3), f(2, 4, 3)),
         "Dropout": (lambda: nn.Dropout(0.3), f(4, 6)),
         "Flatten": (lambda: nn.Flatten(), f(2, 3, 4)),
         "Identity": (lambda: nn.Identity(), f(2, 3)),

@@ -307,6 +307,11 @@ class GroupNormFunction(Function):
     def forward(self, x, gamma=None, beta=None, num_groups=1, eps=1e-5):
         n, c = x.shape[0], x.shape[1]
         x2 = x.reshape(n * num_groups, c // num_groups * math.prod(x.shape[2:]))
+        self.pdtype = None if gamma is None else gamma.dtype      # float32 for a float16 x
+        if gamma is not None:
+            gamma = gamma.astype(x.dtype, copy=False)
+        if beta is not None:
+            beta = beta.astype(x.dtype, copy=False)
         self.x2, self.gamma = x2, gamma
         if x2.size:
             xhat, self.mean, self.invstd = kernel("layer_norm_forward", x.dtype)(x2, None, None,
@@ -326,9 +331,11 @@ class GroupNormFunction(Function):
         dgamma = dbeta = None
         gx = g3
         if self.gamma is not None:
-            total = kernel("sum", g.dtype)
-            dgamma = total(apply_kernel("mul", g3, self.xhat3), (0, 2), False)
-            dbeta = total(g3, (0, 2), False)
+            pdt, total = self.pdtype, kernel("sum", self.pdtype)
+            gp = g3.astype(pdt, copy=False)
+            dgamma = total(apply_kernel("mul", gp, self.xhat3.astype(pdt, copy=False)), (0, 2),
+                           False)
+            dbeta = total(gp, (0, 2), False)
             gx = apply_kernel("mul", g3, self.gamma.reshape(-1, 1))
         if gx.size:
             dx, _, _ = kernel("layer_norm_backward", g.dtype)(
@@ -569,6 +576,7 @@ class GroupNorm(Module):
 
     def forward(self, input: Any) -> Tensor:
         input = as_tensor(input, op="GroupNorm")
+        check_dtypes("GroupNorm", input, self.weight, self.bias, half_input=True)
         if input.ndim < 2 or input.shape[1] != self.num_channels:
             raise ShapeError(f"GroupNorm: input of shape {input.shape} does not fit "
                              f"num_channels={self.num_channels}: expected (N, "
