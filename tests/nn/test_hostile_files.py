@@ -385,7 +385,7 @@ def test_config_values_of_the_wrong_type_are_refused_before_building(tmp_path, l
     ("LayerNorm", {"normalized_shape": [12000.0, 12000.0]}),
     ("LayerNorm", {"normalized_shape": ["12000", "12000"]}),
     ("LayerNorm", {"normalized_shape": [1e999]}),
-    ("GroupNorm", {"num_groups": 1, "num_channels": "1000000000000"}),
+    ("GroupNorm", {"num_groups": 1, "num_channels": 1000000000000}),
     ("Conv2d", {"in_channels": 512, "out_channels": 512, "kernel_size": [300.0, 300.0]}),
     ("Conv2d", {"in_channels": 512, "out_channels": 512, "kernel_size": "300"}),
 ])
