@@ -10,7 +10,7 @@ from __future__ import annotations
 
 from .. import _hints  # noqa: F401  (`from mnp import nn` without mnp-nn says what to install)
 from .errors import (AnomalyError, ArgumentError, AutogradError, AxisError, BackendError, DTypeError,
-                     GradCheckError, MnpError, PluginError, ShapeError)
+                     GradCheckError, MnpError, PluginError, SerializationError, ShapeError)
 from .dtypes import (bool_, float16, float32, float64, get_default_dtype, int32, int64,
                      set_default_dtype)
 from .tensor import Tensor
