@@ -192,8 +192,7 @@ class inference_mode(_GradMode):
     with ``mode=True`` ops inside record no graph, as `no_grad`; ``mode=False`` changes
     nothing. (mnp has no inference tensors: the results are ordinary tensors.)"""
     def __new__(cls, mode: "bool | Callable" = True):
-        self = super().__new__(cls)
-        return self(mode) if callable(mode) else self
+        return cls(True)(mode) if callable(mode) else super().__new__(cls)
 
     def __init__(self, mode: "bool | Callable" = True):
         self.mode = True if callable(mode) else bool(mode)
