@@ -88,8 +88,13 @@ class Tensor(TensorBase, UnaryMethods, BinaryMethods, ReduceMethods, ShapeMethod
         ``to(mnp.device("cpu"))``, ``to(dtype)``, ``to("cpu", dtype)``, ``to(other)`` (other's
         dtype) and keywords. Returns ``self`` when nothing changes, unless ``copy=True``; the
         only device is the CPU, any other raises an `ArgumentError`."""
-        if len(args) > 2:
-            raise ArgumentError(f"to: expected at most 2 positional arguments, got {len(args)}")
+        flags = [a for a in args if isinstance(a, bool)]   # positional non_blocking, copy
+        args = args[:len(args) - len(flags)]
+        if len(args) > 2 or len(flags) > 2 or any(isinstance(a, bool) for a in args):
+            raise ArgumentError(f"to: expected (device, dtype, non_blocking, copy), got "
+                                f"{len(args) + len(flags)} positional arguments")
+        if len(flags) == 2:
+            copy = copy or flags[1]
         for a in args:
             if isinstance(a, _device) or (isinstance(a, str) and a not in _DTYPE_NAMES):
                 if device is not None:
