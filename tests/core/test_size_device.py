@@ -43,6 +43,8 @@ def test_size_accepts_numpy_ints_and_slices_stay_sizes():
     assert isinstance(s[1:], mnp.Size) and s[1:] == (3, 4)
     assert isinstance(s + (5,), mnp.Size) and s + (5,) == (2, 3, 4, 5)
     assert s[0] == 2 and repr(s) == "mnp.Size([2, 3, 4])"
+    with pytest.raises(TypeError):
+        s + [5]                                              # as tuple + list
 
 
 def test_device_is_cpu():

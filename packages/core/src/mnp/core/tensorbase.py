@@ -67,7 +67,8 @@ class Size(tuple):
         return Size(out) if isinstance(index, slice) else out
 
     def __add__(self, other):
-        return Size(tuple.__add__(self, other))
+        out = tuple.__add__(self, other)
+        return out if out is NotImplemented else Size(out)
 
 
 class TensorBase:
