@@ -134,7 +134,7 @@ def test_reductions_of_broadcast_products(reduction, shapes, axis_seed, keepdims
     r = getattr(mnp, reduction)(prod, axis=axis, keepdims=keepdims)
     assert r.shape == np.sum(np.ones(prod.shape), axis=axis, keepdims=keepdims).shape
     r.sum().backward()
-    count = prod.size // max(r.size, 1)
+    count = prod.numel() // max(r.numel(), 1)
     w = np.full(prod.shape, 1.0 if reduction == "sum" else 1.0 / count)
     assert x.grad.shape == sa and y.grad.shape == sb
     np.testing.assert_allclose(x.grad.data, _reduce_to(w * 3.0, sa, prod.shape), rtol=1e-12)

@@ -107,7 +107,7 @@ def test_set_default_dtype():
 def test_shape_attributes():
     t = mnp.zeros(2, 3, 4)
     assert t.shape == (2, 3, 4) and isinstance(t.shape, tuple)
-    assert t.ndim == 3 and t.size == 24 and t.dtype == mnp.float32
+    assert t.ndim == 3 and t.numel() == 24 and t.dtype == mnp.float32
     assert t.T.shape == (4, 3, 2)
 
 

@@ -10,11 +10,15 @@ from __future__ import annotations
 
 from .. import _hints  # noqa: F401  (`from mnp import nn` without mnp-nn says what to install)
 from .errors import (AnomalyError, ArgumentError, AutogradError, AxisError, BackendError, DTypeError,
-                     GradCheckError, MnpError, PluginError, ShapeError)
+                     GradCheckError, MnpError, PluginError, SerializationError, ShapeError)
 from .dtypes import (bool_, float16, float32, float64, get_default_dtype, int32, int64,
                      set_default_dtype)
 from .tensor import Tensor
-from .autograd import Function, enable_grad, grad, is_grad_enabled, no_grad
+from .tensorbase import Size
+from .devices import device
+from .autograd import (Function, enable_grad, grad, inference_mode, is_grad_enabled, no_grad,
+                       set_grad_enabled)
+from .serialization import load, save
 from .creation import (arange, as_tensor, empty, eye, from_numpy, full, full_like, generator, get_rng_state,
                        linspace, manual_seed, ones, ones_like, rand, randint, randn,
                        set_rng_state, tensor, zeros, zeros_like)

@@ -25,7 +25,7 @@ from typing import TYPE_CHECKING, Any, Callable, Sequence
 
 import numpy as np
 
-from .errors import AutogradError, shape_error
+from .errors import ArgumentError, AutogradError, shape_error
 from .tensorbase import TensorBase
 
 if TYPE_CHECKING:
@@ -185,6 +185,56 @@ class enable_grad(_GradMode):
 
     def __init__(self, func: Callable | None = None):
         super().__init__(True)
+
+
+class inference_mode(_GradMode):
+    """Context manager and decorator (``@inference_mode()`` or bare ``@inference_mode``):
+    with ``mode=True`` ops inside record no graph, as `no_grad`; ``mode=False`` changes
+    nothing. (mnp has no inference tensors: the results are ordinary tensors.)"""
+    def __new__(cls, mode: "bool | Callable" = True):
+        return cls(True)(mode) if callable(mode) else super().__new__(cls)
+
+    def __init__(self, mode: "bool | Callable" = True):
+        self.mode = True if callable(mode) else bool(mode)
+        super().__init__(False)
+
+    def __enter__(self):
+        if not self.mode:
+            self.enabled = _grad.enabled
+        return super().__enter__()
+
+    def _recreate_cm(self):
+        return type(self)(self.mode)
+
+
+class set_grad_enabled(_GradMode):
+    """Turn graph recording on or off (``mode``): called as a function it sets the mode
+    (for the current thread) at once; used as a context manager or decorator it sets it
+    inside and restores the previous mode on exit, as PyTorch.
+
+    >>> import mnp.core as mnp
+    >>> with mnp.set_grad_enabled(False):
+    ...     mnp.is_grad_enabled()
+    False
+    """
+    def __init__(self, mode: bool):
+        if not isinstance(mode, (bool, int)):
+            raise ArgumentError(f"set_grad_enabled: mode must be a bool, got "
+                                f"{type(mode).__name__} {mode!r}")
+        super().__init__(bool(mode))
+        self.prev = _grad.enabled
+        _grad.enabled = self.enabled
+
+    def __call__(self, func: Callable) -> Callable:
+        _grad.enabled = self.prev    # as a decorator it sets the mode only around calls
+        return super().__call__(func)
+
+    def __enter__(self):
+        _grad.enabled = self.enabled  # ``prev`` is the mode before the constructor ran
+        return self
+
+    def _recreate_cm(self):
+        return _GradMode(self.enabled)
 
 
 # -- the engine -----------------------------------------------------------------------------

@@ -23,6 +23,11 @@ class ArgumentError(MnpError, ValueError, TypeError):
     """An argument value the op cannot take (other than a shape or dtype); names op and value."""
 
 
+class SerializationError(MnpError, ValueError):
+    """An object `mnp.core.save` cannot store (names its key path and type), or a file
+    `mnp.core.load` cannot read (names the file and what is wrong)."""
+
+
 class PluginError(MnpError):
     """A plugin failed to load, registered a duplicate name, or a name was not found."""
 

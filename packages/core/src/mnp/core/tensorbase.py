@@ -10,7 +10,8 @@ from typing import TYPE_CHECKING, Any
 import numpy as np
 
 from . import dtypes as _dt
-from .errors import AutogradError, DTypeError, ShapeError
+from .devices import CPU, device
+from .errors import ArgumentError, AutogradError, AxisError, DTypeError, ShapeError, axis_error
 
 if TYPE_CHECKING:
     from .tensor import Tensor
@@ -40,6 +41,34 @@ def as_array(data: Any, dtype: Any = None, op: str = "tensor") -> np.ndarray:
             raise DTypeError(f"{op}: cannot make a tensor from data of dtype {arr.dtype}")
         arr = arr.astype(_dt.to_dtype(dtype, op), copy=False)
     return arr
+
+
+class Size(tuple):
+    """The shape of a tensor as `Tensor.size()` returns it: a tuple of ints (as ``torch.Size``).
+
+    >>> import mnp.core as mnp
+    >>> mnp.zeros(2, 3).size()
+    mnp.Size([2, 3])
+    """
+    __slots__ = ()
+
+    def numel(self) -> int:
+        """The number of elements of a tensor of this shape."""
+        n = 1
+        for d in self:
+            n *= d
+        return n
+
+    def __repr__(self) -> str:
+        return f"mnp.Size({list(self)})"
+
+    def __getitem__(self, index):
+        out = tuple.__getitem__(self, index)
+        return Size(out) if isinstance(index, slice) else out
+
+    def __add__(self, other):
+        out = tuple.__add__(self, other)
+        return out if out is NotImplemented else Size(out)
 
 
 class TensorBase:
@@ -72,13 +101,30 @@ class TensorBase:
     def dtype(self) -> np.dtype:
         return self.data.dtype
 
-    @property
-    def size(self) -> int:
-        """Number of elements."""
-        return self.data.size
+    def size(self, dim: int | None = None) -> "Size | int":
+        """The shape as a `Size` (a tuple), or the length of dimension ``dim`` (negative
+        counts from the end), as PyTorch; `numel()` counts the elements."""
+        shape = self.data.shape
+        if dim is None:
+            return Size(shape)
+        if isinstance(dim, bool) or not isinstance(dim, (int, np.integer)):
+            raise ArgumentError(f"size: dim must be an int, got {type(dim).__name__} {dim!r}")
+        n = len(shape)
+        if n == 0:
+            raise AxisError(f"size: dimension {dim} specified but the tensor has no dimensions "
+                            f"(shape ())")
+        if not -n <= dim < n:
+            raise axis_error("size", dim, n, shape=shape)
+        return shape[dim]
 
     def numel(self) -> int:
+        """The number of elements."""
         return self.data.size
+
+    @property
+    def device(self) -> "device":
+        """The device of the data: always ``device("cpu")``."""
+        return CPU
 
     def dim(self) -> int:
         return self.data.ndim
@@ -130,6 +176,10 @@ class TensorBase:
 
     def tolist(self) -> Any:
         return self.data.tolist()
+
+    def cpu(self) -> "Tensor":
+        """This tensor (its data is already in host memory)."""
+        return self  # type: ignore[return-value]
 
     # -- python protocol ----------------------------------------------------------------
     def __len__(self) -> int:

@@ -232,7 +232,7 @@ def batch_norm(input: Any, running_mean: Any, running_var: Any, weight: Any = No
     params = (w, b) if w is not None else ()
     rm, rv = _array(running_mean), _array(running_var)     # updated in place when training
     if training:
-        if x.size // c <= 1:
+        if x.numel() // c <= 1:
             raise ShapeError(f"batch_norm: expected more than 1 value per channel when training, "
                              f"got input of shape {x.shape}")
         return BatchNormFunction.apply(x, *params, eps=float(eps), running_mean=rm,

@@ -57,7 +57,7 @@ def summarize(model, input_shape: Any, dtype: Any = None) -> str:
     rows = [("Layer", "Type", "Output Shape", "Param #")]
     for name, m in named[1:]:
         indent = "  " * name.count(".")
-        count = sum(p.size for p in m.parameters())
+        count = sum(p.numel() for p in m.parameters())
         rows.append((indent + name, type(m).__name__, shapes.get(id(m), "-"), f"{count:,}"))
     widths = [max(len(r[i]) for r in rows) for i in range(4)]
     line = "-" * (sum(widths) + 6)

@@ -137,7 +137,7 @@ class Trainer(_Checkpoints):
 
     def _loss(self, out: Tensor, target: Tensor, op: str) -> Tensor:
         loss = self.loss_fn(out, target)
-        if not isinstance(loss, Tensor) or loss.size != 1:
+        if not isinstance(loss, Tensor) or loss.numel() != 1:
             shape = getattr(loss, "shape", type(loss).__name__)
             raise TrainerError(f"{op}: loss_fn must return a scalar Tensor, got {shape} "
                                f"(use reduction='mean' or 'sum')")

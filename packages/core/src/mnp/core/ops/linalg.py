@@ -256,7 +256,7 @@ def _ord(ord: Any, p: Any, op: str, allowed: tuple = ()) -> Any:  # noqa: A002
 
 
 def _empty_check(x: Tensor, axes: tuple[int, ...] | None, ord: Any, op: str) -> None:  # noqa: A002
-    count = x.size if axes is None else math.prod(x.shape[a] for a in axes)
+    count = x.numel() if axes is None else math.prod(x.shape[a] for a in axes)
     if count == 0 and ord in (math.inf, -math.inf):
         raise ShapeError(f"{op}: ord {ord!r} of an empty slice (shape {x.shape}, axes {axes}) "
                          f"is undefined")

@@ -118,7 +118,7 @@ def repeat(x: Any, repeats: Any, axis: int | None = None, *, dim: int | None = N
     x = to_tensor(x, op="repeat")
     axis = pick_axis(axis, dim, "repeat")
     ax = None if axis is None else axis_index(axis, x.ndim, "repeat")
-    n = x.size if ax is None else x.shape[ax]
+    n = x.numel() if ax is None else x.shape[ax]
     r = np.asarray(repeats.data if isinstance(repeats, TensorBase) else repeats)
     if r.dtype.kind not in "iu" or r.ndim > 1 or (r.size != 1 and r.size != n) or (r < 0).any():
         raise ShapeError(f"repeat: repeats must be a non-negative int or one count per element "
