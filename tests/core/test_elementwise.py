@@ -170,6 +170,7 @@ UNARY = {
     "exp": (mnp.exp, _m("exp"), None),
     "log": (mnp.log, _m("log"), (0.2, 3.0)),
     "log1p": (mnp.log1p, _m("log1p"), (-0.8, 3.0)),
+    "expm1": (mnp.expm1, _m("expm1"), None),
     "sqrt": (mnp.sqrt, _m("sqrt"), (0.2, 3.0)),
     "sin": (mnp.sin, _m("sin"), None),
     "cos": (mnp.cos, _m("cos"), None),
@@ -228,9 +229,9 @@ def test_kink_gradient_at_zero_matches_torch(torch, name):
     assert_close(m.grad, t.grad, rtol=0, atol=0)
 
 
-@pytest.mark.parametrize("name", ["neg", "abs", "exp", "log", "log1p", "sqrt", "sin", "cos",
-                                  "tanh", "sigmoid", "relu", "leaky_relu", "gelu", "softplus",
-                                  "sign"])
+@pytest.mark.parametrize("name", ["neg", "abs", "exp", "log", "log1p", "expm1", "sqrt", "sin",
+                                  "cos", "tanh", "sigmoid", "relu", "leaky_relu", "gelu",
+                                  "softplus", "sign"])
 def test_unary_method_matches_function(rng, name):
     x = mnp.tensor(_f32(rng, (2, 3), 0.1, 2.0))
     assert_close(getattr(x, name)(), getattr(mnp, name)(x), rtol=0, atol=0)

@@ -78,6 +78,13 @@ class Log1p(_KeepsInput):
         return kernel("log1p_backward", g.dtype)(g, self.x)
 
 
+class Expm1(_KeepsOutput):
+    kernel_name = "expm1"
+
+    def backward(self, g):                  # g * (y + 1), as g * y + g
+        return kernel("add", g.dtype)(kernel("mul", g.dtype)(g, self.y), g)
+
+
 class Sqrt(_KeepsOutput):
     kernel_name = "sqrt"
 
@@ -228,6 +235,7 @@ sign = _elementwise(Sign, "-1, 0 or 1 by sign; zero gradient.", floating=False)
 exp = _elementwise(Exp, "``e ** x``.")
 log = _elementwise(Log, "Natural log (``-inf`` at 0, NaN below; see `safe_log`).")
 log1p = _elementwise(Log1p, "``log(1 + x)``, accurate for small ``x``.")
+expm1 = _elementwise(Expm1, "``exp(x) - 1``, accurate for small ``x``.")
 sqrt = _elementwise(Sqrt, "Square root (NaN below 0).")
 sin = _elementwise(Sin, "Sine (radians).")
 cos = _elementwise(Cos, "Cosine (radians).")
@@ -289,6 +297,7 @@ class UnaryMethods:
     exp = exp
     log = log
     log1p = log1p
+    expm1 = expm1
     sqrt = sqrt
     sin = sin
     cos = cos
@@ -302,5 +311,5 @@ class UnaryMethods:
     clamp = clamp
 
 
-__all__ = ["neg", "abs", "sign", "exp", "log", "log1p", "sqrt", "sin", "cos", "tanh", "sigmoid",
-           "relu", "leaky_relu", "gelu", "softplus", "clip", "clamp", "astype", "clone"]
+__all__ = ["neg", "abs", "sign", "exp", "log", "log1p", "expm1", "sqrt", "sin", "cos", "tanh",
+           "sigmoid", "relu", "leaky_relu", "gelu", "softplus", "clip", "clamp", "astype", "clone"]
