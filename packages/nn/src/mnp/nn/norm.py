@@ -21,6 +21,7 @@ import numpy as np
 
 from mnp.core import Function, ShapeError, Tensor, as_tensor, get_default_dtype
 from mnp.core.autograd import _make
+from mnp.core.devices import check_device
 from mnp.core.dtypes import to_dtype
 from mnp.core.dispatch import kernel
 
@@ -555,8 +556,8 @@ class GroupNorm(Module):
             raise ArgumentError(f"GroupNorm: num_channels={num_channels} is not divisible by "
                                 f"num_groups={num_groups}")
         self.eps, self.affine, self.use_bias = float(eps), bool(affine), bool(bias)
-        if device not in (None, "cpu"):
-            raise ArgumentError(f"GroupNorm: device must be None or 'cpu', got {device!r}")
+        if device is not None:
+            check_device(device, "GroupNorm")
         dt = get_default_dtype() if dtype is None else to_dtype(dtype, op="GroupNorm")
         if self.affine:
             self.weight = Parameter(np.ones(self.num_channels, dt))
