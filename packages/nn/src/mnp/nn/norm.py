@@ -300,6 +300,14 @@ def layer_norm(input: Any, normalized_shape: Any, weight: Any = None, bias: Any 
     return LayerNormFunction.apply(x, w, b, ndim=len(ns), eps=float(eps))
 
 
+def _affine_parameters(module: Module, shape: Any, dtype: Any, affine: bool, bias: bool) -> None:
+    """Register a norm layer's ``weight`` (ones) and ``bias`` (zeros) of ``shape``; each is
+    None where ``affine`` (or, for the bias, ``bias``) is off."""
+    module.register_parameter("weight", Parameter(np.ones(shape, dtype)) if affine else None)
+    module.register_parameter("bias", Parameter(np.zeros(shape, dtype)) if affine and bias
+                              else None)
+
+
 class GroupNormFunction(Function):
     """Group norm of x (N, C, ...): `layer_norm_forward` without affine over each of the
     N * G groups, then ``y = xhat * gamma + beta`` per channel."""
@@ -430,15 +438,7 @@ class _BatchNorm(Module):
         self.affine, self.track_running_stats = bool(affine), bool(track_running_stats)
         self.use_bias = bool(bias)
         c, dt = self.num_features, get_default_dtype()
-        if self.affine:
-            self.weight = Parameter(np.ones(c, dt))
-            if bias:
-                self.bias = Parameter(np.zeros(c, dt))
-            else:
-                self.register_parameter("bias", None)
-        else:
-            self.register_parameter("weight", None)
-            self.register_parameter("bias", None)
+        _affine_parameters(self, c, dt, self.affine, bias)
         if self.track_running_stats:
             self.register_buffer("running_mean", _make(np.zeros(c, dt), False, None))
             self.register_buffer("running_var", _make(np.ones(c, dt), False, None))
@@ -510,15 +510,7 @@ class LayerNorm(Module):
         self.eps, self.elementwise_affine = float(eps), bool(elementwise_affine)
         self.use_bias = bool(bias)
         dt = get_default_dtype()
-        if self.elementwise_affine:
-            self.weight = Parameter(np.ones(self.normalized_shape, dt))
-            if bias:
-                self.bias = Parameter(np.zeros(self.normalized_shape, dt))
-            else:
-                self.register_parameter("bias", None)
-        else:
-            self.register_parameter("weight", None)
-            self.register_parameter("bias", None)
+        _affine_parameters(self, self.normalized_shape, dt, self.elementwise_affine, bias)
 
     def forward(self, input: Any) -> Tensor:
         input = as_tensor(input, op="LayerNorm")
@@ -559,15 +551,7 @@ class GroupNorm(Module):
         if device is not None:
             check_device(device, "GroupNorm")
         dt = get_default_dtype() if dtype is None else to_dtype(dtype, op="GroupNorm")
-        if self.affine:
-            self.weight = Parameter(np.ones(self.num_channels, dt))
-            if self.use_bias:
-                self.bias = Parameter(np.zeros(self.num_channels, dt))
-            else:
-                self.register_parameter("bias", None)
-        else:
-            self.register_parameter("weight", None)
-            self.register_parameter("bias", None)
+        _affine_parameters(self, self.num_channels, dt, self.affine, self.use_bias)
 
     def reset_parameters(self) -> None:
         if self.weight is not None:
