@@ -18,7 +18,10 @@ Environment: ``MNP_KERNELS_C_CFLAGS`` / ``MNP_KERNELS_C_LDFLAGS`` add flags (the
 AddressSanitizer build in ``tools/asan.sh`` uses them), ``MNP_KERNELS_C_NATIVE=0`` drops
 ``-march=native``, ``MNP_KERNELS_C_OPENMP=0`` builds without threads.
 
-Run ``python hatch_build.py`` to rebuild the module in place for an editable install.
+Run ``python hatch_build.py`` to rebuild the module in place for an editable install, or
+``python hatch_build.py --if-stale`` to rebuild it only when it is missing or older than its
+sources (``hatch test`` does this first: an environment kept from an earlier clone at the same
+path imports the sources of this one, but not a module compiled beside the old ones).
 """
 from __future__ import annotations
 
@@ -166,6 +169,18 @@ def build_extension(build_dir: Path) -> Path:
     return built
 
 
+def stale() -> str | None:
+    """Why the module beside the sources (an editable install's) must be rebuilt, or None:
+    it is missing, or older than a C source, the manifest or this file."""
+    built = sorted(PKG.glob("_ext.*"))
+    if not built:
+        return f"no compiled module beside {PKG}"
+    age = min(p.stat().st_mtime for p in built)
+    inputs = [*CSRC.iterdir(), MANIFEST, Path(__file__).resolve()]
+    newer = [p.name for p in inputs if p.stat().st_mtime > age]
+    return f"{', '.join(sorted(newer))} changed since {built[0].name} was built" if newer else None
+
+
 def build_inplace() -> Path:
     """Rebuild the module beside the sources (what an editable install imports)."""
     for old in PKG.glob("_ext.*"):
@@ -203,4 +218,11 @@ class CustomBuildHook(BuildHookInterface):  # type: ignore[misc,valid-type]
 
 
 if __name__ == "__main__":
+    if sys.argv[1:] == ["--if-stale"]:
+        why = stale()
+        if why is None:
+            sys.exit(0)
+        print(f"mnp-kernels-c: rebuilding in place: {why}", file=sys.stderr)
+    elif sys.argv[1:]:
+        sys.exit("usage: python hatch_build.py [--if-stale]")
     print(build_inplace())
