@@ -307,3 +307,25 @@ def test_xor_network_learns_truth_table():
     pred = model(x).data
     assert np.array_equal((pred > 0.5).astype(np.float32), y.data), pred
     assert loss.item() < 0.05 and step < 2000
+
+
+def test_module_to_takes_the_tensor_spellings():
+    """``model.to("cpu")`` and the other PyTorch spellings convert in place and return the
+    module; another device raises naming the op and the device."""
+    model = nn.Sequential(nn.Linear(2, 3), nn.BatchNorm1d(3))
+    weight = model[0].weight
+    assert model.to("cpu") is model and model.to(mnp.device("cpu")) is model
+    assert model[0].weight.dtype == mnp.float32              # a device alone keeps the dtype
+    assert model.to("cpu", mnp.float64) is model and weight.dtype == mnp.float64
+    assert model[1].running_mean.dtype == mnp.float64
+    model.to(device="cpu", dtype="float32")
+    assert weight.dtype == mnp.float32 and model[0].weight is weight
+    model.to(mnp.zeros(1, dtype=mnp.float64))                 # another tensor's dtype
+    assert weight.dtype == mnp.float64
+    model.to(mnp.float32, non_blocking=True)
+    assert weight.dtype == mnp.float32
+    with pytest.raises(mnp.ArgumentError, match=r"Module\.to: device 'cuda:0' is not available"):
+        model.to("cuda:0")
+    with pytest.raises(mnp.ArgumentError, match="dtype is given twice"):
+        model.to(mnp.float32, mnp.float64)
+    assert weight.dtype == mnp.float32

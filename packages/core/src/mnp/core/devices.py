@@ -11,7 +11,10 @@ from __future__ import annotations
 
 from typing import Any
 
+from . import dtypes as _dt
 from .errors import ArgumentError
+
+_DTYPE_NAMES = frozenset(d.name for d in _dt.SUPPORTED)   # ``x.to("float32")`` is a dtype
 
 
 def _backend_names() -> str:
@@ -60,6 +63,38 @@ class device:
         return self.type
 
 
+_Device = device
 CPU = device("cpu")
 
-__all__ = ["device", "check_device", "CPU"]
+
+def to_arguments(op: str, args: tuple, dtype: Any = None, device: Any = None,
+                 copy: bool = False) -> tuple[Any, bool]:
+    """``(dtype or None, copy)`` from the arguments of ``Tensor.to`` and ``Module.to`` in
+    PyTorch's spellings: ``("cpu")``, ``(device)``, ``(dtype)``, ``("cpu", dtype)``,
+    ``(tensor)`` (its dtype), positional ``non_blocking``/``copy`` flags and keywords. The
+    device is checked (`check_device`); it is always the CPU, so only the dtype is returned."""
+    flags = [a for a in args if isinstance(a, bool)]   # positional non_blocking, copy
+    args = args[:len(args) - len(flags)]
+    if len(args) > 2 or len(flags) > 2 or any(isinstance(a, bool) for a in args):
+        raise ArgumentError(f"{op}: expected (device, dtype, non_blocking, copy), got "
+                            f"{len(args) + len(flags)} positional arguments")
+    if len(flags) == 2:
+        copy = copy or flags[1]
+    for a in args:
+        if isinstance(a, _Device) or (isinstance(a, str) and a not in _DTYPE_NAMES):
+            if device is not None:
+                raise ArgumentError(f"{op}: the device is given twice")
+            device = a
+        elif hasattr(a, "dtype") and hasattr(a, "device") and not isinstance(a, type):
+            if dtype is not None:
+                raise ArgumentError(f"{op}: the dtype is given twice")
+            dtype, device = a.dtype, a.device
+        else:
+            if dtype is not None:
+                raise ArgumentError(f"{op}: the dtype is given twice")
+            dtype = a
+    if device is not None:
+        check_device(device, op)
+    return (None if dtype is None else _dt.to_dtype(dtype, op)), copy
+
+__all__ = ["device", "check_device", "to_arguments", "CPU"]

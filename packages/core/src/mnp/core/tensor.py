@@ -28,8 +28,7 @@ import numpy as np
 
 from . import autograd as _autograd
 from . import dtypes as _dt
-from .devices import check_device
-from .devices import device as _device
+from .devices import to_arguments
 from .errors import ArgumentError, AutogradError, DTypeError, shape_error
 from .ops.binary import BinaryMethods, add, compare, div, mul, pow, sub
 from .ops.index import getitem, setitem
@@ -44,7 +43,6 @@ from .tensorbase import TensorBase, as_array
 
 __all__ = ["Tensor", "as_array"]
 
-_DTYPE_NAMES = frozenset(d.name for d in _dt.SUPPORTED)   # ``x.to("float32")`` is a dtype
 
 
 class Tensor(TensorBase, UnaryMethods, BinaryMethods, ReduceMethods, ShapeMethods, JoinMethods,
@@ -88,29 +86,8 @@ class Tensor(TensorBase, UnaryMethods, BinaryMethods, ReduceMethods, ShapeMethod
         ``to(mnp.device("cpu"))``, ``to(dtype)``, ``to("cpu", dtype)``, ``to(other)`` (other's
         dtype) and keywords. Returns ``self`` when nothing changes, unless ``copy=True``; the
         only device is the CPU, any other raises an `ArgumentError`."""
-        flags = [a for a in args if isinstance(a, bool)]   # positional non_blocking, copy
-        args = args[:len(args) - len(flags)]
-        if len(args) > 2 or len(flags) > 2 or any(isinstance(a, bool) for a in args):
-            raise ArgumentError(f"to: expected (device, dtype, non_blocking, copy), got "
-                                f"{len(args) + len(flags)} positional arguments")
-        if len(flags) == 2:
-            copy = copy or flags[1]
-        for a in args:
-            if isinstance(a, _device) or (isinstance(a, str) and a not in _DTYPE_NAMES):
-                if device is not None:
-                    raise ArgumentError("to: the device is given twice")
-                device = a
-            elif isinstance(a, TensorBase):
-                if dtype is not None:
-                    raise ArgumentError("to: the dtype is given twice")
-                dtype, device = a.dtype, a.device
-            else:
-                if dtype is not None:
-                    raise ArgumentError("to: the dtype is given twice")
-                dtype = a
-        if device is not None:
-            check_device(device, "to")
-        if dtype is None or _dt.to_dtype(dtype, "to") == self.data.dtype:
+        dtype, copy = to_arguments("to", args, dtype, device, copy)
+        if dtype is None or dtype == self.data.dtype:
             return clone(self) if copy else self
         return astype(self, dtype)
 

@@ -386,10 +386,15 @@ class Module:
         fn(self)
         return self
 
-    def to(self, dtype: Any) -> "Module":
-        """Convert floating parameters and buffers to ``dtype`` in place (same objects)."""
-        from mnp.core.dtypes import to_dtype
-        dt = to_dtype(dtype, "Module.to")
+    def to(self, *args: Any, dtype: Any = None, device: Any = None,
+           non_blocking: bool = False) -> "Module":
+        """Convert floating parameters and buffers to ``dtype`` in place (same objects), in
+        `Tensor.to`'s spellings: ``to("cpu")``, ``to(device)``, ``to(dtype)``, ``to("cpu",
+        dtype)``, ``to(tensor)``; the device is always the CPU (another raises)."""
+        from mnp.core.devices import to_arguments
+        dt, _ = to_arguments("Module.to", args, dtype, device)
+        if dt is None:
+            return self
         for t in itertools.chain(self.parameters(), self.buffers()):
             if t.data.dtype.kind == "f" and t.data.dtype != dt:
                 t.data = t.data.astype(dt)
