@@ -32,6 +32,7 @@ from .devices import check_device
 from .devices import device as _device
 from .errors import ArgumentError, AutogradError, DTypeError, shape_error
 from .ops.binary import BinaryMethods, add, compare, div, mul, pow, sub
+from .ops.arrange import ArrangeMethods
 from .ops.diag import DiagMethods
 from .ops.gather import GatherMethods
 from .ops.index import getitem, setitem
@@ -51,7 +52,7 @@ _DTYPE_NAMES = frozenset(d.name for d in _dt.SUPPORTED)   # ``x.to("float32")`` 
 
 class Tensor(TensorBase, UnaryMethods, BinaryMethods, ReduceMethods, ShapeMethods, JoinMethods,
              RepeatMethods, LinalgMethods, SoftmaxMethods, GatherMethods,
-             DiagMethods):
+             DiagMethods, ArrangeMethods):
     """An n-d array with autograd. Build with `mnp.tensor`, `mnp.zeros`, `mnp.randn`, ...
 
     ``.data`` is the numpy array itself (shared); ``.grad`` is a Tensor or None. The ops of
