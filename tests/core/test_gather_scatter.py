@@ -215,3 +215,31 @@ def test_out_of_range_and_shape_errors():
         mnp.scatter_reduce(x, 0, mnp.tensor([[0]]), x, "max")
     with pytest.raises(mnp.AxisError, match="gather"):
         mnp.gather(x, 2, mnp.tensor([[0]]))
+
+
+def test_in_place_forms(torch, rng):
+    a = rng.standard_normal((3, 4)).astype(np.float32)
+    i = np.array([[0, 2, 1, 0]])
+    m = a > 0
+    calls = [("scatter_", (0, i, a[:1])), ("scatter_add_", (0, i, a[:1])),
+             ("index_add_", (1, np.array([3, 3]), a[:, :2])), ("index_copy_", (0, np.array([2]), a[:1])),
+             ("index_fill_", (1, np.array([1]), -1.0)), ("masked_fill_", (m, 0.0)),
+             ("masked_scatter_", (m, a.reshape(-1)))]
+    for name, args in calls:
+        ours, theirs = mnp.tensor(a), torch.tensor(a)
+        conv = [mnp.tensor(v) if isinstance(v, np.ndarray) else v for v in args]
+        tconv = [torch.tensor(v) if isinstance(v, np.ndarray) else v for v in args]
+        assert getattr(ours, name)(*conv) is ours
+        getattr(theirs, name)(*tconv)
+        np.testing.assert_allclose(ours.numpy(), theirs.numpy(), err_msg=name)
+    ours = mnp.tensor(a)
+    ours.scatter_reduce_(0, mnp.tensor(i), mnp.tensor(a[:1]), "amax", include_self=False)
+    theirs = torch.tensor(a).scatter_reduce_(0, torch.tensor(i), torch.tensor(a[:1]), "amax",
+                                             include_self=False)
+    np.testing.assert_allclose(ours.numpy(), theirs.numpy())
+    with pytest.raises(mnp.AutogradError, match="masked_fill_"):
+        mnp.ones(2, requires_grad=True).masked_fill_(mnp.tensor([True, False]), 0.0)
+    with pytest.raises(mnp.AutogradError, match="index_add_: an operand requires grad"):
+        mnp.ones(2).index_add_(0, mnp.tensor([0]), mnp.ones(1, requires_grad=True))
+    with pytest.raises(mnp.ShapeError, match="masked_fill_: the result's shape"):
+        mnp.ones(3).masked_fill_(mnp.ones(2, 3) > 0, 0.0)

@@ -18,8 +18,8 @@ from typing import TYPE_CHECKING, Any
 
 import numpy as np
 
-from ..autograd import Function, _make
-from ..errors import ArgumentError, DTypeError, ShapeError
+from ..autograd import Function, _make, is_grad_enabled, no_grad
+from ..errors import ArgumentError, AutogradError, DTypeError, ShapeError
 from ..tensorbase import TensorBase
 from ._util import axis_index, check_broadcast, to_tensor, unbroadcast
 from .binary import where
@@ -490,6 +490,21 @@ def argwhere(input: Any) -> Tensor:  # noqa: A002
     return nonzero(input)
 
 
+def _in_place(op: str, fn: Any, self: Tensor, *args: Any, **kwargs: Any) -> Tensor:
+    """``fn(self, ...)`` written into ``self``'s data (not recorded, as mnp's in-place ops)."""
+    self._check_inplace(op)
+    if any(isinstance(a, TensorBase) and a.requires_grad for a in args) and is_grad_enabled():
+        raise AutogradError(f"{op}: an operand requires grad; an in-place update cannot record "
+                            f"it (use the out-of-place form)")
+    with no_grad():
+        out = fn(self, *args, **kwargs)
+    if out.shape != self.shape:
+        raise ShapeError(f"{op}: the result's shape {out.shape} differs from the tensor's "
+                         f"{self.shape}; an in-place update cannot grow it")
+    self.data[...] = out.data
+    return self
+
+
 class GatherMethods:
     """`Tensor`'s methods of this family: ``x.gather(1, idx)`` is ``gather(x, 1, idx)``, and so on."""
     __slots__ = ()
@@ -511,6 +526,34 @@ class GatherMethods:
     def masked_fill(self, mask: Any, value: Any) -> Tensor:
         """``masked_fill(self, mask, value)``."""
         return masked_fill(self, mask, value)
+
+    # in place, on tensors that do not require grad (as mnp's other in-place ops)
+    def scatter_(self, dim: int, index: Any, src: Any = None, *, value: Any = None,
+                 reduce: str | None = None) -> Tensor:
+        return _in_place("scatter_", scatter, self, dim, index, src, value=value, reduce=reduce)
+
+    def scatter_add_(self, dim: int, index: Any, src: Any) -> Tensor:
+        return _in_place("scatter_add_", scatter_add, self, dim, index, src)
+
+    def scatter_reduce_(self, dim: int, index: Any, src: Any, reduce: str, *,
+                        include_self: bool = True) -> Tensor:
+        return _in_place("scatter_reduce_", scatter_reduce, self, dim, index, src, reduce,
+                         include_self=include_self)
+
+    def index_add_(self, dim: int, index: Any, source: Any, *, alpha: float = 1) -> Tensor:
+        return _in_place("index_add_", index_add, self, dim, index, source, alpha=alpha)
+
+    def index_copy_(self, dim: int, index: Any, source: Any) -> Tensor:
+        return _in_place("index_copy_", index_copy, self, dim, index, source)
+
+    def index_fill_(self, dim: int, index: Any, value: Any) -> Tensor:
+        return _in_place("index_fill_", index_fill, self, dim, index, value)
+
+    def masked_fill_(self, mask: Any, value: Any) -> Tensor:
+        return _in_place("masked_fill_", masked_fill, self, mask, value)
+
+    def masked_scatter_(self, mask: Any, source: Any) -> Tensor:
+        return _in_place("masked_scatter_", masked_scatter, self, mask, source)
 
 
 __all__ = ["gather", "scatter", "scatter_add", "scatter_reduce", "index_select", "index_add",
