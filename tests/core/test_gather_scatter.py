@@ -46,6 +46,10 @@ def test_scatter_and_scatter_add_match_torch(torch, rng):
     assert_matches_torch(lambda x, s: x.scatter(0, dup, s, reduce="add"),
                          lambda x, s: x.scatter_add(0, tdup, s),
                          rng.standard_normal((3, 4)), rng.standard_normal((3, 4)))
+    x, s = rng.standard_normal((3, 4)), rng.standard_normal((3, 4))   # (torch: forward only)
+    np.testing.assert_allclose(
+        mnp.tensor(x).scatter(0, dup, mnp.tensor(s), reduce="multiply").numpy(),
+        torch.tensor(x).scatter(0, tdup, torch.tensor(s), reduce="multiply").numpy(), rtol=1e-6)
 
 
 @pytest.mark.parametrize("reduce", ["sum", "prod", "mean", "amax", "amin"])
@@ -243,3 +247,8 @@ def test_in_place_forms(torch, rng):
         mnp.ones(2).index_add_(0, mnp.tensor([0]), mnp.ones(1, requires_grad=True))
     with pytest.raises(mnp.ShapeError, match="masked_fill_: the result's shape"):
         mnp.ones(3).masked_fill_(mnp.ones(2, 3) > 0, 0.0)
+
+
+def test_where_with_one_value_is_an_error():
+    with pytest.raises(mnp.ArgumentError, match="where: pass both values"):
+        mnp.where(mnp.tensor([True]), 1.0)

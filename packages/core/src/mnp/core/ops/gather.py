@@ -315,6 +315,10 @@ class IndexPut(Function):
         return gx.reshape(g.shape), gs
 
 
+class IndexCopy(IndexPut):
+    name = "index_copy"
+
+
 def _index_1d(op: str, x: Tensor, dim: Any, index: Any,
               allowed: tuple[str, ...] = _INT, negative: bool = False) -> tuple[int, np.ndarray]:
     d = _dim(x, dim, op)
@@ -343,7 +347,8 @@ def _index_put(op: str, input: Any, dim: Any, index: Any, source: Any, alpha: An
     if (src.shape or (1,)) != want:
         raise ShapeError(f"{op}: source {src.shape} does not fit input {x.shape} with "
                          f"{idx.size} indices along dimension {d} (expected {want})")
-    return IndexPut.apply(x, src, index=idx, dim=d, alpha=alpha, accumulate=accumulate)
+    fn = IndexPut if accumulate else IndexCopy
+    return fn.apply(x, src, index=idx, dim=d, alpha=alpha, accumulate=accumulate)
 
 
 def index_add(input: Any, dim: int, index: Any, source: Any, *, alpha: float = 1) -> Tensor:  # noqa: A002
@@ -366,7 +371,7 @@ def index_fill(input: Any, dim: int, index: Any, value: Any) -> Tensor:  # noqa:
     mask = np.zeros(x.shape[d] if x.ndim else 1, bool)
     mask[idx] = True
     mask = mask.reshape((-1,) + (1,) * (x.ndim - d - 1)) if x.ndim else mask.reshape(())
-    return masked_fill(x, _make(mask, False, None), value, op="index_fill")
+    return _masked_fill(x, _make(mask, False, None), value, "index_fill")
 
 
 # -- masks ----------------------------------------------------------------------------------
@@ -378,9 +383,13 @@ def _mask(mask: Any, op: str) -> Tensor:
     return mask
 
 
-def masked_fill(input: Any, mask: Any, value: Any, *, op: str = "masked_fill") -> Tensor:  # noqa: A002
+def masked_fill(input: Any, mask: Any, value: Any) -> Tensor:  # noqa: A002
     """``input`` with ``value`` (a number or a 0-d tensor) where the bool ``mask`` is true;
     ``mask`` and ``input`` broadcast together. The result keeps ``input``'s dtype."""
+    return _masked_fill(input, mask, value, "masked_fill")
+
+
+def _masked_fill(input: Any, mask: Any, value: Any, op: str) -> Tensor:  # noqa: A002
     x = to_tensor(input, op=op)
     m = _mask(mask, op)
     check_broadcast(op, x.data, m.data)
@@ -483,6 +492,15 @@ def nonzero(input: Any, *, as_tuple: bool = False) -> Any:  # noqa: A002
     if as_tuple:
         return tuple(_make(i.astype(np.int64), False, None) for i in np.nonzero(_as_1d(a)))
     return _make(np.argwhere(a).astype(np.int64), False, None)
+
+
+def where_condition(condition: Any, a: Any = None, b: Any = None) -> tuple[Tensor, ...]:
+    """``where(condition)``: ``nonzero(condition, as_tuple=True)``; one of ``a`` and ``b``
+    without the other is an error."""
+    if a is not None or b is not None:
+        raise ArgumentError("where: pass both values to choose from, or neither (where(cond) "
+                            "gives the indices of the true elements)")
+    return nonzero(condition, as_tuple=True)
 
 
 def argwhere(input: Any) -> Tensor:  # noqa: A002
