@@ -28,6 +28,7 @@ def test_gather_matches_torch(torch, rng):
     assert y.dtype == mnp.int64 and y.tolist() == [[2, 2], [3, 3]]
 
 
+@pytest.mark.filterwarnings("ignore:The reduce argument")
 def test_scatter_and_scatter_add_match_torch(torch, rng):
     uniq = np.array([[2, 0, 1], [1, 2, 0]])          # no duplicate along dim 1: defined
     i, ti = _pair(torch, uniq)
