@@ -253,3 +253,10 @@ def test_in_place_forms(torch, rng):
 def test_where_with_one_value_is_an_error():
     with pytest.raises(mnp.ArgumentError, match="where: pass both values"):
         mnp.where(mnp.tensor([True]), 1.0)
+
+
+def test_amax_without_self_shares_the_gradient_among_contributors_only():
+    x = mnp.tensor([2.0, 0.0], requires_grad=True)     # x[0] equals the result, but is left out
+    s = mnp.tensor([1.0, 2.0], requires_grad=True)
+    mnp.scatter_reduce(x, 0, mnp.tensor([0, 0]), s, "amax", include_self=False).sum().backward()
+    assert s.grad.tolist() == [0.0, 1.0] and x.grad.tolist() == [0.0, 1.0]
