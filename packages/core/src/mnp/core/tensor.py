@@ -31,6 +31,9 @@ from . import dtypes as _dt
 from .devices import to_arguments
 from .errors import ArgumentError, AutogradError, DTypeError, shape_error
 from .ops.binary import BinaryMethods, add, compare, div, mul, pow, sub
+from .ops.arrange import ArrangeMethods
+from .ops.diag import DiagMethods
+from .ops.gather import GatherMethods
 from .ops.index import getitem, setitem
 from .ops.join import JoinMethods
 from .ops.linalg import LinalgMethods, matmul
@@ -46,7 +49,8 @@ __all__ = ["Tensor", "as_array"]
 
 
 class Tensor(TensorBase, UnaryMethods, BinaryMethods, ReduceMethods, ShapeMethods, JoinMethods,
-             RepeatMethods, LinalgMethods, SoftmaxMethods):
+             RepeatMethods, LinalgMethods, SoftmaxMethods, GatherMethods,
+             DiagMethods, ArrangeMethods):
     """An n-d array with autograd. Build with `mnp.tensor`, `mnp.zeros`, `mnp.randn`, ...
 
     ``.data`` is the numpy array itself (shared); ``.grad`` is a Tensor or None. The ops of

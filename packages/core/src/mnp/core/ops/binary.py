@@ -178,8 +178,12 @@ def minimum(a: Any, b: Any) -> Tensor:
     return Minimum.apply(a, b)
 
 
-def where(cond: Any, a: Any, b: Any) -> Tensor:
-    """``a`` where ``cond`` is true, else ``b`` (broadcast); gradient flows to the chosen side."""
+def where(cond: Any, a: Any = None, b: Any = None) -> Any:
+    """``a`` where ``cond`` is true, else ``b`` (broadcast); gradient flows to the chosen side.
+    ``where(cond)`` alone is ``nonzero(cond, as_tuple=True)``."""
+    if a is None or b is None:
+        from .gather import where_condition   # gather builds on this module
+        return where_condition(cond, a, b)
     cond = to_tensor(cond, op="where")
     a, b = pair(a, b, "where")
     return Where.apply(cond, a, b)
