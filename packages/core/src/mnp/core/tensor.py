@@ -35,8 +35,10 @@ from .ops.binary import BinaryMethods, add, compare, div, mul, pow, sub
 from .ops.index import getitem, setitem
 from .ops.join import JoinMethods
 from .ops.linalg import LinalgMethods, matmul
+from .ops.order import OrderMethods
 from .ops.reduce import ReduceMethods
 from .ops.repeat import RepeatMethods
+from .ops.scan import ScanMethods
 from .ops.shape import ShapeMethods, transpose
 from .ops.softmax import SoftmaxMethods
 from .ops.unary import UnaryMethods, abs, astype, clone, neg
@@ -48,7 +50,7 @@ _DTYPE_NAMES = frozenset(d.name for d in _dt.SUPPORTED)   # ``x.to("float32")`` 
 
 
 class Tensor(TensorBase, UnaryMethods, BinaryMethods, ReduceMethods, ShapeMethods, JoinMethods,
-             RepeatMethods, LinalgMethods, SoftmaxMethods):
+             RepeatMethods, LinalgMethods, SoftmaxMethods, ScanMethods, OrderMethods):
     """An n-d array with autograd. Build with `mnp.tensor`, `mnp.zeros`, `mnp.randn`, ...
 
     ``.data`` is the numpy array itself (shared); ``.grad`` is a Tensor or None. The ops of

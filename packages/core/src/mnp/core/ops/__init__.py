@@ -10,5 +10,7 @@ from .index import *  # noqa: F401,F403
 from .linalg import *  # noqa: F401,F403
 from .vector import *  # noqa: F401,F403
 from .softmax import *  # noqa: F401,F403
+from .order import *  # noqa: F401,F403
+from .scan import *  # noqa: F401,F403
 from .binary import compare  # noqa: F401
 from .index import getitem, index_key, setitem  # noqa: F401
