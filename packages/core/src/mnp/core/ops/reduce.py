@@ -408,10 +408,12 @@ def nansum(x: Any, axis: Any = None, keepdims: bool = False, *, dim: Any = None,
 
 def nanmean(x: Any, axis: Any = None, keepdims: bool = False, *, dim: Any = None,
             keepdim: bool | None = None, dtype: Any = None) -> Tensor:
-    """`mean` of the elements that are not NaN (NaN where all are)."""
+    """`mean` of the elements that are not NaN: NaN where all are, with a zero gradient
+    (PyTorch's is NaN there)."""
     x = floating(_cast(x, dtype, "nanmean"), "nanmean")
-    n = sum(_not_nan(x), axis, keepdims, dim=dim, keepdim=keepdim)
-    return div(nansum(x, axis, keepdims, dim=dim, keepdim=keepdim), astype(n, x.dtype))
+    n = sum(_not_nan(x), axis, keepdims, dim=dim, keepdim=keepdim).data
+    n = np.where(n > 0, n, np.nan).astype(x.dtype)     # 0 / NaN: NaN without a warning
+    return div(nansum(x, axis, keepdims, dim=dim, keepdim=keepdim), _make(n, False, None))
 
 
 def logsumexp(x: Any, axis: Any = None, keepdims: bool = False, *, dim: Any = None,
