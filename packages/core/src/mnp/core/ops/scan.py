@@ -85,7 +85,8 @@ class CumProd(Function):
 class LogCumSumExp(Function):
     """``log(cumsum(exp(x)))`` by ``logaddexp`` accumulation: no overflow, no underflow of
     small early terms. The backward ``exp(x_k) * sum_{j>=k} g_j exp(-y_j)`` is summed in log
-    space, the positive and negative parts of ``g`` apart, as PyTorch."""
+    space, the positive and negative parts of ``g`` apart, as PyTorch; where ``x`` is -inf
+    the gradient is 0 (PyTorch's is NaN when a whole prefix is -inf)."""
     name = "logcumsumexp"
     numpy_only = "no scan kernel yet"
 
