@@ -5,6 +5,9 @@ from __future__ import annotations
 
 import numpy as np
 import pytest
+from hypothesis import given, settings
+from hypothesis import strategies as st
+from hypothesis.extra.numpy import array_shapes, arrays
 
 import mnp.core as mnp
 from mnp.core.testing import assert_matches_torch
@@ -139,3 +142,22 @@ def test_0d_inputs_and_empty_dims(torch):
         e.mode(1)
     with pytest.raises(mnp.AxisError, match=r"sort: axis 2 .*\[-2, 1\]"):
         mnp.ones(2, 3).sort(2)
+
+
+@settings(max_examples=25, deadline=None)
+@given(a=arrays(np.float64, array_shapes(min_dims=1, max_dims=3, max_side=4),
+                elements=st.sampled_from([0.0, 1.0, -2.5, np.nan])),
+       seed=st.integers(0, 1000), descending=st.booleans())
+def test_sort_is_a_stable_permutation(a, seed, descending):
+    """Property: along any dim, the indices are a permutation that orders the values (NaN
+    as the largest), ties in index order; the values are the input taken at them."""
+    dim = seed % a.ndim - a.ndim * (seed % 2)
+    v, i = mnp.sort(mnp.tensor(a), dim, descending)
+    assert v.shape == i.shape == a.shape
+    np.testing.assert_array_equal(np.take_along_axis(a, i.numpy(), dim), v.numpy())
+    assert (np.sort(i.numpy(), axis=dim) == np.arange(a.shape[dim]).reshape(
+        [-1 if d == dim % a.ndim else 1 for d in range(a.ndim)])).all()
+    key = np.where(np.isnan(a), 10.0, a) * (-1 if descending else 1)   # NaN: the largest
+    steps = np.diff(np.take_along_axis(key, i.numpy(), dim), axis=dim)
+    assert (steps >= 0).all()
+    assert (np.diff(i.numpy(), axis=dim)[steps == 0] > 0).all()          # ties keep order

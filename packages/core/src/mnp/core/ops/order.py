@@ -211,8 +211,8 @@ def mode(x: Any, dim: int = -1, keepdim: bool = False) -> rt.mode:
 
 def unique(x: Any, sorted: bool = True, return_inverse: bool = False,  # noqa: A002
            return_counts: bool = False, dim: int | None = None) -> Any:
-    """The distinct values of ``x`` (flattened), or its distinct slices along ``dim``, sorted;
-    with ``return_inverse`` the index of each element (or slice) in them, with
+    """The distinct values of ``x`` (flattened), or its distinct slices along ``dim``, sorted
+    (also with ``sorted=False``, as PyTorch on the CPU); with ``return_inverse`` the index of each element (or slice) in them, with
     ``return_counts`` how often each occurs. Not differentiable, as in PyTorch.
 
     >>> import mnp.core as mnp
