@@ -77,6 +77,11 @@ def test_max_of_ints_of_0d_and_errors():
     assert mnp.zeros(0, 3).max(1).indices.shape == (0,)
     with pytest.raises(mnp.AxisError, match=r"min: axis 2 .*\[-2, 1\]"):
         i.min(2)
+    with pytest.raises(mnp.ShapeError, match=r"max: repeated axis"):
+        i.max((1, -1))
+    for bad in (1.5, True, "1"):
+        with pytest.raises(mnp.ArgumentError, match="max: dim must be an int"):
+            i.max(bad)
 
 
 def test_named_tuples_print_pickle_and_unpack():

@@ -214,24 +214,26 @@ def mean(x: Any, axis: Any = None, keepdims: bool = False, *, dim: Any = None,
     return Mean.apply(x, axes=_axes(x, axis, dim, "mean"), keepdims=keep(keepdims, keepdim))
 
 
+def _values(fn: type[Function], op: str, x: Any, axis: Any, dim: Any, keepdims: bool,
+            keepdim: bool | None) -> Tensor:
+    x = to_tensor(x, op=op)
+    axes = _axes(x, axis, dim, op)
+    _nonempty(x, axes, op)
+    return fn.apply(x, axes=axes, keepdims=keep(keepdims, keepdim))
+
+
 def amax(x: Any, axis: Any = None, keepdims: bool = False, *, dim: Any = None,
          keepdim: bool | None = None) -> Tensor:
     """Largest value over ``axis`` (all by default; an int or a tuple), values only, as
     ``torch.amax``; tied maxima share the gradient evenly."""
-    x = to_tensor(x, op="amax")
-    axes = _axes(x, axis, dim, "amax")
-    _nonempty(x, axes, "amax")
-    return Max.apply(x, axes=axes, keepdims=keep(keepdims, keepdim))
+    return _values(Max, "amax", x, axis, dim, keepdims, keepdim)
 
 
 def amin(x: Any, axis: Any = None, keepdims: bool = False, *, dim: Any = None,
          keepdim: bool | None = None) -> Tensor:
     """Smallest value over ``axis``, values only, as ``torch.amin``; tied minima share the
     gradient evenly."""
-    x = to_tensor(x, op="amin")
-    axes = _axes(x, axis, dim, "amin")
-    _nonempty(x, axes, "amin")
-    return Min.apply(x, axes=axes, keepdims=keep(keepdims, keepdim))
+    return _values(Min, "amin", x, axis, dim, keepdims, keepdim)
 
 
 def _with_index(name: str, x: Any, axis: Any, keepdims: bool) -> Any:
@@ -255,9 +257,12 @@ def _extreme(name: str, x: Any, axis: Any, keepdims: bool, dim: Any, keepdim: An
                                 f"{name}imum) dim and keepdim do not apply")
         return (maximum if name == "max" else minimum)(x, axis)
     axis = pick_axis(axis, dim, name)
-    if isinstance(axis, (int, np.integer)) and not isinstance(axis, bool):
+    if isinstance(axis, bool) or not (axis is None or isinstance(axis, (int, np.integer, tuple, list))):
+        raise ArgumentError(f"{name}: dim must be an int, a tuple of ints or a tensor, "
+                            f"got {axis!r}")
+    if isinstance(axis, (int, np.integer)):
         return _with_index(name, x, axis, keep(keepdims, keepdim))
-    return (amax if name == "max" else amin)(x, axis, keepdims, keepdim=keepdim)
+    return _values(Max if name == "max" else Min, name, x, axis, None, keepdims, keepdim)
 
 
 def max(x: Any, axis: Any = None, keepdims: bool = False, *, dim: Any = None,  # noqa: A001
