@@ -24,6 +24,9 @@ from .creation import (arange, as_tensor, empty, eye, from_numpy, full, full_lik
                        set_rng_state, tensor, zeros, zeros_like)
 from .ops import *  # noqa: F401,F403
 from .ops import __dict__ as _ops_namespace
+from . import return_types  # the named tuples of max(dim), sort, topk, ...
+import importlib as _importlib
+linalg = _importlib.import_module(".linalg", __name__)  # torch.linalg's names (not ops.linalg)
 from .ops._util import unbroadcast  # the backward of every broadcasting op (for op authors)
 from .dispatch import backends, get_backend, kernel, set_backend, use_backend
 from .hookspecs import hookimpl, hookspec

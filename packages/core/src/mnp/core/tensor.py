@@ -37,8 +37,10 @@ from .ops.gather import GatherMethods
 from .ops.index import getitem, setitem
 from .ops.join import JoinMethods
 from .ops.linalg import LinalgMethods, matmul
+from .ops.order import OrderMethods
 from .ops.reduce import ReduceMethods
 from .ops.repeat import RepeatMethods
+from .ops.scan import ScanMethods
 from .ops.shape import ShapeMethods, transpose
 from .ops.softmax import SoftmaxMethods
 from .ops.unary import UnaryMethods, abs, astype, clone, neg
@@ -47,10 +49,9 @@ from .tensorbase import TensorBase, as_array
 __all__ = ["Tensor", "as_array"]
 
 
-
 class Tensor(TensorBase, UnaryMethods, BinaryMethods, ReduceMethods, ShapeMethods, JoinMethods,
              RepeatMethods, LinalgMethods, SoftmaxMethods, GatherMethods,
-             DiagMethods, ArrangeMethods):
+             DiagMethods, ArrangeMethods, ScanMethods, OrderMethods):
     """An n-d array with autograd. Build with `mnp.tensor`, `mnp.zeros`, `mnp.randn`, ...
 
     ``.data`` is the numpy array itself (shared); ``.grad`` is a Tensor or None. The ops of

@@ -14,5 +14,7 @@ from .gather import *  # noqa: F401,F403
 from .diag import *  # noqa: F401,F403
 from .einsum import *  # noqa: F401,F403
 from .arrange import *  # noqa: F401,F403
+from .order import *  # noqa: F401,F403
+from .scan import *  # noqa: F401,F403
 from .binary import compare  # noqa: F401
 from .index import getitem, index_key, setitem  # noqa: F401

@@ -1,12 +1,16 @@
 """Reductions over ``axis`` (None = all, an int, or a tuple; negatives count from the end;
 ``dim=`` is a synonym) with ``keepdims`` (``keepdim=`` is a synonym); each backward beside
-its forward.
+its forward. ``max`` / ``min`` over one dimension give ``(values, indices)`` as PyTorch;
+`amax` / `amin` give the values only.
 
 >>> import mnp.core as mnp
 >>> x = mnp.tensor([[1.0, 5.0], [5.0, 2.0]], requires_grad=True)
 >>> x.max().backward()            # ties share the gradient
 >>> x.grad.tolist()
 [[0.0, 0.5], [0.5, 0.0]]
+>>> values, indices = x.max(dim=1)
+>>> values.tolist(), indices.tolist()
+([5.0, 5.0], [1, 0])
 >>> round(mnp.var(mnp.tensor([1.0, 2.0, 3.0, 4.0]), ddof=1).item(), 4)
 1.6667
 """
@@ -17,12 +21,18 @@ from typing import TYPE_CHECKING, Any
 
 import numpy as np
 
+from .. import return_types as rt
 from ..autograd import Function, _make
 from ..dispatch import kernel
+from ..dtypes import to_dtype
 from ..errors import ArgumentError, ShapeError
 from ..tensorbase import TensorBase
-from ._util import (count, expand_reduced, floating, keep, norm_axis, pick_axis,
+from ._util import (axis_index, count, expand_reduced, floating, keep, norm_axis, pick_axis,
                     squeeze_reduced, to_tensor)
+from .binary import div, maximum, minimum, where
+from .order import index_tensor, take_along
+from .shape import reshape
+from .unary import astype
 
 if TYPE_CHECKING:
     from ..tensor import Tensor
@@ -173,49 +183,117 @@ def _nonempty(x: Tensor, axes: tuple[int, ...] | None, op: str) -> None:
                          f"it has no elements (this reduction has no identity)")
 
 
+def _cast(x: Any, dtype: Any, op: str) -> Tensor:
+    """``x`` as a tensor, converted to ``dtype`` first when given (PyTorch's ``dtype=``)."""
+    x = x if isinstance(x, TensorBase) else to_tensor(x, op=op)
+    if dtype is None or to_dtype(dtype, op) == x.data.dtype:
+        return x
+    return astype(x, dtype)
+
+
 def sum(x: Any, axis: Any = None, keepdims: bool = False, *, dim: Any = None,  # noqa: A001
-        keepdim: bool | None = None) -> Tensor:
-    """Sum over ``axis`` (all by default); integer and bool tensors sum to int64.
+        keepdim: bool | None = None, dtype: Any = None) -> Tensor:
+    """Sum over ``axis`` (all by default); integer and bool tensors sum to int64. ``dtype``
+    converts ``x`` before summing, as PyTorch.
 
     >>> import mnp.core as mnp
     >>> mnp.tensor([[1.0, 2.0], [3.0, 4.0]]).sum(axis=0).tolist()
     [4.0, 6.0]
     """
-    if not isinstance(x, TensorBase):
-        x = to_tensor(x, op="sum")
+    if dtype is not None or not isinstance(x, TensorBase):
+        x = _cast(x, dtype, "sum")
     axes = None if axis is None and dim is None else _axes(x, axis, dim, "sum")
     return Sum.apply(x, axes=axes, keepdims=keep(keepdims, keepdim))
 
 
 def mean(x: Any, axis: Any = None, keepdims: bool = False, *, dim: Any = None,
-         keepdim: bool | None = None) -> Tensor:
-    """Mean over ``axis`` (all by default); integer tensors give the default float dtype."""
-    x = floating(x, "mean")
+         keepdim: bool | None = None, dtype: Any = None) -> Tensor:
+    """Mean over ``axis`` (all by default); integer tensors give the default float dtype.
+    ``dtype`` converts ``x`` first."""
+    x = floating(_cast(x, dtype, "mean"), "mean")
     return Mean.apply(x, axes=_axes(x, axis, dim, "mean"), keepdims=keep(keepdims, keepdim))
 
 
+def _values(fn: type[Function], op: str, x: Any, axis: Any, dim: Any, keepdims: bool,
+            keepdim: bool | None) -> Tensor:
+    x = to_tensor(x, op=op)
+    axes = _axes(x, axis, dim, op)
+    _nonempty(x, axes, op)
+    return fn.apply(x, axes=axes, keepdims=keep(keepdims, keepdim))
+
+
+def amax(x: Any, axis: Any = None, keepdims: bool = False, *, dim: Any = None,
+         keepdim: bool | None = None) -> Tensor:
+    """Largest value over ``axis`` (all by default; an int or a tuple), values only, as
+    ``torch.amax``; tied maxima share the gradient evenly."""
+    return _values(Max, "amax", x, axis, dim, keepdims, keepdim)
+
+
+def amin(x: Any, axis: Any = None, keepdims: bool = False, *, dim: Any = None,
+         keepdim: bool | None = None) -> Tensor:
+    """Smallest value over ``axis``, values only, as ``torch.amin``; tied minima share the
+    gradient evenly."""
+    return _values(Min, "amin", x, axis, dim, keepdims, keepdim)
+
+
+def _with_index(name: str, x: Any, axis: Any, keepdims: bool) -> Any:
+    """``(values, indices)`` of the max / min along one axis: the first of tied elements (a
+    NaN counts as the extreme), which alone receives the gradient, as PyTorch."""
+    x = to_tensor(x, op=name)
+    ax = axis_index(axis, x.data.ndim, name)
+    kind = rt.max if name == "max" else rt.min
+    if x.data.ndim == 0:
+        return kind(reshape(x, ()), index_tensor(np.zeros((), np.int64)))
+    _nonempty(x, (ax,), name)
+    idx = np.asarray(kernel("arg" + name, x.data.dtype)(x.data, ax, True), dtype=np.int64)
+    return kind(take_along(x, idx, ax, keepdims=keepdims),
+                index_tensor(idx if keepdims else np.squeeze(idx, ax)))
+
+
+def _extreme(name: str, x: Any, axis: Any, keepdims: bool, dim: Any, keepdim: Any) -> Any:
+    if isinstance(axis, TensorBase):     # x.max(other): the elementwise maximum
+        if dim is not None or keepdim is not None or keepdims:
+            raise ArgumentError(f"{name}: with a tensor as second argument (the elementwise "
+                                f"{name}imum) dim and keepdim do not apply")
+        return (maximum if name == "max" else minimum)(x, axis)
+    axis = pick_axis(axis, dim, name)
+    if isinstance(axis, bool) or not (axis is None or isinstance(axis, (int, np.integer, tuple, list))):
+        raise ArgumentError(f"{name}: dim must be an int, a tuple of ints or a tensor, "
+                            f"got {axis!r}")
+    if isinstance(axis, (int, np.integer)):
+        return _with_index(name, x, axis, keep(keepdims, keepdim))
+    return _values(Max if name == "max" else Min, name, x, axis, None, keepdims, keepdim)
+
+
 def max(x: Any, axis: Any = None, keepdims: bool = False, *, dim: Any = None,  # noqa: A001
-        keepdim: bool | None = None) -> Tensor:
-    """Largest value over ``axis`` (values only, like ``torch.amax``); tied maxima share the
-    gradient evenly. Use `argmax` for positions and `maximum` for two tensors."""
-    x = to_tensor(x, op="max")
-    axes = _axes(x, axis, dim, "max")
-    _nonempty(x, axes, "max")
-    return Max.apply(x, axes=axes, keepdims=keep(keepdims, keepdim))
+        keepdim: bool | None = None) -> Any:
+    """The largest value, as ``torch.max``: of all elements (a 0-d tensor) when no ``axis``
+    is given; along one ``axis`` (an int) the named tuple ``(values, indices)``, the index
+    of the first maximum, which alone gets the gradient; ``max(x, other)`` with a tensor is
+    the elementwise `maximum`. A tuple of axes (an extension) gives the values, as `amax`.
+
+    >>> import mnp.core as mnp
+    >>> x = mnp.tensor([[1.0, 9.0], [7.0, 3.0]])
+    >>> x.max().item(), x.max(dim=1).indices.tolist(), x.max((0, 1)).item()
+    (9.0, [1, 0], 9.0)
+    """
+    return _extreme("max", x, axis, keepdims, dim, keepdim)
 
 
 def min(x: Any, axis: Any = None, keepdims: bool = False, *, dim: Any = None,  # noqa: A001
-        keepdim: bool | None = None) -> Tensor:
-    """Smallest value over ``axis`` (values only, like ``torch.amin``); tied minima share the
-    gradient evenly."""
-    x = to_tensor(x, op="min")
-    axes = _axes(x, axis, dim, "min")
-    _nonempty(x, axes, "min")
-    return Min.apply(x, axes=axes, keepdims=keep(keepdims, keepdim))
+        keepdim: bool | None = None) -> Any:
+    """The smallest value, as ``torch.min``: see `max` (``(values, indices)`` along one
+    axis, the elementwise `minimum` with a tensor, the values for a tuple of axes)."""
+    return _extreme("min", x, axis, keepdims, dim, keepdim)
+
+
+def aminmax(x: Any, *, dim: int | None = None, keepdim: bool = False) -> rt.aminmax:
+    """The named tuple ``(min, max)`` of `amin` and `amax` over ``dim`` (all by default)."""
+    return rt.aminmax(amin(x, dim=dim, keepdim=keepdim), amax(x, dim=dim, keepdim=keepdim))
 
 
 def prod(x: Any, axis: Any = None, keepdims: bool = False, *, dim: Any = None,
-         keepdim: bool | None = None) -> Tensor:
+         keepdim: bool | None = None, dtype: Any = None) -> Tensor:
     """Product over ``axis``; the gradient is exact with zeros in the input.
 
     >>> import mnp.core as mnp
@@ -224,7 +302,7 @@ def prod(x: Any, axis: Any = None, keepdims: bool = False, *, dim: Any = None,
     >>> x.grad.tolist()
     [0.0, 6.0, 0.0]
     """
-    x = to_tensor(x, op="prod")
+    x = _cast(x, dtype, "prod")
     return Prod.apply(x, axes=_axes(x, axis, dim, "prod"), keepdims=keep(keepdims, keepdim))
 
 
@@ -237,22 +315,110 @@ def _ddof(ddof: Any, correction: Any, op: str) -> int:
     return int(ddof)
 
 
+def _ddof_of(ddof: Any, correction: Any, unbiased: Any, op: str) -> int:
+    if unbiased is not None:
+        if correction is not None:
+            raise ArgumentError(f"{op}: pass unbiased or correction, not both")
+        correction = 1 if unbiased else 0
+    return _ddof(ddof, correction, op)
+
+
 def var(x: Any, axis: Any = None, ddof: int = 0, keepdims: bool = False, *, dim: Any = None,
-        keepdim: bool | None = None, correction: int | None = None) -> Tensor:
+        keepdim: bool | None = None, correction: int | None = None,
+        unbiased: bool | None = None) -> Tensor:
     """Variance over ``axis``: ``sum((x - mean)**2) / (n - ddof)``. ``ddof=0`` (the default,
     as numpy) is the population variance; ``ddof=1`` (or ``correction=1``, PyTorch's
-    default) the unbiased estimate. ``n - ddof <= 0`` gives inf or NaN, as PyTorch."""
+    default; ``unbiased=True`` too) the unbiased estimate. ``n - ddof <= 0`` gives inf or
+    NaN, as PyTorch."""
     x = floating(x, "var")
     return Var.apply(x, axes=_axes(x, axis, dim, "var"), keepdims=keep(keepdims, keepdim),
-                     ddof=_ddof(ddof, correction, "var"))
+                     ddof=_ddof_of(ddof, correction, unbiased, "var"))
 
 
 def std(x: Any, axis: Any = None, ddof: int = 0, keepdims: bool = False, *, dim: Any = None,
-        keepdim: bool | None = None, correction: int | None = None) -> Tensor:
+        keepdim: bool | None = None, correction: int | None = None,
+        unbiased: bool | None = None) -> Tensor:
     """Standard deviation, ``sqrt(var(x, axis, ddof))``; zero gradient where it is 0."""
     x = floating(x, "std")
     return Std.apply(x, axes=_axes(x, axis, dim, "std"), keepdims=keep(keepdims, keepdim),
-                     ddof=_ddof(ddof, correction, "std"))
+                     ddof=_ddof_of(ddof, correction, unbiased, "std"))
+
+
+def _moments(op: str, fn: Any, x: Any, dim: Any, unbiased: Any, keepdim: bool,
+             correction: Any) -> tuple[Tensor, Tensor]:
+    if isinstance(dim, bool):            # var_mean(x, unbiased), PyTorch's short form
+        dim, unbiased = None, dim
+    if unbiased is None and correction is None:
+        correction = 1
+    ddof = _ddof_of(0, correction, unbiased, op)
+    return fn(x, dim, ddof, keepdim), mean(x, dim, keepdim)
+
+
+def var_mean(x: Any, dim: Any = None, unbiased: bool | None = None, keepdim: bool = False, *,
+             correction: int | None = None) -> tuple[Tensor, Tensor]:
+    """``(var, mean)`` over ``dim``, as ``torch.var_mean``: the correction is PyTorch's
+    default 1 (Bessel's) unless ``correction`` or ``unbiased`` says otherwise (`var` itself
+    defaults to ``ddof=0``)."""
+    return _moments("var_mean", var, x, dim, unbiased, keepdim, correction)
+
+
+def std_mean(x: Any, dim: Any = None, unbiased: bool | None = None, keepdim: bool = False, *,
+             correction: int | None = None) -> tuple[Tensor, Tensor]:
+    """``(std, mean)`` over ``dim``, as ``torch.std_mean`` (correction 1 by default)."""
+    return _moments("std_mean", std, x, dim, unbiased, keepdim, correction)
+
+
+def _nonzero_count(x: Tensor, axes: tuple[int, ...] | None, keepdims: bool) -> np.ndarray:
+    """How many elements of ``x`` are not 0 (NaN counts) over ``axes``, as int64."""
+    return np.asarray(kernel("sum", np.dtype(bool))(x.data != 0, axes, keepdims))
+
+
+def count_nonzero(x: Any, dim: Any = None) -> Tensor:
+    """The int64 count of non-zero elements over ``dim`` (an int or a tuple; all by default)."""
+    x = to_tensor(x, op="count_nonzero")
+    return _make(_nonzero_count(x, _axes(x, None, dim, "count_nonzero"), False), False, None)
+
+
+def any(x: Any, axis: Any = None, keepdims: bool = False, *, dim: Any = None,  # noqa: A001
+        keepdim: bool | None = None) -> Tensor:
+    """Whether any element over ``axis`` is non-zero (NaN is), a bool tensor; False for an
+    empty slice."""
+    x = to_tensor(x, op="any")
+    n = _nonzero_count(x, _axes(x, axis, dim, "any"), keep(keepdims, keepdim))
+    return _make(n > 0, False, None)
+
+
+def all(x: Any, axis: Any = None, keepdims: bool = False, *, dim: Any = None,  # noqa: A001
+        keepdim: bool | None = None) -> Tensor:
+    """Whether every element over ``axis`` is non-zero, a bool tensor; True for an empty
+    slice."""
+    x = to_tensor(x, op="all")
+    axes = _axes(x, axis, dim, "all")
+    n = _nonzero_count(x, axes, keep(keepdims, keepdim))
+    return _make(n == count(x.data.shape, axes), False, None)
+
+
+def _not_nan(x: Tensor) -> Tensor:
+    return _make(~np.isnan(x.data), False, None)
+
+
+def nansum(x: Any, axis: Any = None, keepdims: bool = False, *, dim: Any = None,
+           keepdim: bool | None = None, dtype: Any = None) -> Tensor:
+    """`sum` counting NaN as 0 (their gradient is 0)."""
+    x = _cast(x, dtype, "nansum")
+    if x.data.dtype.kind == "f":
+        x = where(_not_nan(x), x, 0.0)
+    return sum(x, axis, keepdims, dim=dim, keepdim=keepdim)
+
+
+def nanmean(x: Any, axis: Any = None, keepdims: bool = False, *, dim: Any = None,
+            keepdim: bool | None = None, dtype: Any = None) -> Tensor:
+    """`mean` of the elements that are not NaN: NaN where all are, with a zero gradient
+    (PyTorch's is NaN there)."""
+    x = floating(_cast(x, dtype, "nanmean"), "nanmean")
+    n = sum(_not_nan(x), axis, keepdims, dim=dim, keepdim=keepdim).data
+    n = np.where(n > 0, n, np.nan).astype(x.dtype)     # 0 / NaN: NaN without a warning
+    return div(nansum(x, axis, keepdims, dim=dim, keepdim=keepdim), _make(n, False, None))
 
 
 def logsumexp(x: Any, axis: Any = None, keepdims: bool = False, *, dim: Any = None,
@@ -307,12 +473,22 @@ class ReduceMethods:
     mean = mean
     max = max
     min = min
+    amax = amax
+    amin = amin
+    aminmax = aminmax
     prod = prod
     var = var
     std = std
     logsumexp = logsumexp
     argmax = argmax
     argmin = argmin
+    any = any
+    all = all
+    count_nonzero = count_nonzero
+    nansum = nansum
+    nanmean = nanmean
 
 
-__all__ = ["sum", "mean", "max", "min", "prod", "var", "std", "logsumexp", "argmax", "argmin"]
+__all__ = ["sum", "mean", "max", "min", "amax", "amin", "aminmax", "prod", "var", "std",
+           "var_mean", "std_mean", "logsumexp", "argmax", "argmin", "any", "all",
+           "count_nonzero", "nansum", "nanmean"]
