@@ -35,10 +35,14 @@ from .ops.binary import BinaryMethods, add, compare, div, mul, pow, sub
 from .ops.index import getitem, setitem
 from .ops.join import JoinMethods
 from .ops.linalg import LinalgMethods, matmul
+from .ops.logical import LogicalMethods
 from .ops.reduce import ReduceMethods
 from .ops.repeat import RepeatMethods
+from .ops.rounding import RoundingMethods, floor_divide, remainder
 from .ops.shape import ShapeMethods, transpose
 from .ops.softmax import SoftmaxMethods
+from .ops.special import SpecialMethods
+from .ops.trig import TrigMethods
 from .ops.unary import UnaryMethods, abs, astype, clone, neg
 from .tensorbase import TensorBase, as_array
 
@@ -48,7 +52,8 @@ _DTYPE_NAMES = frozenset(d.name for d in _dt.SUPPORTED)   # ``x.to("float32")`` 
 
 
 class Tensor(TensorBase, UnaryMethods, BinaryMethods, ReduceMethods, ShapeMethods, JoinMethods,
-             RepeatMethods, LinalgMethods, SoftmaxMethods):
+             RepeatMethods, LinalgMethods, SoftmaxMethods, RoundingMethods, SpecialMethods,
+             TrigMethods, LogicalMethods):
     """An n-d array with autograd. Build with `mnp.tensor`, `mnp.zeros`, `mnp.randn`, ...
 
     ``.data`` is the numpy array itself (shared); ``.grad`` is a Tensor or None. The ops of
@@ -154,6 +159,10 @@ class Tensor(TensorBase, UnaryMethods, BinaryMethods, ReduceMethods, ShapeMethod
     def __rtruediv__(self, other): return div(other, self)
     def __pow__(self, other): return pow(self, other)
     def __rpow__(self, other): return pow(other, self)
+    def __mod__(self, other): return remainder(self, other)
+    def __rmod__(self, other): return remainder(other, self)
+    def __floordiv__(self, other): return floor_divide(self, other)
+    def __rfloordiv__(self, other): return floor_divide(other, self)
     def __matmul__(self, other): return matmul(self, other)
     def __rmatmul__(self, other): return matmul(other, self)
     def __neg__(self): return neg(self)

@@ -10,5 +10,9 @@ from .index import *  # noqa: F401,F403
 from .linalg import *  # noqa: F401,F403
 from .vector import *  # noqa: F401,F403
 from .softmax import *  # noqa: F401,F403
+from .rounding import *  # noqa: F401,F403
+from .special import *  # noqa: F401,F403
+from .trig import *  # noqa: F401,F403
+from .logical import *  # noqa: F401,F403
 from .binary import compare  # noqa: F401
 from .index import getitem, index_key, setitem  # noqa: F401
