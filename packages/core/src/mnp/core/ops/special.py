@@ -5,8 +5,6 @@ from __future__ import annotations
 
 from typing import TYPE_CHECKING, Any
 
-import numpy as np
-
 from ..autograd import Function, _make
 from ..dispatch import kernel
 from ..errors import DTypeError

@@ -407,5 +407,6 @@ class UnaryMethods:
     clamp_max = clamp_max
 
 
-__all__ = ["neg", "abs", "sign", "sgn", "exp", "log", "log1p", "expm1", "sqrt", "sin", "cos", "tanh",
-           "sigmoid", "relu", "leaky_relu", "gelu", "softplus", "clip", "clamp", "clamp_min", "clamp_max", "astype", "clone"]
+__all__ = ["neg", "abs", "sign", "sgn", "exp", "log", "log1p", "expm1", "sqrt", "sin", "cos",
+           "tanh", "sigmoid", "relu", "leaky_relu", "gelu", "softplus", "clip", "clamp",
+           "clamp_min", "clamp_max", "astype", "clone"]
