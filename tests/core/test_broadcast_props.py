@@ -21,6 +21,12 @@ OPS = {
     "pow": (mnp.pow, np.power, lambda a, b: b * a ** (b - 1), lambda a, b: a ** b * np.log(a)),
     "maximum": (mnp.maximum, np.maximum, lambda a, b: (a > b) * 1.0, lambda a, b: (a < b) * 1.0),
     "minimum": (mnp.minimum, np.minimum, lambda a, b: (a < b) * 1.0, lambda a, b: (a > b) * 1.0),
+    "atan2": (mnp.atan2, np.arctan2, lambda a, b: b / (a * a + b * b),
+              lambda a, b: -a / (a * a + b * b)),
+    "remainder": (mnp.remainder, np.remainder, lambda a, b: np.ones_like(a),
+                  lambda a, b: -np.floor(a / b)),
+    "logaddexp": (mnp.logaddexp, np.logaddexp, lambda a, b: 1 / (1 + np.exp(b - a)),
+                  lambda a, b: 1 / (1 + np.exp(a - b))),
 }
 
 
@@ -96,7 +102,7 @@ def clashing_shapes(draw):
     return tuple(a), tuple(b)
 
 
-BINARY_NAMES = sorted(OPS) + ["eq", "lt", "where"]
+BINARY_NAMES = sorted(OPS) + ["eq", "lt", "where", "logical_and", "bitwise_or", "isclose", "fmod"]
 
 
 @FAST
@@ -111,8 +117,12 @@ def test_non_broadcastable_shapes_raise_shape_error(shapes, name):
             mnp.where(mnp.ones(*sa) > 0, a, b)
         elif name in ("eq", "lt"):
             getattr(a, name)(b)
-        else:
+        elif name == "bitwise_or":
+            mnp.bitwise_or(a.long(), b.long())
+        elif name in OPS:
             OPS[name][0](a, b)
+        else:
+            getattr(mnp, name)(a, b)
     msg = str(info.value)
     assert msg.startswith(f"{name}: ")
     assert str(sa) in msg and str(sb) in msg

@@ -53,6 +53,13 @@ def test_wrong_dtype_and_shape_fail(torch, rng):
         assert_matches_torch(lambda x: x.T, lambda t: t, a)
 
 
+def test_a_zero_tensor_gradient_from_torch_is_compared(torch):
+    """torch.sgn's gradient is a ZeroTensor, which plain ``.numpy()`` refuses."""
+    assert_matches_torch(mnp.sgn, torch.sgn, np.array([-1.5, 2.0]))
+    with pytest.raises(AssertionError, match="grad of input 0"):
+        assert_matches_torch(lambda x: mnp.sgn(x) + x - x.detach(), torch.sgn, np.array([-1.5, 2.0]))
+
+
 def test_tolerances_are_applied(torch):
     a = np.array([1.0, 2.0])
     assert_matches_torch(lambda x: x * 1.001, lambda t: t, a, rtol=1e-2)

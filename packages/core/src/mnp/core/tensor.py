@@ -37,12 +37,16 @@ from .ops.gather import GatherMethods
 from .ops.index import getitem, setitem
 from .ops.join import JoinMethods
 from .ops.linalg import LinalgMethods, matmul
+from .ops.logical import LogicalMethods
 from .ops.order import OrderMethods
 from .ops.reduce import ReduceMethods
 from .ops.repeat import RepeatMethods
+from .ops.rounding import RoundingMethods, floor_divide, remainder
 from .ops.scan import ScanMethods
 from .ops.shape import ShapeMethods, transpose
 from .ops.softmax import SoftmaxMethods
+from .ops.special import SpecialMethods
+from .ops.trig import TrigMethods
 from .ops.unary import UnaryMethods, abs, astype, clone, neg
 from .tensorbase import TensorBase, as_array
 
@@ -50,8 +54,9 @@ __all__ = ["Tensor", "as_array"]
 
 
 class Tensor(TensorBase, UnaryMethods, BinaryMethods, ReduceMethods, ShapeMethods, JoinMethods,
-             RepeatMethods, LinalgMethods, SoftmaxMethods, GatherMethods,
-             DiagMethods, ArrangeMethods, ScanMethods, OrderMethods):
+             RepeatMethods, LinalgMethods, SoftmaxMethods, GatherMethods, DiagMethods,
+             ArrangeMethods, ScanMethods, OrderMethods, RoundingMethods, SpecialMethods,
+             TrigMethods, LogicalMethods):
     """An n-d array with autograd. Build with `mnp.tensor`, `mnp.zeros`, `mnp.randn`, ...
 
     ``.data`` is the numpy array itself (shared); ``.grad`` is a Tensor or None. The ops of
@@ -136,6 +141,10 @@ class Tensor(TensorBase, UnaryMethods, BinaryMethods, ReduceMethods, ShapeMethod
     def __rtruediv__(self, other): return div(other, self)
     def __pow__(self, other): return pow(self, other)
     def __rpow__(self, other): return pow(other, self)
+    def __mod__(self, other): return remainder(self, other)
+    def __rmod__(self, other): return remainder(other, self)
+    def __floordiv__(self, other): return floor_divide(self, other)
+    def __rfloordiv__(self, other): return floor_divide(other, self)
     def __matmul__(self, other): return matmul(self, other)
     def __rmatmul__(self, other): return matmul(other, self)
     def __neg__(self): return neg(self)

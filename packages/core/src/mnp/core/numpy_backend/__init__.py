@@ -5,10 +5,10 @@ any plugin."""
 from __future__ import annotations
 
 from ..hookspecs import hookimpl
-from . import elementwise, linalg, reduce, softmax
+from . import elementwise, linalg, logical, reduce, softmax, special
 
 KERNELS: dict = {}
-for _mod in (elementwise, reduce, linalg, softmax):
+for _mod in (elementwise, special, logical, reduce, linalg, softmax):
     KERNELS.update(_mod.KERNELS)
 
 

@@ -7,7 +7,7 @@ import numpy as np
 
 from ..autograd import Function, _make
 from ..dispatch import kernel
-from ..errors import DTypeError
+from ..errors import ArgumentError, DTypeError
 from ._util import check_broadcast, floating_pair, pair, promote, to_tensor, unbroadcast
 
 if TYPE_CHECKING:
@@ -98,6 +98,43 @@ class Minimum(Maximum):
     kernel_name = "minimum"
 
 
+class _Division(_Binary):
+    """`_Binary` for the integer-style divisions: integer division by zero is an error."""
+
+    def forward(self, a, b):
+        if a.shape != b.shape:
+            check_broadcast(self.op_name(), a, b)
+        if a.dtype != b.dtype:
+            a, b = promote(a, b)
+        if a.dtype.kind in "iu" and not b.all():
+            raise ArgumentError(f"{self.op_name()}: integer division by zero (dtype {a.dtype.name})")
+        self.a, self.b = a, b
+        return kernel(self.kernel_name, a.dtype)(a, b)
+
+
+class DivRounded(_Division):
+    """``a / b`` rounded toward zero (``"trunc"``) or down (``"floor"``); a step function of
+    both operands, so its gradient is zero, as in PyTorch."""
+    name = "div"
+
+    def forward(self, a, b, rounding_mode="trunc"):
+        self.kernel_name = "trunc_divide" if rounding_mode == "trunc" else "floor_divide"
+        return super().forward(a, b)
+
+    def backward(self, g):
+        ra, rb = self.needs_input_grad
+        return (np.zeros(self.a.shape, g.dtype) if ra else None,
+                np.zeros(self.b.shape, g.dtype) if rb else None)
+
+
+def integer_pair(a: Any, b: Any, op: str) -> tuple[Tensor, Tensor]:
+    """Both operands of an integer-style division (`pair`); two bools are refused."""
+    a, b = pair(a, b, op)
+    if a.data.dtype.kind == "b" and b.data.dtype.kind == "b":
+        raise DTypeError(f"{op}: not defined for two bool tensors; convert to an integer dtype first")
+    return a, b
+
+
 class Where(Function):
     numpy_only = "selects elements of its operands: data movement"
 
@@ -141,9 +178,22 @@ def mul(a: Any, b: Any) -> Tensor:
     return Mul.apply(a, b)
 
 
-def div(a: Any, b: Any) -> Tensor:
-    """``a / b`` (true division) with broadcasting."""
-    return Div.apply(*floating_pair(a, b, "div"))
+def div(a: Any, b: Any, rounding_mode: str | None = None) -> Tensor:
+    """``a / b`` with broadcasting: true division (a float result), or rounded toward zero
+    (``rounding_mode="trunc"``) or down (``"floor"``) in the operands' promoted dtype, with a
+    zero gradient.
+
+    >>> import mnp.core as mnp
+    >>> mnp.div(mnp.tensor([-7, 7]), 2, rounding_mode="trunc").tolist()
+    [-3, 3]
+    >>> mnp.div(mnp.tensor([-7, 7]), 2, rounding_mode="floor").tolist()
+    [-4, 3]
+    """
+    if rounding_mode is None:
+        return Div.apply(*floating_pair(a, b, "div"))
+    if rounding_mode not in ("trunc", "floor"):
+        raise ArgumentError(f"div: rounding_mode must be None, 'trunc' or 'floor', got {rounding_mode!r}")
+    return DivRounded.apply(*integer_pair(a, b, "div"), rounding_mode=rounding_mode)
 
 
 def pow(a: Any, b: Any) -> Tensor:  # noqa: A001

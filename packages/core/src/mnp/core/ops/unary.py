@@ -9,7 +9,7 @@ from ..autograd import Function
 from ..dispatch import kernel
 from ..errors import ArgumentError, DTypeError
 from ..tensorbase import TensorBase
-from ._util import as_float, to_tensor
+from ._util import as_float, check_broadcast, result_dtype, to_tensor, unbroadcast
 
 if TYPE_CHECKING:
     from ..tensor import Tensor
@@ -168,6 +168,37 @@ class Clip(Function):
         return kernel("clip_backward", g.dtype)(g, self.x, self.lo, self.hi)
 
 
+class ClampTensor(Function):
+    """`clip` with tensor bounds (``has`` tells which of min and max are given): PyTorch's
+    gradients, ``x`` where ``min <= x <= max``, ``min`` where ``x < min < max``, ``max``
+    where ``x > max`` or ``max < min``."""
+    name = "clamp"
+
+    def forward(self, x, *bounds, has=(True, True)):
+        it = iter(bounds)
+        lo, hi = (next(it) if h else None for h in has)
+        for b in bounds:
+            check_broadcast("clamp", x, b)
+        if len(bounds) == 2:
+            check_broadcast("clamp", *bounds)
+        self.x, self.lo, self.hi = x, lo, hi
+        return kernel("clamp_tensor", x.dtype)(x, lo, hi)
+
+    def backward(self, g):
+        need = iter(self.needs_input_grad)
+        nx = next(need)
+        nlo = self.lo is not None and next(need)
+        nhi = self.hi is not None and next(need)
+        gx, glo, ghi = kernel("clamp_tensor_backward", g.dtype)(g, self.x, self.lo, self.hi,
+                                                                nx, nlo, nhi)
+        grads = [unbroadcast(gx, self.x.shape) if nx else None]
+        if self.lo is not None:
+            grads.append(unbroadcast(glo, self.lo.shape) if nlo else None)
+        if self.hi is not None:
+            grads.append(unbroadcast(ghi, self.hi.shape) if nhi else None)
+        return tuple(grads)
+
+
 class Cast(Function):
     name = "astype"
     numpy_only = "a dtype conversion: data movement"
@@ -231,7 +262,24 @@ def neg(x: Any) -> Tensor:
 
 
 abs = _elementwise(Abs, "``|x|``; the gradient at 0 is 0.", floating=False)  # noqa: A001
-sign = _elementwise(Sign, "-1, 0 or 1 by sign; zero gradient.", floating=False)
+
+
+def sign(input: Any) -> Tensor:  # noqa: A002
+    """-1, 0 or 1 by sign, in ``x``'s dtype (a bool tensor is its own sign); zero gradient
+    (alias `sgn`).
+
+    >>> import mnp.core as mnp
+    >>> mnp.sgn(mnp.tensor([-2, 0, 5])).tolist()
+    [-1, 0, 1]
+    """
+    x = to_tensor(input, op="sign")
+    if x.data.dtype.kind == "b":
+        from ..autograd import _make
+        return _make(x.data.copy(), False, None)
+    return Sign.apply(x)
+
+
+sgn = sign
 exp = _elementwise(Exp, "``e ** x``.")
 log = _elementwise(Log, "Natural log (``-inf`` at 0, NaN below; see `safe_log`).")
 log1p = _elementwise(Log1p, "``log(1 + x)``, accurate for small ``x``.")
@@ -261,15 +309,60 @@ def softplus(x: Any, beta: float = 1.0, threshold: float = 20.0) -> Tensor:
     return _unary(Softplus, x, "softplus", beta=float(beta), threshold=float(threshold))
 
 
-def clip(x: Any, min: float | None = None, max: float | None = None) -> Tensor:  # noqa: A002
-    """Clamp into ``[min, max]``; the gradient passes only inside the range."""
+def clip(x: Any, min: Any = None, max: Any = None) -> Tensor:  # noqa: A002
+    """Clamp into ``[min, max]`` (alias `clamp`); the gradient passes only inside the range.
+    The bounds are numbers or tensors (broadcast with ``x``, and differentiable: PyTorch's
+    gradients); where ``min > max`` the result is ``max``.
+
+    >>> import mnp.core as mnp
+    >>> mnp.clamp(mnp.tensor([-2.0, 0.5, 3.0]), min=0.0, max=1.0).tolist()
+    [0.0, 0.5, 1.0]
+    >>> mnp.clamp(mnp.tensor([1.0, 5.0]), max=mnp.tensor([2.0, 4.0])).tolist()
+    [1.0, 4.0]
+    """
     if min is None and max is None:
         raise ArgumentError("clip: at least one of min and max must be given")
+    if isinstance(min, TensorBase) or isinstance(max, TensorBase):
+        return _clamp_tensor(x, min, max)
     bounds_float = any(isinstance(v, float) for v in (min, max))
     return _unary(Clip, x, "clip", floating=bounds_float, lo=min, hi=max)
 
 
+def _clamp_tensor(x: Any, lo: Any, hi: Any) -> Tensor:
+    x = to_tensor(x, op="clamp")
+    bounds = [to_tensor(b, x, op="clamp") for b in (lo, hi) if b is not None]
+    dt = x.data.dtype
+    for b in bounds:
+        if b.data.dtype.kind == "b" and dt.kind == "b":
+            continue
+        dt = result_dtype(np.empty(x.shape, dt), b.data)
+    if dt.kind == "b":
+        raise DTypeError("clamp: not defined for bool tensors")
+    x, *bounds = (t if t.data.dtype == dt else astype(t, dt) for t in (x, *bounds))
+    return ClampTensor.apply(x, *bounds, has=(lo is not None, hi is not None))
+
+
 clamp = clip
+
+
+def clamp_min(x: Any, min: Any) -> Tensor:  # noqa: A002
+    """`clamp` with only a lower bound.
+
+    >>> import mnp.core as mnp
+    >>> mnp.clamp_min(mnp.tensor([-1.0, 2.0]), 0.0).tolist()
+    [0.0, 2.0]
+    """
+    return clip(x, min=min)
+
+
+def clamp_max(x: Any, max: Any) -> Tensor:  # noqa: A002
+    """`clamp` with only an upper bound.
+
+    >>> import mnp.core as mnp
+    >>> mnp.clamp_max(mnp.tensor([-1.0, 2.0]), 0.0).tolist()
+    [-1.0, 0.0]
+    """
+    return clip(x, max=max)
 
 
 def astype(x: Any, dtype: Any) -> Tensor:
@@ -294,6 +387,7 @@ class UnaryMethods:
     neg = neg
     abs = abs
     sign = sign
+    sgn = sgn
     exp = exp
     log = log
     log1p = log1p
@@ -309,7 +403,10 @@ class UnaryMethods:
     softplus = softplus
     clip = clip
     clamp = clamp
+    clamp_min = clamp_min
+    clamp_max = clamp_max
 
 
-__all__ = ["neg", "abs", "sign", "exp", "log", "log1p", "expm1", "sqrt", "sin", "cos", "tanh",
-           "sigmoid", "relu", "leaky_relu", "gelu", "softplus", "clip", "clamp", "astype", "clone"]
+__all__ = ["neg", "abs", "sign", "sgn", "exp", "log", "log1p", "expm1", "sqrt", "sin", "cos",
+           "tanh", "sigmoid", "relu", "leaky_relu", "gelu", "softplus", "clip", "clamp",
+           "clamp_min", "clamp_max", "astype", "clone"]

@@ -8,8 +8,10 @@ import numpy as np
 
 def to_numpy(value: Any) -> np.ndarray:
     """A float64 copy of an mnp Tensor, a torch tensor, or anything numpy takes."""
-    if hasattr(value, "detach") and hasattr(value, "cpu"):   # torch (mnp Tensors have no .cpu)
-        value = value.detach().cpu().numpy()
+    if hasattr(value, "detach") and hasattr(value, "cpu"):   # a torch or an mnp tensor
+        value = value.detach().cpu()
+        # torch's force=True converts a ZeroTensor (the gradient of a step function) too
+        value = value.numpy(force=True) if hasattr(value, "is_conj") else value.numpy()
     elif hasattr(value, "numpy") and not isinstance(value, np.ndarray):
         value = value.numpy()
     return np.asarray(value, dtype=np.float64)
