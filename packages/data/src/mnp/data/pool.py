@@ -85,8 +85,9 @@ class WorkerPool:
     def alive(self) -> bool:
         return not self.closed and not self.dead_workers()
 
-    def shutdown(self) -> None:
-        """Stop every worker (asking first, terminating stragglers) and reap them."""
+    def shutdown(self, wait: bool = True) -> None:
+        """Stop every worker and reap them: ask them to stop and give them ``JOIN_TIMEOUT``
+        seconds to finish what they are doing (``wait``), then terminate what is left."""
         if self.closed:
             return
         self.closed = True
@@ -96,7 +97,7 @@ class WorkerPool:
                 q.put(None)
             except Exception:
                 pass
-        deadline = time.monotonic() + JOIN_TIMEOUT
+        deadline = time.monotonic() + (JOIN_TIMEOUT if wait else 0.0)
         for p in self.workers:
             p.join(max(0.0, deadline - time.monotonic()))
             if p.is_alive():
@@ -197,7 +198,7 @@ class WorkerIterator:
                 self._fail(WorkerError(
                     f"DataLoader worker {i} (pid {self.pool.workers[i].pid}) "
                     f"{_exit_description(self.pool.workers[i].exitcode)} unexpectedly"
-                    + (f" while fetching batch {waiting[0]}" if waiting else "")
+                    + (f" (batches {waiting} sent to it had not arrived)" if waiting else "")
                     + "; the loader's workers were shut down"))
             if self.timeout > 0 and time.monotonic() - start >= self.timeout:
                 worker, _ = self.pending[self.received]
@@ -206,7 +207,7 @@ class WorkerIterator:
                     f"{self.received} from worker {worker} (timeout={self.timeout})"))
 
     def _fail(self, error: WorkerError) -> None:
-        self.pool.shutdown()
+        self.pool.shutdown(wait=False)   # the workers are dead or stuck
         self._stop()
         raise error
 

@@ -89,7 +89,7 @@ def worker_loop(worker_id: int, num_workers: int, seed: int, fetcher: Callable[[
         if init_fn is not None:
             init_fn(worker_id)
     except Exception as exc:
-        init_error = _failure(exc, "in worker_init_fn")
+        init_error = _failure(exc, "in worker_init_fn, failing")
     try:
         while True:
             try:
