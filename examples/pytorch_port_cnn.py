@@ -114,6 +114,7 @@ def main() -> float:
     test_loader = DataLoader(test_set, batch_size=256)
 
     model = DigitsNet()
+    print(f"parameters: {sum(p.numel() for p in model.parameters())}")
     optimizer = AdamW(model.parameters(), lr=args.lr, weight_decay=5e-4)
     scheduler = OneCycleLR(optimizer, max_lr=args.lr, epochs=args.epochs,
                            steps_per_epoch=len(train_loader))
