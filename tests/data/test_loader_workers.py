@@ -117,6 +117,13 @@ def test_spawned_workers_give_the_same_batches():
     _assert_same(_arrays(DataLoader(TensorDataset(X, np.arange(9)), **kw)), _arrays(spawned))
 
 
+def test_spawn_needs_picklable_arguments():
+    loader = DataLoader(TensorDataset(np.zeros((2, 1))), num_workers=1,
+                        multiprocessing_context="spawn", worker_init_fn=lambda i: None)
+    with pytest.raises(DataError, match="'spawn' start method .* pickling"):
+        next(iter(loader))
+
+
 def test_tensors_cross_processes_as_arrays_without_their_graph():
     from multiprocessing.reduction import ForkingPickler
     x = mnp.tensor([1.0, 2.0], requires_grad=True)

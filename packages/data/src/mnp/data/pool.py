@@ -21,7 +21,7 @@ import time
 import weakref
 from typing import Any, Callable, Iterator
 
-from .errors import WorkerError
+from .errors import DataError, WorkerError
 from .worker import worker_loop
 
 #: how often (seconds) the main process checks that its workers are alive while it waits
@@ -71,7 +71,14 @@ class WorkerPool:
                     target=worker_loop, name=f"mnp-DataLoader-worker-{i}", daemon=True,
                     args=(i, num_workers, base_seed + i, fetcher, worker_init_fn, index_queue,
                           self.result_queue))
-                process.start()
+                try:
+                    process.start()
+                except (pickle.PicklingError, AttributeError, TypeError) as exc:
+                    raise DataError(
+                        f"DataLoader: the {context.get_start_method()!r} start method sends the "
+                        f"dataset, collate_fn and worker_init_fn to the workers by pickling, "
+                        f"which failed ({exc}); define them at module level, or use "
+                        f"multiprocessing_context='fork' where available") from exc
                 self.index_queues.append(index_queue)
                 self.workers.append(process)
         except BaseException:
