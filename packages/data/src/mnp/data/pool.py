@@ -33,7 +33,9 @@ _live_pools: "weakref.WeakSet[WorkerPool]" = weakref.WeakSet()
 
 
 def default_context() -> Any:
-    """``fork`` where the platform has it (Linux, macOS's default aside), else ``spawn``."""
+    """The start method workers use by default: ``fork`` where the platform has it, except
+    on macOS (where Python itself defaults to ``spawn``, fork being unsafe with its system
+    libraries); ``spawn`` elsewhere."""
     methods = multiprocessing.get_all_start_methods()
     return multiprocessing.get_context("fork" if "fork" in methods and sys.platform != "darwin"
                                        else "spawn")
@@ -67,6 +69,7 @@ class WorkerPool:
             for i in range(num_workers):
                 index_queue = context.Queue()
                 index_queue.cancel_join_thread()
+                self.index_queues.append(index_queue)
                 process = context.Process(
                     target=worker_loop, name=f"mnp-DataLoader-worker-{i}", daemon=True,
                     args=(i, num_workers, base_seed + i, fetcher, worker_init_fn, index_queue,
@@ -79,7 +82,6 @@ class WorkerPool:
                         f"dataset, collate_fn and worker_init_fn to the workers by pickling, "
                         f"which failed ({exc}); define them at module level, or use "
                         f"multiprocessing_context='fork' where available") from exc
-                self.index_queues.append(index_queue)
                 self.workers.append(process)
         except BaseException:
             self.shutdown()
