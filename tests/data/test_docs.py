@@ -8,7 +8,7 @@ import pytest
 
 MODULES = ["mnp.data", "mnp.data.dataset", "mnp.data.loader", "mnp.data.split",
            "mnp.data.synthetic", "mnp.data.digits", "mnp.data.idx", "mnp.data.files",
-           "mnp.data.transforms", "mnp.data.registry"]
+           "mnp.data.transforms", "mnp.data.registry", "mnp.data.worker"]
 
 
 @pytest.mark.parametrize("name", MODULES)

@@ -12,9 +12,10 @@
 """
 from __future__ import annotations
 
-from .errors import DataError, DataFileNotFoundError, DataFormatError
+from .errors import DataError, DataFileNotFoundError, DataFormatError, WorkerError
 from .dataset import Dataset, Subset, TensorDataset, random_split
 from .loader import DataLoader, default_collate
+from .worker import WorkerInfo, get_worker_info
 from .split import train_test_split
 from .synthetic import blobs, circles, linear, moons, regression, spiral, xor
 from .digits import digits
@@ -31,8 +32,9 @@ except Exception:  # running from a source tree
     __version__ = "0.0.0"
 
 __all__ = [
-    "DataError", "DataFileNotFoundError", "DataFormatError",
+    "DataError", "DataFileNotFoundError", "DataFormatError", "WorkerError",
     "Dataset", "Subset", "TensorDataset", "random_split", "DataLoader", "default_collate",
+    "get_worker_info", "WorkerInfo",
     "train_test_split",
     "tiny_shakespeare", "CharTokenizer", "TokenWindows", "RandomWindowSampler",
     "xor", "spiral", "linear", "moons", "circles", "blobs", "regression", "digits",

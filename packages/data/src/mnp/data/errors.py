@@ -15,3 +15,8 @@ class DataFormatError(DataError):
 
 class DataFileNotFoundError(MnpError, FileNotFoundError):
     """An expected data file is missing; the message names where it was looked for."""
+
+
+class WorkerError(MnpError, RuntimeError):
+    """A `DataLoader` worker process died, or no batch arrived within ``timeout``; the
+    message names the worker and the batch."""
