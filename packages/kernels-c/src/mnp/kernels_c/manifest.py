@@ -72,7 +72,7 @@ KERNELS: tuple[Kernel, ...] = (
     Kernel("sqrt", "elementwise", "x", "unary", "sqrt(x)", _EW, _UNARY),
     Kernel("neg", "elementwise", "x", "unary", "-x", _EW, _UNARY),
     Kernel("abs", "elementwise", "x", "unary", "absolute value", _EW, _UNARY),
-    Kernel("sign", "elementwise", "x", "unary", "-1, 0 or 1 (NaN kept)", _EW, _UNARY),
+    Kernel("sign", "elementwise", "x", "unary", "-1, 0 or 1 (0 for NaN, as PyTorch)", _EW, _UNARY),
     Kernel("log1p", "elementwise", "x", "unary", "log(1 + x), exact near 0", _EW_HEAVY, _UNARY),
     Kernel("expm1", "elementwise", "x", "unary", "exp(x) - 1, exact near 0", _EW_HEAVY, _UNARY),
     # -- activation.c -----------------------------------------------------------------------

@@ -97,6 +97,14 @@ def gelu_backward(g: np.ndarray, x: np.ndarray, approximate: str = "none") -> np
 
 
 # -- backward of the unary ops: ``g`` the output's gradient, ``x`` the input, ``y`` the output --
+def sign(x: np.ndarray) -> np.ndarray:
+    """-1, 0 or 1; 0 for NaN, as PyTorch (numpy keeps NaN)."""
+    y = np.sign(x)
+    if y.dtype.kind == "f":
+        y = np.where(np.isnan(y), y.dtype.type(0), y)
+    return y
+
+
 def abs_backward(g: np.ndarray, x: np.ndarray) -> np.ndarray:
     return g * np.sign(x)
 
@@ -195,7 +203,7 @@ def minimum_backward(g: np.ndarray, a: np.ndarray, b: np.ndarray) -> tuple[np.nd
 KERNELS = {
     "add": np.add, "sub": np.subtract, "mul": np.multiply, "div": np.true_divide,
     "pow": np.power, "maximum": np.maximum, "minimum": np.minimum,
-    "neg": np.negative, "abs": np.abs, "sign": np.sign, "exp": np.exp, "log": np.log,
+    "neg": np.negative, "abs": np.abs, "sign": sign, "exp": np.exp, "log": np.log,
     "log1p": np.log1p, "expm1": np.expm1, "sqrt": np.sqrt, "sin": np.sin, "cos": np.cos,
     "tanh": np.tanh, "sigmoid": sigmoid, "relu": relu, "relu_backward": relu_backward,
     "sigmoid_backward": sigmoid_backward, "tanh_backward": tanh_backward,

@@ -186,9 +186,9 @@ static void unary_f(int op, const float *restrict x, float *restrict y, Py_ssize
     case U_NEG:
         for (Py_ssize_t i = 0; i < n; i++) y[i] = -x[i];
         break;
-    case U_SIGN: /* numpy's: +0 for either zero, NaN kept */
+    case U_SIGN: /* PyTorch's: +0 for either zero and for NaN */
         for (Py_ssize_t i = 0; i < n; i++)
-            y[i] = x[i] > 0 ? 1.0f : (x[i] < 0 ? -1.0f : (x[i] == 0 ? 0.0f : x[i]));
+            y[i] = x[i] > 0 ? 1.0f : (x[i] < 0 ? -1.0f : 0.0f);
         break;
     case U_LOG1P:
         for (Py_ssize_t i = 0; i < n; i++) y[i] = log1pf(x[i]);
@@ -211,7 +211,7 @@ static void unary_d(int op, const double *restrict x, double *restrict y, Py_ssi
         break;
     case U_SIGN:
         for (Py_ssize_t i = 0; i < n; i++)
-            y[i] = x[i] > 0 ? 1.0 : (x[i] < 0 ? -1.0 : (x[i] == 0 ? 0.0 : x[i]));
+            y[i] = x[i] > 0 ? 1.0 : (x[i] < 0 ? -1.0 : 0.0);
         break;
     case U_LOG1P:
         for (Py_ssize_t i = 0; i < n; i++) y[i] = log1p(x[i]);
