@@ -156,9 +156,10 @@ class AdaptiveMaxPoolFunction(Function):
 
     def backward(self, g):
         n, c = self.shape[:2]
-        plane = int(np.prod(self.shape[2:]))
+        plane, per_plane = int(np.prod(self.shape[2:])), int(np.prod(g.shape[2:]))
         dx = kernel("max_pool2d_backward", g.dtype)(
-            g.reshape(n, c, 1, -1), self.indices.reshape(n, c, 1, -1), (n, c, 1, plane))
+            g.reshape(n, c, 1, per_plane), self.indices.reshape(n, c, 1, per_plane),
+            (n, c, 1, plane))
         return dx.reshape(self.shape)
 
 

@@ -26,7 +26,7 @@ class MaxUnpoolFunction(Function):
     numpy_only = "a scatter by index and its gather backward: data movement"
 
     def forward(self, x, indices=None, out_shape=(1, 1, 1)):
-        self.shape, self.flat = x.shape, indices.reshape(indices.shape[0], -1)
+        self.shape, self.flat = x.shape, indices          # (planes, values per plane)
         plane = int(np.prod(out_shape[2:]))
         rows = np.arange(self.flat.shape[0])[:, None]
         out = np.zeros((self.flat.shape[0], plane), x.dtype)
@@ -73,7 +73,7 @@ def _max_unpool(dims: int, input: Any, indices: Any, kernel_size: Any, stride: A
     out = _output_size(x, ks, st, pd, output_size, op)
     lead = x.shape[:-dims]
     plane = int(np.prod(out))
-    flat = idx.data.reshape((int(np.prod(lead)), -1))
+    flat = idx.data.reshape(int(np.prod(lead)), int(np.prod(x.shape[-dims:])))
     if flat.size and (flat.min() < 0 or flat.max() >= plane):
         bad = flat[(flat < 0) | (flat >= plane)][0]
         raise IndexOutOfRangeError(f"{op}: invalid max index {bad} for an output of spatial "
