@@ -115,6 +115,23 @@ def _cubic_taps(size: int, out: int, scale: float | None, align_corners: bool, f
     return [np.clip(idx + j - 1, 0, size - 1) for j in range(4)], _cubic_coefficients(t, ft)
 
 
+def _gather(x: Tensor, axis: int, idx: np.ndarray) -> Tensor:
+    """``x`` at positions ``idx`` along ``axis``; whole-number up- and down-scaling (each
+    position repeated ``k`` times, or every ``k``-th one) as a broadcast or a strided view,
+    whose backward is a sum or a strided write rather than a scatter."""
+    n, out = x.shape[axis], len(idx)
+    key = (slice(None),) * axis
+    if out and out % n == 0 and np.array_equal(idx, np.repeat(np.arange(n), out // n)):
+        k = out // n
+        shape = x.shape[:axis + 1] + (k,) + x.shape[axis + 1:]
+        return x.reshape(shape[:axis + 1] + (1,) + shape[axis + 2:]).broadcast_to(shape) \
+            .reshape(x.shape[:axis] + (out,) + x.shape[axis + 1:])
+    step = int(idx[1] - idx[0]) if out > 1 else 1
+    if out and idx[0] == 0 and step > 0 and np.array_equal(idx, np.arange(out) * step):
+        return x[key + (slice(0, step * (out - 1) + 1, step),)]
+    return x[key + (idx,)]
+
+
 def _resample_axis(x: Tensor, axis: int, taps: list | None, weights: list | None) -> Tensor:
     """``sum_j w_j * x[.., taps_j, ..]`` along ``axis`` (one gather when unweighted)."""
     if taps is None:
@@ -122,7 +139,7 @@ def _resample_axis(x: Tensor, axis: int, taps: list | None, weights: list | None
     key = (slice(None),) * axis
     shape = (-1,) + (1,) * (x.ndim - axis - 1)
     if weights is None:
-        return x[key + (taps[0],)]
+        return _gather(x, axis, taps[0])
     y = None
     for idx, w in zip(taps, weights):
         term = x[key + (idx,)] * _tensor(np.asarray(w, x.data.dtype).reshape(shape))
