@@ -19,7 +19,8 @@ from mnp.nn import functional as F
 F64 = {"rtol": 1e-10, "atol": 1e-12}
 SPECS = [dict(size=7), dict(size=3), dict(size=1), dict(scale_factor=2),
          dict(scale_factor=1.5), dict(scale_factor=1.5, recompute_scale_factor=True),
-         dict(scale_factor=0.7), dict(scale_factor=1.4), dict(scale_factor=2.2)]
+         dict(scale_factor=0.7), dict(scale_factor=0.5), dict(scale_factor=1.4),
+         dict(scale_factor=2.2)]
 MODES = {1: ["nearest", "nearest-exact", "area", "linear"],
          2: ["nearest", "nearest-exact", "area", "bilinear", "bicubic"],
          3: ["nearest", "nearest-exact", "area", "trilinear"]}
@@ -163,3 +164,15 @@ def test_interpolate_output_shape_property(spatial, mode, target):
         return
     # a constant image stays constant under every mode (the weights sum to one)
     assert_close(y, np.ones(y.shape), rtol=1e-6, atol=1e-6, what=f"{mode} {kw}")
+
+
+def test_deprecated_forms_warn_like_torch(torch, rng):
+    x = rng.standard_normal((1, 2, 3, 4)).astype(np.float32)
+    for name, kw in [("upsample", dict(scale_factor=2, mode="bilinear")),
+                     ("upsample_nearest", dict(size=(5, 5))),
+                     ("upsample_bilinear", dict(scale_factor=1.5))]:
+        with pytest.warns(UserWarning, match=f"nn.functional.{name}` is deprecated"):
+            y = getattr(F, name)(mnp.tensor(x), **kw)
+        with pytest.warns(UserWarning):
+            ty = getattr(torch.nn.functional, name)(torch.tensor(x), **kw)
+        assert_close(y, ty, **F32, what=name)

@@ -24,14 +24,15 @@ from .adaptive_pool import (adaptive_avg_pool1d, adaptive_avg_pool2d, adaptive_a
                             adaptive_max_pool1d, adaptive_max_pool2d, adaptive_max_pool3d)
 from .lp_pool import lp_pool1d, lp_pool2d, lp_pool3d
 from .unpool import max_unpool1d, max_unpool2d, max_unpool3d
-from .upsample import interpolate
+from .upsample import interpolate, upsample, upsample_bilinear, upsample_nearest
 from .shuffle import channel_shuffle, pixel_shuffle, pixel_unshuffle
 
 __all__ = ["linear", "conv1d", "conv2d", "max_pool1d", "max_pool2d", "avg_pool1d", "avg_pool2d",
            "max_pool3d", "avg_pool3d", "adaptive_avg_pool1d", "adaptive_avg_pool2d",
            "adaptive_avg_pool3d", "adaptive_max_pool1d", "adaptive_max_pool2d",
            "adaptive_max_pool3d", "lp_pool1d", "lp_pool2d", "lp_pool3d", "max_unpool1d",
-           "max_unpool2d", "max_unpool3d", "interpolate", "pixel_shuffle", "pixel_unshuffle",
+           "max_unpool2d", "max_unpool3d", "interpolate", "upsample", "upsample_nearest",
+           "upsample_bilinear", "pixel_shuffle", "pixel_unshuffle",
            "channel_shuffle",
            "batch_norm", "layer_norm", "group_norm", "rms_norm", "dropout", "embedding", "one_hot", "flatten",
            "relu",

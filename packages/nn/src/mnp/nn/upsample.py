@@ -29,6 +29,7 @@ kernels, computed in the input's float precision:
 from __future__ import annotations
 
 import math
+import warnings
 from typing import Any
 
 import numpy as np
@@ -230,6 +231,31 @@ def interpolate(input: Any, size: Any = None, scale_factor: Any = None, mode: st
             taps, weights = _linear_taps(n, out, s, align_corners, ft)
         y = _resample_axis(y, axis, taps, weights)
     return y
+
+
+def _deprecated(name: str) -> None:
+    warnings.warn(f"`nn.functional.{name}` is deprecated. Use `nn.functional.interpolate` "
+                  f"instead.", stacklevel=3)
+
+
+def upsample(input: Any, size: Any = None, scale_factor: Any = None, mode: str = "nearest",
+             align_corners: bool | None = None) -> Tensor:
+    """Deprecated (as in PyTorch, with its warning): `interpolate`."""
+    _deprecated("upsample")
+    return interpolate(input, size, scale_factor, mode, align_corners)
+
+
+def upsample_nearest(input: Any, size: Any = None, scale_factor: Any = None) -> Tensor:
+    """Deprecated (as in PyTorch, with its warning): `interpolate` with ``mode="nearest"``."""
+    _deprecated("upsample_nearest")
+    return interpolate(input, size, scale_factor, mode="nearest")
+
+
+def upsample_bilinear(input: Any, size: Any = None, scale_factor: Any = None) -> Tensor:
+    """Deprecated (as in PyTorch, with its warning): `interpolate` with ``mode="bilinear"``
+    and ``align_corners=True``."""
+    _deprecated("upsample_bilinear")
+    return interpolate(input, size, scale_factor, mode="bilinear", align_corners=True)
 
 
 # -- the layers --------------------------------------------------------------------------------
