@@ -78,6 +78,13 @@ def test_size_one_inputs_and_torch_nearest_rules(torch, rng):
     # 2-d nearest: an axis kept or doubled is copied or halved whatever the scale
     z = np.arange(3.0).reshape(1, 1, 1, 3)
     _compare(torch, z, "float32", dict(scale_factor=2.2))
+    # nearest takes integer images too
+    ints = np.arange(6).reshape(1, 1, 2, 3)
+    y = F.interpolate(mnp.tensor(ints), size=(3, 5))
+    ty = torch.nn.functional.interpolate(torch.tensor(ints, dtype=torch.float64), size=(3, 5))
+    assert y.dtype == mnp.int64 and np.array_equal(y.numpy(), ty.numpy())
+    with pytest.raises(mnp.ArgumentError, match="floating point"):
+        F.interpolate(mnp.tensor(ints), size=(3, 5), mode="bilinear")
     # 1-d nearest computes floor(i / 1.4) even where the size stays
     assert F.interpolate(mnp.tensor([[[0.0, 1.0]]]), scale_factor=1.4).tolist() == [[[0.0, 0.0]]]
 
@@ -113,6 +120,7 @@ def test_gradients_match_finite_differences(rng):
     (dict(scale_factor=(2, 2, 2)), (1, 1, 3, 3), "one factor per spatial dimension"),
     (dict(size=4, recompute_scale_factor=True), (1, 1, 3), "recompute_scale_factor"),
     (dict(scale_factor=0.2), (1, 1, 3), "greater than 0"),
+    (dict(scale_factor="2"), (1, 1, 3), "scale_factor must be a number"),
     (dict(size=0, mode="bilinear"), (1, 1, 3, 3), "greater than 0"),
 ])
 def test_interpolate_errors_where_torch_errors(torch, kw, shape, match):

@@ -173,7 +173,11 @@ def _sizes(x: Tensor, size: Any, scale_factor: Any, recompute: bool | None, dims
         raise ArgumentError(f"interpolate: input with spatial dimensions of {spatial} and "
                             f"scale_factor of {scale_factor}: give one factor per spatial "
                             f"dimension")
-    scales = [float(s) for s in scales]
+    try:
+        scales = [float(s) for s in scales]
+    except (TypeError, ValueError):
+        raise ArgumentError(f"interpolate: scale_factor must be a number or a tuple of numbers, "
+                            f"got {scale_factor!r}") from None
     sizes = [math.floor(float(n) * s) for n, s in zip(spatial, scales)]
     return sizes, ([None] * dims if recompute else scales)
 
@@ -217,8 +221,9 @@ def interpolate(input: Any, size: Any = None, scale_factor: Any = None, mode: st
     if any(n <= 0 for n in x.shape[2:]) or any(s <= 0 for s in sizes):
         raise ShapeError(f"interpolate: input and output sizes should be greater than 0, got "
                          f"input {tuple(x.shape[2:])} and output {tuple(sizes)}")
-    if x.data.dtype.kind != "f":
-        raise ArgumentError(f"interpolate: expected a floating point input, got {x.dtype}")
+    if x.data.dtype.kind != "f" and mode not in ("nearest", "nearest-exact"):
+        raise ArgumentError(f"interpolate: {mode} mode needs a floating point input, got "
+                            f"{x.dtype}")
     ft = _opmath(x.data.dtype)
     y = x
     for axis in range(x.ndim - 1, 1, -1):       # the last axis first, as PyTorch sums
