@@ -173,11 +173,11 @@ def _sizes(x: Tensor, size: Any, scale_factor: Any, recompute: bool | None, dims
         raise ArgumentError(f"interpolate: input with spatial dimensions of {spatial} and "
                             f"scale_factor of {scale_factor}: give one factor per spatial "
                             f"dimension")
-    try:
-        scales = [float(s) for s in scales]
-    except (TypeError, ValueError):
+    if not all(isinstance(s, (int, float, np.integer, np.floating)) and not isinstance(s, bool)
+               for s in scales):
         raise ArgumentError(f"interpolate: scale_factor must be a number or a tuple of numbers, "
-                            f"got {scale_factor!r}") from None
+                            f"got {scale_factor!r}")
+    scales = [float(s) for s in scales]
     sizes = [math.floor(float(n) * s) for n, s in zip(spatial, scales)]
     return sizes, ([None] * dims if recompute else scales)
 
