@@ -26,8 +26,6 @@ from ._util import ArgumentError, batched
 from .module import Module
 from .pool import avg_pool2d, max_pool2d
 
-_NAMES = {1: "L", 2: "H, W", 3: "D, H, W"}
-
 
 def windows(size: int, out: int) -> tuple[np.ndarray, np.ndarray]:
     """PyTorch's adaptive windows of an axis of length ``size``: ``(starts, ends)``."""
@@ -59,11 +57,7 @@ def output_size_arg(output_size: Any, x: Tensor, dims: int, op: str) -> tuple[in
 
 
 def _prepare(input: Any, output_size: Any, dims: int, op: str):
-    x = as_tensor(input, op=op)
-    if x.ndim not in (dims + 1, dims + 2):
-        raise ShapeError(f"{op}: expected a {dims + 2}-d input (N, C, {_NAMES[dims]}) or an "
-                         f"unbatched {dims + 1}-d one, got shape {x.shape}")
-    x, unbatched = batched(x, dims, op)
+    x, unbatched = batched(as_tensor(input, op=op), dims, op)
     return x, unbatched, output_size_arg(output_size, x, dims, op)
 
 
