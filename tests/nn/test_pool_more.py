@@ -136,7 +136,7 @@ def test_pool3d_options_match_torch(torch, rng, dtype):
     tf = torch.nn.functional
     ran = 0
     for shape in [(1, 2, 5, 4, 6), (2, 3, 4, 5)]:       # unbatched with ties
-        x = rng.integers(0, 3, shape).astype(float) if len(shape) == 4 else rng.standard_normal(shape)
+        x = rng.standard_normal(shape) if len(shape) == 5 else rng.integers(0, 3, shape) * 1.0
         for k, s, p, ceil, d in [(2, None, 0, False, 1), ((3, 2, 2), (1, 2, 1), 1, True, 1),
                                  (2, 1, 1, True, 2), ((3, 2, 2), None, 1, False, 2)]:
             kw = dict(kernel_size=k, stride=s, padding=p, ceil_mode=ceil, dilation=d,

@@ -98,7 +98,8 @@ def test_gradients_match_finite_differences(rng):
     x2 = mnp.tensor(rng.standard_normal((1, 2, 3, 4)), requires_grad=True)
     x3 = mnp.tensor(rng.standard_normal((1, 1, 2, 3, 2)), requires_grad=True)
     for fn, x in [(lambda t: F.interpolate(t, scale_factor=1.5, mode="bilinear"), x2),
-                  (lambda t: F.interpolate(t, size=(2, 3), mode="bilinear", align_corners=True), x2),
+                  (lambda t: F.interpolate(t, size=(2, 3), mode="bilinear",
+                                           align_corners=True), x2),
                   (lambda t: F.interpolate(t, size=(5, 3), mode="bicubic"), x2),
                   (lambda t: F.interpolate(t, size=(4, 7), mode="nearest-exact"), x2),
                   (lambda t: F.interpolate(t, size=(3, 2), mode="area"), x2),

@@ -165,7 +165,7 @@ def _adaptive_max(dims: int, input: Any, output_size: Any, return_indices: bool,
         x2 = x if dims == 2 else x.reshape(x.shape[:2] + (1,) + spatial)
         y, idx = max_pool2d(x2, k if dims == 2 else (1,) + k, return_indices=True)
         if dims == 1:
-            y, idx = y.reshape(y.shape[:2] + (y.shape[3],)), idx.reshape(idx.shape[:2] + (idx.shape[3],))
+            y, idx = y[:, :, 0], idx[:, :, 0]
     else:
         holder: list = []
         y = AdaptiveMaxPoolFunction.apply(x, output_size=out, indices=holder)

@@ -19,11 +19,12 @@ from typing import Any
 import numpy as np
 
 import mnp.core as mnp
-from mnp.core import ArgumentError, Tensor, as_tensor
+from mnp.core import Tensor, as_tensor
 
 from ._util import batched, ntuple
 from .module import Module
-from .pool import _as_given, _avg_pool, _geometry, avg_pool2d, max_pool1d, max_pool2d
+from .pool import (_as_given, _avg_pool, _geometry, avg_pool2d, check_divisor, max_pool1d,
+                   max_pool2d)
 
 
 def _planes(x: Tensor) -> Tensor:
@@ -72,11 +73,7 @@ def avg_pool3d(input: Any, kernel_size: Any, stride: Any = None, padding: Any = 
     divisor (see `avg_pool2d`)."""
     op = "avg_pool3d"
     x, unbatched = batched(as_tensor(input, op=op), 3, op)
-    if divisor_override is not None and (
-            isinstance(divisor_override, bool) or not isinstance(divisor_override, (int, np.integer))
-            or divisor_override <= 0):
-        raise ArgumentError(f"{op}: divisor_override must be a positive int, got "
-                            f"{divisor_override!r}")
+    check_divisor(divisor_override, op)
     ks, st, pd, _, _, _ = _geometry(x, 3, kernel_size, stride, padding, 1, ceil_mode, op)
     n, c, d, h, w = x.shape
     over = divisor_override is not None             # then each stage sums (over its own area)

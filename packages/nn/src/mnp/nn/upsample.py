@@ -168,7 +168,8 @@ def _sizes(x: Tensor, size: Any, scale_factor: Any, recompute: bool | None, dims
         return [int(s) for s in sizes], [None] * dims
     if scale_factor is None:
         raise ArgumentError("interpolate: either size or scale_factor should be defined")
-    scales = list(scale_factor) if isinstance(scale_factor, (list, tuple)) else [scale_factor] * dims
+    scales = list(scale_factor) if isinstance(scale_factor, (list, tuple)) \
+        else [scale_factor] * dims
     if len(scales) != dims:
         raise ArgumentError(f"interpolate: input with spatial dimensions of {spatial} and "
                             f"scale_factor of {scale_factor}: give one factor per spatial "
