@@ -261,3 +261,20 @@ def test_gradients_match_finite_differences(rng):
              (lambda t: F.max_unpool2d(t, idx, 2, output_size=(5, 5)), small)]
     for fn, x in cases:
         assert mnp.grad_check(fn, [x])
+
+
+def test_model_files_keep_the_new_layers(tmp_path, rng):
+    model = nn.Sequential(nn.AdaptiveAvgPool2d((None, 3)),
+                          nn.Upsample(scale_factor=(2, 1.5), mode="bicubic", align_corners=True),
+                          nn.PixelUnshuffle(2), nn.LPPool2d(3, 2), nn.AdaptiveMaxPool2d(2),
+                          nn.UpsamplingBilinear2d(size=3), nn.ChannelShuffle(4))
+    nn.save(model, tmp_path / "m.safetensors")
+    again = nn.load(tmp_path / "m.safetensors")
+    assert repr(again) == repr(model)
+    x = mnp.tensor(np.abs(rng.standard_normal((1, 2, 5, 4))))
+    assert np.array_equal(again(x).numpy(), model(x).numpy())
+    pools = nn.Sequential(nn.MaxPool3d(2, 1, 1), nn.AvgPool3d(2, divisor_override=3),
+                          nn.AdaptiveAvgPool3d((1, None, 2)))
+    nn.save(pools, tmp_path / "p.safetensors")
+    x = mnp.tensor(rng.standard_normal((1, 2, 4, 5, 6)))
+    assert np.array_equal(nn.load(tmp_path / "p.safetensors")(x).numpy(), pools(x).numpy())
