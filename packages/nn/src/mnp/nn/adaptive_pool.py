@@ -2,10 +2,10 @@
 forms, for any output size (PyTorch's windows: output ``o`` of an axis of length ``L`` pooled
 to ``O`` covers ``[floor(o * L / O), ceil((o + 1) * L / O))``; windows may overlap).
 
-Fast paths: an output of 1 everywhere is a mean (or max) over the spatial axes on core's
-reduction kernels; an output that divides the input runs the fixed-window pooling kernels.
-Otherwise average pooling is, axis by axis, a sum of a few strided gathers (composed core
-ops, so autograd gives the backward) and max pooling is `AdaptiveMaxPoolFunction`.
+Fast paths: average pooling to an output of 1 everywhere is a mean over the spatial axes on
+core's reduction kernels; a 1-d or 2-d output that divides the input runs the fixed-window
+pooling kernels. Otherwise average pooling is, axis by axis, a sum of a few gathers (composed
+core ops, so autograd gives the backward) and max pooling is `AdaptiveMaxPoolFunction`.
 
 >>> import mnp.core as mnp
 >>> from mnp.nn import functional as F
