@@ -21,6 +21,15 @@ CASES = [
     ("conv2d", lambda M, x: M.conv2d(x, _w(M, (2, 3, 3, 3)), padding=1), (0, 3, 4, 4)),
     ("conv2d strided", lambda M, x: M.conv2d(x, _w(M, (2, 3, 3, 3)), stride=2), (0, 3, 5, 5)),
     ("conv1d", lambda M, x: M.conv1d(x, _w(M, (2, 3, 3))), (0, 3, 5)),
+    ("adaptive_avg_pool2d", lambda M, x: M.adaptive_avg_pool2d(x, (2, 3)), (0, 3, 5, 4)),
+    ("adaptive_max_pool2d", lambda M, x: M.adaptive_max_pool2d(x, (2, 3)), (0, 3, 5, 4)),
+    ("max_pool3d", lambda M, x: M.max_pool3d(x, 2, 1, 1), (0, 2, 3, 4, 4)),
+    ("avg_pool3d", lambda M, x: M.avg_pool3d(x, 2), (0, 2, 3, 4, 4)),
+    ("interpolate bicubic", lambda M, x: M.interpolate(x, scale_factor=1.5, mode="bicubic"),
+     (0, 3, 4, 4)),
+    ("interpolate nearest", lambda M, x: M.interpolate(x, size=3), (0, 3, 4)),
+    ("max_unpool2d", lambda M, x: M.max_unpool2d(x, M.max_pool2d(x, 1, return_indices=True)[1], 2),
+     (0, 3, 2, 2)),
 ]
 
 

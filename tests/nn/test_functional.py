@@ -18,6 +18,11 @@ NAMES = ["linear", "conv1d", "conv2d", "max_pool1d", "max_pool2d", "avg_pool1d",
          "binary_cross_entropy_with_logits", "cross_entropy", "nll_loss", "one_hot", "embedding",
          "flatten"]
 NAMES += ["rms_norm", "group_norm", "scaled_dot_product_attention"]
+NAMES += ["max_pool3d", "avg_pool3d", "adaptive_avg_pool1d", "adaptive_avg_pool2d",
+          "adaptive_avg_pool3d", "adaptive_max_pool1d", "adaptive_max_pool2d",
+          "adaptive_max_pool3d", "lp_pool1d", "lp_pool2d", "lp_pool3d", "max_unpool1d",
+          "max_unpool2d", "max_unpool3d", "interpolate", "upsample", "upsample_nearest",
+          "upsample_bilinear", "pixel_shuffle", "pixel_unshuffle", "channel_shuffle"]
 
 
 def test_every_function_is_there():

@@ -22,6 +22,13 @@ from .flatten import Flatten
 from .linear import Dense, Identity, Linear
 from .norm import BatchNorm1d, BatchNorm2d, GroupNorm, LayerNorm, RMSNorm
 from .pool import AvgPool1d, AvgPool2d, MaxPool1d, MaxPool2d
+from .pool3d import AvgPool3d, MaxPool3d
+from .adaptive_pool import (AdaptiveAvgPool1d, AdaptiveAvgPool2d, AdaptiveAvgPool3d,
+                            AdaptiveMaxPool1d, AdaptiveMaxPool2d, AdaptiveMaxPool3d)
+from .lp_pool import LPPool1d, LPPool2d, LPPool3d
+from .unpool import MaxUnpool1d, MaxUnpool2d, MaxUnpool3d
+from .upsample import Upsample, UpsamplingBilinear2d, UpsamplingNearest2d
+from .shuffle import ChannelShuffle, PixelShuffle, PixelUnshuffle
 from .losses import (BCELoss, BCEWithLogitsLoss, CrossEntropyLoss, L1Loss, MSELoss, NLLLoss,
                      SoftmaxCrossEntropy)
 from . import functional, init, utils

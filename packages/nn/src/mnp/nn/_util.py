@@ -79,6 +79,7 @@ def batched(x: Tensor, dims: int, op: str) -> tuple[Tensor, bool]:
     if unbatched:
         x = x.reshape((1,) + x.shape)
     if x.ndim != dims + 2:
-        raise ShapeError(f"{op}: expected a {dims + 2}-d input (N, C, {'L' if dims == 1 else 'H, W'}) "
+        names = {1: "L", 2: "H, W", 3: "D, H, W"}[dims]
+        raise ShapeError(f"{op}: expected a {dims + 2}-d input (N, C, {names}) "
                          f"or an unbatched {dims + 1}-d one, got shape {x.shape}")
     return x, unbatched

@@ -19,8 +19,21 @@ from .losses import (binary_cross_entropy, binary_cross_entropy_with_logits, cro
                      l1_loss, mse_loss, nll_loss)
 from .norm import batch_norm, group_norm, layer_norm, rms_norm
 from .pool import avg_pool1d, avg_pool2d, max_pool1d, max_pool2d
+from .pool3d import avg_pool3d, max_pool3d
+from .adaptive_pool import (adaptive_avg_pool1d, adaptive_avg_pool2d, adaptive_avg_pool3d,
+                            adaptive_max_pool1d, adaptive_max_pool2d, adaptive_max_pool3d)
+from .lp_pool import lp_pool1d, lp_pool2d, lp_pool3d
+from .unpool import max_unpool1d, max_unpool2d, max_unpool3d
+from .upsample import interpolate, upsample, upsample_bilinear, upsample_nearest
+from .shuffle import channel_shuffle, pixel_shuffle, pixel_unshuffle
 
 __all__ = ["linear", "conv1d", "conv2d", "max_pool1d", "max_pool2d", "avg_pool1d", "avg_pool2d",
+           "max_pool3d", "avg_pool3d", "adaptive_avg_pool1d", "adaptive_avg_pool2d",
+           "adaptive_avg_pool3d", "adaptive_max_pool1d", "adaptive_max_pool2d",
+           "adaptive_max_pool3d", "lp_pool1d", "lp_pool2d", "lp_pool3d", "max_unpool1d",
+           "max_unpool2d", "max_unpool3d", "interpolate", "upsample", "upsample_nearest",
+           "upsample_bilinear", "pixel_shuffle", "pixel_unshuffle",
+           "channel_shuffle",
            "batch_norm", "layer_norm", "group_norm", "rms_norm", "dropout", "embedding", "one_hot", "flatten",
            "relu",
            "sigmoid", "tanh", "leaky_relu", "gelu", "softmax", "log_softmax", "mse_loss",

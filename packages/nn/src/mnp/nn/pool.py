@@ -357,14 +357,19 @@ def _avg_scale(x: Tensor, ks, st, pd, out, extra, count_include_pad: bool,
     return None if (scale == 1).all() else scale.astype(x.data.dtype)
 
 
-def _avg_pool(dims: int, input: Any, kernel_size: Any, stride: Any, padding: Any,
-              ceil_mode: bool, count_include_pad: bool, divisor_override: Any, op: str):
-    x, unbatched = batched(as_tensor(input, op=op), dims, op)
+def check_divisor(divisor_override: Any, op: str) -> None:
+    """``divisor_override`` must be None or a positive int."""
     if divisor_override is not None and (
             isinstance(divisor_override, bool) or not isinstance(divisor_override, (int, np.integer))
             or divisor_override <= 0):
         raise ArgumentError(f"{op}: divisor_override must be a positive int, got "
                             f"{divisor_override!r}")
+
+
+def _avg_pool(dims: int, input: Any, kernel_size: Any, stride: Any, padding: Any,
+              ceil_mode: bool, count_include_pad: bool, divisor_override: Any, op: str):
+    x, unbatched = batched(as_tensor(input, op=op), dims, op)
+    check_divisor(divisor_override, op)
     ks, st, pd, _, out, extra = _geometry(x, dims, kernel_size, stride, padding, 1, ceil_mode, op)
     ks, st, pd, out, extra = _to_2d(dims, ks, st, pd, out, extra)
     xs = x if dims == 2 else x.reshape(x.shape[:2] + (1,) + x.shape[2:])
