@@ -14,7 +14,9 @@ from ._util import ArgumentError, IndexOutOfRangeError
 from .parameter import Parameter
 from .module import IncompatibleKeys, Module, ModuleError, RemovableHandle, StateDictError
 from .containers import ModuleDict, ModuleList, Sequential
-from .activation import GELU, LeakyReLU, LogSoftmax, ReLU, Sigmoid, Softmax, Tanh
+from .activation import (CELU, ELU, GELU, GLU, SELU, Hardsigmoid, Hardswish, Hardtanh,
+                         LeakyReLU, LogSigmoid, LogSoftmax, Mish, PReLU, ReLU, ReLU6, Sigmoid,
+                         SiLU, Softmax, Softmin, Softplus, Softsign, Tanh, Threshold)
 from .conv import Conv1d, Conv2d
 from .dropout import Dropout
 from .embedding import Embedding

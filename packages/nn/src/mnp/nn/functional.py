@@ -8,7 +8,9 @@
 """
 from __future__ import annotations
 
-from .activation import gelu, leaky_relu, log_softmax, relu, sigmoid, softmax, tanh
+from .activation import (celu, elu, gelu, glu, hardsigmoid, hardswish, hardtanh, leaky_relu,
+                         log_softmax, logsigmoid, mish, prelu, relu, relu6, selu, sigmoid, silu,
+                         softmax, softmin, softplus, softsign, tanh, threshold)
 from .attention import scaled_dot_product_attention
 from .conv import conv1d, conv2d
 from .dropout import dropout
@@ -25,4 +27,7 @@ __all__ = ["linear", "conv1d", "conv2d", "max_pool1d", "max_pool2d", "avg_pool1d
            "relu",
            "sigmoid", "tanh", "leaky_relu", "gelu", "softmax", "log_softmax", "mse_loss",
            "l1_loss", "binary_cross_entropy", "binary_cross_entropy_with_logits",
-           "cross_entropy", "nll_loss", "scaled_dot_product_attention"]
+           "cross_entropy", "nll_loss", "scaled_dot_product_attention",
+           "silu", "mish", "elu", "selu", "celu", "softplus", "softsign", "hardswish",
+           "hardsigmoid", "hardtanh", "relu6", "logsigmoid", "prelu", "glu", "softmin",
+           "threshold"]

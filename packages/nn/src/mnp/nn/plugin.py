@@ -5,7 +5,7 @@ from __future__ import annotations
 from mnp.core import hookimpl
 
 #: the op families whose ``KERNELS`` (name -> numpy reference kernel) are registered
-FAMILIES = ("conv", "pool", "losses", "norm", "attention", "rnn", "linear")
+FAMILIES = ("conv", "pool", "losses", "norm", "attention", "rnn", "linear", "activation")
 
 #: the layer classes registered by name (saved models name them)
 LAYERS = {
@@ -16,7 +16,10 @@ LAYERS = {
     "dropout": ("Dropout",),
     "flatten": ("Flatten",),
     "embedding": ("Embedding",),
-    "activation": ("ReLU", "Sigmoid", "Tanh", "LeakyReLU", "GELU", "Softmax", "LogSoftmax"),
+    "activation": ("ReLU", "Sigmoid", "Tanh", "LeakyReLU", "GELU", "Softmax", "LogSoftmax",
+                   "SiLU", "Mish", "ELU", "SELU", "CELU", "Softplus", "Softsign", "Hardswish",
+                   "Hardsigmoid", "Hardtanh", "ReLU6", "LogSigmoid", "PReLU", "GLU", "Softmin",
+                   "Threshold"),
     "rnn": ("RNN", "LSTM", "GRU", "RNNCell", "LSTMCell", "GRUCell"),
     "attention": ("MultiheadAttention",),
     "transformer": ("TransformerEncoderLayer", "TransformerDecoderLayer", "TransformerEncoder",
