@@ -26,6 +26,11 @@ from .norm import BatchNorm1d, BatchNorm2d, GroupNorm, LayerNorm, RMSNorm
 from .pool import AvgPool1d, AvgPool2d, MaxPool1d, MaxPool2d
 from .losses import (BCELoss, BCEWithLogitsLoss, CrossEntropyLoss, L1Loss, MSELoss, NLLLoss,
                      SoftmaxCrossEntropy)
+from .losses_regression import (GaussianNLLLoss, HuberLoss, KLDivLoss, MultiLabelSoftMarginLoss,
+                                PoissonNLLLoss, SmoothL1Loss, SoftMarginLoss)
+from .losses_margin import (CosineEmbeddingLoss, HingeEmbeddingLoss, MarginRankingLoss,
+                            MultiMarginLoss, TripletMarginLoss)
+from .distance import CosineSimilarity, PairwiseDistance
 from . import functional, init, utils
 from .attention import MultiheadAttention
 from .rnn import GRU, LSTM, RNN, GRUCell, LSTMCell, RNNBase, RNNCell, RNNCellBase

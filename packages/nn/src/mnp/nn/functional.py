@@ -19,6 +19,11 @@ from .flatten import flatten
 from .linear import linear
 from .losses import (binary_cross_entropy, binary_cross_entropy_with_logits, cross_entropy,
                      l1_loss, mse_loss, nll_loss)
+from .losses_regression import (gaussian_nll_loss, huber_loss, kl_div, multilabel_soft_margin_loss,
+                                poisson_nll_loss, smooth_l1_loss, soft_margin_loss)
+from .losses_margin import (cosine_embedding_loss, hinge_embedding_loss, margin_ranking_loss,
+                            multi_margin_loss, triplet_margin_loss)
+from .distance import cosine_similarity, normalize, pairwise_distance
 from .norm import batch_norm, group_norm, layer_norm, rms_norm
 from .pool import avg_pool1d, avg_pool2d, max_pool1d, max_pool2d
 
@@ -30,4 +35,8 @@ __all__ = ["linear", "conv1d", "conv2d", "max_pool1d", "max_pool2d", "avg_pool1d
            "cross_entropy", "nll_loss", "scaled_dot_product_attention",
            "silu", "mish", "elu", "selu", "celu", "softplus", "softsign", "hardswish",
            "hardsigmoid", "hardtanh", "relu6", "logsigmoid", "prelu", "glu", "softmin",
-           "threshold"]
+           "threshold", "huber_loss", "smooth_l1_loss", "kl_div", "poisson_nll_loss",
+           "gaussian_nll_loss", "soft_margin_loss", "multilabel_soft_margin_loss",
+           "cosine_embedding_loss", "hinge_embedding_loss", "margin_ranking_loss",
+           "multi_margin_loss", "triplet_margin_loss", "cosine_similarity", "normalize",
+           "pairwise_distance"]

@@ -7,6 +7,9 @@ from mnp.core import hookimpl
 #: the op families whose ``KERNELS`` (name -> numpy reference kernel) are registered
 FAMILIES = ("conv", "pool", "losses", "norm", "attention", "rnn", "linear", "activation")
 
+#: the families whose ``LOSSES`` (name -> loss module) are registered
+LOSS_FAMILIES = ("losses", "losses_regression", "losses_margin")
+
 #: the layer classes registered by name (saved models name them)
 LAYERS = {
     "linear": ("Linear", "Dense", "Identity"),
@@ -15,6 +18,7 @@ LAYERS = {
     "norm": ("BatchNorm1d", "BatchNorm2d", "LayerNorm", "GroupNorm", "RMSNorm"),
     "dropout": ("Dropout",),
     "flatten": ("Flatten",),
+    "distance": ("CosineSimilarity", "PairwiseDistance"),
     "embedding": ("Embedding",),
     "activation": ("ReLU", "Sigmoid", "Tanh", "LeakyReLU", "GELU", "Softmax", "LogSoftmax",
                    "SiLU", "Mish", "ELU", "SELU", "CELU", "Softplus", "Softsign", "Hardswish",
@@ -57,9 +61,9 @@ def mnp_register_layers(register) -> None:
 
 @hookimpl
 def mnp_register_losses(register) -> None:
-    from .losses import LOSSES
-    for name, cls in LOSSES.items():
-        register(name, cls)
+    for family in LOSS_FAMILIES:
+        for name, cls in _family(family).LOSSES.items():
+            register(name, cls)
 
 
 @hookimpl
