@@ -23,6 +23,8 @@ from .embedding import Embedding
 from .flatten import Flatten
 from .linear import Dense, Identity, Linear
 from .norm import BatchNorm1d, BatchNorm2d, GroupNorm, LayerNorm, RMSNorm
+from .instance_norm import InstanceNorm1d, InstanceNorm2d, InstanceNorm3d
+from .local_response_norm import LocalResponseNorm
 from .pool import AvgPool1d, AvgPool2d, MaxPool1d, MaxPool2d
 from .losses import (BCELoss, BCEWithLogitsLoss, CrossEntropyLoss, L1Loss, MSELoss, NLLLoss,
                      SoftmaxCrossEntropy)

@@ -24,6 +24,8 @@ from .losses_regression import (gaussian_nll_loss, huber_loss, kl_div, multilabe
 from .losses_margin import (cosine_embedding_loss, hinge_embedding_loss, margin_ranking_loss,
                             multi_margin_loss, triplet_margin_loss)
 from .distance import cosine_similarity, normalize, pairwise_distance
+from .instance_norm import instance_norm
+from .local_response_norm import local_response_norm
 from .norm import batch_norm, group_norm, layer_norm, rms_norm
 from .pool import avg_pool1d, avg_pool2d, max_pool1d, max_pool2d
 
@@ -39,4 +41,4 @@ __all__ = ["linear", "conv1d", "conv2d", "max_pool1d", "max_pool2d", "avg_pool1d
            "gaussian_nll_loss", "soft_margin_loss", "multilabel_soft_margin_loss",
            "cosine_embedding_loss", "hinge_embedding_loss", "margin_ranking_loss",
            "multi_margin_loss", "triplet_margin_loss", "cosine_similarity", "normalize",
-           "pairwise_distance"]
+           "pairwise_distance", "instance_norm", "local_response_norm"]

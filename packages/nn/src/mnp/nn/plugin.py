@@ -16,6 +16,8 @@ LAYERS = {
     "conv": ("Conv1d", "Conv2d"),
     "pool": ("MaxPool1d", "MaxPool2d", "AvgPool1d", "AvgPool2d"),
     "norm": ("BatchNorm1d", "BatchNorm2d", "LayerNorm", "GroupNorm", "RMSNorm"),
+    "instance_norm": ("InstanceNorm1d", "InstanceNorm2d", "InstanceNorm3d"),
+    "local_response_norm": ("LocalResponseNorm",),
     "dropout": ("Dropout",),
     "flatten": ("Flatten",),
     "distance": ("CosineSimilarity", "PairwiseDistance"),
