@@ -18,7 +18,8 @@ from .activation import (CELU, ELU, GELU, GLU, SELU, Hardsigmoid, Hardswish, Har
                          LeakyReLU, LogSigmoid, LogSoftmax, Mish, PReLU, ReLU, ReLU6, Sigmoid,
                          SiLU, Softmax, Softmin, Softplus, Softsign, Tanh, Threshold)
 from .conv import Conv1d, Conv2d
-from .dropout import Dropout
+from .dropout import (AlphaDropout, Dropout, Dropout1d, Dropout2d, Dropout3d,
+                      FeatureAlphaDropout)
 from .embedding import Embedding
 from .flatten import Flatten
 from .linear import Dense, Identity, Linear

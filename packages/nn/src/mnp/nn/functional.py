@@ -13,7 +13,8 @@ from .activation import (celu, elu, gelu, glu, hardsigmoid, hardswish, hardtanh,
                          softmax, softmin, softplus, softsign, tanh, threshold)
 from .attention import scaled_dot_product_attention
 from .conv import conv1d, conv2d
-from .dropout import dropout
+from .dropout import (alpha_dropout, dropout, dropout1d, dropout2d, dropout3d,
+                      feature_alpha_dropout)
 from .embedding import embedding, one_hot
 from .flatten import flatten
 from .linear import linear
@@ -41,4 +42,5 @@ __all__ = ["linear", "conv1d", "conv2d", "max_pool1d", "max_pool2d", "avg_pool1d
            "gaussian_nll_loss", "soft_margin_loss", "multilabel_soft_margin_loss",
            "cosine_embedding_loss", "hinge_embedding_loss", "margin_ranking_loss",
            "multi_margin_loss", "triplet_margin_loss", "cosine_similarity", "normalize",
-           "pairwise_distance", "instance_norm", "local_response_norm"]
+           "pairwise_distance", "instance_norm", "local_response_norm",
+           "dropout1d", "dropout2d", "dropout3d", "alpha_dropout", "feature_alpha_dropout"]
