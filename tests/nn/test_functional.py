@@ -18,6 +18,13 @@ NAMES = ["linear", "conv1d", "conv2d", "max_pool1d", "max_pool2d", "avg_pool1d",
          "binary_cross_entropy_with_logits", "cross_entropy", "nll_loss", "one_hot", "embedding",
          "flatten"]
 NAMES += ["rms_norm", "group_norm", "scaled_dot_product_attention"]
+NAMES += ["silu", "mish", "elu", "selu", "celu", "softplus", "softsign", "hardswish", "hardsigmoid",
+          "hardtanh", "relu6", "logsigmoid", "prelu", "glu", "softmin", "threshold", "huber_loss",
+          "smooth_l1_loss", "kl_div", "poisson_nll_loss", "gaussian_nll_loss", "soft_margin_loss",
+          "multilabel_soft_margin_loss", "cosine_embedding_loss", "hinge_embedding_loss",
+          "margin_ranking_loss", "multi_margin_loss", "triplet_margin_loss", "cosine_similarity",
+          "normalize", "pairwise_distance", "instance_norm", "local_response_norm", "dropout1d",
+          "dropout2d", "dropout3d", "alpha_dropout", "feature_alpha_dropout"]
 
 
 def test_every_function_is_there():
