@@ -24,7 +24,7 @@ NAMES += ["silu", "mish", "elu", "selu", "celu", "softplus", "softsign", "hardsw
           "multilabel_soft_margin_loss", "cosine_embedding_loss", "hinge_embedding_loss",
           "margin_ranking_loss", "multi_margin_loss", "triplet_margin_loss", "cosine_similarity",
           "normalize", "pairwise_distance", "instance_norm", "local_response_norm", "dropout1d",
-          "dropout2d", "dropout3d", "alpha_dropout", "feature_alpha_dropout"]
+          "dropout2d", "dropout3d", "alpha_dropout", "feature_alpha_dropout", "ctc_loss"]
 
 
 def test_every_function_is_there():

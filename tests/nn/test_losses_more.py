@@ -237,3 +237,88 @@ def test_losses_are_registered():
                  "HingeEmbeddingLoss", "CosineEmbeddingLoss", "TripletMarginLoss",
                  "MultiMarginLoss"):
         assert mnp.lookup("losses", name) is getattr(nn, name), name
+
+
+# -- CTC ----------------------------------------------------------------------------------------
+def _log_softmax(x):
+    return x - np.log(np.exp(x).sum(axis=-1, keepdims=True))
+
+
+LP = _log_softmax(np.random.default_rng(3).standard_normal((7, 4, 5)))
+CTC_TARGETS = np.array([[1, 2, 2], [3, 1, 0], [1, 1, 1], [4, 0, 0]])
+CTC_INPUT_LENGTHS = [7, 5, 6, 7]
+CTC_TARGET_LENGTHS = [3, 2, 3, 0]            # repeats, a shorter input, an empty target
+
+
+@pytest.mark.parametrize("zero_infinity", [False, True])
+@pytest.mark.parametrize("reduction", ["mean", "sum", "none"])
+def test_ctc_loss_matches_torch(torch, reduction, zero_infinity):
+    _check(lambda lp, t: F.ctc_loss(lp, t, CTC_INPUT_LENGTHS, CTC_TARGET_LENGTHS, blank=0,
+                                    reduction=reduction, zero_infinity=zero_infinity),
+           lambda T: lambda lp, t: T.ctc_loss(lp, t, CTC_INPUT_LENGTHS, CTC_TARGET_LENGTHS, 0,
+                                               reduction, zero_infinity),
+           (LP,), (CTC_TARGETS,))
+
+
+def test_ctc_loss_variants_match_torch(torch):
+    # concatenated targets, another blank, tensor lengths, float32
+    flat = np.array([1, 3, 3, 3, 4, 1, 1, 4])
+    lengths = (np.array([7, 5, 6, 7]), np.array([3, 2, 3, 0]))
+    for dtype in (np.float64, np.float32):
+        _check(lambda lp, t, il, tl: F.ctc_loss(lp, t, il, tl, blank=2),
+               lambda T: lambda lp, t, il, tl: T.ctc_loss(lp, t, il, tl, blank=2),
+               (LP,), (flat,) + lengths, dtype=dtype)
+    # unbatched: (T, C) log-probabilities, (S,) targets, 0-d lengths
+    for reduction in ("none", "mean"):
+        _check(lambda lp, t: F.ctc_loss(lp, t, 7, 2, reduction=reduction),
+               lambda T: lambda lp, t: T.ctc_loss(lp, t, torch.tensor(7), torch.tensor(2),
+                                                   reduction=reduction),
+               (LP[:, 0],), (np.array([3, 3]),))
+
+
+def test_ctc_impossible_alignment_is_infinite_or_zeroed(torch):
+    lp = mnp.tensor(LP, dtype=mnp.float64, requires_grad=True)
+    t = mnp.tensor(CTC_TARGETS)
+    short = [2, 5, 6, 7]                          # 3 labels cannot fit in 2 frames
+    y = F.ctc_loss(lp, t, short, CTC_TARGET_LENGTHS, reduction="none")
+    ty = torch.nn.functional.ctc_loss(torch.tensor(LP), torch.tensor(CTC_TARGETS), short,
+                                      CTC_TARGET_LENGTHS, reduction="none")
+    assert np.isinf(y.numpy()[0]) and np.isinf(ty.numpy()[0])
+    z = F.ctc_loss(lp, t, short, CTC_TARGET_LENGTHS, reduction="sum", zero_infinity=True)
+    z.backward()
+    assert (lp.grad.numpy()[:, 0] == 0).all()
+    assert np.isfinite(lp.grad.numpy()).all()
+
+
+def test_ctc_loss_grad_check_float64():
+    """Through a log-softmax (how CTC is used), PyTorch's gradient is the exact one."""
+    logits = mnp.tensor(np.random.default_rng(4).standard_normal((4, 2, 3)), dtype=mnp.float64,
+                        requires_grad=True)
+    targets = mnp.tensor([[1, 1], [2, 0]])
+    assert mnp.grad_check(lambda z: F.ctc_loss(mnp.log_softmax(z, axis=2), targets, [4, 3], [2, 1],
+                                               reduction="none"), [logits])
+
+
+def test_ctc_module_and_errors(torch):
+    lp, t = mnp.tensor(LP), mnp.tensor(CTC_TARGETS)
+    loss = nn.CTCLoss(reduction="sum")
+    assert_close(loss(lp, t, CTC_INPUT_LENGTHS, CTC_TARGET_LENGTHS),
+                 F.ctc_loss(lp, t, CTC_INPUT_LENGTHS, CTC_TARGET_LENGTHS, reduction="sum"))
+    assert repr(nn.CTCLoss()) == repr(torch.nn.CTCLoss())
+    assert mnp.lookup("losses", "CTCLoss") is nn.CTCLoss
+    with pytest.raises(mnp.ArgumentError, match=r"ctc_loss: input_lengths must be at most T=7, got 8"):
+        F.ctc_loss(lp, t, [8, 5, 6, 7], CTC_TARGET_LENGTHS)
+    with pytest.raises(mnp.ShapeError, match=r"ctc_loss: target_lengths 4 exceeds .* \(4, 3\)"):
+        F.ctc_loss(lp, t, CTC_INPUT_LENGTHS, [4, 2, 3, 0])
+    with pytest.raises(mnp.ShapeError, match="ctc_loss: concatenated targets hold 3 labels"):
+        F.ctc_loss(lp, mnp.tensor([1, 2, 3]), CTC_INPUT_LENGTHS, CTC_TARGET_LENGTHS)
+    with pytest.raises(mnp.ShapeError, match=r"ctc_loss: input_lengths must have one entry per sample \(4\)"):
+        F.ctc_loss(lp, t, [7, 7], CTC_TARGET_LENGTHS)
+    with pytest.raises(mnp.ArgumentError, match=r"ctc_loss: blank must be in the label range \[0, 5\), got 5"):
+        F.ctc_loss(lp, t, CTC_INPUT_LENGTHS, CTC_TARGET_LENGTHS, blank=5)
+    with pytest.raises(IndexError, match="ctc_loss: target 9 is out of range for 5 classes"):
+        F.ctc_loss(lp, mnp.tensor([[9, 1, 1]] * 4), CTC_INPUT_LENGTHS, CTC_TARGET_LENGTHS)
+    with pytest.raises(mnp.DTypeError, match="ctc_loss: targets must hold integer"):
+        F.ctc_loss(lp, mnp.tensor(CTC_TARGETS * 1.0), CTC_INPUT_LENGTHS, CTC_TARGET_LENGTHS)
+    with pytest.raises(mnp.ShapeError, match=r"ctc_loss: expected log_probs \(T, N, C\) or \(T, C\)"):
+        F.ctc_loss(mnp.zeros(3), t, CTC_INPUT_LENGTHS, CTC_TARGET_LENGTHS)

@@ -33,6 +33,7 @@ from .losses_regression import (GaussianNLLLoss, HuberLoss, KLDivLoss, MultiLabe
                                 PoissonNLLLoss, SmoothL1Loss, SoftMarginLoss)
 from .losses_margin import (CosineEmbeddingLoss, HingeEmbeddingLoss, MarginRankingLoss,
                             MultiMarginLoss, TripletMarginLoss)
+from .ctc import CTCLoss
 from .distance import CosineSimilarity, PairwiseDistance
 from . import functional, init, utils
 from .attention import MultiheadAttention

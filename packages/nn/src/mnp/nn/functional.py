@@ -24,6 +24,7 @@ from .losses_regression import (gaussian_nll_loss, huber_loss, kl_div, multilabe
                                 poisson_nll_loss, smooth_l1_loss, soft_margin_loss)
 from .losses_margin import (cosine_embedding_loss, hinge_embedding_loss, margin_ranking_loss,
                             multi_margin_loss, triplet_margin_loss)
+from .ctc import ctc_loss
 from .distance import cosine_similarity, normalize, pairwise_distance
 from .instance_norm import instance_norm
 from .local_response_norm import local_response_norm
@@ -43,4 +44,5 @@ __all__ = ["linear", "conv1d", "conv2d", "max_pool1d", "max_pool2d", "avg_pool1d
            "cosine_embedding_loss", "hinge_embedding_loss", "margin_ranking_loss",
            "multi_margin_loss", "triplet_margin_loss", "cosine_similarity", "normalize",
            "pairwise_distance", "instance_norm", "local_response_norm",
-           "dropout1d", "dropout2d", "dropout3d", "alpha_dropout", "feature_alpha_dropout"]
+           "dropout1d", "dropout2d", "dropout3d", "alpha_dropout", "feature_alpha_dropout",
+           "ctc_loss"]

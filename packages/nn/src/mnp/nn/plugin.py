@@ -8,7 +8,7 @@ from mnp.core import hookimpl
 FAMILIES = ("conv", "pool", "losses", "norm", "attention", "rnn", "linear", "activation")
 
 #: the families whose ``LOSSES`` (name -> loss module) are registered
-LOSS_FAMILIES = ("losses", "losses_regression", "losses_margin")
+LOSS_FAMILIES = ("losses", "losses_regression", "losses_margin", "ctc")
 
 #: the layer classes registered by name (saved models name them)
 LAYERS = {
