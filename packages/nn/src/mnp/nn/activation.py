@@ -35,7 +35,8 @@ def elu_forward(x: np.ndarray, alpha: float, scale: float, input_scale: float) -
 
 def elu_backward(g: np.ndarray, x: np.ndarray, alpha: float, scale: float,
                  input_scale: float) -> np.ndarray:
-    d = np.where(x > 0, scale, np.exp(np.minimum(x, 0) * input_scale) * (alpha * scale * input_scale))
+    neg = np.exp(np.minimum(x, 0) * input_scale) * (alpha * scale * input_scale)
+    d = np.where(x > 0, scale, neg)
     return (g * d).astype(g.dtype, copy=False)
 
 
@@ -92,7 +93,7 @@ KERNELS = {f.__name__: f for f in (
 
 # -- the autograd nodes ----------------------------------------------------------------------
 class _PiecewiseFunction(Function):
-    """The ``<kernel_name>_forward(x, *args)`` kernel, and ``<kernel_name>_backward(g, x, *args)``."""
+    """The ``<kernel_name>_forward(x, *args)`` kernel; ``<kernel_name>_backward(g, x, *args)``."""
     kernel_name = ""
 
     def forward(self, x, args=()):
