@@ -148,6 +148,12 @@ def test_layers_match_their_functional_forms(rng):
         assert_close(layer(x), fn(x), rtol=0, atol=0, what=type(layer).__name__)
 
 
+def test_softmin_dtype_matches_torch(torch, rng):
+    assert_matches_torch(lambda x: F.softmin(x, 1, dtype=mnp.float64),
+                         lambda x: torch.nn.functional.softmin(x, 1, dtype=torch.float64),
+                         rng.standard_normal((3, 4)), rng=rng)
+
+
 def test_integer_input_is_promoted():
     assert F.elu(mnp.tensor([-1, 2])).dtype == mnp.float32
     assert F.hardtanh(mnp.tensor([-3, 0, 3])).tolist() == [-1.0, 0.0, 1.0]
@@ -179,3 +185,21 @@ def test_layers_are_registered():
                  "Hardsigmoid", "Hardtanh", "ReLU6", "LogSigmoid", "PReLU", "GLU", "Softmin",
                  "Threshold"):
         assert mnp.lookup("layers", name) is getattr(nn, name), name
+
+
+def test_added_layers_survive_save_and_load(tmp_path, rng):
+    model = nn.Sequential(nn.SiLU(), nn.Mish(True), nn.ELU(0.5), nn.SELU(), nn.CELU(2),
+                          nn.Softplus(2, 10), nn.Softsign(), nn.Hardswish(), nn.Hardsigmoid(),
+                          nn.Hardtanh(-2, 3), nn.ReLU6(), nn.LogSigmoid(), nn.PReLU(4, init=0.1),
+                          nn.Softmin(1), nn.Threshold(0.1, 2.0),
+                          nn.InstanceNorm1d(4, affine=True, track_running_stats=True),
+                          nn.LocalResponseNorm(3), nn.Dropout1d(0.2), nn.AlphaDropout(0.1),
+                          nn.FeatureAlphaDropout(), nn.GLU(1))
+    model[12].weight.data[...] = rng.uniform(0, 1, 4)
+    x = mnp.tensor(rng.standard_normal((2, 4, 6)), dtype=mnp.float32)
+    model.train()(x)                                     # moves the running statistics
+    model.eval()
+    nn.save(model, tmp_path / "m.safetensors")
+    loaded = nn.load(tmp_path / "m.safetensors").eval()
+    assert repr(loaded) == repr(model)
+    assert_close(loaded(x), model(x), rtol=0, atol=0)

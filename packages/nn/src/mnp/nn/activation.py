@@ -375,9 +375,13 @@ def _legacy_dim(ndim: int) -> int:
     return 0 if ndim in (0, 1, 3) else 1
 
 
-def softmin(input: Any, dim: int | None = None) -> Tensor:
-    """``softmax(-input, dim)``; ``dim=None`` picks PyTorch's implicit dimension."""
+def softmin(input: Any, dim: int | None = None, _stacklevel: int = 3,
+            dtype: Any = None) -> Tensor:
+    """``softmax(-input, dim)``; ``dim=None`` picks PyTorch's implicit dimension; ``dtype``
+    casts the input first."""
     x = _float(input, "softmin")
+    if dtype is not None:
+        x = x.astype(to_dtype(dtype, op="softmin"))
     return _core.softmax(-x, axis=_legacy_dim(x.ndim) if dim is None else dim)
 
 
