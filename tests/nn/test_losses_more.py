@@ -134,6 +134,18 @@ def test_kl_div_batchmean_matches_torch(torch):
                (X, t))
 
 
+def test_huber_weight_and_gaussian_float_var_match_torch(torch):
+    for reduction in ("mean", "sum", "none"):
+        _check(lambda x, y, w: F.huber_loss(x, y, reduction, 0.8, w),
+               lambda T: lambda x, y, w: T.huber_loss(x, y, reduction, 0.8, w), (X, Y, np.abs(X)))
+        _check(lambda x, y: F.gaussian_nll_loss(x, y, 0.7, reduction=reduction),
+               lambda T: lambda x, y: T.gaussian_nll_loss(x, y, 0.7, reduction=reduction), (X, Y))
+    with pytest.raises(mnp.ShapeError, match=r"huber_loss: weight of shape \(5,\)"):
+        F.huber_loss(mnp.tensor(X), mnp.tensor(Y), weight=mnp.ones(5))
+    with pytest.raises(mnp.ArgumentError, match=r"gaussian_nll_loss: var has negative .*-1"):
+        F.gaussian_nll_loss(mnp.tensor(X), mnp.tensor(Y), -1.0)
+
+
 def test_kl_div_zero_target_is_zero():
     x = mnp.tensor([-1.0, -2.0], dtype=mnp.float64, requires_grad=True)
     y = F.kl_div(x, mnp.tensor([0.0, 1.0], dtype=mnp.float64), reduction="none")
