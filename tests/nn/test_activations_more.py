@@ -159,6 +159,17 @@ def test_integer_input_is_promoted():
     assert F.hardtanh(mnp.tensor([-3, 0, 3])).tolist() == [-1.0, 0.0, 1.0]
 
 
+def test_added_layers_take_lists_and_arrays():
+    x = np.random.default_rng(0).standard_normal((2, 4, 6)).astype(np.float32)
+    for layer in (nn.SiLU(), nn.ELU(), nn.Hardtanh(), nn.PReLU(4), nn.GLU(1), nn.Softmin(1),
+                  nn.InstanceNorm1d(4), nn.LocalResponseNorm(2), nn.Dropout2d().eval()):
+        expect = layer(mnp.tensor(x))
+        for form in (x, x.tolist()):
+            got = layer(form)
+            assert got.dtype == expect.dtype == mnp.float32
+            np.testing.assert_array_equal(got.numpy(), expect.numpy())
+
+
 def test_errors():
     with pytest.raises(mnp.ArgumentError, match="hardtanh: min_val cannot be greater"):
         F.hardtanh(mnp.zeros(3), 2.0, 1.0)
@@ -176,6 +187,8 @@ def test_errors():
         F.prelu(mnp.zeros((2, 4)), mnp.ones(3))
     with pytest.raises(mnp.ShapeError, match=r"prelu: 3 parameters .*\(3,\) with 1 channels"):
         nn.PReLU(3)(mnp.zeros(3))
+    with pytest.raises(mnp.DTypeError, match="prelu: input dtype float64 does not match the weight dtype float32"):
+        nn.PReLU()(mnp.zeros(3, dtype=mnp.float64))
     with pytest.raises(mnp.ArgumentError, match="PReLU: num_parameters"):
         nn.PReLU(0)
 

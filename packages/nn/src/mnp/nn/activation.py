@@ -21,7 +21,7 @@ from mnp.core import Function, Tensor, as_tensor, get_default_dtype
 from mnp.core.dispatch import kernel
 from mnp.core.dtypes import to_dtype
 
-from ._util import ArgumentError, ShapeError
+from ._util import ArgumentError, ShapeError, check_dtypes
 from .module import Module
 from .parameter import Parameter
 
@@ -342,6 +342,7 @@ def prelu(input: Any, weight: Any) -> Tensor:
     """``input`` where positive, else ``weight * input``: ``weight`` holds one slope, or one
     per channel (dimension 1 of the input)."""
     x, w = _float(input, "prelu"), as_tensor(weight, op="prelu")
+    check_dtypes("prelu", x, w)
     if w.ndim > 1:
         raise ShapeError(f"prelu: weight must be 0-d or 1-d, got shape {w.shape}")
     k = w.numel()
