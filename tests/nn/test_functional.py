@@ -23,6 +23,13 @@ NAMES += ["max_pool3d", "avg_pool3d", "adaptive_avg_pool1d", "adaptive_avg_pool2
           "adaptive_max_pool3d", "lp_pool1d", "lp_pool2d", "lp_pool3d", "max_unpool1d",
           "max_unpool2d", "max_unpool3d", "interpolate", "upsample", "upsample_nearest",
           "upsample_bilinear", "pixel_shuffle", "pixel_unshuffle", "channel_shuffle"]
+NAMES += ["silu", "mish", "elu", "selu", "celu", "softplus", "softsign", "hardswish", "hardsigmoid",
+          "hardtanh", "relu6", "logsigmoid", "prelu", "glu", "softmin", "threshold", "huber_loss",
+          "smooth_l1_loss", "kl_div", "poisson_nll_loss", "gaussian_nll_loss", "soft_margin_loss",
+          "multilabel_soft_margin_loss", "cosine_embedding_loss", "hinge_embedding_loss",
+          "margin_ranking_loss", "multi_margin_loss", "triplet_margin_loss", "cosine_similarity",
+          "normalize", "pairwise_distance", "instance_norm", "local_response_norm", "dropout1d",
+          "dropout2d", "dropout3d", "alpha_dropout", "feature_alpha_dropout", "ctc_loss"]
 
 
 def test_every_function_is_there():

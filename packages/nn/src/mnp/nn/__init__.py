@@ -14,13 +14,18 @@ from ._util import ArgumentError, IndexOutOfRangeError
 from .parameter import Parameter
 from .module import IncompatibleKeys, Module, ModuleError, RemovableHandle, StateDictError
 from .containers import ModuleDict, ModuleList, Sequential
-from .activation import GELU, LeakyReLU, LogSoftmax, ReLU, Sigmoid, Softmax, Tanh
+from .activation import (CELU, ELU, GELU, GLU, SELU, Hardsigmoid, Hardswish, Hardtanh,
+                         LeakyReLU, LogSigmoid, LogSoftmax, Mish, PReLU, ReLU, ReLU6, Sigmoid,
+                         SiLU, Softmax, Softmin, Softplus, Softsign, Tanh, Threshold)
 from .conv import Conv1d, Conv2d
-from .dropout import Dropout
+from .dropout import (AlphaDropout, Dropout, Dropout1d, Dropout2d, Dropout3d,
+                      FeatureAlphaDropout)
 from .embedding import Embedding
 from .flatten import Flatten
 from .linear import Dense, Identity, Linear
 from .norm import BatchNorm1d, BatchNorm2d, GroupNorm, LayerNorm, RMSNorm
+from .instance_norm import InstanceNorm1d, InstanceNorm2d, InstanceNorm3d
+from .local_response_norm import LocalResponseNorm
 from .pool import AvgPool1d, AvgPool2d, MaxPool1d, MaxPool2d
 from .pool3d import AvgPool3d, MaxPool3d
 from .adaptive_pool import (AdaptiveAvgPool1d, AdaptiveAvgPool2d, AdaptiveAvgPool3d,
@@ -31,6 +36,12 @@ from .upsample import Upsample, UpsamplingBilinear2d, UpsamplingNearest2d
 from .shuffle import ChannelShuffle, PixelShuffle, PixelUnshuffle
 from .losses import (BCELoss, BCEWithLogitsLoss, CrossEntropyLoss, L1Loss, MSELoss, NLLLoss,
                      SoftmaxCrossEntropy)
+from .losses_regression import (GaussianNLLLoss, HuberLoss, KLDivLoss, MultiLabelSoftMarginLoss,
+                                PoissonNLLLoss, SmoothL1Loss, SoftMarginLoss)
+from .losses_margin import (CosineEmbeddingLoss, HingeEmbeddingLoss, MarginRankingLoss,
+                            MultiMarginLoss, TripletMarginLoss)
+from .ctc import CTCLoss
+from .distance import CosineSimilarity, PairwiseDistance
 from . import functional, init, utils
 from .attention import MultiheadAttention
 from .rnn import GRU, LSTM, RNN, GRUCell, LSTMCell, RNNBase, RNNCell, RNNCellBase

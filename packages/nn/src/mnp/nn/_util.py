@@ -83,3 +83,20 @@ def batched(x: Tensor, dims: int, op: str) -> tuple[Tensor, bool]:
         raise ShapeError(f"{op}: expected a {dims + 2}-d input (N, C, {names}) "
                          f"or an unbatched {dims + 1}-d one, got shape {x.shape}")
     return x, unbatched
+
+
+def legacy_reduction(size_average: Any, reduce: Any, reduction: str, op: str) -> str:
+    """PyTorch's deprecated ``size_average``/``reduce`` pair, when either is given, overrides
+    ``reduction``; otherwise ``reduction``, checked."""
+    if size_average is None and reduce is None:
+        return check_reduction(reduction, op)
+    size_average = True if size_average is None else bool(size_average)
+    reduce = True if reduce is None else bool(reduce)
+    return "mean" if size_average and reduce else "sum" if reduce else "none"
+
+
+def reduce_loss(losses: Tensor, reduction: str) -> Tensor:
+    """Per-element ``losses`` reduced by ``reduction`` (``'mean'``, ``'sum'`` or ``'none'``)."""
+    if reduction == "none":
+        return losses
+    return losses.sum() if reduction == "sum" else losses.mean()

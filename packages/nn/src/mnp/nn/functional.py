@@ -8,15 +8,26 @@
 """
 from __future__ import annotations
 
-from .activation import gelu, leaky_relu, log_softmax, relu, sigmoid, softmax, tanh
+from .activation import (celu, elu, gelu, glu, hardsigmoid, hardswish, hardtanh, leaky_relu,
+                         log_softmax, logsigmoid, mish, prelu, relu, relu6, selu, sigmoid, silu,
+                         softmax, softmin, softplus, softsign, tanh, threshold)
 from .attention import scaled_dot_product_attention
 from .conv import conv1d, conv2d
-from .dropout import dropout
+from .dropout import (alpha_dropout, dropout, dropout1d, dropout2d, dropout3d,
+                      feature_alpha_dropout)
 from .embedding import embedding, one_hot
 from .flatten import flatten
 from .linear import linear
 from .losses import (binary_cross_entropy, binary_cross_entropy_with_logits, cross_entropy,
                      l1_loss, mse_loss, nll_loss)
+from .losses_regression import (gaussian_nll_loss, huber_loss, kl_div, multilabel_soft_margin_loss,
+                                poisson_nll_loss, smooth_l1_loss, soft_margin_loss)
+from .losses_margin import (cosine_embedding_loss, hinge_embedding_loss, margin_ranking_loss,
+                            multi_margin_loss, triplet_margin_loss)
+from .ctc import ctc_loss
+from .distance import cosine_similarity, normalize, pairwise_distance
+from .instance_norm import instance_norm
+from .local_response_norm import local_response_norm
 from .norm import batch_norm, group_norm, layer_norm, rms_norm
 from .pool import avg_pool1d, avg_pool2d, max_pool1d, max_pool2d
 from .pool3d import avg_pool3d, max_pool3d
@@ -38,4 +49,13 @@ __all__ = ["linear", "conv1d", "conv2d", "max_pool1d", "max_pool2d", "avg_pool1d
            "relu",
            "sigmoid", "tanh", "leaky_relu", "gelu", "softmax", "log_softmax", "mse_loss",
            "l1_loss", "binary_cross_entropy", "binary_cross_entropy_with_logits",
-           "cross_entropy", "nll_loss", "scaled_dot_product_attention"]
+           "cross_entropy", "nll_loss", "scaled_dot_product_attention",
+           "silu", "mish", "elu", "selu", "celu", "softplus", "softsign", "hardswish",
+           "hardsigmoid", "hardtanh", "relu6", "logsigmoid", "prelu", "glu", "softmin",
+           "threshold", "huber_loss", "smooth_l1_loss", "kl_div", "poisson_nll_loss",
+           "gaussian_nll_loss", "soft_margin_loss", "multilabel_soft_margin_loss",
+           "cosine_embedding_loss", "hinge_embedding_loss", "margin_ranking_loss",
+           "multi_margin_loss", "triplet_margin_loss", "cosine_similarity", "normalize",
+           "pairwise_distance", "instance_norm", "local_response_norm",
+           "dropout1d", "dropout2d", "dropout3d", "alpha_dropout", "feature_alpha_dropout",
+           "ctc_loss"]

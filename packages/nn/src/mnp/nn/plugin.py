@@ -5,7 +5,10 @@ from __future__ import annotations
 from mnp.core import hookimpl
 
 #: the op families whose ``KERNELS`` (name -> numpy reference kernel) are registered
-FAMILIES = ("conv", "pool", "losses", "norm", "attention", "rnn", "linear")
+FAMILIES = ("conv", "pool", "losses", "norm", "attention", "rnn", "linear", "activation")
+
+#: the families whose ``LOSSES`` (name -> loss module) are registered
+LOSS_FAMILIES = ("losses", "losses_regression", "losses_margin", "ctc")
 
 #: the layer classes registered by name (saved models name them)
 LAYERS = {
@@ -20,10 +23,17 @@ LAYERS = {
     "upsample": ("Upsample", "UpsamplingNearest2d", "UpsamplingBilinear2d"),
     "shuffle": ("PixelShuffle", "PixelUnshuffle", "ChannelShuffle"),
     "norm": ("BatchNorm1d", "BatchNorm2d", "LayerNorm", "GroupNorm", "RMSNorm"),
-    "dropout": ("Dropout",),
+    "instance_norm": ("InstanceNorm1d", "InstanceNorm2d", "InstanceNorm3d"),
+    "local_response_norm": ("LocalResponseNorm",),
+    "dropout": ("Dropout", "Dropout1d", "Dropout2d", "Dropout3d", "AlphaDropout",
+                "FeatureAlphaDropout"),
     "flatten": ("Flatten",),
+    "distance": ("CosineSimilarity", "PairwiseDistance"),
     "embedding": ("Embedding",),
-    "activation": ("ReLU", "Sigmoid", "Tanh", "LeakyReLU", "GELU", "Softmax", "LogSoftmax"),
+    "activation": ("ReLU", "Sigmoid", "Tanh", "LeakyReLU", "GELU", "Softmax", "LogSoftmax",
+                   "SiLU", "Mish", "ELU", "SELU", "CELU", "Softplus", "Softsign", "Hardswish",
+                   "Hardsigmoid", "Hardtanh", "ReLU6", "LogSigmoid", "PReLU", "GLU", "Softmin",
+                   "Threshold"),
     "rnn": ("RNN", "LSTM", "GRU", "RNNCell", "LSTMCell", "GRUCell"),
     "attention": ("MultiheadAttention",),
     "transformer": ("TransformerEncoderLayer", "TransformerDecoderLayer", "TransformerEncoder",
@@ -61,9 +71,9 @@ def mnp_register_layers(register) -> None:
 
 @hookimpl
 def mnp_register_losses(register) -> None:
-    from .losses import LOSSES
-    for name, cls in LOSSES.items():
-        register(name, cls)
+    for family in LOSS_FAMILIES:
+        for name, cls in _family(family).LOSSES.items():
+            register(name, cls)
 
 
 @hookimpl
