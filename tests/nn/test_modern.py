@@ -207,3 +207,15 @@ def test_rms_norm_and_embedding_options_round_trip_through_model_files(tmp_path,
     assert repr(back) == repr(model)
     idx = mnp.tensor([[1, 5, 0]])
     np.testing.assert_array_equal(back(idx).numpy(), model(idx).numpy())
+
+
+def test_embedding_gradient_sums_repeated_and_negative_indices():
+    """Rows looked up several times, also as a negative index counted from the end, get the
+    sum of their gradients (the segment sum of the backward)."""
+    w = mnp.tensor(np.arange(15, dtype=np.float64).reshape(5, 3), requires_grad=True)
+    idx = mnp.tensor([[-1, 4, 0], [2, 4, 0]])
+    g = np.random.default_rng(0).standard_normal((2, 3, 3))
+    (nn.functional.embedding(idx, w) * mnp.tensor(g)).sum().backward()
+    expect = np.zeros((5, 3))
+    np.add.at(expect, np.array([4, 4, 0, 2, 4, 0]), g.reshape(-1, 3))
+    np.testing.assert_allclose(w.grad.numpy(), expect, rtol=1e-12)

@@ -18,7 +18,7 @@ from .parameter import Parameter
 class EmbeddingFunction(Function):
     """The rows ``w[indices]``; the backward adds each output row's gradient to its row."""
     name = "embedding"
-    numpy_only = "a row gather and a scatter-add (np.add.at) of the gradient"
+    numpy_only = "a row gather and a sorted segment sum (np.add.reduceat) of the gradient"
 
     def forward(self, w, indices=None, padding_idx=None, scale_grad_by_freq=False):
         self.indices, self.rows, self.padding_idx = indices, w.shape[0], padding_idx
@@ -30,10 +30,16 @@ class EmbeddingFunction(Function):
         flat = self.indices.reshape(-1)
         g2 = g.reshape(-1, d)
         if self.scale:               # each row's gradient divided by its count in the batch
-            counts = np.bincount(flat % self.rows, minlength=self.rows)
-            g2 = g2 / counts[flat % self.rows, None].astype(g.dtype)
+            counts = np.bincount(flat, minlength=self.rows)
+            g2 = g2 / counts[flat, None].astype(g.dtype)
         gw = np.zeros((self.rows, d), g.dtype)
-        np.add.at(gw, flat, g2)
+        # the rows of each index summed in order of occurrence (a stable sort, then one
+        # reduceat): several times faster than np.add.at, and as deterministic
+        order = np.argsort(flat, kind="stable")
+        ids = flat[order]
+        starts = np.flatnonzero(np.concatenate(([True], ids[1:] != ids[:-1])))
+        if len(starts):
+            gw[ids[starts]] = np.add.reduceat(g2[order], starts, axis=0)
         if self.padding_idx is not None:
             gw[self.padding_idx] = 0
         return gw
@@ -80,6 +86,8 @@ def embedding(input: Any, weight: Any, padding_idx: int | None = None,
     if idx.size and (idx.min() < -n or idx.max() >= n):
         bad = int(idx.max()) if idx.max() >= n else int(idx.min())
         raise IndexOutOfRangeError(f"embedding: index {bad} is out of range for {n} embeddings")
+    if idx.size and idx.min() < 0:       # counted from the end, as numpy indexing does
+        idx = np.where(idx < 0, idx + n, idx)
     if padding_idx is not None and padding_idx < 0:
         padding_idx += n
     if max_norm is not None and idx.size:
