@@ -10,5 +10,6 @@ from .index import *  # noqa: F401,F403
 from .linalg import *  # noqa: F401,F403
 from .vector import *  # noqa: F401,F403
 from .softmax import *  # noqa: F401,F403
+from .inplace import *  # noqa: F401,F403
 from .binary import compare  # noqa: F401
 from .index import getitem, index_key, setitem  # noqa: F401
