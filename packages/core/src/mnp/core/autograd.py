@@ -260,8 +260,8 @@ def _check_versions(fn: Function, t: "Tensor", inputs: tuple) -> tuple:
         v = _version_entry(p.data)
         if v is None or v.stamps[-1] < seq or not _reads(fn, p.data):
             continue
-        if producer is None:
-            producer = _value_at(p, seq)._ctx
+        if producer is None:    # as PyTorch: the node the changed tensor now comes from
+            producer = p._ctx
         saw = v.n - sum(1 for s in v.stamps if s > seq)
         which = "" if producer is None else f", which is output 0 of {type(producer).__name__},"
         raise AutogradError(

@@ -104,8 +104,8 @@ def _positions(base: np.ndarray, view: np.ndarray, op: str) -> np.ndarray:
     if (len(np.unique(ob)) != len(ob) or len(np.unique(ov)) != len(ov)
             or (len(ov) and not np.array_equal(sorted_ob[pos], ov))):
         raise AutogradError(f"{op}: unsupported operation: more than one element of the "
-                            f"written-to tensor (shape {view.shape}) refers to a single memory "
-                            f"location; clone() it before the in-place op")
+                            f"written-to tensor refers to a single memory location (a view of "
+                            f"shape {view.shape}); clone() it before the in-place op")
     return order[pos].reshape(view.shape)
 
 
