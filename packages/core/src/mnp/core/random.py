@@ -266,11 +266,9 @@ def multinomial(input: Any, num_samples: int, replacement: bool = False, *,  # n
         last = k - 1 - np.argmax(rows[:, ::-1] > 0, axis=1)
         out = np.minimum(out, last[:, None])
     else:
-        if ((rows > 0).sum(axis=1) < n).any():
-            raise ArgumentError(f"multinomial: invalid multinomial distribution (with "
-                                f"replacement=False, not enough non-negative category to "
-                                f"sample {n})")
-        keys = rows / g.exponential(size=rows.shape)   # the n largest: a weighted draw
+        # the n largest of p / Exp(1): a weighted draw without replacement; as PyTorch's,
+        # categories of probability 0 come last once the others are drawn
+        keys = rows / g.exponential(size=rows.shape)
         out = np.argsort(-keys, axis=1, kind="stable")[:, :n]
     return _new(out.reshape(p.shape[:-1] + (n,)).astype(np.int64), False)
 
