@@ -141,3 +141,12 @@ def test_fills_work_on_parameters_under_no_grad():
         w.fill_(2.0)
         w.zero_()
     assert w.tolist() == [0.0, 0.0, 0.0] and w.requires_grad and w._version == 3
+
+
+def test_fill_in_the_graph_cuts_the_old_value_as_torch(torch):
+    for lib in (mnp, torch):
+        x = lib.tensor([1.0, 2.0], requires_grad=True)
+        c = x * 2
+        c.uniform_(3.0, 4.0)
+        (c * x).sum().backward()
+        assert np.allclose(np.asarray(x.grad), np.asarray(c.detach()))   # c acts as a constant
