@@ -158,6 +158,17 @@ def test_in_place_after_a_node_that_keeps_no_value_is_fine(torch):
         assert x.grad.tolist() == [4.0, 4.0]
 
 
+def test_changing_a_factor_whose_partner_needs_no_grad_is_fine(torch):
+    for lib in (mnp, torch):
+        x = lib.tensor([1.0, 2.0], requires_grad=True)
+        w = lib.tensor([3.0, 4.0])
+        c = x + 0
+        y = c * w          # only w is kept: c's gradient is w
+        c.mul_(2)
+        (y + c).sum().backward()
+        assert x.grad.tolist() == [5.0, 6.0]
+
+
 def test_leaf_requiring_grad_is_refused_outside_no_grad(torch):
     for lib, err in ((mnp, AutogradError), (torch, RuntimeError)):
         w = lib.tensor([1.0, 2.0], requires_grad=True)

@@ -72,7 +72,8 @@ class Function:
     inputs want one.
     """
     __slots__ = ("inputs", "seq", "__dict__")
-    #: the attributes holding arrays that backward reads (for the in-place check); None: all
+    #: the attributes holding arrays that backward reads (for the in-place check); None: all.
+    #: A property can name only those the inputs needing a gradient call for.
     saved: tuple[str, ...] | None = None
 
     def forward(self, *arrays: np.ndarray, **kwargs: Any) -> np.ndarray:
@@ -235,7 +236,7 @@ def _value_at(p: "Tensor", seq: int) -> "Tensor":
 
 def _reads(fn: Function, arr: np.ndarray) -> bool:
     """Whether backward of ``fn`` reads memory shared with ``arr``."""
-    names = type(fn).saved
+    names = fn.saved
     values = fn.__dict__.values() if names is None else [fn.__dict__.get(n) for n in names]
     for v in values:
         for a in (v if isinstance(v, (tuple, list)) else (v,)):

@@ -49,6 +49,11 @@ class Sub(_Binary):
 class Mul(_Binary):
     kernel_name = "mul"
 
+    @property
+    def saved(self) -> tuple[str, ...]:
+        a, b = self.inputs
+        return ("b",) * a.requires_grad + ("a",) * b.requires_grad
+
     def backward(self, g):
         a, b = self.inputs
         mul = kernel("mul", g.dtype)
