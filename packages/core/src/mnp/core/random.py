@@ -20,8 +20,8 @@ from typing import TYPE_CHECKING, Any
 import numpy as np
 
 from . import dtypes as _dt
-from .creation import _float, _new, _random_dtype, _shape
-from .devices import check_device
+from .creation import _new, _random_dtype, _shape
+from .devices import CPU, check_device
 from .errors import ArgumentError, DTypeError, ShapeError
 from .tensorbase import TensorBase, as_array
 
@@ -57,7 +57,7 @@ class Generator:
 
     @property
     def device(self):
-        from .devices import CPU
+        """Always ``device("cpu")``."""
         return CPU
 
     def manual_seed(self, seed: int) -> "Generator":

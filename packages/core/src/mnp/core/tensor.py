@@ -24,13 +24,11 @@ from __future__ import annotations
 
 from typing import Any, Iterator
 
-import numpy as np
-
 from . import autograd as _autograd
 from . import dtypes as _dt
 from .devices import check_device
 from .devices import device as _device
-from .errors import ArgumentError, AutogradError, DTypeError, shape_error
+from .errors import ArgumentError
 from .ops.binary import BinaryMethods, add, compare, div, mul, pow, sub
 from .ops.index import getitem, setitem
 from .ops.inplace import InplaceMethods

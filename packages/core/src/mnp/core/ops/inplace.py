@@ -209,23 +209,28 @@ def _arith(t: Tensor, op: str, other: Any, fn: Callable, ufunc: Any) -> Tensor:
     if _autograd._grad.enabled and (t.requires_grad or _requires((other,))):
         return write(t, op, lambda old: fn(old, other), (other,))
     value = other.data if isinstance(other, TensorBase) else other
-    if t.data.dtype.kind in "iub" and (np.result_type(value).kind == "f" or ufunc is np.true_divide):
-        raise DTypeError(f"{op}: result type {np.result_type(t.data.dtype, value, 1.0).name} "
-                         f"can't be cast to the desired output type {t.data.dtype.name}")
     try:
         ufunc(t.data, value, out=t.data, casting="same_kind")
     except TypeError:
-        raise DTypeError(f"{op}: result type {np.result_type(value).name} can't be cast to the "
-                         f"desired output type {t.data.dtype.name}") from None
+        result = ufunc(np.ones(1, t.data.dtype), np.ones(1, np.result_type(value))).dtype
+        raise DTypeError(f"{op}: result type {result.name} can't be cast to the desired "
+                         f"output type {t.data.dtype.name}") from None
     except ValueError:
         if not t.data.flags.writeable:
             raise AutogradError(f"{op}: the tensor's memory is read-only (an expanded or "
                                 f"broadcast view); clone() it first") from None
-        raise ShapeError(f"{op}: output with shape {list(t.data.shape)} doesn't match the "
-                         f"broadcast shape {list(np.broadcast_shapes(t.data.shape, np.shape(value)))}"
-                         ) from None
+        raise _shape_error(op, t.data.shape, np.shape(value)) from None
     bump_version(t.data, op)
     return t
+
+
+def _shape_error(op: str, shape: tuple, other: tuple) -> ShapeError:
+    try:
+        return ShapeError(f"{op}: output with shape {list(shape)} doesn't match the broadcast "
+                          f"shape {list(np.broadcast_shapes(shape, other))}")
+    except ValueError:
+        return ShapeError(f"{op}: an operand of shape {list(other)} does not broadcast to the "
+                          f"tensor's shape {list(shape)}")
 
 
 def _scaled(other: Any, alpha: Any) -> Any:
