@@ -70,6 +70,16 @@ def _setitem(x, y):
     return c * c
 
 
+def _setitem_mask_and_chained_views(x, y):
+    c = x * 2
+    m = c > 0.5
+    c[m] = y[m] * 3
+    v = c[1:][:, 1:]
+    v.mul_(y[:2, :1])
+    c[0] += 1
+    return c * c
+
+
 def _view_inplace(x, y):
     c = x * 2
     v = c[1:]
@@ -79,7 +89,8 @@ def _view_inplace(x, y):
 
 
 @pytest.mark.parametrize("fn", [_iadd, _chain, _unary, _clamp_masked, _mul_twice_and_keep_input,
-                                _overwrites, _setitem, _view_inplace])
+                                _overwrites, _setitem, _setitem_mask_and_chained_views,
+                                _view_inplace])
 def test_gradients_of_in_place_sequences_match_torch(torch, rng, fn):
     x = rng.standard_normal((3, 2))
     y = rng.uniform(0.5, 1.5, (3, 2))
