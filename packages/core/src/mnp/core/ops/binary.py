@@ -51,8 +51,8 @@ class Mul(_Binary):
 
     @property
     def saved(self) -> tuple[str, ...]:
-        a, b = self.inputs
-        return ("b",) * a.requires_grad + ("a",) * b.requires_grad
+        # ``b`` is kept for the gradient of ``a``, and ``a`` for that of ``b``
+        return tuple([name for name, t in zip(("b", "a"), self.inputs) if t.requires_grad])
 
     def backward(self, g):
         a, b = self.inputs
