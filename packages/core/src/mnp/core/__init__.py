@@ -19,9 +19,11 @@ from .devices import device
 from .autograd import (Function, enable_grad, grad, inference_mode, is_grad_enabled, no_grad,
                        set_grad_enabled)
 from .serialization import load, save
-from .creation import (arange, as_tensor, empty, eye, from_numpy, full, full_like, generator, get_rng_state,
-                       linspace, manual_seed, ones, ones_like, rand, randint, randn,
-                       set_rng_state, tensor, zeros, zeros_like)
+from .creation import (arange, as_tensor, empty, empty_like, eye, from_numpy, full, full_like,
+                       linspace, ones, ones_like, tensor, zeros, zeros_like)
+from .random import (Generator, bernoulli, default_generator, generator, get_rng_state,
+                     initial_seed, manual_seed, multinomial, normal, rand, rand_like, randint,
+                     randint_like, randn, randn_like, randperm, seed, set_rng_state)
 from .ops import *  # noqa: F401,F403
 from .ops import __dict__ as _ops_namespace
 from . import return_types  # the named tuples of max(dim), sort, topk, ...

@@ -12,6 +12,13 @@ An op subclasses `Function` and keeps ``forward`` and ``backward`` side by side:
 ``Exp.apply(t)`` runs forward on ``t.data`` and records the node when grad is enabled.
 Backward visits the graph in reverse topological order from a heap of creation numbers
 (iterative: no recursion limit). Leaves' gradients are added to in place, as in PyTorch.
+
+In-place changes follow PyTorch's model. Each change of a tensor's memory raises the version
+of that memory (`bump_version`; views and ``detach()`` share it, as they share the memory)
+and takes a creation number. A node created before the newest change is checked in backward:
+if a value its backward reads was changed after it was made, backward raises an
+`AutogradError` instead of giving a wrong gradient. A recorded in-place op moves the tensor
+onto a new node (`rebase`); nodes made before it still see the value they were given.
 """
 from __future__ import annotations
 
@@ -65,6 +72,9 @@ class Function:
     inputs want one.
     """
     __slots__ = ("inputs", "seq", "__dict__")
+    #: the attributes holding arrays that backward reads (for the in-place check); None: all.
+    #: A property can name only those the inputs needing a gradient call for.
+    saved: tuple[str, ...] | None = None
 
     def forward(self, *arrays: np.ndarray, **kwargs: Any) -> np.ndarray:
         raise AutogradError(f"{type(self).__name__} defines no forward")
@@ -133,6 +143,136 @@ def _make(data: np.ndarray, requires_grad: bool, ctx: Function | None) -> "Tenso
     t._ctx = ctx
     t._retains_grad = False
     return t
+
+
+# -- versions of memory changed in place ------------------------------------------------------
+class _Version:
+    """How often one block of memory was changed in place, when (creation numbers of the
+    latest changes) and by which op."""
+    __slots__ = ("n", "stamps", "op", "ref")
+
+
+#: id(memory owner) -> its _Version, for the memory changed in place at least once
+_versions: dict[int, _Version] = {}
+#: the creation number of the newest in-place change: older nodes are checked in backward
+_last_change = -1
+#: id(tensor) -> (weak reference, [(creation number of the rebase, the earlier value), ...])
+_rebased: dict[int, tuple[weakref.ref, list]] = {}
+
+
+def _owner(arr: np.ndarray) -> Any:
+    base = arr.base
+    while isinstance(base, np.ndarray) and base.base is not None:
+        base = base.base
+    return arr if base is None else base
+
+
+def _weak(obj: Any, table: dict, key: int) -> Any:
+    def drop(ref, table=table, key=key):
+        entry = table.get(key)
+        if entry is not None and (entry.ref if isinstance(entry, _Version) else entry[0]) is ref:
+            del table[key]
+    try:
+        return weakref.ref(obj, drop)
+    except TypeError:       # memory owned by an object without weak references (bytes, mmap)
+        return lambda obj=obj: obj
+
+
+def bump_version(arr: np.ndarray, op: str) -> None:
+    """Record that ``op`` changed the memory of ``arr`` in place (raises the version of every
+    tensor on that memory)."""
+    global _last_change
+    owner = _owner(arr)
+    key = id(owner)
+    v = _versions.get(key)
+    if v is None or v.ref() is not owner:
+        v = _Version()
+        v.n, v.stamps, v.ref = 0, [], _weak(owner, _versions, key)
+        _versions[key] = v
+    stamp = next(_counter)
+    v.n += 1
+    v.op = op
+    v.stamps.append(stamp)
+    if len(v.stamps) > 64:
+        del v.stamps[:32]
+    _last_change = stamp
+
+
+def _version_entry(arr: np.ndarray) -> _Version | None:
+    owner = _owner(arr)
+    v = _versions.get(id(owner))
+    return v if v is not None and v.ref() is owner else None
+
+
+def version_of(arr: np.ndarray) -> int:
+    """How many times the memory of ``arr`` was changed in place (``Tensor._version``)."""
+    v = _version_entry(arr)
+    return 0 if v is None else v.n
+
+
+def rebase(t: "Tensor", result: "Tensor", old: "Tensor") -> None:
+    """Make ``t`` (whose data now holds ``result``'s values) the output of ``result``'s node;
+    nodes made before keep seeing ``old``, a tensor for the value ``t`` had."""
+    t._ctx = result._ctx
+    t.requires_grad = result.requires_grad
+    key = id(t)
+    entry = _rebased.get(key)
+    if entry is None or entry[0]() is not t:
+        entry = (_weak(t, _rebased, key), [])
+        _rebased[key] = entry
+    entry[1].append((result._ctx.seq, old))
+
+
+def _value_at(p: "Tensor", seq: int) -> "Tensor":
+    """The tensor standing for ``p`` as it was when node ``seq`` was made."""
+    entry = _rebased.get(id(p))
+    if entry is None or entry[0]() is not p:
+        return p
+    for rseq, old in entry[1]:
+        if rseq >= seq:             # the rebasing node itself took the earlier value
+            return old
+    return p
+
+
+def _reads(fn: Function, arr: np.ndarray) -> bool:
+    """Whether backward of ``fn`` reads memory shared with ``arr``."""
+    names = fn.saved
+    values = fn.__dict__.values() if names is None else [fn.__dict__.get(n) for n in names]
+    for v in values:
+        for a in (v if isinstance(v, (tuple, list)) else (v,)):
+            if isinstance(a, np.ndarray) and np.may_share_memory(a, arr):
+                try:
+                    if np.shares_memory(a, arr, max_work=10_000):
+                        return True
+                except np.exceptions.TooHardError:
+                    return True
+    return False
+
+
+def _describe(t: "Tensor") -> str:
+    return f"[mnp.{t.data.dtype.name} {list(t.data.shape)}]"
+
+
+def _check_versions(fn: Function, t: "Tensor", inputs: tuple) -> tuple:
+    """For a node made before an in-place change: raise if a value its backward reads was
+    changed since; return its inputs as they were when it was made."""
+    seq = fn.seq
+    for p, producer in [(t, fn)] + [(p, None) for p in inputs]:
+        v = _version_entry(p.data)
+        if v is None or v.stamps[-1] < seq or not _reads(fn, p.data):
+            continue
+        if producer is None:    # as PyTorch: the node the changed tensor now comes from
+            producer = p._ctx
+        saw = v.n - sum(1 for s in v.stamps if s > seq)
+        which = "" if producer is None else f", which is output 0 of {type(producer).__name__},"
+        raise AutogradError(
+            f"backward of {type(fn).__name__}: one of the variables needed for gradient "
+            f"computation has been modified by an inplace operation: {_describe(p)}{which} is at "
+            f"version {v.n}; expected version {saw} instead (changed by {v.op}). Use an "
+            f"out-of-place op, or clone() the value before changing it")
+    if not _rebased:
+        return inputs
+    return tuple([_value_at(p, seq) for p in inputs])
 
 
 # -- grad mode ------------------------------------------------------------------------------
@@ -289,6 +429,7 @@ def run_backward(roots: Sequence["Tensor"], root_grads: Sequence[np.ndarray],
     remaining = _hooked_leaf_uses(heap) if wanted is None and _post_hooks else None
     given: set[int] = set()                  # ids of arrays some tensor now holds as .grad
     observed = bool(_observers)
+    changed = _last_change          # nodes made before it are checked (see `_check_versions`)
     ndarray = np.ndarray
     heappop, heappush = heapq.heappop, heapq.heappush
     while heap:
@@ -298,6 +439,8 @@ def run_backward(roots: Sequence["Tensor"], root_grads: Sequence[np.ndarray],
         inputs = fn.inputs
         if inputs is None:
             raise _freed(fn)
+        if fn.seq < changed:
+            inputs = _check_versions(fn, t, inputs)
         if wanted is not None:
             if key in wanted:
                 wanted[key] = g

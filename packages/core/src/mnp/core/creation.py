@@ -1,4 +1,4 @@
-"""Creating tensors: from data, filled, ranges and random (seeded by `manual_seed`)."""
+"""Creating tensors: from data, filled and ranges (random ones are in `mnp.core.random`)."""
 from __future__ import annotations
 
 from typing import TYPE_CHECKING, Any
@@ -12,9 +12,6 @@ from .tensorbase import TensorBase, as_array
 
 if TYPE_CHECKING:
     from .tensor import Tensor
-
-_rng = [np.random.default_rng()]
-
 
 def _shape(shape: tuple, op: str) -> tuple[int, ...]:
     if len(shape) == 1 and isinstance(shape[0], (tuple, list)):
@@ -123,6 +120,13 @@ def ones_like(x: Any, dtype: Any = None, requires_grad: bool = False) -> Tensor:
     return _new(np.ones(arr.shape, arr.dtype if dtype is None else _dt.to_dtype(dtype)), requires_grad)
 
 
+def empty_like(x: Any, dtype: Any = None, requires_grad: bool = False) -> Tensor:
+    """An uninitialised tensor of ``x``'s shape and dtype."""
+    arr = as_array(x, op="empty_like")
+    return _new(np.empty(arr.shape, arr.dtype if dtype is None else _dt.to_dtype(dtype)),
+                requires_grad)
+
+
 def full_like(x: Any, value: Any, dtype: Any = None, requires_grad: bool = False) -> Tensor:
     arr = as_array(x, op="full_like")
     return _new(np.full(arr.shape, value, arr.dtype if dtype is None else _dt.to_dtype(dtype)),
@@ -152,47 +156,3 @@ def linspace(start: float, stop: float, steps: int, dtype: Any = None,
 
 def eye(n: int, m: int | None = None, dtype: Any = None, requires_grad: bool = False) -> Tensor:
     return _new(np.eye(int(n), None if m is None else int(m), dtype=_float(dtype, "eye")), requires_grad)
-
-
-def manual_seed(seed: int) -> None:
-    """Seed mnp's random generator (rand, randn, randint, and layers' initialisation)."""
-    _rng[0] = np.random.default_rng(int(seed))
-
-
-def generator() -> np.random.Generator:
-    """The numpy Generator behind mnp's random functions (seeded by `manual_seed`)."""
-    return _rng[0]
-
-
-def get_rng_state() -> dict:
-    """The random generator's state (a JSON-able dict) for checkpoints."""
-    return _rng[0].bit_generator.state
-
-
-def set_rng_state(state: dict) -> None:
-    g = np.random.default_rng()
-    g.bit_generator.state = state
-    _rng[0] = g
-
-
-def rand(*shape: Any, dtype: Any = None, requires_grad: bool = False) -> Tensor:
-    """Uniform on ``[0, 1)``."""
-    dt = _random_dtype(dtype, "rand")
-    return _new(_rng[0].random(_shape(shape, "rand")).astype(dt), requires_grad)
-
-
-def randn(*shape: Any, dtype: Any = None, requires_grad: bool = False) -> Tensor:
-    """Standard normal."""
-    dt = _random_dtype(dtype, "randn")
-    return _new(_rng[0].standard_normal(_shape(shape, "randn")).astype(dt), requires_grad)
-
-
-def randint(low: int, high: int | None = None, shape: Any = (), dtype: Any = None) -> Tensor:
-    """Integers in ``[low, high)`` (``randint(high, shape=...)`` starts at 0); int64."""
-    if high is None:
-        low, high = 0, low
-    if high <= low:
-        raise ArgumentError(f"randint: high ({high}) must be greater than low ({low})")
-    shape = (shape,) if isinstance(shape, (int, np.integer)) else tuple(shape)
-    dt = _dt.int64 if dtype is None else _dt.to_dtype(dtype, "randint")
-    return _new(_rng[0].integers(low, high, size=_shape(shape, "randint")).astype(dt), False)

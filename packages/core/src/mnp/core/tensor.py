@@ -24,17 +24,15 @@ from __future__ import annotations
 
 from typing import Any, Iterator
 
-import numpy as np
-
 from . import autograd as _autograd
 from . import dtypes as _dt
 from .devices import to_arguments
-from .errors import ArgumentError, AutogradError, DTypeError, shape_error
 from .ops.binary import BinaryMethods, add, compare, div, mul, pow, sub
 from .ops.arrange import ArrangeMethods
 from .ops.diag import DiagMethods
 from .ops.gather import GatherMethods
 from .ops.index import getitem, setitem
+from .ops.inplace import InplaceMethods
 from .ops.join import JoinMethods
 from .ops.linalg import LinalgMethods, matmul
 from .ops.logical import LogicalMethods
@@ -56,7 +54,7 @@ __all__ = ["Tensor", "as_array"]
 class Tensor(TensorBase, UnaryMethods, BinaryMethods, ReduceMethods, ShapeMethods, JoinMethods,
              RepeatMethods, LinalgMethods, SoftmaxMethods, GatherMethods, DiagMethods,
              ArrangeMethods, ScanMethods, OrderMethods, RoundingMethods, SpecialMethods,
-             TrigMethods, LogicalMethods):
+             TrigMethods, LogicalMethods, InplaceMethods):
     """An n-d array with autograd. Build with `mnp.tensor`, `mnp.zeros`, `mnp.randn`, ...
 
     ``.data`` is the numpy array itself (shared); ``.grad`` is a Tensor or None. The ops of
@@ -116,12 +114,6 @@ class Tensor(TensorBase, UnaryMethods, BinaryMethods, ReduceMethods, ShapeMethod
     def clone(self) -> Tensor:
         return clone(self)
 
-    def copy_(self, src: Any) -> Tensor:
-        """Copy ``src`` into this tensor's data in place (not recorded)."""
-        self._check_inplace("copy_")
-        np.copyto(self.data, as_array(src), casting="same_kind")
-        return self
-
     def __iter__(self) -> Iterator[Tensor]:
         if self.data.ndim == 0:
             raise TypeError("iteration over a 0-d tensor")
@@ -153,7 +145,6 @@ class Tensor(TensorBase, UnaryMethods, BinaryMethods, ReduceMethods, ShapeMethod
     def __getitem__(self, index): return getitem(self, index)
 
     def __setitem__(self, index, value) -> None:
-        self._check_inplace("__setitem__")
         setitem(self, index, value)
 
     def __eq__(self, other): return compare("eq", self, other)  # type: ignore[override]
@@ -162,53 +153,6 @@ class Tensor(TensorBase, UnaryMethods, BinaryMethods, ReduceMethods, ShapeMethod
     def __le__(self, other): return compare("le", self, other)
     def __gt__(self, other): return compare("gt", self, other)
     def __ge__(self, other): return compare("ge", self, other)
-
-    def _check_inplace(self, op: str) -> None:
-        if self.requires_grad and _autograd._grad.enabled:
-            raise AutogradError(f"{op}: in-place change of a tensor that requires grad; "
-                                f"do it under mnp.no_grad() or on .data")
-
-    def _inplace(self, op: str, other: Any, ufunc) -> Tensor:
-        self._check_inplace(op)
-        if isinstance(other, Tensor) and other.requires_grad and _autograd._grad.enabled:
-            raise AutogradError(f"{op}: the operand requires grad; an in-place update cannot "
-                                f"record it (use the out-of-place form)")
-        value = other if isinstance(other, (int, float)) else as_array(other, op=op)
-        try:
-            ufunc(self.data, value, out=self.data, casting="same_kind")
-        except TypeError:
-            raise DTypeError(f"{op}: cannot write a {np.result_type(value).name} result into a "
-                             f"{self.data.dtype.name} tensor in place") from None
-        except ValueError:
-            raise shape_error(op, self.data.shape, np.shape(value),
-                              why="do not fit an in-place update") from None
-        return self
-
-    def _augmented(self, op: str, other: Any, ufunc, out_of_place) -> Tensor:
-        # ``a += b`` with ``b`` in the graph records ``a + b`` (Python rebinds ``a``)
-        if isinstance(other, Tensor) and other.requires_grad and _autograd._grad.enabled \
-                and not self.requires_grad:
-            return out_of_place(self, other)
-        return self._inplace(op, other, ufunc)
-
-    def __iadd__(self, other): return self._augmented("__iadd__", other, np.add, add)
-    def __isub__(self, other): return self._augmented("__isub__", other, np.subtract, sub)
-    def __imul__(self, other): return self._augmented("__imul__", other, np.multiply, mul)
-    def __itruediv__(self, other):
-        return self._augmented("__itruediv__", other, np.true_divide, div)
-
-    def add_(self, other): return self._inplace("add_", other, np.add)
-    def sub_(self, other): return self._inplace("sub_", other, np.subtract)
-    def mul_(self, other): return self._inplace("mul_", other, np.multiply)
-    def div_(self, other): return self._inplace("div_", other, np.true_divide)
-
-    def fill_(self, value: float) -> Tensor:
-        self._check_inplace("fill_")
-        self.data.fill(value)
-        return self
-
-    def zero_(self) -> Tensor:
-        return self.fill_(0)
 
 
 _autograd.set_tensor_class(Tensor)

@@ -127,7 +127,10 @@ class TensorBase:
         return CPU
 
     def dim(self) -> int:
+        """The number of dimensions."""
         return self.data.ndim
+
+    ndimension = dim
 
     @property
     def is_leaf(self) -> bool:

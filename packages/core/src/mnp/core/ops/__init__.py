@@ -20,5 +20,6 @@ from .rounding import *  # noqa: F401,F403
 from .special import *  # noqa: F401,F403
 from .trig import *  # noqa: F401,F403
 from .logical import *  # noqa: F401,F403
+from .inplace import *  # noqa: F401,F403
 from .binary import compare  # noqa: F401
 from .index import getitem, index_key, setitem  # noqa: F401

@@ -30,6 +30,7 @@ class _Binary(Function):
 
 class Add(_Binary):
     kernel_name = "add"
+    saved = ()          # backward reads only the operands' shapes
 
     def backward(self, g):
         return unbroadcast(g, self.a.shape), unbroadcast(g, self.b.shape)
@@ -37,6 +38,7 @@ class Add(_Binary):
 
 class Sub(_Binary):
     kernel_name = "sub"
+    saved = ()          # backward reads only the operands' shapes
 
     def backward(self, g):
         return (unbroadcast(g, self.a.shape),
@@ -46,6 +48,11 @@ class Sub(_Binary):
 
 class Mul(_Binary):
     kernel_name = "mul"
+
+    @property
+    def saved(self) -> tuple[str, ...]:
+        # ``b`` is kept for the gradient of ``a``, and ``a`` for that of ``b``
+        return tuple([name for name, t in zip(("b", "a"), self.inputs) if t.requires_grad])
 
     def backward(self, g):
         a, b = self.inputs

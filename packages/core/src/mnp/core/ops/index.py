@@ -15,10 +15,12 @@ from typing import TYPE_CHECKING, Any
 
 import numpy as np
 
-from ..autograd import Function
+from .. import autograd as _autograd
+from ..autograd import Function, bump_version
 from ..errors import DTypeError, ShapeError
 from ..tensorbase import TensorBase, as_array
-from ._util import to_tensor
+from ._util import to_tensor, unbroadcast
+from .inplace import write
 
 if TYPE_CHECKING:
     from ..tensor import Tensor
@@ -152,25 +154,60 @@ def getitem(x: Tensor, index: Any) -> Tensor:
     return GetItem.apply(x, key=index_key(index))
 
 
-def setitem(x: Tensor, index: Any, value: Any) -> None:
-    """Write ``value`` into ``x.data[index]`` (not recorded by autograd); an index out of range
-    or a value that does not broadcast to the selection is a ShapeError naming the shapes."""
-    if not isinstance(x, TensorBase):
-        raise DTypeError(f"setitem: expected a Tensor to write into, got {type(x).__name__}")
-    key = index_key(index)
-    v = as_array(value, op="setitem")
+def _assign(out: np.ndarray, key: Any, v: np.ndarray, shape: tuple) -> None:
+    """``out[key] = v`` with PyTorch's indexing; errors name the index and the shapes."""
     key1, key2 = split_key(key)
     try:
         if key2 is None:
-            x.data[key1] = v
+            out[key1] = v
         else:
-            x.data[key1][key2] = v
+            out[key1][key2] = v
     except IndexError as exc:
-        raise ShapeError(f"setitem: index [{_describe(key)}] does not fit shape {x.shape}: "
+        raise ShapeError(f"setitem: index [{_describe(key)}] does not fit shape {shape}: "
                          f"{exc}") from None
     except ValueError as exc:
         raise ShapeError(f"setitem: a value of shape {v.shape} does not fit index "
-                         f"[{_describe(key)}] of shape {x.shape}: {exc}") from None
+                         f"[{_describe(key)}] of shape {shape}: {exc}") from None
+
+
+class SetItem(Function):
+    """``x`` with ``x[key] = v``: gradient to ``x`` outside the written places, and to ``v``
+    the gradient of the places it was written to (summed over its broadcast)."""
+    name = "setitem"
+    numpy_only = "indexed assignment and its gather backward: data movement"
+    saved = ()
+
+    def forward(self, x, v, key=None):
+        self.key, self.v_shape = key, v.shape
+        out = x.copy()
+        _assign(out, key, v, x.shape)
+        return out
+
+    def backward(self, g):
+        gx = g.copy()
+        _assign(gx, self.key, np.zeros((), g.dtype), g.shape)
+        gv = None
+        if self.needs_input_grad[1]:
+            key1, key2 = split_key(self.key)
+            sel = _select(g, key1, key2)
+            gv = unbroadcast(np.asarray(sel), self.v_shape) if sel.shape != self.v_shape else sel
+        return gx, gv
+
+
+def setitem(x: Tensor, index: Any, value: Any) -> None:
+    """``x[index] = value`` in place, recorded by autograd as PyTorch's (see
+    `mnp.core.ops.inplace`); an index out of range or a value that does not broadcast to the
+    selection is a ShapeError naming the shapes."""
+    if not isinstance(x, TensorBase):
+        raise DTypeError(f"setitem: expected a Tensor to write into, got {type(x).__name__}")
+    key = index_key(index)
+    if isinstance(value, TensorBase) and value.requires_grad and _autograd._grad.enabled \
+            or x.requires_grad and _autograd._grad.enabled:
+        v = value if isinstance(value, TensorBase) else to_tensor(value, x, "setitem")
+        write(x, "__setitem__", lambda old: SetItem.apply(old, v, key=key), (v,))
+        return
+    _assign(x.data, key, as_array(value, op="setitem"), x.shape)
+    bump_version(x.data, "__setitem__")
 
 
 __all__: list[str] = []
