@@ -18,12 +18,13 @@ from typing import TYPE_CHECKING, Any
 
 import numpy as np
 
-from ..autograd import Function, _make, is_grad_enabled, no_grad
-from ..errors import ArgumentError, AutogradError, DTypeError, ShapeError
+from ..autograd import Function, _make
+from ..errors import ArgumentError, DTypeError, ShapeError
 from ..tensorbase import TensorBase
 from ._util import axis_index, check_broadcast, to_tensor, unbroadcast
 from .binary import where
 from .index import getitem
+from .inplace import write
 from .shape import broadcast_to, reshape
 
 if TYPE_CHECKING:
@@ -509,18 +510,10 @@ def argwhere(input: Any) -> Tensor:  # noqa: A002
 
 
 def _in_place(op: str, fn: Any, self: Tensor, *args: Any, **kwargs: Any) -> Tensor:
-    """``fn(self, ...)`` written into ``self``'s data (not recorded, as mnp's in-place ops)."""
-    self._check_inplace(op)
-    if any(isinstance(a, TensorBase) and a.requires_grad for a in args) and is_grad_enabled():
-        raise AutogradError(f"{op}: an operand requires grad; an in-place update cannot record "
-                            f"it (use the out-of-place form)")
-    with no_grad():
-        out = fn(self, *args, **kwargs)
-    if out.shape != self.shape:
-        raise ShapeError(f"{op}: the result's shape {out.shape} differs from the tensor's "
-                         f"{self.shape}; an in-place update cannot grow it")
-    self.data[...] = out.data
-    return self
+    """``self`` set to ``fn(self, ...)`` in place, recorded by autograd as every in-place op
+    is (`mnp.core.ops.inplace.write`)."""
+    operands = tuple(a for a in args if isinstance(a, TensorBase))
+    return write(self, op, lambda old: fn(old, *args, **kwargs), operands)
 
 
 class GatherMethods:
@@ -545,7 +538,7 @@ class GatherMethods:
         """``masked_fill(self, mask, value)``."""
         return masked_fill(self, mask, value)
 
-    # in place, on tensors that do not require grad (as mnp's other in-place ops)
+    # in place, recorded by autograd (masked_fill_ is with the other in-place ops)
     def scatter_(self, dim: int, index: Any, src: Any = None, *, value: Any = None,
                  reduce: str | None = None) -> Tensor:
         return _in_place("scatter_", scatter, self, dim, index, src, value=value, reduce=reduce)
@@ -566,9 +559,6 @@ class GatherMethods:
 
     def index_fill_(self, dim: int, index: Any, value: Any) -> Tensor:
         return _in_place("index_fill_", index_fill, self, dim, index, value)
-
-    def masked_fill_(self, mask: Any, value: Any) -> Tensor:
-        return _in_place("masked_fill_", masked_fill, self, mask, value)
 
     def masked_scatter_(self, mask: Any, source: Any) -> Tensor:
         return _in_place("masked_scatter_", masked_scatter, self, mask, source)
