@@ -11,6 +11,10 @@ FAMILIES = ("conv", "pool", "losses", "norm", "attention", "rnn", "linear")
 LAYERS = {
     "linear": ("Linear", "Dense", "Identity"),
     "conv": ("Conv1d", "Conv2d"),
+    "padding": ("ZeroPad1d", "ZeroPad2d", "ZeroPad3d", "ConstantPad1d", "ConstantPad2d",
+                "ConstantPad3d", "ReflectionPad1d", "ReflectionPad2d", "ReflectionPad3d",
+                "ReplicationPad1d", "ReplicationPad2d", "ReplicationPad3d", "CircularPad1d",
+                "CircularPad2d", "CircularPad3d"),
     "pool": ("MaxPool1d", "MaxPool2d", "AvgPool1d", "AvgPool2d"),
     "norm": ("BatchNorm1d", "BatchNorm2d", "LayerNorm", "GroupNorm", "RMSNorm"),
     "dropout": ("Dropout",),
