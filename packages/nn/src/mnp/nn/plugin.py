@@ -10,7 +10,7 @@ FAMILIES = ("conv", "pool", "losses", "norm", "attention", "rnn", "linear")
 #: the layer classes registered by name (saved models name them)
 LAYERS = {
     "linear": ("Linear", "Dense", "Identity"),
-    "conv": ("Conv1d", "Conv2d"),
+    "conv": ("Conv1d", "Conv2d", "Conv3d"),
     "padding": ("ZeroPad1d", "ZeroPad2d", "ZeroPad3d", "ConstantPad1d", "ConstantPad2d",
                 "ConstantPad3d", "ReflectionPad1d", "ReflectionPad2d", "ReflectionPad3d",
                 "ReplicationPad1d", "ReplicationPad2d", "ReplicationPad3d", "CircularPad1d",
