@@ -31,6 +31,7 @@ from ._scratch import scratch
 from ._util import ArgumentError, batched, check_dtypes, ntuple
 from .linear import _Weighted, same_float
 from .padding import pad
+from .parameter import Parameter
 
 # -- numpy reference kernels ----------------------------------------------------------------
 #: Target size in bytes of one batch chunk's im2col columns (about half an L2 cache).
@@ -505,7 +506,10 @@ class _ConvNd(_Weighted):
             shape = (self.in_channels, self.out_channels // self.groups)
         else:
             shape = (self.out_channels, self.in_channels // self.groups)
-        self._add_parameters(shape + self.kernel_size, bias)
+        self._add_parameters(shape + self.kernel_size, bias and not self.transposed)
+        if bias and self.transposed:        # the bias has out_channels, not weight.shape[0]
+            self.bias = Parameter(np.empty(self.out_channels, self.weight.dtype))
+            self.reset_parameters()
 
     def _reversed_padding(self) -> tuple[int, ...]:
         """The padding as `pad` takes it (last dimension first, before and after)."""
