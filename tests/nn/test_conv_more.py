@@ -206,3 +206,12 @@ def test_empty_batch_keeps_shapes():
     assert nn.Conv2d(4, 4, 3, groups=4)(mnp.zeros((0, 4, 5, 5))).shape == (0, 4, 3, 3)
     assert nn.Conv3d(2, 2, 3)(mnp.zeros((0, 2, 3, 3, 3))).shape == (0, 2, 1, 1, 1)
     assert nn.ConvTranspose2d(2, 4, 3, groups=2)(mnp.zeros((0, 2, 2, 2))).shape == (0, 4, 4, 4)
+
+
+@pytest.mark.parametrize("name", ["Conv1d", "Conv3d", "ConvTranspose2d"])
+def test_dtype_and_device_arguments(name):
+    layer = getattr(nn, name)(2, 4, 3, groups=2, device="cpu", dtype=mnp.float64)
+    assert layer.weight.dtype == layer.bias.dtype == np.float64
+    assert type(layer).from_config(json.loads(json.dumps(layer.get_config()))).weight.dtype == np.float64
+    with pytest.raises(mnp.ArgumentError, match=f"{name}: device 'cuda' is not available"):
+        getattr(nn, name)(2, 4, 3, device="cuda")

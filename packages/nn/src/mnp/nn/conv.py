@@ -25,7 +25,9 @@ from numpy.lib.stride_tricks import as_strided
 
 import mnp.core as mnp
 from mnp.core import Function, ShapeError, Tensor, as_tensor
+from mnp.core.devices import check_device
 from mnp.core.dispatch import kernel
+from mnp.core.dtypes import to_dtype
 
 from ._scratch import scratch
 from ._util import ArgumentError, batched, check_dtypes, ntuple
@@ -478,8 +480,12 @@ class _ConvNd(_Weighted):
     transposed = False
 
     def _setup(self, in_channels: int, out_channels: int, kernel_size: Any, stride: Any,
-               padding: Any, dilation: Any, groups: int, bias: bool, padding_mode: str) -> None:
+               padding: Any, dilation: Any, groups: int, bias: bool, padding_mode: str,
+               device: Any, dtype: Any) -> None:
         name, n = type(self).__name__, self.dims
+        if device is not None:
+            check_device(device, name)
+        dt = None if dtype is None else to_dtype(dtype, op=name)
         self.in_channels, self.out_channels = int(in_channels), int(out_channels)
         if self.in_channels < 1 or self.out_channels < 1:
             raise ArgumentError(f"{name}: in_channels and out_channels must be positive, got "
@@ -510,6 +516,8 @@ class _ConvNd(_Weighted):
         if bias and self.transposed:        # the bias has out_channels, not weight.shape[0]
             self.bias = Parameter(np.empty(self.out_channels, self.weight.dtype))
             self.reset_parameters()
+        if dt is not None:
+            self.to(dt)
 
     def _reversed_padding(self) -> tuple[int, ...]:
         """The padding as `pad` takes it (last dimension first, before and after)."""
@@ -554,10 +562,10 @@ class _Conv(_ConvNd):
 
     def __init__(self, in_channels: int, out_channels: int, kernel_size: Any, stride: Any = 1,
                  padding: Any = 0, dilation: Any = 1, groups: int = 1, bias: bool = True,
-                 padding_mode: str = "zeros"):
+                 padding_mode: str = "zeros", device: Any = None, dtype: Any = None):
         super().__init__()
         self._setup(in_channels, out_channels, kernel_size, stride, padding, dilation, groups,
-                    bias, padding_mode)
+                    bias, padding_mode, device, dtype)
 
     def forward(self, input: Any) -> Tensor:
         input = self._input(input)

@@ -147,7 +147,8 @@ class _ConvTransposeNd(_ConvNd):
 
     def __init__(self, in_channels: int, out_channels: int, kernel_size: Any, stride: Any = 1,
                  padding: Any = 0, output_padding: Any = 0, groups: int = 1, bias: bool = True,
-                 dilation: Any = 1, padding_mode: str = "zeros"):
+                 dilation: Any = 1, padding_mode: str = "zeros", device: Any = None,
+                 dtype: Any = None):
         super().__init__()
         name = type(self).__name__
         if padding_mode != "zeros":
@@ -158,7 +159,7 @@ class _ConvTransposeNd(_ConvNd):
                                 f"got {padding!r}")
         self.output_padding = ntuple(output_padding, self.dims, "output_padding", name, 0)
         self._setup(in_channels, out_channels, kernel_size, stride, padding, dilation, groups,
-                    bias, padding_mode)
+                    bias, padding_mode, device, dtype)
 
     def _output_padding(self, input: Tensor, output_size: Any) -> tuple[int, ...]:
         """The output padding that gives ``output_size`` (PyTorch's rule), or the layer's."""
