@@ -97,7 +97,8 @@ def test_conv_transpose_output_size_matches_torch(torch, rng):
 def test_functional_forms_match_torch(torch, rng, groups):
     tf = torch.nn.functional
     x, x3 = rng.standard_normal((2, 4, 6, 5)), rng.standard_normal((2, 4, 3, 4, 5))
-    w, w3, b = rng.standard_normal((6, 4 // groups, 3, 2)), rng.standard_normal((4, 4 // groups, 2, 3, 2)), rng.standard_normal(6)
+    w, b = rng.standard_normal((6, 4 // groups, 3, 2)), rng.standard_normal(6)
+    w3 = rng.standard_normal((4, 4 // groups, 2, 3, 2))
     assert_matches_torch(lambda x, w, b: F.conv2d(x, w, b, 2, (1, 0), 1, groups),
                          lambda x, w, b: tf.conv2d(x, w, b, 2, (1, 0), 1, groups), x, w, b, rng=rng)
     assert_matches_torch(lambda x, w: F.conv3d(x, w, None, (1, 2, 1), 1, (2, 1, 1), groups),

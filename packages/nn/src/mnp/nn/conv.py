@@ -342,7 +342,8 @@ class Conv3dFunction(Function):
         (sd, *st), (pd, *pa), (dd, *di) = self.args
         n, c, d = x.shape[:3]
         od = g.shape[2]
-        g2 = np.ascontiguousarray(g.transpose(0, 2, 1, 3, 4)).reshape((n * od,) + g.shape[1:2] + g.shape[3:])
+        g2 = np.ascontiguousarray(g.transpose(0, 2, 1, 3, 4))
+        g2 = g2.reshape((n * od,) + g2.shape[2:])
         dx = np.zeros(x.shape, g.dtype) if need[0] else None
         dw = np.empty(w.shape, g.dtype) if need[1] else None
         for kd in range(w.shape[2]):

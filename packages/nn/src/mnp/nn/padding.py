@@ -17,6 +17,7 @@ from typing import Any
 
 import numpy as np
 
+import mnp.core as _core
 from mnp.core import Function, ShapeError, Tensor, as_tensor
 
 from ._util import ArgumentError
@@ -43,19 +44,14 @@ def source_index(mode: str, n: int, before: int, after: int) -> np.ndarray:
 
 
 class PadFunction(Function):
-    """``x`` padded on its last ``len(widths)`` axes by ``(before, after)`` pairs (negative: crop)."""
+    """``x`` padded on its last ``len(widths)`` axes by ``(before, after)`` pairs (negative:
+    crop) in mode ``reflect``, ``replicate`` or ``circular``; constant padding is core's `pad`."""
     name = "pad"
     numpy_only = "data movement"
 
-    def forward(self, x, widths=(), mode="constant", value=0.0):
-        self.shape, self.widths, self.mode = x.shape, widths, mode
+    def forward(self, x, widths=(), mode="reflect"):
+        self.shape, self.widths = x.shape, widths
         lead = x.ndim - len(widths)
-        if mode == "constant":
-            crop = (slice(None),) * lead + tuple(slice(max(-b, 0), n - max(-a, 0))
-                                                 for (b, a), n in zip(widths, x.shape[lead:]))
-            self.crop = crop
-            return np.pad(x[crop], [(0, 0)] * lead + [(max(b, 0), max(a, 0)) for b, a in widths],
-                          constant_values=value)
         self.index = [source_index(mode, n, b, a) for (b, a), n in zip(widths, x.shape[lead:])]
         y = x
         for axis, idx in enumerate(self.index, lead):
@@ -64,12 +60,6 @@ class PadFunction(Function):
 
     def backward(self, g):
         lead = len(self.shape) - len(self.widths)
-        if self.mode == "constant":
-            inner = (slice(None),) * lead + tuple(slice(max(b, 0), g.shape[lead + i] - max(a, 0))
-                                                  for i, (b, a) in enumerate(self.widths))
-            gx = np.zeros(self.shape, g.dtype)
-            gx[self.crop] = g[inner]
-            return gx
         for axis in reversed(range(lead, len(self.shape))):
             idx = self.index[axis - lead]
             shape = g.shape[:axis] + (self.shape[axis],) + g.shape[axis + 1:]
@@ -120,7 +110,11 @@ def pad(input: Any, pad: Any, mode: str = "constant", value: float | None = None
             if n + b + a < 0:
                 raise ShapeError(f"pad: pad {pads} crops more than the size {n} of input shape "
                                  f"{x.shape}")
-        return PadFunction.apply(x, widths=widths, mode=mode, value=0.0 if value is None else value)
+        lead = (slice(None),) * (x.ndim - k)
+        if any(b < 0 or a < 0 for b, a in widths):
+            x = x[lead + tuple(slice(max(-b, 0), n - max(-a, 0)) for (b, a), n in zip(widths, sizes))]
+        return _core.pad(x, ((0, 0),) * len(lead) + tuple((max(b, 0), max(a, 0)) for b, a in widths),
+                         0 if value is None else value)
     if value is not None:
         raise ArgumentError(f"pad: mode {mode!r} takes no value, got value={value!r}")
     if k not in (1, 2, 3) or x.ndim not in (k + 1, k + 2):
