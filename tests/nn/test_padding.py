@@ -49,6 +49,7 @@ def test_pad_reflect_crops_before_mirroring_as_torch(torch):
 def test_pad_grad_check_float64(rng, mode):
     x = mnp.tensor(rng.standard_normal((1, 2, 3, 4)), requires_grad=True)
     assert mnp.grad_check(lambda t: F.pad(t, (2, -1, 1, 2), mode), [x])
+    assert mnp.grad_check(lambda t: F.pad(t, (-2, 3, 2, 2), mode), [x])   # pads wider than the rest
 
 
 @pytest.mark.parametrize("pad,kw,match", [

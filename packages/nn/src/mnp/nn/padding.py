@@ -52,6 +52,8 @@ class PadFunction(Function):
     def forward(self, x, widths=(), mode="reflect"):
         self.shape, self.widths = x.shape, widths
         lead = x.ndim - len(widths)
+        # the input position minus the output position on the copied middle of each axis
+        self.shifts = [max(-b, 0) - max(b, 0) if mode == "circular" else -b for b, _ in widths]
         self.index = [source_index(mode, n, b, a) for (b, a), n in zip(widths, x.shape[lead:])]
         y = x
         for axis, idx in enumerate(self.index, lead):
@@ -64,7 +66,14 @@ class PadFunction(Function):
             idx = self.index[axis - lead]
             shape = g.shape[:axis] + (self.shape[axis],) + g.shape[axis + 1:]
             acc = np.zeros(shape, g.dtype)
-            np.add.at(np.moveaxis(acc, axis, 0), idx, np.moveaxis(g, axis, 0))
+            a, b = np.moveaxis(acc, axis, 0), np.moveaxis(g, axis, 0)
+            shift = self.shifts[axis - lead]
+            middle = idx - np.arange(len(idx)) == shift        # one run: a single slice copy
+            run = np.flatnonzero(middle)
+            if run.size:
+                a[run[0] + shift:run[-1] + 1 + shift] = b[run[0]:run[-1] + 1]
+            for j in np.flatnonzero(~middle):                  # the pads, one slice each
+                a[idx[j]] += b[j]
             g = acc
         return g
 
