@@ -7,6 +7,8 @@ import json
 
 import numpy as np
 import pytest
+from hypothesis import HealthCheck, given, settings
+from hypothesis import strategies as st
 
 import mnp.core as mnp
 from mnp import nn
@@ -216,3 +218,22 @@ def test_dtype_and_device_arguments(name):
     assert type(layer).from_config(json.loads(json.dumps(layer.get_config()))).weight.dtype == np.float64
     with pytest.raises(mnp.ArgumentError, match=f"{name}: device 'cuda' is not available"):
         getattr(nn, name)(2, 4, 3, device="cuda")
+
+
+@settings(max_examples=15, deadline=None, suppress_health_check=[HealthCheck.function_scoped_fixture])
+@given(st.integers(1, 3), st.integers(1, 2), st.integers(1, 3), st.integers(0, 2), st.integers(1, 2),
+       st.integers(0, 4), st.integers(0, 2 ** 16))
+def test_conv_transpose_is_the_adjoint_of_conv(k, s, groups, p, d, extra, seed):
+    """<conv2d(x, w), y> == <x, conv_transpose2d(y, w)> for the sizes conv maps x to, and the
+    output_padding that brings the transposed output back to x's size."""
+    rng = np.random.default_rng(seed)
+    size = d * (k - 1) + 1 + extra
+    x = rng.standard_normal((2, 2 * groups, size, size + 1))
+    w = rng.standard_normal((groups, 2, k, k))
+    y = F.conv2d(mnp.tensor(x), mnp.tensor(w), None, s, p, d, groups)
+    g = rng.standard_normal(y.shape)
+    op = [n - ((o - 1) * s - 2 * p + d * (k - 1) + 1) for n, o in zip(x.shape[2:], y.shape[2:])]
+    assert all(0 <= o < s for o in op)
+    back = F.conv_transpose2d(mnp.tensor(g), mnp.tensor(w), None, s, p, tuple(op), groups, d)
+    assert back.shape == x.shape
+    assert np.isclose(float((y.numpy() * g).sum()), float((x * back.numpy()).sum()), rtol=1e-9)
