@@ -74,6 +74,10 @@ TRANSPOSED = [
     ("ConvTranspose1d", (4, 2, 3), {"groups": 2, "stride": 3, "padding": 2, "output_padding": 2},
      (2, 4, 5)),
     ("ConvTranspose1d", (2, 3, 4), {"dilation": 2, "padding": 1}, (1, 2, 6)),
+    ("ConvTranspose3d", (4, 2, (2, 3, 2)), {"groups": 2, "stride": (2, 1, 2), "padding": (0, 1, 1),
+                                             "output_padding": (1, 0, 0), "dilation": (1, 1, 2)},
+     (2, 4, 3, 3, 2)),
+    ("ConvTranspose3d", (2, 3, 2), {"bias": False}, (2, 2, 3, 2)),                # unbatched
 ]
 
 
@@ -110,6 +114,10 @@ def test_functional_forms_match_torch(torch, rng, groups):
     assert_matches_torch(lambda x, w, b: F.conv_transpose2d(x, w, b, 2, 1, (1, 0), groups, 1),
                          lambda x, w, b: tf.conv_transpose2d(x, w, b, 2, 1, (1, 0), groups, 1),
                          x, wt, b, rng=rng)
+    wt3 = rng.standard_normal((4, 4 // groups, 2, 2, 3))
+    assert_matches_torch(lambda x, w: F.conv_transpose3d(x, w, None, (2, 1, 1), 1, (1, 0, 0), groups),
+                         lambda x, w: tf.conv_transpose3d(x, w, None, (2, 1, 1), 1, (1, 0, 0), groups),
+                         x3, wt3, rng=rng)
     assert_matches_torch(lambda x, w: F.conv_transpose1d(x, w, None, 2, 0, 1, groups, 2),
                          lambda x, w: tf.conv_transpose1d(x, w, None, 2, 0, 1, groups, 2),
                          x[:, :, 0], wt[:, :, 0], rng=rng)
@@ -141,12 +149,15 @@ def test_grad_check_float64(rng):
     assert mnp.grad_check(lambda x, w: F.conv3d(x, w, None, (2, 1, 1), 1, 1, 2), [x3, w3])
     wt, bt = t(4, 3, 2, 3), t(6)
     assert mnp.grad_check(lambda x, w, b: F.conv_transpose2d(x, w, b, 2, 1, 1, 2), [x, wt, bt])
+    assert mnp.grad_check(lambda x, w: F.conv_transpose3d(x, w, None, (1, 2, 1), (1, 0, 0),
+                                                          (0, 1, 0), 2), [x3, t(2, 1, 2, 2, 2)])
     assert mnp.grad_check(lambda x: F.fold(F.unfold(x, 2, 1, 1, 2) * 1.5, (4, 3), 2, 1, 1, 2), [x])
     conv = nn.Conv1d(2, 2, 3, padding=2, padding_mode="reflect").to(mnp.float64)
     assert mnp.grad_check(lambda x: conv(x), [t(2, 2, 5)])
 
 
-@pytest.mark.parametrize("name", ["Conv2d", "Conv3d", "ConvTranspose2d", "ConvTranspose1d"])
+@pytest.mark.parametrize("name", ["Conv2d", "Conv3d", "ConvTranspose2d", "ConvTranspose1d",
+                                  "ConvTranspose3d"])
 def test_torch_state_dict_loads(torch, rng, name):
     kw = {"groups": 2, "stride": 2} if name != "Conv3d" else {"groups": 2, "padding": 1}
     theirs = getattr(torch.nn, name)(4, 6, 3, **kw)
@@ -154,7 +165,7 @@ def test_torch_state_dict_loads(torch, rng, name):
     ours.load_state_dict({k: v.numpy() for k, v in theirs.state_dict().items()})
     assert list(ours.state_dict()) == list(theirs.state_dict()) == ["weight", "bias"]
     shape = {"Conv2d": (1, 4, 7, 7), "Conv3d": (1, 4, 3, 4, 4), "ConvTranspose2d": (1, 4, 3, 4),
-             "ConvTranspose1d": (2, 4, 5)}[name]
+             "ConvTranspose1d": (2, 4, 5), "ConvTranspose3d": (1, 4, 2, 3, 2)}[name]
     x = rng.standard_normal(shape).astype(np.float32)
     assert_close(ours(mnp.tensor(x)), theirs(torch.from_numpy(x)).detach(), **F32)
     rebuilt = type(ours).from_config(json.loads(json.dumps(ours.get_config())))

@@ -18,7 +18,8 @@ NAMES = ["linear", "conv1d", "conv2d", "max_pool1d", "max_pool2d", "avg_pool1d",
          "binary_cross_entropy_with_logits", "cross_entropy", "nll_loss", "one_hot", "embedding",
          "flatten"]
 NAMES += ["rms_norm", "group_norm", "scaled_dot_product_attention"]
-NAMES += ["pad", "conv3d", "conv_transpose1d", "conv_transpose2d", "unfold", "fold"]
+NAMES += ["pad", "conv3d", "conv_transpose1d", "conv_transpose2d", "conv_transpose3d", "unfold",
+          "fold"]
 
 
 def test_every_function_is_there():

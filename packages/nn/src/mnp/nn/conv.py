@@ -306,9 +306,58 @@ class Conv1dFunction(Conv2dFunction):
         return (None if dx is None else dx[:, :, 0, :]), (None if dw is None else dw[:, :, 0, :]), db
 
 
+def _depth_slab(x: np.ndarray, kd: int, od: int, sd: int, pd: int, dd: int) -> np.ndarray:
+    """The depth slices of x (N, C, D, H, W) that kernel depth offset ``kd`` meets, as a
+    batch (N*OD, C, H, W) (zeros where they fall in the padding)."""
+    n, c, d, h, w = x.shape
+    idx = kd * dd - pd + sd * np.arange(od)
+    inside = (idx >= 0) & (idx < d)
+    slab = np.zeros((n, od, c, h, w), x.dtype)
+    slab[:, inside] = x[:, :, idx[inside]].transpose(0, 2, 1, 3, 4)
+    return slab.reshape(n * od, c, h, w)
+
+
+def conv3d_arrays(x, w, b, groups: int, stride, padding, dilation) -> np.ndarray:
+    """3-d convolution on the 2-d kernels: for each depth offset of the kernel, a 2-d
+    convolution of the depth slices it meets (batched with N)."""
+    n, od = x.shape[0], out_size(x.shape[2], w.shape[2], stride[0], padding[0], dilation[0])
+    y = None
+    for kd in range(w.shape[2]):
+        part = conv_forward(_depth_slab(x, kd, od, stride[0], padding[0], dilation[0]),
+                            w[:, :, kd], b if kd == 0 else None, groups, stride[1:],
+                            padding[1:], dilation[1:])
+        y = part if y is None else kernel("add", y.dtype)(y, part)
+    return np.ascontiguousarray(y.reshape((n, od) + y.shape[1:]).transpose(0, 2, 1, 3, 4))
+
+
+def conv3d_grads(g, x, w, groups: int, stride, padding, dilation, need_x: bool, need_w: bool,
+                 need_b: bool):
+    """``(dx, dw, db)`` of `conv3d_arrays`; without ``need_w`` only the shape of x is read."""
+    (sd, *st), (pd, *pa), (dd, *di) = stride, padding, dilation
+    n, c, d = x.shape[:3]
+    od = g.shape[2]
+    g2 = np.ascontiguousarray(g.transpose(0, 2, 1, 3, 4))
+    g2 = g2.reshape((n * od,) + g2.shape[2:])
+    dx = np.zeros(x.shape, g.dtype) if need_x else None
+    dw = np.empty(w.shape, g.dtype) if need_w else None
+    for kd in range(w.shape[2]):
+        slab = _depth_slab(x, kd, od, sd, pd, dd) if need_w else \
+            np.empty((n * od, c) + x.shape[3:], x.dtype)
+        dxs, dws, _ = conv_backward(g2, slab, w[:, :, kd], groups, st, pa, di, need_x, need_w,
+                                    False)
+        if need_w:
+            dw[:, :, kd] = dws
+        if need_x:
+            idx = kd * dd - pd + sd * np.arange(od)
+            inside = (idx >= 0) & (idx < d)
+            dxs = dxs.reshape((n, od) + dxs.shape[1:])[:, inside].transpose(0, 2, 1, 3, 4)
+            dx[:, :, idx[inside]] += dxs       # distinct indices: no overlap within one kd
+    db = kernel("sum", g.dtype)(g, (0, 2, 3, 4), False) if need_b else None
+    return dx, dw, db
+
+
 class Conv3dFunction(Function):
-    """3-d cross-correlation of x (N, G*C, D, H, W) with w (OC, C, KD, KH, KW): for each depth
-    offset of the kernel, a 2-d convolution of the depth slices it meets (batched with N)."""
+    """3-d cross-correlation of x (N, G*C, D, H, W) with w (OC, C, KD, KH, KW) (`conv3d_arrays`)."""
     name = "conv3d"
 
     def forward(self, x, w, b=None, stride=(1, 1, 1), padding=(0, 0, 0), dilation=(1, 1, 1),
@@ -316,49 +365,12 @@ class Conv3dFunction(Function):
         if x.dtype != w.dtype or (b is not None and b.dtype != w.dtype):
             x, w, b = same_float(x, w, b)
         self.x, self.w, self.args, self.groups = x, w, (stride, padding, dilation), groups
-        n, od = x.shape[0], out_size(x.shape[2], w.shape[2], stride[0], padding[0], dilation[0])
-        y = None
-        for kd in range(w.shape[2]):
-            part = conv_forward(self._slab(kd, od), w[:, :, kd], b if kd == 0 else None, groups,
-                                stride[1:], padding[1:], dilation[1:])
-            y = part if y is None else kernel("add", y.dtype)(y, part)
-        return np.ascontiguousarray(y.reshape((n, od) + y.shape[1:]).transpose(0, 2, 1, 3, 4))
-
-    def _slab(self, kd: int, od: int) -> np.ndarray:
-        """The depth slices kernel offset ``kd`` meets, as a batch (N*OD, C, H, W)."""
-        x, (sd, pd, dd) = self.x, (a[0] for a in self.args)
-        n, c, d, h, w = x.shape
-        first = kd * dd - pd
-        idx = first + sd * np.arange(od)
-        inside = (idx >= 0) & (idx < d)
-        slab = np.zeros((n, od, c, h, w), x.dtype)
-        slab[:, inside] = x[:, :, idx[inside]].transpose(0, 2, 1, 3, 4)
-        return slab.reshape(n * od, c, h, w)
+        return conv3d_arrays(x, w, b, groups, stride, padding, dilation)
 
     def backward(self, g):
-        x, w, groups = self.x, self.w, self.groups
         need = self.needs_input_grad
-        need_b = len(need) > 2 and need[2]
-        (sd, *st), (pd, *pa), (dd, *di) = self.args
-        n, c, d = x.shape[:3]
-        od = g.shape[2]
-        g2 = np.ascontiguousarray(g.transpose(0, 2, 1, 3, 4))
-        g2 = g2.reshape((n * od,) + g2.shape[2:])
-        dx = np.zeros(x.shape, g.dtype) if need[0] else None
-        dw = np.empty(w.shape, g.dtype) if need[1] else None
-        for kd in range(w.shape[2]):
-            slab = self._slab(kd, od) if need[1] else np.empty((n * od, c) + x.shape[3:], x.dtype)
-            dxs, dws, _ = conv_backward(g2, slab, w[:, :, kd], groups, st, pa, di, need[0],
-                                        need[1], False)
-            if need[1]:
-                dw[:, :, kd] = dws
-            if need[0]:
-                idx = kd * dd - pd + sd * np.arange(od)
-                inside = (idx >= 0) & (idx < d)
-                dxs = dxs.reshape((n, od) + dxs.shape[1:])[:, inside].transpose(0, 2, 1, 3, 4)
-                dx[:, :, idx[inside]] += dxs       # distinct indices: no overlap within one kd
-        db = kernel("sum", g.dtype)(g, (0, 2, 3, 4), False) if need_b else None
-        return dx, dw, db
+        return conv3d_grads(g, self.x, self.w, self.groups, *self.args, need[0], need[1],
+                            len(need) > 2 and need[2])
 
 
 def _same_padding(kernel_size, dilation, stride, op: str) -> tuple[tuple[int, ...], tuple[int, ...]]:

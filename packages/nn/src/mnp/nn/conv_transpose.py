@@ -1,5 +1,5 @@
-"""Transposed convolutions: `ConvTranspose1d`, `ConvTranspose2d`, their nodes and the
-functional `conv_transpose1d`/`conv_transpose2d`.
+"""Transposed convolutions: `ConvTranspose1d`, `ConvTranspose2d`, `ConvTranspose3d`, their
+nodes and the functional `conv_transpose1d`/`2d`/`3d`.
 
 A transposed convolution is the adjoint of a convolution with the same weight: its output is
 that convolution's input gradient (the ``conv2d_backward`` kernel, the ``col2im`` side), and
@@ -22,7 +22,8 @@ from mnp.core import Function, ShapeError, Tensor, as_tensor
 from mnp.core.dispatch import kernel
 
 from ._util import ArgumentError, batched, check_dtypes, ntuple
-from .conv import _ConvNd, check_groups, conv_backward, conv_forward
+from .conv import (_ConvNd, check_groups, conv3d_arrays, conv3d_grads, conv_backward,
+                   conv_forward)
 from .linear import same_float
 
 #: the family's own ``numpy`` reference kernels (it runs on conv's)
@@ -40,19 +41,23 @@ class ConvTranspose2dFunction(Function):
             x, w, b = same_float(x, w, b)
         self.x, self.w, self.args, self.groups = x, w, (stride, padding, dilation), groups
         shape = (x.shape[0], w.shape[1] * groups) + tuple(size)
-        y, _, _ = conv_backward(x, np.empty(shape, x.dtype), w, groups, stride, padding, dilation,
-                                True, False, False)
+        y, _, _ = self._grads(x, np.empty(shape, x.dtype), w, groups, stride, padding, dilation,
+                              True, False, False)
         if b is not None:
-            y = kernel("add", y.dtype)(y, b.reshape(-1, 1, 1))
+            y = kernel("add", y.dtype)(y, b.reshape((-1,) + (1,) * (y.ndim - 2)))
         return y
 
     def backward(self, g):
         need = self.needs_input_grad
         x, w, groups = self.x, self.w, self.groups
-        dx = conv_forward(g, w, None, groups, *self.args) if need[0] else None
-        dw = conv_backward(x, g, w, groups, *self.args, False, True, False)[1] if need[1] else None
-        db = kernel("sum", g.dtype)(g, (0, 2, 3), False) if len(need) > 2 and need[2] else None
+        dx = self._conv(g, w, None, groups, *self.args) if need[0] else None
+        dw = self._grads(x, g, w, groups, *self.args, False, True, False)[1] if need[1] else None
+        db = kernel("sum", g.dtype)(g, tuple(i for i in range(g.ndim) if i != 1), False) \
+            if len(need) > 2 and need[2] else None
         return dx, dw, db
+
+    _conv = staticmethod(conv_forward)
+    _grads = staticmethod(conv_backward)
 
 
 class ConvTranspose1dFunction(ConvTranspose2dFunction):
@@ -67,6 +72,13 @@ class ConvTranspose1dFunction(ConvTranspose2dFunction):
     def backward(self, g):
         dx, dw, db = super().backward(g[:, :, None, :])
         return (None if dx is None else dx[:, :, 0, :]), (None if dw is None else dw[:, :, 0, :]), db
+
+
+class ConvTranspose3dFunction(ConvTranspose2dFunction):
+    """The transposed 3-d convolution, on `conv3d_arrays` and `conv3d_grads`."""
+    name = "conv_transpose3d"
+    _conv = staticmethod(conv3d_arrays)
+    _grads = staticmethod(conv3d_grads)
 
 
 def _conv_transpose(fn, dims: int, input: Any, weight: Any, bias: Any, stride: Any,
@@ -141,6 +153,21 @@ def conv_transpose1d(input: Any, weight: Any, bias: Any = None, stride: Any = 1,
                            output_padding, groups, dilation, "conv_transpose1d")
 
 
+def conv_transpose3d(input: Any, weight: Any, bias: Any = None, stride: Any = 1,
+                     padding: Any = 0, output_padding: Any = 0, groups: int = 1,
+                     dilation: Any = 1) -> Tensor:
+    """Transposed 3-d convolution of input (N, Cin, D, H, W) with weight
+    (Cin, Cout / groups, KD, KH, KW); arguments as `conv_transpose2d` (ints or triples).
+
+    >>> import mnp.core as mnp
+    >>> from mnp.nn import functional as F
+    >>> F.conv_transpose3d(mnp.ones((1, 2, 2, 3, 3)), mnp.ones((2, 4, 2, 2, 2)), stride=2).shape
+    (1, 4, 4, 6, 6)
+    """
+    return _conv_transpose(ConvTranspose3dFunction, 3, input, weight, bias, stride, padding,
+                           output_padding, groups, dilation, "conv_transpose3d")
+
+
 class _ConvTransposeNd(_ConvNd):
     transposed = True
     _functional: Any = None
@@ -212,3 +239,9 @@ class ConvTranspose1d(_ConvTransposeNd):
     dims = 1
     _functional = staticmethod(conv_transpose1d)
 
+
+class ConvTranspose3d(_ConvTransposeNd):
+    """Transposed 3-d convolution over (N, C, D, H, W) (or unbatched (C, D, H, W)); weight
+    (in_channels, out_channels / groups, KD, KH, KW)."""
+    dims = 3
+    _functional = staticmethod(conv_transpose3d)

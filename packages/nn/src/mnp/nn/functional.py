@@ -11,7 +11,7 @@ from __future__ import annotations
 from .activation import gelu, leaky_relu, log_softmax, relu, sigmoid, softmax, tanh
 from .attention import scaled_dot_product_attention
 from .conv import conv1d, conv2d, conv3d
-from .conv_transpose import conv_transpose1d, conv_transpose2d
+from .conv_transpose import conv_transpose1d, conv_transpose2d, conv_transpose3d
 from .fold import fold, unfold
 from .dropout import dropout
 from .embedding import embedding, one_hot
@@ -29,4 +29,5 @@ __all__ = ["linear", "conv1d", "conv2d", "max_pool1d", "max_pool2d", "avg_pool1d
            "sigmoid", "tanh", "leaky_relu", "gelu", "softmax", "log_softmax", "mse_loss",
            "l1_loss", "binary_cross_entropy", "binary_cross_entropy_with_logits",
            "cross_entropy", "nll_loss", "scaled_dot_product_attention"]
-__all__ += ["pad", "conv3d", "conv_transpose1d", "conv_transpose2d", "unfold", "fold"]
+__all__ += ["pad", "conv3d", "conv_transpose1d", "conv_transpose2d", "conv_transpose3d",
+            "unfold", "fold"]

@@ -11,7 +11,7 @@ FAMILIES = ("conv", "pool", "losses", "norm", "attention", "rnn", "linear")
 LAYERS = {
     "linear": ("Linear", "Dense", "Identity"),
     "conv": ("Conv1d", "Conv2d", "Conv3d"),
-    "conv_transpose": ("ConvTranspose1d", "ConvTranspose2d"),
+    "conv_transpose": ("ConvTranspose1d", "ConvTranspose2d", "ConvTranspose3d"),
     "fold": ("Unfold", "Fold"),
     "padding": ("ZeroPad1d", "ZeroPad2d", "ZeroPad3d", "ConstantPad1d", "ConstantPad2d",
                 "ConstantPad3d", "ReflectionPad1d", "ReflectionPad2d", "ReflectionPad3d",
