@@ -15,7 +15,8 @@ from .parameter import Parameter
 from .module import IncompatibleKeys, Module, ModuleError, RemovableHandle, StateDictError
 from .containers import ModuleDict, ModuleList, Sequential
 from .activation import GELU, LeakyReLU, LogSoftmax, ReLU, Sigmoid, Softmax, Tanh
-from .conv import Conv1d, Conv2d, Conv3d
+from .conv import Conv1d, Conv2d
+from .conv3d import Conv3d
 from .conv_transpose import ConvTranspose1d, ConvTranspose2d, ConvTranspose3d
 from .fold import Fold, Unfold
 from .padding import (CircularPad1d, CircularPad2d, CircularPad3d, ConstantPad1d, ConstantPad2d,

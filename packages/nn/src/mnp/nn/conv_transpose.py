@@ -22,8 +22,8 @@ from mnp.core import Function, ShapeError, Tensor, as_tensor
 from mnp.core.dispatch import kernel
 
 from ._util import ArgumentError, batched, check_dtypes, ntuple
-from .conv import (_ConvNd, check_groups, conv3d_arrays, conv3d_grads, conv_backward,
-                   conv_forward)
+from .conv import _ConvNd, check_groups, conv_backward, conv_forward
+from .conv3d import conv3d_arrays, conv3d_grads
 from .linear import same_float
 
 #: the family's own ``numpy`` reference kernels (it runs on conv's)

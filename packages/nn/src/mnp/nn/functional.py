@@ -10,7 +10,8 @@ from __future__ import annotations
 
 from .activation import gelu, leaky_relu, log_softmax, relu, sigmoid, softmax, tanh
 from .attention import scaled_dot_product_attention
-from .conv import conv1d, conv2d, conv3d
+from .conv import conv1d, conv2d
+from .conv3d import conv3d
 from .conv_transpose import conv_transpose1d, conv_transpose2d, conv_transpose3d
 from .fold import fold, unfold
 from .dropout import dropout

@@ -10,7 +10,8 @@ FAMILIES = ("conv", "pool", "losses", "norm", "attention", "rnn", "linear")
 #: the layer classes registered by name (saved models name them)
 LAYERS = {
     "linear": ("Linear", "Dense", "Identity"),
-    "conv": ("Conv1d", "Conv2d", "Conv3d"),
+    "conv": ("Conv1d", "Conv2d"),
+    "conv3d": ("Conv3d",),
     "conv_transpose": ("ConvTranspose1d", "ConvTranspose2d", "ConvTranspose3d"),
     "fold": ("Unfold", "Fold"),
     "padding": ("ZeroPad1d", "ZeroPad2d", "ZeroPad3d", "ConstantPad1d", "ConstantPad2d",
