@@ -30,6 +30,8 @@ NAMES += ["silu", "mish", "elu", "selu", "celu", "softplus", "softsign", "hardsw
           "margin_ranking_loss", "multi_margin_loss", "triplet_margin_loss", "cosine_similarity",
           "normalize", "pairwise_distance", "instance_norm", "local_response_norm", "dropout1d",
           "dropout2d", "dropout3d", "alpha_dropout", "feature_alpha_dropout", "ctc_loss"]
+NAMES += ["pad", "conv3d", "conv_transpose1d", "conv_transpose2d", "conv_transpose3d", "unfold",
+          "fold"]
 
 
 def test_every_function_is_there():

@@ -230,7 +230,8 @@ def test_config_recorded_and_rebuilds():
     conv = nn.Conv2d(3, 8, (3, 5), stride=2, padding=1, bias=False)
     cfg = conv.get_config()
     assert cfg == {"in_channels": 3, "out_channels": 8, "kernel_size": [3, 5], "stride": 2,
-                   "padding": 1, "dilation": 1, "bias": False}
+                   "padding": 1, "dilation": 1, "groups": 1, "bias": False,
+                   "padding_mode": "zeros", "device": None, "dtype": None}
     json.dumps(cfg)
     again = nn.Conv2d.from_config(cfg)
     assert again.weight.shape == conv.weight.shape and again.bias is None

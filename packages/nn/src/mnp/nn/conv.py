@@ -1,6 +1,8 @@
 """The convolution family: `Conv1d`, `Conv2d`, their nodes `Conv2dFunction` and
-`Conv1dFunction` (kernels ``conv2d_forward``/``conv2d_backward``; the 1-d form runs them with
-H = 1), the functional `conv1d`/`conv2d`, and the ``numpy`` reference kernels.
+`Conv1dFunction` (kernels ``conv2d_forward``/``conv2d_backward``, once per group of channels;
+the 1-d form runs them with H = 1), the functional `conv1d`/`conv2d`, the options every
+convolution layer shares (`_ConvNd`: groups, padding strings and modes), and the ``numpy``
+reference kernels.
 
 The reference kernels: ``im2col``/``col2im`` on strided views, then GEMM. Shapes: x (N, C, H,
 W), w (OC, C, KH, KW); ``kernel_size``, ``stride``, ``padding`` and ``dilation`` are
@@ -25,11 +27,15 @@ from numpy.lib.stride_tricks import as_strided
 
 import mnp.core as mnp
 from mnp.core import Function, ShapeError, Tensor, as_tensor
+from mnp.core.devices import check_device
 from mnp.core.dispatch import kernel
+from mnp.core.dtypes import to_dtype
 
 from ._scratch import scratch
 from ._util import ArgumentError, batched, check_dtypes, ntuple
 from .linear import _Weighted, same_float
+from .padding import pad
+from .parameter import Parameter
 
 # -- numpy reference kernels ----------------------------------------------------------------
 #: Target size in bytes of one batch chunk's im2col columns (about half an L2 cache).
@@ -237,30 +243,65 @@ KERNELS = {"im2col": im2col, "col2im": col2im, "conv2d_forward": conv2d_forward,
            "conv2d_backward": conv2d_backward}
 
 
+# -- the kernels once per group of channels ------------------------------------------------
+def _group_slices(groups: int, c: int, o: int) -> list[tuple[slice, slice]]:
+    """(input channels, output channels) of each group."""
+    cg, og = c // groups, o // groups
+    return [(slice(i * cg, (i + 1) * cg), slice(i * og, (i + 1) * og)) for i in range(groups)]
+
+
+def conv_forward(x, w, b, groups: int, stride, padding, dilation) -> np.ndarray:
+    """The ``conv2d_forward`` kernel, once per group: x (N, G*C, H, W), w (G*O, C, KH, KW)."""
+    run = kernel("conv2d_forward", x.dtype)
+    if groups == 1:
+        return run(x, w, b, stride, padding, dilation)
+    return np.concatenate([run(x[:, cs], w[os], None if b is None else b[os], stride, padding,
+                               dilation) for cs, os in _group_slices(groups, x.shape[1], w.shape[0])],
+                          axis=1)
+
+
+def conv_backward(g, x, w, groups: int, stride, padding, dilation, need_x: bool, need_w: bool,
+                  need_b: bool):
+    """The ``conv2d_backward`` kernel, once per group: ``(dx, dw, db)``, None where not needed.
+    Without ``need_w``, ``x`` only gives the input shape (its values are not read)."""
+    run = kernel("conv2d_backward", g.dtype)
+    if groups == 1:
+        return run(g, x, w, stride, padding, dilation, need_x, need_w, need_b)
+    parts = []
+    for cs, os in _group_slices(groups, x.shape[1], w.shape[0]):
+        xs = x[:, cs] if need_w else np.empty((x.shape[0], cs.stop - cs.start) + x.shape[2:],
+                                              x.dtype)
+        parts.append(run(g[:, os], xs, w[os], stride, padding, dilation, need_x, need_w, need_b))
+    return tuple(None if parts[0][k] is None else np.concatenate([p[k] for p in parts], axis)
+                 for k, axis in ((0, 1), (1, 0), (2, 0)))
+
+
 # -- the autograd nodes and the functional forms ----------------------------------------
 class Conv2dFunction(Function):
-    """2-d cross-correlation of x (N, C, H, W) with w (OC, C, KH, KW), plus an optional bias."""
+    """2-d cross-correlation of x (N, G*C, H, W) with w (OC, C, KH, KW) in ``groups`` G,
+    plus an optional bias."""
     name = "conv2d"
 
-    def forward(self, x, w, b=None, stride=(1, 1), padding=(0, 0), dilation=(1, 1)):
+    def forward(self, x, w, b=None, stride=(1, 1), padding=(0, 0), dilation=(1, 1), groups=1):
         if x.dtype != w.dtype or (b is not None and b.dtype != w.dtype):
             x, w, b = same_float(x, w, b)
         self.x, self.w, self.args = x, w, (stride, padding, dilation)
-        return kernel("conv2d_forward", x.dtype)(x, w, b, stride, padding, dilation)
+        self.groups = groups
+        return conv_forward(x, w, b, groups, stride, padding, dilation)
 
     def backward(self, g):
         need = self.needs_input_grad
-        return kernel("conv2d_backward", g.dtype)(g, self.x, self.w, *self.args, need[0], need[1],
-                                                  len(need) > 2 and need[2])
+        return conv_backward(g, self.x, self.w, self.groups, *self.args, need[0], need[1],
+                             len(need) > 2 and need[2])
 
 
 class Conv1dFunction(Conv2dFunction):
     """`Conv2dFunction` on (N, C, L) as (N, C, 1, L)."""
     name = "conv1d"
 
-    def forward(self, x, w, b=None, stride=(1, 1), padding=(0, 0), dilation=(1, 1)):
+    def forward(self, x, w, b=None, stride=(1, 1), padding=(0, 0), dilation=(1, 1), groups=1):
         return super().forward(x[:, :, None, :], w[:, :, None, :], b, stride, padding,
-                               dilation)[:, :, 0, :]
+                               dilation, groups)[:, :, 0, :]
 
     def backward(self, g):
         dx, dw, db = super().backward(g[:, :, None, :])
@@ -276,17 +317,31 @@ def _same_padding(kernel_size, dilation, stride, op: str) -> tuple[tuple[int, ..
     return tuple(t // 2 for t in totals), tuple(t % 2 for t in totals)
 
 
+def check_groups(groups: Any, in_channels: int, out_channels: int, op: str) -> int:
+    """``groups`` as a positive int dividing both channel counts."""
+    if not isinstance(groups, (int, np.integer)) or isinstance(groups, bool) or groups < 1:
+        raise ArgumentError(f"{op}: groups must be a positive int, got {groups!r}")
+    if in_channels % groups or out_channels % groups:
+        raise ArgumentError(f"{op}: in_channels ({in_channels}) and out_channels "
+                            f"({out_channels}) must be divisible by groups ({groups})")
+    return int(groups)
+
+
+_SHAPES = {1: "L", 2: "H, W", 3: "D, H, W"}
+
+
 def _conv(fn, dims: int, input: Any, weight: Any, bias: Any, stride: Any, padding: Any,
-          dilation: Any, op: str) -> Tensor:
+          dilation: Any, groups: Any, op: str) -> Tensor:
     x, w = as_tensor(input, op=op), as_tensor(weight, op=op)
     check_dtypes(op, x, w, None if bias is None else as_tensor(bias, op=op))
     if w.ndim != dims + 2:
-        raise ShapeError(f"{op}: weight must be {dims + 2}-d (out_channels, in_channels, "
-                         f"{'kernel' if dims == 1 else 'kH, kW'}), got shape {w.shape}")
+        raise ShapeError(f"{op}: weight must be {dims + 2}-d (out_channels, in_channels / groups, "
+                         f"*kernel_size), got shape {w.shape}")
     x, unbatched = batched(x, dims, op)
-    if x.shape[1] != w.shape[1]:
+    groups = check_groups(groups, w.shape[0], w.shape[0], op)
+    if x.shape[1] != w.shape[1] * groups:
         raise ShapeError(f"{op}: input of shape {x.shape} has {x.shape[1]} channels but weight of "
-                         f"shape {w.shape} expects {w.shape[1]}")
+                         f"shape {w.shape} with groups={groups} expects {w.shape[1] * groups}")
     ks = w.shape[2:]
     stride_ = ntuple(stride, dims, "stride", op, 1)
     dilation_ = ntuple(dilation, dims, "dilation", op, 1)
@@ -308,61 +363,107 @@ def _conv(fn, dims: int, input: Any, weight: Any, bias: Any, stride: Any, paddin
                              f"with padding {padding_} and dilation {dilation_}")
     if dims == 1:
         stride_, padding_, dilation_ = (1,) + stride_, (0,) + padding_, (1,) + dilation_
+    kw = {"stride": stride_, "padding": padding_, "dilation": dilation_}
+    if groups != 1:
+        kw["groups"] = groups
     if bias is None:
-        y = fn.apply(x, w, stride=stride_, padding=padding_, dilation=dilation_)
+        y = fn.apply(x, w, **kw)
     else:
         b = as_tensor(bias, op=op)
         if b.shape != (w.shape[0],):
             raise ShapeError(f"{op}: bias of shape {b.shape} does not fit weight of shape "
                              f"{w.shape}: expected ({w.shape[0]},)")
-        y = fn.apply(x, w, b, stride=stride_, padding=padding_, dilation=dilation_)
+        y = fn.apply(x, w, b, **kw)
     return y.reshape(y.shape[1:]) if unbatched else y
 
 
 def conv2d(input: Any, weight: Any, bias: Any = None, stride: Any = 1, padding: Any = 0,
-           dilation: Any = 1) -> Tensor:
-    """2-d convolution (cross-correlation) of input (N, C, H, W) with weight (OC, C, KH, KW).
+           dilation: Any = 1, groups: int = 1) -> Tensor:
+    """2-d convolution (cross-correlation) of input (N, C, H, W) with weight
+    (OC, C / groups, KH, KW).
 
     ``stride``, ``padding``, ``dilation``: int or pair; ``padding`` may be ``"valid"`` or
-    ``"same"`` (stride 1).
+    ``"same"`` (stride 1); ``groups`` splits the channels into groups convolved apart
+    (``groups == C``: depthwise).
 
     >>> import mnp.core as mnp
     >>> from mnp.nn import functional as F
     >>> F.conv2d(mnp.ones((1, 2, 5, 5)), mnp.ones((3, 2, 3, 3)), padding=1).shape
     (1, 3, 5, 5)
+    >>> F.conv2d(mnp.ones((1, 4, 5, 5)), mnp.ones((8, 1, 3, 3)), groups=4).shape
+    (1, 8, 3, 3)
     """
-    return _conv(Conv2dFunction, 2, input, weight, bias, stride, padding, dilation, "conv2d")
+    return _conv(Conv2dFunction, 2, input, weight, bias, stride, padding, dilation, groups,
+                 "conv2d")
 
 
 def conv1d(input: Any, weight: Any, bias: Any = None, stride: Any = 1, padding: Any = 0,
-           dilation: Any = 1) -> Tensor:
-    """1-d convolution of input (N, C, L) with weight (OC, C, K); arguments as `conv2d`."""
-    return _conv(Conv1dFunction, 1, input, weight, bias, stride, padding, dilation, "conv1d")
+           dilation: Any = 1, groups: int = 1) -> Tensor:
+    """1-d convolution of input (N, C, L) with weight (OC, C / groups, K); arguments as `conv2d`."""
+    return _conv(Conv1dFunction, 1, input, weight, bias, stride, padding, dilation, groups,
+                 "conv1d")
 
 
 # -- the layers ----------------------------------------------------------------------------
-class _ConvNd(_Weighted):
-    dims = 2
+PADDING_MODES = ("zeros", "reflect", "replicate", "circular")
 
-    def __init__(self, in_channels: int, out_channels: int, kernel_size: Any, stride: Any = 1,
-                 padding: Any = 0, dilation: Any = 1, bias: bool = True):
-        super().__init__()
+
+class _ConvNd(_Weighted):
+    """The options and parameters every convolution layer shares (PyTorch's ``_ConvNd``)."""
+    dims = 2
+    transposed = False
+
+    def _setup(self, in_channels: int, out_channels: int, kernel_size: Any, stride: Any,
+               padding: Any, dilation: Any, groups: int, bias: bool, padding_mode: str,
+               device: Any, dtype: Any) -> None:
         name, n = type(self).__name__, self.dims
+        if device is not None:
+            check_device(device, name)
+        dt = None if dtype is None else to_dtype(dtype, op=name)
         self.in_channels, self.out_channels = int(in_channels), int(out_channels)
         if self.in_channels < 1 or self.out_channels < 1:
             raise ArgumentError(f"{name}: in_channels and out_channels must be positive, got "
                                 f"{in_channels} and {out_channels}")
+        self.groups = check_groups(groups, self.in_channels, self.out_channels, name)
         self.kernel_size = ntuple(kernel_size, n, "kernel_size", name, 1)
         self.stride = ntuple(stride, n, "stride", name, 1)
+        self.dilation = ntuple(dilation, n, "dilation", name, 1)
+        if padding_mode not in PADDING_MODES:
+            raise ArgumentError(f"{name}: padding_mode must be one of {PADDING_MODES}, got "
+                                f"{padding_mode!r}")
+        self.padding_mode = padding_mode
         if isinstance(padding, str):
             if padding not in ("valid", "same"):
                 raise ArgumentError(f"{name}: padding must be an int, a tuple, 'valid' or 'same', "
                                     f"got {padding!r}")
+            if padding == "same" and any(s != 1 for s in self.stride):
+                raise ArgumentError(f"{name}: padding='same' needs stride 1, got stride "
+                                    f"{self.stride}")
             self.padding = padding
         else:
             self.padding = ntuple(padding, n, "padding", name, 0)
-        self.dilation = ntuple(dilation, n, "dilation", name, 1)
-        self._add_parameters((self.out_channels, self.in_channels) + self.kernel_size, bias)
+        if self.transposed:
+            shape = (self.in_channels, self.out_channels // self.groups)
+        else:
+            shape = (self.out_channels, self.in_channels // self.groups)
+        self._add_parameters(shape + self.kernel_size, bias and not self.transposed)
+        if bias and self.transposed:        # the bias has out_channels, not weight.shape[0]
+            self.bias = Parameter(np.empty(self.out_channels, self.weight.dtype))
+            self.reset_parameters()
+        if dt is not None:
+            self.to(dt)
+
+    def _reversed_padding(self) -> tuple[int, ...]:
+        """The padding as `pad` takes it (last dimension first, before and after)."""
+        if self.padding == "valid":
+            return (0, 0) * self.dims
+        if self.padding == "same":
+            out: list[int] = []
+            for k, d in zip(reversed(self.kernel_size), reversed(self.dilation)):
+                total = d * (k - 1)
+                out += [total // 2, total - total // 2]
+            return tuple(out)
+        return tuple(p for p in reversed(self.padding) for _ in range(2))
 
     def _check(self, input: Tensor) -> None:
         n = self.dims
@@ -370,24 +471,52 @@ class _ConvNd(_Weighted):
         if len(shape) not in (n + 1, n + 2) or shape[-n - 1] != self.in_channels:
             raise ShapeError(f"{type(self).__name__}: input of shape {shape} does not fit "
                              f"in_channels={self.in_channels} (weight shape {self.weight.shape}): "
-                             f"expected (N, {self.in_channels}, {'L' if n == 1 else 'H, W'})")
+                             f"expected (N, {self.in_channels}, {_SHAPES[n]})")
 
     def extra_repr(self) -> str:
         text = (f"{self.in_channels}, {self.out_channels}, kernel_size={self.kernel_size}, "
                 f"stride={self.stride}")
         if self.padding != (0,) * self.dims:
-            text += f", padding={self.padding!r}" if isinstance(self.padding, str) \
-                else f", padding={self.padding}"
+            text += f", padding={self.padding}"
         if self.dilation != (1,) * self.dims:
             text += f", dilation={self.dilation}"
+        if getattr(self, "output_padding", (0,) * self.dims) != (0,) * self.dims:
+            text += f", output_padding={self.output_padding}"
+        if self.groups != 1:
+            text += f", groups={self.groups}"
         if self.bias is None:
             text += ", bias=False"
+        if self.padding_mode != "zeros":
+            text += f", padding_mode={self.padding_mode}"
         return text
 
 
-class Conv2d(_ConvNd):
+class _Conv(_ConvNd):
+    _functional: Any = None
+
+    def __init__(self, in_channels: int, out_channels: int, kernel_size: Any, stride: Any = 1,
+                 padding: Any = 0, dilation: Any = 1, groups: int = 1, bias: bool = True,
+                 padding_mode: str = "zeros", device: Any = None, dtype: Any = None):
+        super().__init__()
+        self._setup(in_channels, out_channels, kernel_size, stride, padding, dilation, groups,
+                    bias, padding_mode, device, dtype)
+
+    def forward(self, input: Any) -> Tensor:
+        input = self._input(input)
+        self._check(input)
+        padding = self.padding
+        if self.padding_mode != "zeros":
+            input = pad(input, self._reversed_padding(), self.padding_mode)
+            padding = 0
+        return type(self)._functional(input, self.weight, self.bias, self.stride, padding,
+                                      self.dilation, self.groups)
+
+
+class Conv2d(_Conv):
     """2-d convolution over input (N, C, H, W) (or unbatched (C, H, W)); ``kernel_size``,
-    ``stride``, ``padding``, ``dilation`` are ints or pairs; ``padding`` may be 'valid'/'same'.
+    ``stride``, ``padding``, ``dilation`` are ints or pairs; ``padding`` may be 'valid'/'same';
+    ``groups`` splits the channels; ``padding_mode``: 'zeros', 'reflect', 'replicate' or
+    'circular'. Weight (out_channels, in_channels / groups, KH, KW).
 
     >>> import mnp.core as mnp
     >>> from mnp import nn
@@ -395,18 +524,11 @@ class Conv2d(_ConvNd):
     (2, 8, 28, 28)
     """
     dims = 2
-
-    def forward(self, input: Any) -> Tensor:
-        input = self._input(input)
-        self._check(input)
-        return conv2d(input, self.weight, self.bias, self.stride, self.padding, self.dilation)
+    _functional = staticmethod(conv2d)
 
 
-class Conv1d(_ConvNd):
-    """1-d convolution over input (N, C, L) (or unbatched (C, L)); runs the 2-d kernels with H = 1."""
+class Conv1d(_Conv):
+    """1-d convolution over input (N, C, L) (or unbatched (C, L)), options as `Conv2d`; runs
+    the 2-d kernels with H = 1."""
     dims = 1
-
-    def forward(self, input: Any) -> Tensor:
-        input = self._input(input)
-        self._check(input)
-        return conv1d(input, self.weight, self.bias, self.stride, self.padding, self.dilation)
+    _functional = staticmethod(conv1d)

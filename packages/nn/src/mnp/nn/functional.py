@@ -13,6 +13,9 @@ from .activation import (celu, elu, gelu, glu, hardsigmoid, hardswish, hardtanh,
                          softmax, softmin, softplus, softsign, tanh, threshold)
 from .attention import scaled_dot_product_attention
 from .conv import conv1d, conv2d
+from .conv3d import conv3d
+from .conv_transpose import conv_transpose1d, conv_transpose2d, conv_transpose3d
+from .fold import fold, unfold
 from .dropout import (alpha_dropout, dropout, dropout1d, dropout2d, dropout3d,
                       feature_alpha_dropout)
 from .embedding import embedding, one_hot
@@ -28,6 +31,7 @@ from .ctc import ctc_loss
 from .distance import cosine_similarity, normalize, pairwise_distance
 from .instance_norm import instance_norm
 from .local_response_norm import local_response_norm
+from .padding import pad
 from .norm import batch_norm, group_norm, layer_norm, rms_norm
 from .pool import avg_pool1d, avg_pool2d, max_pool1d, max_pool2d
 from .pool3d import avg_pool3d, max_pool3d
@@ -59,3 +63,5 @@ __all__ = ["linear", "conv1d", "conv2d", "max_pool1d", "max_pool2d", "avg_pool1d
            "pairwise_distance", "instance_norm", "local_response_norm",
            "dropout1d", "dropout2d", "dropout3d", "alpha_dropout", "feature_alpha_dropout",
            "ctc_loss"]
+__all__ += ["pad", "conv3d", "conv_transpose1d", "conv_transpose2d", "conv_transpose3d",
+            "unfold", "fold"]

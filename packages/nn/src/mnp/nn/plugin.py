@@ -14,6 +14,13 @@ LOSS_FAMILIES = ("losses", "losses_regression", "losses_margin", "ctc")
 LAYERS = {
     "linear": ("Linear", "Dense", "Identity"),
     "conv": ("Conv1d", "Conv2d"),
+    "conv3d": ("Conv3d",),
+    "conv_transpose": ("ConvTranspose1d", "ConvTranspose2d", "ConvTranspose3d"),
+    "fold": ("Unfold", "Fold"),
+    "padding": ("ZeroPad1d", "ZeroPad2d", "ZeroPad3d", "ConstantPad1d", "ConstantPad2d",
+                "ConstantPad3d", "ReflectionPad1d", "ReflectionPad2d", "ReflectionPad3d",
+                "ReplicationPad1d", "ReplicationPad2d", "ReplicationPad3d", "CircularPad1d",
+                "CircularPad2d", "CircularPad3d"),
     "pool": ("MaxPool1d", "MaxPool2d", "AvgPool1d", "AvgPool2d"),
     "pool3d": ("MaxPool3d", "AvgPool3d"),
     "adaptive_pool": ("AdaptiveAvgPool1d", "AdaptiveAvgPool2d", "AdaptiveAvgPool3d",
