@@ -249,6 +249,22 @@ def test_generator_sets_the_shuffle_and_pin_memory_is_accepted():
     assert a != list(range(9))
 
 
+def test_an_mnp_generator_sets_the_shuffle_as_torch_generator_does():
+    def order(g, **kw):
+        return [int(v) for xb, _ in DataLoader(Squares(9), batch_size=4, shuffle=True,
+                                                generator=g, **kw)
+                for v in (xb.numpy()[:, 0] * 7).round()]
+    g = mnp.Generator()
+    g.manual_seed(3)
+    a = order(g)
+    g.manual_seed(3)                 # reseeding the generator the loader holds repeats it
+    assert order(g) == a and sorted(a) == list(range(9))
+    g.manual_seed(3)
+    assert order(g, num_workers=2) == a
+    with pytest.raises(DataError, match="generator must be an mnp.Generator"):
+        DataLoader(Squares(9), generator=3)
+
+
 # -- no process left behind -----------------------------------------------------------------
 def test_workers_stop_after_the_epoch_on_break_and_on_delete():
     loader = DataLoader(Squares(12), batch_size=2, num_workers=2, collate_fn=_pid_collate)

@@ -30,7 +30,7 @@ class DataLoader:
     The arguments are PyTorch's. Batches are tensors, or tuples of them for tuple samples
     (a `TensorDataset` always gives tuples). ``shuffle=True`` draws a new permutation every
     epoch: with ``seed`` the sequence of epochs is reproducible (epoch ``e`` uses ``(seed,
-    e)``); with ``generator`` (a ``numpy.random.Generator``) the permutations are drawn from
+    e)``); with ``generator`` (an `mnp.Generator` or a ``numpy.random.Generator``) the permutations are drawn from
     it; without either, from mnp's global generator (`mnp.manual_seed`). ``drop_last`` drops
     a final partial batch. ``collate_fn(list_of_samples)`` replaces `default_collate`.
     ``len(loader)`` is the number of batches. A `TensorDataset`, a plain array or tensor
@@ -70,7 +70,8 @@ class DataLoader:
                  collate_fn: Callable[[list], Any] | None = None, pin_memory: bool = False,
                  drop_last: bool = False, timeout: float = 0,
                  worker_init_fn: Callable[[int], None] | None = None,
-                 multiprocessing_context: Any = None, generator: np.random.Generator | None = None,
+                 multiprocessing_context: Any = None,
+                 generator: mnp.Generator | np.random.Generator | None = None,
                  *, prefetch_factor: int | None = None, persistent_workers: bool = False,
                  seed: int | None = None):
         if not hasattr(dataset, "__len__") or not hasattr(dataset, "__getitem__"):
@@ -81,9 +82,10 @@ class DataLoader:
         self.shuffle = bool(shuffle)
         self.drop_last = bool(drop_last)
         self.seed = check_seed("DataLoader", seed)
-        if generator is not None and not isinstance(generator, np.random.Generator):
-            raise DataError(f"DataLoader: generator must be a numpy.random.Generator, got "
-                            f"{type(generator).__name__}")
+        if generator is not None and not isinstance(generator, (mnp.Generator,
+                                                                np.random.Generator)):
+            raise DataError(f"DataLoader: generator must be an mnp.Generator or a "
+                            f"numpy.random.Generator, got {type(generator).__name__}")
         if generator is not None and self.seed is not None:
             raise DataError("DataLoader: pass seed or generator, not both")
         self.generator = generator
@@ -157,6 +159,8 @@ class DataLoader:
     def _rng(self, epoch: int, *stream: int) -> np.random.Generator:
         if self.seed is not None:
             return np.random.default_rng([self.seed, epoch, *stream])
+        if isinstance(self.generator, mnp.Generator):
+            return self.generator.numpy       # read now: manual_seed replaces it
         return self.generator if self.generator is not None else mnp.generator()
 
     def _order(self, n: int, epoch: int) -> np.ndarray | None:
