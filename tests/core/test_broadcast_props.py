@@ -23,8 +23,10 @@ OPS = {
     "minimum": (mnp.minimum, np.minimum, lambda a, b: (a < b) * 1.0, lambda a, b: (a > b) * 1.0),
     "atan2": (mnp.atan2, np.arctan2, lambda a, b: b / (a * a + b * b),
               lambda a, b: -a / (a * a + b * b)),
+    # PyTorch's gradient in b is -div(a, b, rounding_mode="floor"): the floor of the exact
+    # quotient (np.floor_divide), which np.floor(a / b) misses where a / b rounds up to an integer
     "remainder": (mnp.remainder, np.remainder, lambda a, b: np.ones_like(a),
-                  lambda a, b: -np.floor(a / b)),
+                  lambda a, b: -np.floor_divide(a, b)),
     "logaddexp": (mnp.logaddexp, np.logaddexp, lambda a, b: 1 / (1 + np.exp(b - a)),
                   lambda a, b: 1 / (1 + np.exp(a - b))),
 }
