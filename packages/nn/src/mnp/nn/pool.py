@@ -490,27 +490,32 @@ class MaxPool1d(_MaxPool):
         return max_pool1d(input, *self._args)
 
 
-class AvgPool2d(Module):
-    """Mean over windows of (N, C, H, W) or (C, H, W); zero padding counts in the divisor unless
-    ``count_include_pad=False``; ``divisor_override`` replaces the divisor."""
+class _AvgPoolNd(Module):
+    """The average pools of ``_dims`` spatial dims: their arguments, checked once."""
+    _dims = 2
 
     def __init__(self, kernel_size: Any, stride: Any = None, padding: Any = 0,
                  ceil_mode: bool = False, count_include_pad: bool = True,
                  divisor_override: int | None = None):
         super().__init__()
-        name = type(self).__name__
+        name, d = type(self).__name__, self._dims
         self.kernel_size = _as_given(kernel_size)
         self.stride = self.kernel_size if stride is None else _as_given(stride)
         self.padding = _as_given(padding)
         self.ceil_mode = bool(ceil_mode)
         self.count_include_pad = bool(count_include_pad)
         self.divisor_override = divisor_override
-        self._args = (ntuple(kernel_size, 2, "kernel_size", name, 1),
-                      ntuple(self.stride, 2, "stride", name, 1), ntuple(padding, 2, "padding", name, 0),
+        self._args = (ntuple(kernel_size, d, "kernel_size", name, 1),
+                      ntuple(self.stride, d, "stride", name, 1), ntuple(padding, d, "padding", name, 0),
                       self.ceil_mode, self.count_include_pad, divisor_override)
 
     def extra_repr(self) -> str:
         return f"kernel_size={self.kernel_size}, stride={self.stride}, padding={self.padding}"
+
+
+class AvgPool2d(_AvgPoolNd):
+    """Mean over windows of (N, C, H, W) or (C, H, W); zero padding counts in the divisor unless
+    ``count_include_pad=False``; ``divisor_override`` replaces the divisor."""
 
     def forward(self, input: Tensor) -> Tensor:
         return avg_pool2d(input, *self._args)

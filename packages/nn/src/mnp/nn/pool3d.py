@@ -23,8 +23,8 @@ from mnp.core import Tensor, as_tensor
 
 from ._util import batched, ntuple
 from .module import Module
-from .pool import (_as_given, _avg_pool, _geometry, avg_pool2d, check_divisor, max_pool1d,
-                   max_pool2d)
+from .pool import (_as_given, _avg_pool, _AvgPoolNd, _geometry, avg_pool2d, check_divisor,
+                   max_pool1d, max_pool2d)
 
 
 def _planes(x: Tensor) -> Tensor:
@@ -121,28 +121,10 @@ class MaxPool3d(Module):
                           self.ceil_mode, self.return_indices)
 
 
-class AvgPool3d(Module):
+class AvgPool3d(_AvgPoolNd):
     """Mean over windows of (N, C, D, H, W) or (C, D, H, W); zero padding counts in the
     divisor unless ``count_include_pad=False``; ``divisor_override`` replaces the divisor."""
-
-    def __init__(self, kernel_size: Any, stride: Any = None, padding: Any = 0,
-                 ceil_mode: bool = False, count_include_pad: bool = True,
-                 divisor_override: int | None = None):
-        super().__init__()
-        name = type(self).__name__
-        self.kernel_size = _as_given(kernel_size)
-        self.stride = self.kernel_size if stride is None else _as_given(stride)
-        self.padding = _as_given(padding)
-        self.ceil_mode = bool(ceil_mode)
-        self.count_include_pad = bool(count_include_pad)
-        self.divisor_override = divisor_override
-        for value, what, low in ((self.kernel_size, "kernel_size", 1), (self.stride, "stride", 1),
-                                 (self.padding, "padding", 0)):
-            ntuple(value, 3, what, name, low)
-
-    def extra_repr(self) -> str:
-        return f"kernel_size={self.kernel_size}, stride={self.stride}, padding={self.padding}"
+    _dims = 3
 
     def forward(self, input: Tensor) -> Tensor:
-        return avg_pool3d(input, self.kernel_size, self.stride, self.padding, self.ceil_mode,
-                          self.count_include_pad, self.divisor_override)
+        return avg_pool3d(input, *self._args)
