@@ -21,10 +21,9 @@ import numpy as np
 import mnp.core as mnp
 from mnp.core import Tensor, as_tensor
 
-from ._util import batched, ntuple
-from .module import Module
-from .pool import (_as_given, _avg_pool, _AvgPoolNd, _geometry, avg_pool2d, check_divisor,
-                   max_pool1d, max_pool2d)
+from ._util import batched
+from .pool import (_avg_pool, _AvgPoolNd, _geometry, _MaxPool, avg_pool2d,
+                   check_divisor, max_pool1d, max_pool2d)
 
 
 def _planes(x: Tensor) -> Tensor:
@@ -88,7 +87,7 @@ def avg_pool3d(input: Any, kernel_size: Any, stride: Any = None, padding: Any = 
     return y.reshape(y.shape[1:]) if unbatched else y
 
 
-class MaxPool3d(Module):
+class MaxPool3d(_MaxPool):
     """Max over windows of (N, C, D, H, W) or (C, D, H, W); ``stride`` defaults to
     ``kernel_size``. With ``return_indices=True`` the call returns ``(output, indices)``.
 
@@ -97,28 +96,10 @@ class MaxPool3d(Module):
     >>> nn.MaxPool3d(2, ceil_mode=True)(mnp.zeros((1, 2, 3, 5, 4))).shape
     (1, 2, 2, 3, 2)
     """
-
-    def __init__(self, kernel_size: Any, stride: Any = None, padding: Any = 0, dilation: Any = 1,
-                 return_indices: bool = False, ceil_mode: bool = False):
-        super().__init__()
-        name = type(self).__name__
-        self.kernel_size = _as_given(kernel_size)
-        self.stride = self.kernel_size if stride is None else _as_given(stride)
-        self.padding = _as_given(padding)
-        self.dilation = _as_given(dilation)
-        self.return_indices = bool(return_indices)
-        self.ceil_mode = bool(ceil_mode)
-        for value, what, low in ((self.kernel_size, "kernel_size", 1), (self.stride, "stride", 1),
-                                 (self.padding, "padding", 0), (self.dilation, "dilation", 1)):
-            ntuple(value, 3, what, name, low)
-
-    def extra_repr(self) -> str:
-        return (f"kernel_size={self.kernel_size}, stride={self.stride}, padding={self.padding}, "
-                f"dilation={self.dilation}, ceil_mode={self.ceil_mode}")
+    dims = 3
 
     def forward(self, input: Tensor) -> Any:
-        return max_pool3d(input, self.kernel_size, self.stride, self.padding, self.dilation,
-                          self.ceil_mode, self.return_indices)
+        return max_pool3d(input, *self._args)
 
 
 class AvgPool3d(_AvgPoolNd):
