@@ -23,6 +23,7 @@ from typing import Any, Callable, Iterable
 import numpy as np
 
 from mnp.core import Tensor, enable_grad, float16, float32, no_grad
+from mnp.core.autograd import bump_version
 from mnp.core.errors import ShapeError
 
 from ._flat import FlatGroup
@@ -159,18 +160,24 @@ class Optimizer:
         """Update every parameter that has a gradient; returns ``closure()`` if given.
 
         ``closure`` re-evaluates the model and returns the loss (it runs with grad enabled).
+        The update is in place: it raises each parameter's version, so a backward through a
+        graph that saved a parameter before the step raises, as in PyTorch.
         """
         loss = None
         if closure is not None:
             with enable_grad():
                 loss = closure()
+        op = f"{self._name}.step"
         with no_grad():
             for index, group in enumerate(self.param_groups):
                 if self._step_fused(index, group):
+                    # one buffer holds the group: raising its version raises every parameter's
+                    bump_version(self._flat_groups[index].param, op)
                     continue
                 for p in group["params"]:
                     if p.grad is not None:
                         self._step_param(p, group)
+                        bump_version(p.data, op)
         return loss
 
     #: whether groups may be updated through flat buffers (see `mnp.optim._flat`)
