@@ -83,13 +83,13 @@ def trunc_divide(a: np.ndarray, b: np.ndarray) -> np.ndarray:
 @_quiet
 def remainder_backward(g, a, b, need_a, need_b):
     """Of ``a - b * floor(a / b)``: ``g`` and ``-g * floor(a / b)``."""
-    return (g if need_a else None), (-g * np.floor_divide(a, b) if need_b else None)
+    return (g if need_a else None), (-g * floor_divide(a, b) if need_b else None)
 
 
 @_quiet
 def fmod_backward(g, a, b, need_a, need_b):
     """Of ``a - b * trunc(a / b)``: ``g`` and ``-g * trunc(a / b)``."""
-    return (g if need_a else None), (-g * np.trunc(a / b) if need_b else None)
+    return (g if need_a else None), (-g * trunc_divide(a, b) if need_b else None)
 
 
 # -- powers, logs and the error function ----------------------------------------------------

@@ -12,7 +12,7 @@ import numpy as np
 from .. import dtypes as _dt
 from ..autograd import _make
 from ..creation import as_tensor
-from ..errors import ShapeError, axis_error, shape_error
+from ..errors import DTypeError, ShapeError, axis_error, shape_error
 from ..tensorbase import TensorBase
 
 if TYPE_CHECKING:
@@ -209,3 +209,12 @@ def require_float(op: str, *tensors: Tensor) -> None:
 
 def shapes(*xs: Sequence) -> str:
     return " and ".join(str(tuple(x)) for x in xs)
+
+
+def float_only_pair(a: Any, b: Any, op: str) -> tuple[Tensor, Tensor]:
+    """Both operands (`pair`) of an op PyTorch defines only when one of them is floating."""
+    a, b = pair(a, b, op)
+    if a.data.dtype.kind != "f" and b.data.dtype.kind != "f":
+        raise DTypeError(f"{op}: expected a floating point operand, got dtypes "
+                         f"{a.data.dtype.name} and {b.data.dtype.name}")
+    return a, b

@@ -28,6 +28,16 @@ class _Binary(Function):
         return kernel(self.kernel_name, a.dtype)(a, b)
 
 
+class _BinaryOnInputs(_Binary):
+    """Backward ``<name>_backward(g, a, b, need_a, need_b)``, then unbroadcast."""
+
+    def backward(self, g):
+        ra, rb = self.needs_input_grad
+        ga, gb = kernel(self.kernel_name + "_backward", g.dtype)(g, self.a, self.b, ra, rb)
+        return (unbroadcast(ga, self.a.shape) if ra else None,
+                unbroadcast(gb, self.b.shape) if rb else None)
+
+
 class Add(_Binary):
     kernel_name = "add"
     saved = ()          # backward reads only the operands' shapes
@@ -109,14 +119,11 @@ class _Division(_Binary):
     """`_Binary` for the integer-style divisions: integer division by zero is an error."""
 
     def forward(self, a, b):
-        if a.shape != b.shape:
-            check_broadcast(self.op_name(), a, b)
-        if a.dtype != b.dtype:
-            a, b = promote(a, b)
-        if a.dtype.kind in "iu" and not b.all():
-            raise ArgumentError(f"{self.op_name()}: integer division by zero (dtype {a.dtype.name})")
-        self.a, self.b = a, b
-        return kernel(self.kernel_name, a.dtype)(a, b)
+        out = super().forward(a, b)
+        if self.a.dtype.kind in "iu" and not self.b.all():
+            raise ArgumentError(f"{self.op_name()}: integer division by zero (dtype "
+                                f"{self.a.dtype.name})")
+        return out
 
 
 class DivRounded(_Division):

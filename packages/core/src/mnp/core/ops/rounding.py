@@ -13,8 +13,8 @@ import numpy as np
 from ..autograd import Function, _make
 from ..dispatch import kernel
 from ..errors import AutogradError, DTypeError
-from ._util import to_tensor, unbroadcast
-from .binary import _Division, integer_pair
+from ._util import to_tensor
+from .binary import _BinaryOnInputs, _Division, integer_pair
 
 if TYPE_CHECKING:
     from ..tensor import Tensor
@@ -60,21 +60,13 @@ class Frac(Function):
         return g
 
 
-class _DivisionRest(_Division):
-    """``a - b * q(a / b)``: gradient ``g`` in ``a`` and ``-g * q(a / b)`` in ``b``."""
-
-    def backward(self, g):
-        ra, rb = self.needs_input_grad
-        ga, gb = kernel(self.kernel_name + "_backward", g.dtype)(g, self.a, self.b, ra, rb)
-        return (unbroadcast(ga, self.a.shape) if ra else None,
-                unbroadcast(gb, self.b.shape) if rb else None)
-
-
-class Remainder(_DivisionRest):
+class Remainder(_Division, _BinaryOnInputs):
+    """``a - b * floor(a / b)``: gradient ``g`` in ``a`` and ``-g * floor(a / b)`` in ``b``."""
     kernel_name = "remainder"
 
 
-class Fmod(_DivisionRest):
+class Fmod(_Division, _BinaryOnInputs):
+    """``a - b * trunc(a / b)``: gradient ``g`` in ``a`` and ``-g * trunc(a / b)`` in ``b``."""
     kernel_name = "fmod"
 
 

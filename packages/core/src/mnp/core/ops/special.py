@@ -8,9 +8,9 @@ from typing import TYPE_CHECKING, Any
 from ..autograd import Function, _make
 from ..dispatch import kernel
 from ..errors import DTypeError
-from ._util import check_broadcast, floating_pair, to_tensor, unbroadcast
-from .trig import _BinaryOnInputs, _OnInput, _OnOutput, float_only_pair
-from .unary import _unary
+from ._util import check_broadcast, float_only_pair, floating_pair, to_tensor, unbroadcast
+from .binary import _BinaryOnInputs
+from .unary import _OnInput, _OnOutput, _unary
 
 if TYPE_CHECKING:
     from ..tensor import Tensor

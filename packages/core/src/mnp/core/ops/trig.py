@@ -5,38 +5,12 @@ from __future__ import annotations
 
 from typing import TYPE_CHECKING, Any
 
-from ..dispatch import kernel
-from ..errors import DTypeError
-from ._util import floating_pair, pair, unbroadcast
-from .binary import _Binary
-from .unary import _KeepsInput, _KeepsOutput, _unary
+from ._util import float_only_pair, floating_pair
+from .binary import _BinaryOnInputs
+from .unary import _OnInput, _OnOutput, _unary
 
 if TYPE_CHECKING:
     from ..tensor import Tensor
-
-
-class _OnInput(_KeepsInput):
-    """Backward ``<name>_backward(g, x)``."""
-
-    def backward(self, g):
-        return kernel(self.kernel_name + "_backward", g.dtype)(g, self.x)
-
-
-class _OnOutput(_KeepsOutput):
-    """Backward ``<name>_backward(g, y)``."""
-
-    def backward(self, g):
-        return kernel(self.kernel_name + "_backward", g.dtype)(g, self.y)
-
-
-class _BinaryOnInputs(_Binary):
-    """Backward ``<name>_backward(g, a, b, need_a, need_b)``, then unbroadcast."""
-
-    def backward(self, g):
-        ra, rb = self.needs_input_grad
-        ga, gb = kernel(self.kernel_name + "_backward", g.dtype)(g, self.a, self.b, ra, rb)
-        return (unbroadcast(ga, self.a.shape) if ra else None,
-                unbroadcast(gb, self.b.shape) if rb else None)
 
 
 class Tan(_OnOutput):
@@ -81,15 +55,6 @@ class Atan2(_BinaryOnInputs):
 
 class Hypot(_BinaryOnInputs):
     kernel_name = "hypot"
-
-
-def float_only_pair(a: Any, b: Any, op: str) -> tuple[Tensor, Tensor]:
-    """Both operands (`pair`) of an op PyTorch defines only when one of them is floating."""
-    a, b = pair(a, b, op)
-    if a.data.dtype.kind != "f" and b.data.dtype.kind != "f":
-        raise DTypeError(f"{op}: expected a floating point operand, got dtypes "
-                         f"{a.data.dtype.name} and {b.data.dtype.name}")
-    return a, b
 
 
 def tan(input: Any) -> Tensor:  # noqa: A002

@@ -36,6 +36,20 @@ class _KeepsOutput(_Unary):
         return self.y
 
 
+class _OnInput(_KeepsInput):
+    """Backward ``<name>_backward(g, x)``."""
+
+    def backward(self, g):
+        return kernel(self.kernel_name + "_backward", g.dtype)(g, self.x)
+
+
+class _OnOutput(_KeepsOutput):
+    """Backward ``<name>_backward(g, y)``."""
+
+    def backward(self, g):
+        return kernel(self.kernel_name + "_backward", g.dtype)(g, self.y)
+
+
 class Neg(_Unary):
     kernel_name = "neg"
 
