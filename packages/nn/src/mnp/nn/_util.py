@@ -72,6 +72,10 @@ def optional_tensor(x: Any, op: str) -> Tensor | None:
     return None if x is None else as_tensor(x, op=op)
 
 
+#: the names of the spatial dimensions of a 1-, 2- or 3-d layer's input
+SPATIAL = {1: "L", 2: "H, W", 3: "D, H, W"}
+
+
 def batched(x: Tensor, dims: int, op: str) -> tuple[Tensor, bool]:
     """``x`` as an (N, C, *spatial) tensor with ``dims`` spatial dimensions (an unbatched
     (C, *spatial) one gets N = 1), and whether it was unbatched."""
@@ -79,8 +83,7 @@ def batched(x: Tensor, dims: int, op: str) -> tuple[Tensor, bool]:
     if unbatched:
         x = x.reshape((1,) + x.shape)
     if x.ndim != dims + 2:
-        names = {1: "L", 2: "H, W", 3: "D, H, W"}[dims]
-        raise ShapeError(f"{op}: expected a {dims + 2}-d input (N, C, {names}) "
+        raise ShapeError(f"{op}: expected a {dims + 2}-d input (N, C, {SPATIAL[dims]}) "
                          f"or an unbatched {dims + 1}-d one, got shape {x.shape}")
     return x, unbatched
 

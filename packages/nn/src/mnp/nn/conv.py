@@ -32,7 +32,7 @@ from mnp.core.dispatch import kernel
 from mnp.core.dtypes import to_dtype
 
 from ._scratch import scratch
-from ._util import ArgumentError, batched, check_dtypes, ntuple
+from ._util import SPATIAL, ArgumentError, batched, check_dtypes, ntuple
 from .linear import _Weighted, same_float
 from .padding import pad
 from .parameter import Parameter
@@ -327,9 +327,6 @@ def check_groups(groups: Any, in_channels: int, out_channels: int, op: str) -> i
     return int(groups)
 
 
-_SHAPES = {1: "L", 2: "H, W", 3: "D, H, W"}
-
-
 def _conv(fn, dims: int, input: Any, weight: Any, bias: Any, stride: Any, padding: Any,
           dilation: Any, groups: Any, op: str) -> Tensor:
     x, w = as_tensor(input, op=op), as_tensor(weight, op=op)
@@ -471,7 +468,7 @@ class _ConvNd(_Weighted):
         if len(shape) not in (n + 1, n + 2) or shape[-n - 1] != self.in_channels:
             raise ShapeError(f"{type(self).__name__}: input of shape {shape} does not fit "
                              f"in_channels={self.in_channels} (weight shape {self.weight.shape}): "
-                             f"expected (N, {self.in_channels}, {_SHAPES[n]})")
+                             f"expected (N, {self.in_channels}, {SPATIAL[n]})")
 
     def extra_repr(self) -> str:
         text = (f"{self.in_channels}, {self.out_channels}, kernel_size={self.kernel_size}, "
