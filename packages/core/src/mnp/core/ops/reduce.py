@@ -306,21 +306,19 @@ def prod(x: Any, axis: Any = None, keepdims: bool = False, *, dim: Any = None,
     return Prod.apply(x, axes=_axes(x, axis, dim, "prod"), keepdims=keep(keepdims, keepdim))
 
 
-def _ddof(ddof: Any, correction: Any, op: str) -> int:
+def _ddof(ddof: Any, correction: Any, unbiased: Any, op: str) -> int:
+    """The divisor's ``n - ddof`` from numpy's ``ddof`` or PyTorch's ``correction`` or
+    ``unbiased`` (at most one of them given)."""
+    if unbiased is not None:
+        if correction is not None:
+            raise ArgumentError(f"{op}: pass unbiased or correction, not both")
+        correction = 1 if unbiased else 0
     if correction is not None:
         if ddof not in (0, False):
             raise ArgumentError(f"{op}: pass ddof or correction, not both "
                                 f"(got ddof={ddof!r}, correction={correction!r})")
         ddof = correction
     return int(ddof)
-
-
-def _ddof_of(ddof: Any, correction: Any, unbiased: Any, op: str) -> int:
-    if unbiased is not None:
-        if correction is not None:
-            raise ArgumentError(f"{op}: pass unbiased or correction, not both")
-        correction = 1 if unbiased else 0
-    return _ddof(ddof, correction, op)
 
 
 def var(x: Any, axis: Any = None, ddof: int = 0, keepdims: bool = False, *, dim: Any = None,
@@ -332,7 +330,7 @@ def var(x: Any, axis: Any = None, ddof: int = 0, keepdims: bool = False, *, dim:
     NaN, as PyTorch."""
     x = floating(x, "var")
     return Var.apply(x, axes=_axes(x, axis, dim, "var"), keepdims=keep(keepdims, keepdim),
-                     ddof=_ddof_of(ddof, correction, unbiased, "var"))
+                     ddof=_ddof(ddof, correction, unbiased, "var"))
 
 
 def std(x: Any, axis: Any = None, ddof: int = 0, keepdims: bool = False, *, dim: Any = None,
@@ -341,7 +339,7 @@ def std(x: Any, axis: Any = None, ddof: int = 0, keepdims: bool = False, *, dim:
     """Standard deviation, ``sqrt(var(x, axis, ddof))``; zero gradient where it is 0."""
     x = floating(x, "std")
     return Std.apply(x, axes=_axes(x, axis, dim, "std"), keepdims=keep(keepdims, keepdim),
-                     ddof=_ddof_of(ddof, correction, unbiased, "std"))
+                     ddof=_ddof(ddof, correction, unbiased, "std"))
 
 
 def _moments(op: str, fn: Any, x: Any, dim: Any, unbiased: Any, keepdim: bool,
@@ -350,7 +348,7 @@ def _moments(op: str, fn: Any, x: Any, dim: Any, unbiased: Any, keepdim: bool,
         dim, unbiased = None, dim
     if unbiased is None and correction is None:
         correction = 1
-    ddof = _ddof_of(0, correction, unbiased, op)
+    ddof = _ddof(0, correction, unbiased, op)
     return fn(x, dim, ddof, keepdim), mean(x, dim, keepdim)
 
 
