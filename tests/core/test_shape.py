@@ -212,6 +212,34 @@ def test_chunk_matches_torch(torch, rng, chunks):
     assert_matches_torch(lambda x: x.chunk(chunks, 1), lambda t: t.chunk(chunks, 1), arr(rng, 2, 5))
 
 
+@pytest.mark.parametrize("shape,dim", [((3, 4, 2), 0), ((3, 4, 2), 1), ((3, 4, 2), -1), ((1,), 0)])
+def test_unbind_matches_torch(torch, rng, shape, dim):
+    a = arr(rng, *shape)
+    assert_matches_torch(lambda x: x.unbind(dim), lambda t: t.unbind(dim), a)
+    assert_matches_torch(lambda x: mnp.unbind(x, dim), lambda t: torch.unbind(t, dim), a)
+    x = mnp.tensor(a, dtype=mnp.float64, requires_grad=True)
+    assert mnp.grad_check(lambda t: mnp.stack([p * (i + 1) for i, p in enumerate(t.unbind(dim))]), [x])
+
+
+def test_unpacking_a_tensor_matches_torch_when_pieces_are_used_unevenly(torch, rng):
+    """``q, k, v = x``: pieces used twice, once, or not at all."""
+    def f(x):
+        q, k, v = x
+        return q * k + q.exp()
+
+    assert_matches_torch(f, f, arr(rng, 3, 2, 4))
+    assert_matches_torch(lambda x: [r * 2 for r in x], lambda t: [r * 2 for r in t], arr(rng, 4, 3))
+
+
+def test_unbind_errors_name_the_op():
+    with pytest.raises(mnp.ShapeError, match=r"unbind: a zero-dimensional tensor"):
+        mnp.unbind(mnp.tensor(1.0))
+    with pytest.raises(IndexError, match="unbind"):
+        mnp.zeros(2, 3).unbind(2)
+    with pytest.raises(TypeError, match="iteration over a 0-d tensor"):
+        iter(mnp.tensor(1.0))
+
+
 # -- padding, flipping, repeating -------------------------------------------------------------
 @pytest.mark.parametrize("widths", [((0, 0), (1, 2)), ((2, 1), (0, 3)), ((1, 1), (1, 1))])
 def test_pad_matches_torch(torch, rng, widths):

@@ -7,10 +7,13 @@ from typing import Any, Iterator
 import numpy as np
 
 from . import autograd
+from .autograd import SliceGrad
 from .errors import AnomalyError
 
 
 def _bad(a: Any) -> str | None:
+    if isinstance(a, SliceGrad):
+        a = a.value
     if not isinstance(a, np.ndarray) or a.dtype.kind != "f":
         return None
     if np.isnan(a).any():

@@ -385,6 +385,31 @@ def _freed(fn: Function) -> AutogradError:
         f"first backward() if you need to backward twice")
 
 
+class SliceGrad:
+    """A gradient that is zero except at ``key`` (a basic index), where it is ``value``.
+
+    An op that selects part of its input (indexing, split, unbind) returns one from
+    ``backward`` instead of a dense array of zeros: the engine writes ``value`` into the
+    input's gradient buffer, so the pieces of one tensor cost one buffer between them.
+    """
+    __slots__ = ("key", "value")
+
+    def __init__(self, key: Any, value: np.ndarray):
+        self.key, self.value = key, value
+
+    def dense(self, like: np.ndarray) -> np.ndarray:
+        out = np.zeros(like.shape, like.dtype)
+        out[self.key] = self.value
+        return out
+
+    def add_to(self, out: np.ndarray) -> None:
+        part = out[self.key]
+        if type(part) is np.ndarray:        # a view of ``out``
+            np.add(part, self.value, out=part, casting="unsafe")
+        else:                                # one element
+            out[self.key] = part + self.value
+
+
 def _fit(t: "Tensor", g: Any, op: str) -> np.ndarray:
     g = np.asarray(g)
     if g.shape != t.data.shape:
@@ -410,6 +435,7 @@ def run_backward(roots: Sequence["Tensor"], root_grads: Sequence[np.ndarray],
     (a reverse topological order without a separate sort; no recursion).
     """
     pending: dict[int, np.ndarray] = {}      # id(tensor) -> gradient summed so far
+    owned: set[int] = set()                  # keys of pending arrays made here (safe to add to)
     heap: list[tuple[int, int, Tensor]] = []  # (-seq, id, tensor) of non-leaves with a gradient
     leaves: dict[int, Tensor] = {}
     for r, g in zip(roots, root_grads):
@@ -435,6 +461,7 @@ def run_backward(roots: Sequence["Tensor"], root_grads: Sequence[np.ndarray],
     while heap:
         _, key, t = heappop(heap)
         g = pending.pop(key)
+        owned.discard(key)
         fn = t._ctx
         inputs = fn.inputs
         if inputs is None:
@@ -461,20 +488,41 @@ def run_backward(roots: Sequence["Tensor"], root_grads: Sequence[np.ndarray],
                 if remaining is not None and id(p) in remaining:
                     _edge_done(p, remaining, pending, leaves)
                 continue
-            pd = p.data
-            if type(pg) is not ndarray or pg.shape != pd.shape or (
-                    pg.dtype is not pd.dtype and pg.dtype != pd.dtype):
-                pg = _fit(p, pg, type(fn).op_name())
             pkey = id(p)
             prev = pending.get(pkey)
-            if prev is not None:
-                pending[pkey] = prev + pg
+            fresh = False                    # pg was made here and nothing else holds it
+            if type(pg) is SliceGrad:
+                if prev is not None and pkey in owned:
+                    pg.add_to(prev)
+                    pg = None
+                else:
+                    pg, fresh = pg.dense(p.data), True
             else:
+                pd = p.data
+                if type(pg) is not ndarray or pg.shape != pd.shape or (
+                        pg.dtype is not pd.dtype and pg.dtype != pd.dtype):
+                    pg = _fit(p, pg, type(fn).op_name())
+            if pg is None:
+                pass
+            elif prev is None:
                 pending[pkey] = pg
+                if fresh:
+                    owned.add(pkey)
+                else:
+                    owned.discard(pkey)
                 if p._ctx is None:
                     leaves[pkey] = p
                 else:
                     heappush(heap, (-p._ctx.seq, pkey, p))
+            elif pkey in owned:              # a sum made here: add in place
+                np.add(prev, pg, out=prev)
+            else:
+                if fresh:
+                    np.add(pg, prev, out=pg)
+                else:
+                    pg = prev + pg
+                pending[pkey] = pg
+                owned.add(pkey)
             if remaining is not None and pkey in remaining:
                 _edge_done(p, remaining, pending, leaves)
         if not retain_graph:

@@ -33,7 +33,7 @@ from .ops.diag import DiagMethods
 from .ops.gather import GatherMethods
 from .ops.index import getitem, setitem
 from .ops.inplace import InplaceMethods
-from .ops.join import JoinMethods
+from .ops.join import JoinMethods, unbind
 from .ops.linalg import LinalgMethods, matmul
 from .ops.logical import LogicalMethods
 from .ops.order import OrderMethods
@@ -117,8 +117,7 @@ class Tensor(TensorBase, UnaryMethods, BinaryMethods, ReduceMethods, ShapeMethod
     def __iter__(self) -> Iterator[Tensor]:
         if self.data.ndim == 0:
             raise TypeError("iteration over a 0-d tensor")
-        for i in range(self.data.shape[0]):
-            yield self[i]
+        return iter(unbind(self))
 
     __hash__ = object.__hash__   # defining __eq__ would otherwise drop it
 

@@ -16,7 +16,7 @@ from typing import TYPE_CHECKING, Any
 import numpy as np
 
 from .. import autograd as _autograd
-from ..autograd import Function, bump_version
+from ..autograd import Function, SliceGrad, bump_version
 from ..errors import DTypeError, ShapeError
 from ..tensorbase import TensorBase, as_array
 from ._util import to_tensor, unbroadcast
@@ -135,6 +135,8 @@ class GetItem(Function):
         return out
 
     def backward(self, g):
+        if self.basic and self.key2 is None:     # a view: the engine writes g into place
+            return SliceGrad(self.key1, g)
         out = np.zeros(self.shape, g.dtype)
         if self.key2 is None:
             view, key = out, self.key1

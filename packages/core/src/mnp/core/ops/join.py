@@ -13,7 +13,7 @@ from typing import TYPE_CHECKING, Any, Sequence
 
 import numpy as np
 
-from ..autograd import Function
+from ..autograd import Function, SliceGrad
 from ..errors import ShapeError
 from ..tensorbase import TensorBase
 from ._util import axis_index, result_dtype, to_tensor
@@ -101,18 +101,17 @@ def stack(tensors: Sequence[Any], axis: int = 0, *, dim: int | None = None) -> T
 
 
 class SplitPiece(Function):
-    """One slice of a split; backward places its gradient in a zero tensor of the input."""
+    """One piece of a split or unbind (a basic index of the input); its gradient is that
+    piece of the input's gradient (`SliceGrad`), so the pieces share one buffer."""
     name = "split"
     numpy_only = "data movement"
 
     def forward(self, x, key=()):
-        self.shape, self.key = x.shape, key
+        self.key = key
         return x[key]
 
     def backward(self, g):
-        out = np.zeros(self.shape, g.dtype)
-        out[self.key] = g
-        return out
+        return SliceGrad(self.key, g)
 
 
 def _pieces(x: Tensor, sizes: Sequence[int], ax: int) -> tuple[Tensor, ...]:
@@ -163,11 +162,28 @@ def chunk(x: Any, chunks: int, axis: int = 0, *, dim: int | None = None) -> tupl
     return split(x, max(-(-x.shape[ax] // chunks), 1), ax)
 
 
+def unbind(x: Any, dim: int = 0) -> tuple[Tensor, ...]:
+    """PyTorch's unbind: the slices of ``x`` along ``dim``, each without that dimension.
+    ``for row in x`` and ``q, k, v = x`` go through it.
+
+    >>> import mnp.core as mnp
+    >>> [p.tolist() for p in mnp.tensor([[1.0, 2.0], [3.0, 4.0]]).unbind(1)]
+    [[1.0, 3.0], [2.0, 4.0]]
+    """
+    x = to_tensor(x, op="unbind")
+    if not x.shape:
+        raise ShapeError("unbind: a zero-dimensional tensor (shape ()) cannot be unbound")
+    ax = axis_index(dim, x.ndim, "unbind")
+    lead = (slice(None),) * ax
+    return tuple(SplitPiece.apply(x, key=lead + (i,)) for i in range(x.shape[ax]))
+
+
 class JoinMethods:
     """`Tensor`'s methods of this family: ``x.split(2)`` is ``split(x, 2)``, and so on."""
     __slots__ = ()
     split = split
     chunk = chunk
+    unbind = unbind
 
 
-__all__ = ["concat", "cat", "concatenate", "stack", "split", "chunk"]
+__all__ = ["concat", "cat", "concatenate", "stack", "split", "chunk", "unbind"]
