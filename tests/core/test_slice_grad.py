@@ -4,12 +4,11 @@ result must equal a dense scatter-add in every order of dense and piece contribu
 with retained gradients, ``mnp.grad``, hooks and anomaly detection."""
 from __future__ import annotations
 
+import mnp.core as mnp
 import numpy as np
 import pytest
 from hypothesis import HealthCheck, given, settings
 from hypothesis import strategies as st
-
-import mnp.core as mnp
 from mnp.core.testing import assert_close
 
 KEYS = [(0,), (slice(1, 3),), (slice(None, None, -2), 1), (Ellipsis, 2), (-1, slice(None), None),
@@ -127,7 +126,7 @@ def test_a_gradient_array_given_to_two_tensors_is_never_written_through():
 @pytest.mark.parametrize("dtype", [mnp.float16, mnp.float32])
 def test_piece_gradients_keep_the_tensor_dtype(dtype):
     x = mnp.ones(3, 2, dtype=dtype, requires_grad=True)
-    p, q, r = x * 1
+    p, q, _r = x * 1
     ((p * 2).sum() + q.sum() + (x * x).sum()).backward()
     assert x.grad.dtype == dtype
     assert x.grad.tolist() == [[4.0, 4.0], [3.0, 3.0], [2.0, 2.0]]
