@@ -66,7 +66,7 @@ def test_remove_and_grad_api_do_not_fire():
 
 
 def test_unused_leaf_hook_does_not_fire_and_dead_tensors_are_forgotten():
-    from mnp.core import autograd
+    from mnp.core import engine
     a = mnp.tensor([1.0], requires_grad=True)
     b = mnp.tensor([1.0], requires_grad=True)
     seen = []
@@ -76,7 +76,7 @@ def test_unused_leaf_hook_does_not_fire_and_dead_tensors_are_forgotten():
     key = id(b)
     del b
     gc.collect()
-    assert key not in autograd._post_hooks
+    assert key not in engine._post_hooks
 
 
 def test_errors_name_the_problem():

@@ -22,7 +22,7 @@ def _every_backend():
 CORE = Path(mnp.__file__).resolve().parent
 PACKAGES = CORE.parents[3]
 #: the modules of the layering, by dotted name below mnp.core
-LAYERED = ["tensorbase", "autograd", "creation", "tensor", "ops"] + sorted(
+LAYERED = ["tensorbase", "autograd", "engine", "creation", "tensor", "ops"] + sorted(
     f"ops.{p.stem}" for p in (CORE / "ops").glob("*.py") if p.stem != "__init__")
 
 
@@ -124,6 +124,8 @@ def test_layered_modules_import_each_other_without_a_cycle():
     for name in LAYERED:
         visit(name, [])
     assert order.index("tensorbase") < order.index("autograd") < order.index("tensor")
+    assert order.index("autograd") < order.index("engine") < order.index("tensor")
+    assert "engine" not in graph["autograd"]
 
 
 def test_layered_modules_import_only_at_their_top():

@@ -16,8 +16,9 @@ from .dtypes import (bool_, float16, float32, float64, get_default_dtype, int32,
 from .tensor import Tensor
 from .tensorbase import Size
 from .devices import device
-from .autograd import (Function, enable_grad, grad, inference_mode, is_grad_enabled, no_grad,
+from .autograd import (Function, enable_grad, inference_mode, is_grad_enabled, no_grad,
                        set_grad_enabled)
+from .engine import grad
 from .serialization import load, save
 from .creation import (arange, as_tensor, empty, empty_like, eye, from_numpy, full, full_like,
                        linspace, ones, ones_like, tensor, zeros, zeros_like)

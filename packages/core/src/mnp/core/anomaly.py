@@ -7,7 +7,7 @@ from typing import Any, Iterator
 import numpy as np
 
 from . import autograd
-from .autograd import SliceGrad
+from .engine import SliceGrad
 from .errors import AnomalyError
 
 

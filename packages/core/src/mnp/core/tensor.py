@@ -25,6 +25,7 @@ from __future__ import annotations
 from typing import Any, Iterator
 
 from . import autograd as _autograd
+from . import engine as _engine
 from . import dtypes as _dt
 from .devices import to_arguments
 from .ops.binary import BinaryMethods, add, compare, div, mul, pow, sub
@@ -73,12 +74,12 @@ class Tensor(TensorBase, UnaryMethods, BinaryMethods, ReduceMethods, ShapeMethod
         A non-scalar output needs ``gradient`` (same shape). The graph is freed afterwards
         unless ``retain_graph=True``.
         """
-        _autograd.backward(self, gradient, retain_graph)
+        _engine.backward(self, gradient, retain_graph)
 
     def register_post_accumulate_grad_hook(self, hook):
         """Call ``hook(self)`` during each backward as soon as this leaf's ``.grad`` holds its
         whole gradient of that backward; returns a handle whose ``remove()`` unregisters it."""
-        return _autograd.register_post_accumulate_grad_hook(self, hook)
+        return _engine.register_post_accumulate_grad_hook(self, hook)
 
     def detach(self) -> Tensor:
         """A tensor sharing this data, cut from the graph."""

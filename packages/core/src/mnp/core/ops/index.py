@@ -16,7 +16,8 @@ from typing import TYPE_CHECKING, Any
 import numpy as np
 
 from .. import autograd as _autograd
-from ..autograd import Function, SliceGrad, bump_version
+from ..autograd import Function, bump_version
+from ..engine import SliceGrad
 from ..errors import DTypeError, ShapeError
 from ..tensorbase import TensorBase, as_array
 from ._util import to_tensor, unbroadcast

@@ -13,7 +13,8 @@ from typing import TYPE_CHECKING, Any, Sequence
 
 import numpy as np
 
-from ..autograd import Function, SliceGrad
+from ..autograd import Function
+from ..engine import SliceGrad
 from ..errors import ShapeError
 from ..tensorbase import TensorBase
 from ._util import axis_index, result_dtype, to_tensor
