@@ -31,55 +31,68 @@ AI T FN(ln_hsum)(VEC v) {
     return a[0];
 }
 
-/* sum over the row of (x - s) (sq 0) or (x - s)^2 (sq 1) */
-AI T FN(ln_rsum)(const T *restrict x, Py_ssize_t D, T s, const int sq) {
-    const VEC sv = FN(ln_splat)(s);
-    VEC a0 = {0}, a1 = {0}, a2 = {0}, a3 = {0};
+/* out[k] = the sum over row x[k] of (x - s[k]) (sq 0) or (x - s[k])^2 (sq 1), for nr (1 or 2)
+ * rows at once (independent chains overlap). The compiler may fuse multiply-adds differently
+ * for a pair and a single row: callers pair rows by index, not by thread share. */
+AI void FN(ln_rsum)(const T *const *x, Py_ssize_t D, const T *s, T *out, const int sq,
+                    const int nr) {
+    VEC sv[2], a[2][4];
+    for (int k = 0; k < nr; k++) {
+        sv[k] = FN(ln_splat)(s[k]);
+        for (int j = 0; j < 4; j++) a[k][j] = (VEC){0};
+    }
     Py_ssize_t d = 0;
-    for (; d + 4 * VL <= D; d += 4 * VL) {
-        VEC v0 = FN(ln_ld)(x + d) - sv, v1 = FN(ln_ld)(x + d + VL) - sv;
-        VEC v2 = FN(ln_ld)(x + d + 2 * VL) - sv, v3 = FN(ln_ld)(x + d + 3 * VL) - sv;
-        a0 += sq ? v0 * v0 : v0;
-        a1 += sq ? v1 * v1 : v1;
-        a2 += sq ? v2 * v2 : v2;
-        a3 += sq ? v3 * v3 : v3;
+    for (; d + 4 * VL <= D; d += 4 * VL)
+        for (int k = 0; k < nr; k++)
+            for (int j = 0; j < 4; j++) {
+                VEC v = FN(ln_ld)(x[k] + d + j * VL) - sv[k];
+                a[k][j] += sq ? v * v : v;
+            }
+    for (; d + VL <= D; d += VL)
+        for (int k = 0; k < nr; k++) {
+            VEC v = FN(ln_ld)(x[k] + d) - sv[k];
+            a[k][0] += sq ? v * v : v;
+        }
+    for (int k = 0; k < nr; k++) {
+        T t = 0;
+        for (Py_ssize_t e = d; e < D; e++) {
+            T v = x[k][e] - s[k];
+            t += sq ? v * v : v;
+        }
+        out[k] = FN(ln_hsum)((a[k][0] + a[k][1]) + (a[k][2] + a[k][3])) + t;
     }
-    for (; d + VL <= D; d += VL) {
-        VEC v = FN(ln_ld)(x + d) - sv;
-        a0 += sq ? v * v : v;
-    }
-    T t = 0;
-    for (; d < D; d++) {
-        T v = x[d] - s;
-        t += sq ? v * v : v;
-    }
-    return FN(ln_hsum)((a0 + a1) + (a2 + a3)) + t;
 }
 
-/* rows [lo, hi): y = (x - mean) * invstd (* gamma) (+ beta), with gamma/beta NULL or not */
+/* nr (1 or 2) rows from r: y = (x - mean) * invstd (* gamma) (+ beta), gamma/beta used or not */
 AI void FN(ln_fwd_rows)(const T *x, const T *restrict gamma, const T *restrict beta,
-                        Py_ssize_t D, T eps, T *y, T *mean, T *invstd, Py_ssize_t lo,
-                        Py_ssize_t hi, const int ga, const int be) {
-    for (Py_ssize_t r = lo; r < hi; r++) {
-        const T *restrict xr = x + r * D;
-        T *restrict yr = y + r * D;
-        /* the mean of x shifted by its first element: exactly that element for a constant
-         * row, whose y is then exactly 0 */
-        const T s0 = isfinite(xr[0]) ? xr[0] : (T)0;
-        const T mu = s0 + FN(ln_rsum)(xr, D, s0, 0) / (T)D;
-        const T is = (T)1 / SQRT(FN(ln_rsum)(xr, D, mu, 1) / (T)D + eps);
-        mean[r] = mu;
-        invstd[r] = is;
-        const VEC muv = FN(ln_splat)(mu), isv = FN(ln_splat)(is);
+                        Py_ssize_t D, T eps, T *y, T *mean, T *invstd, Py_ssize_t r,
+                        const int nr, const int ga, const int be) {
+    const T *xr[2] = {x + r * D, x + (r + 1) * D};
+    T s0[2], mu[2], is[2], q[2];
+    /* the mean of x shifted by its first element: exactly that element for a constant row,
+     * whose y is then exactly 0 */
+    for (int k = 0; k < nr; k++) s0[k] = isfinite(xr[k][0]) ? xr[k][0] : (T)0;
+    FN(ln_rsum)(xr, D, s0, mu, 0, nr);
+    for (int k = 0; k < nr; k++) mu[k] = s0[k] + mu[k] / (T)D;
+    FN(ln_rsum)(xr, D, mu, q, 1, nr);
+    for (int k = 0; k < nr; k++) {
+        is[k] = (T)1 / SQRT(q[k] / (T)D + eps);
+        mean[r + k] = mu[k];
+        invstd[r + k] = is[k];
+    }
+    for (int k = 0; k < nr; k++) {
+        const T *restrict xk = xr[k];
+        T *restrict yr = y + (r + k) * D;
+        const VEC muv = FN(ln_splat)(mu[k]), isv = FN(ln_splat)(is[k]);
         Py_ssize_t d = 0;
         for (; d + VL <= D; d += VL) {
-            VEC v = (FN(ln_ld)(xr + d) - muv) * isv;
+            VEC v = (FN(ln_ld)(xk + d) - muv) * isv;
             if (ga) v *= FN(ln_ld)(gamma + d);
             if (be) v += FN(ln_ld)(beta + d);
             FN(ln_st)(yr + d, v);
         }
         for (; d < D; d++) {
-            T v = (xr[d] - mu) * is;
+            T v = (xk[d] - mu[k]) * is[k];
             if (ga) v *= gamma[d];
             if (be) v += beta[d];
             yr[d] = v;
@@ -87,17 +100,26 @@ AI void FN(ln_fwd_rows)(const T *x, const T *restrict gamma, const T *restrict b
     }
 }
 
+/* rows [lo, hi) in pairs (lo even: row 2i with row 2i + 1, a last odd row alone) */
+AI void FN(ln_fwd_pairs)(const T *x, const T *gamma, const T *beta, Py_ssize_t D, T eps, T *y,
+                         T *mean, T *invstd, Py_ssize_t lo, Py_ssize_t hi, const int ga,
+                         const int be) {
+    Py_ssize_t r = lo;
+    for (; r + 2 <= hi; r += 2) FN(ln_fwd_rows)(x, gamma, beta, D, eps, y, mean, invstd, r, 2, ga, be);
+    if (r < hi) FN(ln_fwd_rows)(x, gamma, beta, D, eps, y, mean, invstd, r, 1, ga, be);
+}
+
 static void FN(ln_fwd)(const T *x, const T *gamma, const T *beta, Py_ssize_t D, double eps,
                        T *y, T *mean, T *invstd, Py_ssize_t lo, Py_ssize_t hi) {
     const T e = (T)eps;
     if (gamma && beta)
-        FN(ln_fwd_rows)(x, gamma, beta, D, e, y, mean, invstd, lo, hi, 1, 1);
+        FN(ln_fwd_pairs)(x, gamma, beta, D, e, y, mean, invstd, lo, hi, 1, 1);
     else if (gamma)
-        FN(ln_fwd_rows)(x, gamma, beta, D, e, y, mean, invstd, lo, hi, 1, 0);
+        FN(ln_fwd_pairs)(x, gamma, beta, D, e, y, mean, invstd, lo, hi, 1, 0);
     else if (beta)
-        FN(ln_fwd_rows)(x, gamma, beta, D, e, y, mean, invstd, lo, hi, 0, 1);
+        FN(ln_fwd_pairs)(x, gamma, beta, D, e, y, mean, invstd, lo, hi, 0, 1);
     else
-        FN(ln_fwd_rows)(x, gamma, beta, D, e, y, mean, invstd, lo, hi, 0, 0);
+        FN(ln_fwd_pairs)(x, gamma, beta, D, e, y, mean, invstd, lo, hi, 0, 0);
 }
 
 /* Rows [lo, hi) of dx; with gamma (ga), their dgamma/dbeta terms added to pg/pb in row

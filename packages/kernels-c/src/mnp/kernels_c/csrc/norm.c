@@ -265,13 +265,16 @@ KC_DECL(layer_norm_forward) {
         !(inv = (PyArrayObject *)PyArray_SimpleNew(1, d1, t)))
         goto done;
     {
+        /* rows go in pairs (0-1, 2-3, ...), the same on any number of threads */
+        const Py_ssize_t pairs = (B + 1) / 2;
         int nt = kc_threads_for((double)B * D, LN_THREADS_FROM);
-        if (nt > B) nt = (int)B;
+        if (nt > pairs) nt = (int)pairs;
         const void *px = PyArray_DATA(x), *pg = gamma ? PyArray_DATA(gamma) : NULL;
         const void *pb = beta ? PyArray_DATA(beta) : NULL;
         void *py = PyArray_DATA(y), *pm = PyArray_DATA(mean), *pi = PyArray_DATA(inv);
         KC_NOGIL_BEGIN(B * D > 16384)
-        KC_SPLIT(nt, B, lo, hi, KC_TYPED(t, ln_fwd, px, pg, pb, D, eps, py, pm, pi, lo, hi));
+        KC_SPLIT(nt, pairs, lo, hi,
+                 KC_TYPED(t, ln_fwd, px, pg, pb, D, eps, py, pm, pi, 2 * lo, 2 * hi < B ? 2 * hi : B));
         KC_NOGIL_END
     }
     res = PyTuple_Pack(3, (PyObject *)y, (PyObject *)mean, (PyObject *)inv);
