@@ -90,3 +90,43 @@ def test_against_torch(kc, torch, rng):
     assert_close(dx, tx.grad.numpy())
     assert_close(dgamma, tg.grad.numpy())
     assert_close(dbeta, tb.grad.numpy())
+
+
+@pytest.mark.parametrize("dt", DTYPES)
+@pytest.mark.parametrize("shape", [(701, 100), (600, 1000), (3, 9000), (40001, 2)])
+def test_bit_identical_across_threads(kc, ref, rng, dt, shape):
+    """Rows run in pairs whichever thread starts them (odd shares too), and dgamma/dbeta are
+    summed per block of rows fixed by the shape (one block per row from 8192 columns, at most
+    64 blocks), the blocks added in order: the same bits on 1, 2 and 3 threads, within
+    rounding of the float64 sums."""
+    import mnp.core as mnp
+
+    x = (rng.standard_normal(shape) * 2 + 1).astype(dt)
+    g, gamma = rng.standard_normal(shape).astype(dt), rng.uniform(0.5, 2.0, shape[1]).astype(dt)
+    beta = rng.standard_normal(shape[1]).astype(dt)
+    before, results = mnp.get_num_threads(), []
+    try:
+        for n in (1, 2, 3):
+            mnp.set_num_threads(n)
+            fwd = kc.layer_norm_forward(x, gamma, beta, 1e-5)
+            results.append(fwd + kc.layer_norm_backward(g, x, gamma, *fwd[1:]))
+    finally:
+        mnp.set_num_threads(before)
+    for got in results[1:]:
+        for a, e in zip(got, results[0]):
+            assert a.tobytes() == e.tobytes()
+    mean, invstd = results[0][1:3]
+    results[0] = results[0][3:]
+    x64, m64, i64 = (a.astype(np.float64) for a in (x, mean, invstd))
+    expected = ref("layer_norm_backward", "float64")(g.astype(np.float64), x64,
+                                                     gamma.astype(np.float64), m64, i64)
+    _compare(results[0], [e.astype(dt) for e in expected], dt, ("dx", "dgamma", "dbeta"))
+
+
+def test_one_column_backward_is_exactly_zero(kc, rng):
+    """With D = 1 every row is its own mean: dx is exactly 0 (no rounding residue from
+    forming g * gamma twice)."""
+    x, g = rng.standard_normal((300, 1)).astype(np.float32), rng.standard_normal((300, 1)).astype(np.float32)
+    gamma = np.array([1.7], np.float32)
+    _, mean, invstd = kc.layer_norm_forward(x, gamma, None, 1e-5)
+    assert (kc.layer_norm_backward(g, x, gamma, mean, invstd)[0] == 0).all()

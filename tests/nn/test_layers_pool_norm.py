@@ -143,3 +143,15 @@ def test_layernorm_grad_check_float64(rng):
 def test_layernorm_wrong_shape():
     with pytest.raises(mnp.ShapeError, match=r"LayerNorm.*\(2, 3\).*\(4,\)"):
         nn.LayerNorm(4)(mnp.zeros((2, 3)))
+
+
+def test_layernorm_reassigned_parameter_of_wrong_shape():
+    """The layer skips the functional's checks only while its parameters keep their shape."""
+    layer = nn.LayerNorm(4)
+    layer.weight = nn.Parameter(np.ones(3, np.float32))
+    with pytest.raises(mnp.ShapeError, match=r"layer_norm: weight of shape \(3,\)"):
+        layer(mnp.zeros((2, 4)))
+    layer = nn.LayerNorm(4)
+    layer.bias = nn.Parameter(np.zeros((1, 4), np.float32))
+    with pytest.raises(mnp.ShapeError, match=r"layer_norm: bias of shape \(1, 4\)"):
+        layer(mnp.zeros((2, 4)))

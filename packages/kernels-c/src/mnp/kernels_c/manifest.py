@@ -155,7 +155,7 @@ KERNELS: tuple[Kernel, ...] = (
            "(y, mean, invstd) over D of x (B, D)", _LN,
            "x that is not (B, D) with B, D > 0, gamma/beta of another dtype"),
     Kernel("layer_norm_backward", "norm", "g, x, gamma, mean, invstd", "custom",
-           "(dx, dgamma, dbeta) of layer_norm_forward", _LN,
+           "(dx, dgamma, dbeta) of layer_norm_forward", ("LN_CHUNK",) + _LN,
            "mixed dtypes or shapes, gamma of another dtype"),
     # -- attention.c ----------------------------------------------------------------------
     Kernel("attention_forward", "attention", "q, k, v, mask, is_causal, scale, drop=None",

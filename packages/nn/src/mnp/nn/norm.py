@@ -291,13 +291,19 @@ def layer_norm(input: Any, normalized_shape: Any, weight: Any = None, bias: Any 
         if t is not None and t.shape != ns:
             raise ShapeError(f"layer_norm: {name} of shape {t.shape} does not match "
                              f"normalized_shape {ns}")
+    return _layer_norm(x, ns, w, b, float(eps))
+
+
+def _layer_norm(x: Tensor, ns: tuple[int, ...], w: Tensor | None, b: Tensor | None,
+                eps: float) -> Tensor:
+    """`LayerNormFunction` on checked arguments (a bias without weight gets unit weights)."""
     if w is None and b is not None:
         w = Tensor(np.ones(ns, x.dtype))
     if w is None:
-        return LayerNormFunction.apply(x, ndim=len(ns), eps=float(eps))
+        return LayerNormFunction.apply(x, ndim=len(ns), eps=eps)
     if b is None:
-        return LayerNormFunction.apply(x, w, ndim=len(ns), eps=float(eps))
-    return LayerNormFunction.apply(x, w, b, ndim=len(ns), eps=float(eps))
+        return LayerNormFunction.apply(x, w, ndim=len(ns), eps=eps)
+    return LayerNormFunction.apply(x, w, b, ndim=len(ns), eps=eps)
 
 
 def _affine_parameters(module: Module, shape: Any, dtype: Any, affine: bool, bias: bool) -> None:
@@ -519,7 +525,10 @@ class LayerNorm(Module):
         if input.shape[input.ndim - len(ns):] != ns or input.ndim < len(ns):
             raise ShapeError(f"LayerNorm: input of shape {input.shape} does not end with "
                              f"normalized_shape {ns}")
-        return layer_norm(input, ns, self.weight, self.bias, self.eps)
+        w, b = self.weight, self.bias
+        if (w is not None and w.shape != ns) or (b is not None and b.shape != ns):
+            return layer_norm(input, ns, w, b, self.eps)      # its error names the parameter
+        return _layer_norm(input, ns, w, b, float(self.eps))
 
     def extra_repr(self) -> str:
         return (f"{self.normalized_shape}, eps={self.eps}, "

@@ -21,6 +21,8 @@
 #define SM_SMALL 64                     /* a last axis shorter than this runs blocks of slices */
 #define SM_CHUNK 2048                   /* ... of at most this many elements */
 #define LN_THREADS_FROM (1 << 16)       /* layer norm, B * D */
+#define LN_CHUNK 8192                   /* layer_norm_backward: dgamma/dbeta summed by blocks */
+#define LN_BLOCKS 64                    /* ... of this many elements' rows, at most this many */
 #define NN_THREADS_FROM (1 << 16)       /* cross entropy N * C, batch norm N * C * M */
 #define POOL_THREADS_FROM (1 << 16)     /* pooling: output elements x window */
 #define COLS_THREADS_FROM (1 << 18)     /* im2col / col2im: elements of the columns */

@@ -1,13 +1,16 @@
 /* Normalization, forward and backward, float32/float64: batch norm (statistics over N and M
  * of x (N, C, M)) and layer norm (per row of x (B, D)).
  *
- * Layer norm: gamma and beta (D,) or None. The mean is taken of x shifted by the row's first
- * element, so a constant row gives exactly 0 (no cancellation), and the variance in a second
- * pass over x - mean. Rows are independent: both passes split them over threads; on several
- * threads dgamma/dbeta are summed afterwards by columns, each over the rows in order, as on
- * one thread. */
+ * Layer norm (rows in layernorm_impl.h): gamma and beta (D,) or None. The mean is taken of x
+ * shifted by the row's first element, so a constant row gives exactly 0 (no cancellation),
+ * and the variance in a second pass over x - mean. Rows are independent and split over
+ * threads; the backward's dgamma/dbeta are summed per block of rows (blocks fixed by the
+ * shape), then the blocks' partial sums added in block order, by columns: the same bits on
+ * any number of threads. */
 #include "kc.h"
 #include "kc_math.h"
+#include "kc_simd.h"
+#include <string.h>
 #include <math.h>
 
 #define CAT_(a, b) a##b
@@ -206,95 +209,21 @@ done:
     return res;
 }
 
-#define LN_FUNCS(SFX, T, SQRT)                                                                 \
-    /* sum of a[i] - s (b NULL) or of a[i] * b[i]: independent accumulators vectorize */        \
-    static T CAT(ln_sum, SFX)(const T *restrict a, const T *restrict b, Py_ssize_t n, T s) {    \
-        enum { NA = 256 / (int)sizeof(T) };                                                     \
-        T acc[NA];                                                                              \
-        for (int j = 0; j < NA; j++) acc[j] = 0;                                                \
-        Py_ssize_t i = 0;                                                                       \
-        if (b) {                                                                                \
-            for (; i + NA <= n; i += NA)                                                        \
-                for (int j = 0; j < NA; j++) acc[j] += a[i + j] * b[i + j];                     \
-            for (int j = 0; i < n; i++, j++) acc[j] += a[i] * b[i];                             \
-        } else {                                                                                \
-            for (; i + NA <= n; i += NA)                                                        \
-                for (int j = 0; j < NA; j++) acc[j] += a[i + j] - s;                            \
-            for (int j = 0; i < n; i++, j++) acc[j] += a[i] - s;                                \
-        }                                                                                       \
-        for (int w = NA / 2; w > 0; w /= 2)                                                     \
-            for (int j = 0; j < w; j++) acc[j] += acc[j + w];                                   \
-        return acc[0];                                                                          \
-    }                                                                                           \
-    /* rows [lo, hi): y = (x - mean) * invstd (* gamma) (+ beta) */                             \
-    static void CAT(ln_fwd, SFX)(const T *x, const T *gamma, const T *beta, Py_ssize_t D,      \
-                                 double eps, T *y, T *mean, T *invstd, Py_ssize_t lo,           \
-                                 Py_ssize_t hi) {                                               \
-        for (Py_ssize_t r = lo; r < hi; r++) {                                                  \
-            const T *restrict xr = x + r * D;                                                   \
-            T *restrict yr = y + r * D;                                                         \
-            const T s0 = isfinite(xr[0]) ? xr[0] : (T)0;                                        \
-            const T mu = s0 + CAT(ln_sum, SFX)(xr, NULL, D, s0) / (T)D;                         \
-            for (Py_ssize_t d = 0; d < D; d++) yr[d] = xr[d] - mu;                              \
-            const T var = CAT(ln_sum, SFX)(yr, yr, D, 0) / (T)D;                                \
-            const T is = (T)1 / SQRT(var + (T)eps);                                             \
-            mean[r] = mu;                                                                       \
-            invstd[r] = is;                                                                     \
-            if (gamma && beta)                                                                  \
-                for (Py_ssize_t d = 0; d < D; d++) yr[d] = yr[d] * is * gamma[d] + beta[d];     \
-            else if (gamma)                                                                     \
-                for (Py_ssize_t d = 0; d < D; d++) yr[d] = yr[d] * is * gamma[d];               \
-            else if (beta)                                                                      \
-                for (Py_ssize_t d = 0; d < D; d++) yr[d] = yr[d] * is + beta[d];                \
-            else                                                                                \
-                for (Py_ssize_t d = 0; d < D; d++) yr[d] *= is;                                 \
-        }                                                                                       \
-    }                                                                                           \
-    /* rows [lo, hi) of dx; with gamma and dg, their dgamma/dbeta added to dg/db (in row       \
-     * order). xh is a D-element scratch row. */                                                \
-    static void CAT(ln_bwd, SFX)(const T *g, const T *x, const T *gamma, const T *mean,        \
-                                 const T *invstd, Py_ssize_t D, T *dx, T *dg, T *db, T *xh,     \
-                                 Py_ssize_t lo, Py_ssize_t hi) {                                \
-        for (Py_ssize_t r = lo; r < hi; r++) {                                                  \
-            const T *restrict gr = g + r * D, *restrict xr = x + r * D;                         \
-            T *restrict dr = dx + r * D, *restrict h = xh;                                      \
-            const T mu = mean[r], is = invstd[r];                                               \
-            for (Py_ssize_t d = 0; d < D; d++) h[d] = (xr[d] - mu) * is;                        \
-            if (gamma && dg) {                                                                  \
-                for (Py_ssize_t d = 0; d < D; d++) {                                            \
-                    dg[d] += gr[d] * h[d];                                                      \
-                    db[d] += gr[d];                                                             \
-                    dr[d] = gr[d] * gamma[d];                                                   \
-                }                                                                               \
-            } else if (gamma) {                                                                 \
-                for (Py_ssize_t d = 0; d < D; d++) dr[d] = gr[d] * gamma[d];                    \
-            } else {                                                                            \
-                for (Py_ssize_t d = 0; d < D; d++) dr[d] = gr[d];                               \
-            }                                                                                   \
-            const T a = CAT(ln_sum, SFX)(dr, NULL, D, 0) / (T)D;                                \
-            const T b = CAT(ln_sum, SFX)(dr, h, D, 0) / (T)D;                                   \
-            for (Py_ssize_t d = 0; d < D; d++) dr[d] = (dr[d] - a - h[d] * b) * is;             \
-        }                                                                                       \
-    }                                                                                           \
-    /* columns [lo, hi) of dgamma/dbeta: each summed over all rows in row order, the same      \
-     * operations as ln_bwd's on one thread */                                                  \
-    static void CAT(ln_cols, SFX)(const T *g, const T *x, const T *mean, const T *invstd,      \
-                                  Py_ssize_t B, Py_ssize_t D, T *dg, T *db, Py_ssize_t lo,      \
-                                  Py_ssize_t hi) {                                              \
-        for (Py_ssize_t d = lo; d < hi; d++) dg[d] = db[d] = 0;                                 \
-        for (Py_ssize_t r = 0; r < B; r++) {                                                    \
-            const T *restrict gr = g + r * D, *restrict xr = x + r * D;                         \
-            const T mu = mean[r], is = invstd[r];                                               \
-            for (Py_ssize_t d = lo; d < hi; d++) {                                              \
-                const T h = (xr[d] - mu) * is;                                                  \
-                dg[d] += gr[d] * h;                                                             \
-                db[d] += gr[d];                                                                 \
-            }                                                                                   \
-        }                                                                                       \
-    }
+#define T float
+#define SFX _f
+#define SQRT sqrtf
+#include "layernorm_impl.h"
+#undef T
+#undef SFX
+#undef SQRT
 
-LN_FUNCS(_f, float, sqrtf)
-LN_FUNCS(_d, double, sqrt)
+#define T double
+#define SFX _d
+#define SQRT sqrt
+#include "layernorm_impl.h"
+#undef T
+#undef SFX
+#undef SQRT
 
 /* x (B, D) with B, D > 0, or -1 (the reference takes everything else) */
 static int ln_dims(PyArrayObject *x, Py_ssize_t *B, Py_ssize_t *D) {
@@ -336,13 +265,16 @@ KC_DECL(layer_norm_forward) {
         !(inv = (PyArrayObject *)PyArray_SimpleNew(1, d1, t)))
         goto done;
     {
+        /* rows go in pairs (0-1, 2-3, ...), the same on any number of threads */
+        const Py_ssize_t pairs = (B + 1) / 2;
         int nt = kc_threads_for((double)B * D, LN_THREADS_FROM);
-        if (nt > B) nt = (int)B;
+        if (nt > pairs) nt = (int)pairs;
         const void *px = PyArray_DATA(x), *pg = gamma ? PyArray_DATA(gamma) : NULL;
         const void *pb = beta ? PyArray_DATA(beta) : NULL;
         void *py = PyArray_DATA(y), *pm = PyArray_DATA(mean), *pi = PyArray_DATA(inv);
         KC_NOGIL_BEGIN(B * D > 16384)
-        KC_SPLIT(nt, B, lo, hi, KC_TYPED(t, ln_fwd, px, pg, pb, D, eps, py, pm, pi, lo, hi));
+        KC_SPLIT(nt, pairs, lo, hi,
+                 KC_TYPED(t, ln_fwd, px, pg, pb, D, eps, py, pm, pi, 2 * lo, 2 * hi < B ? 2 * hi : B));
         KC_NOGIL_END
     }
     res = PyTuple_Pack(3, (PyObject *)y, (PyObject *)mean, (PyObject *)inv);
@@ -352,14 +284,13 @@ done:
     return res;
 }
 
-/* rows [lo, hi) of the backward on this thread, with its own x-hat row in `xh` (nt x D);
- * dg/db (zeroed by the caller) only on one thread */
-static void ln_bwd_share(int t, int nt, const void *g, const void *x, const void *gamma,
-                         const void *mean, const void *inv, Py_ssize_t D, void *dx, void *dg,
-                         void *db, void *xh, Py_ssize_t lo, Py_ssize_t hi) {
-    const size_t isz = t == NPY_FLOAT ? sizeof(float) : sizeof(double);
-    char *mine = (char *)xh + (size_t)(nt > 1 ? kc_tid() : 0) * (size_t)D * isz;
-    KC_TYPED(t, ln_bwd, g, x, gamma, mean, inv, D, dx, dg, db, (void *)mine, lo, hi);
+/* rows per block of the backward's dgamma/dbeta partial sums: about LN_CHUNK elements, at
+ * most LN_BLOCKS blocks (from the shape alone, so the sums' order is the same on any number
+ * of threads) */
+static Py_ssize_t ln_block_rows(Py_ssize_t B, Py_ssize_t D) {
+    Py_ssize_t rows = D < LN_CHUNK ? LN_CHUNK / D : 1;
+    if ((B + rows - 1) / rows > LN_BLOCKS) rows = (B + LN_BLOCKS - 1) / LN_BLOCKS;
+    return rows;
 }
 
 /* layer_norm_backward(g, x, gamma, mean, invstd) -> (dx, dgamma, dbeta) */
@@ -387,37 +318,39 @@ KC_DECL(layer_norm_backward) {
                    !(dbeta = (PyArrayObject *)PyArray_SimpleNew(1, d1, t)))))
         goto done;
     {
+        const Py_ssize_t rows = ln_block_rows(B, D), nb = (B + rows - 1) / rows;
         int nt = kc_threads_for((double)B * D, LN_THREADS_FROM);
-        if (nt > B) nt = (int)B;
+        if (nt > nb) nt = (int)nb;
         const size_t isz = (size_t)PyArray_ITEMSIZE(x);
-        /* an x-hat row (D) per thread */
-        part = kc_scratch_take((size_t)nt * (size_t)D * isz, &got);
-        if (!part) {
-            PyErr_NoMemory();
-            goto done;
+        if (gamma) { /* dgamma and dbeta partial sums (2 x D) per block */
+            part = kc_scratch_take((size_t)nb * 2 * (size_t)D * isz, &got);
+            if (!part) {
+                PyErr_NoMemory();
+                goto done;
+            }
         }
         const void *pg = PyArray_DATA(g), *px = PyArray_DATA(x);
         const void *pgam = gamma ? PyArray_DATA(gamma) : NULL;
         const void *pm = PyArray_DATA(mean), *pi = PyArray_DATA(inv);
         void *pdx = PyArray_DATA(dx);
         void *pdg = dgamma ? PyArray_DATA(dgamma) : NULL, *pdb = dbeta ? PyArray_DATA(dbeta) : NULL;
+        /* columns are shared out in whole cache lines */
+        const Py_ssize_t line = 64 / (Py_ssize_t)isz, lines = (D + line - 1) / line;
         KC_NOGIL_BEGIN(B * D > 16384)
-        if (nt == 1) { /* one pass: dx and, row by row, dgamma/dbeta */
-            if (gamma) {
-                memset(pdg, 0, (size_t)D * isz);
-                memset(pdb, 0, (size_t)D * isz);
-            }
-            ln_bwd_share(t, 1, pg, px, pgam, pm, pi, D, pdx, pdg, pdb, part, 0, B);
-        } else { /* dx by rows, then (one region: one wake-up) dgamma/dbeta by columns */
+        if (nt == 1) {
+            KC_TYPED(t, ln_bwd_blocks, pg, px, pgam, pm, pi, B, D, rows, pdx, part, 0, nb);
+            if (gamma) KC_TYPED(t, ln_bwd_cols, part, nb, D, pdg, pdb, 0, D);
+        } else { /* blocks of rows, then (one region: one wake-up) dgamma/dbeta by columns */
 #pragma omp parallel num_threads(nt)
             {
                 const int tid = kc_tid(), team = kc_team();
-                ln_bwd_share(t, nt, pg, px, pgam, pm, pi, D, pdx, NULL, NULL, part,
-                             B * tid / team, B * (tid + 1) / team);
+                KC_TYPED(t, ln_bwd_blocks, pg, px, pgam, pm, pi, B, D, rows, pdx, part,
+                         nb * tid / team, nb * (tid + 1) / team);
                 if (gamma) {
 #pragma omp barrier
-                    KC_TYPED(t, ln_cols, pg, px, pm, pi, B, D, pdg, pdb, D * tid / team,
-                             D * (tid + 1) / team);
+                    Py_ssize_t lo = lines * tid / team * line, hi = lines * (tid + 1) / team * line;
+                    KC_TYPED(t, ln_bwd_cols, part, nb, D, pdg, pdb, lo < D ? lo : D,
+                             hi < D ? hi : D);
                 }
             }
         }
