@@ -111,17 +111,28 @@ static inline float kc_sq_lo(float x, float h) {
  * *scale last rounds into the subnormal range only once. 0 for x^2 > 250 (the true result is
  * below 2^-180), NaN for NaN. */
 static inline float kc_exp_halfsq(float x, float *scale) {
-    const float h = x * x, lo = kc_sq_lo(x, h);
-    const int big = h > 250.0f;
-    const float y = big ? -125.0f : -0.5f * h, ylo = big ? 0.0f : -0.5f * lo;
+    const float h = x * x, lo = kc_sq_lo(x, h), hy = -0.5f * h;
+    int32_t yb;
+    memcpy(&yb, &hy, sizeof yb);
+    yb = yb < (int32_t)0xc2fa0000 ? yb : (int32_t)0xc2fa0000; /* max(hy, -125) as bits (NaN too) */
+    float y;
+    memcpy(&y, &yb, sizeof y);
     const float magic = 12582912.0f; /* 1.5 * 2^23 */
     const float n = (y * 1.44269504088896341f + magic) - magic;
-    const float r = ((y - n * 0.693359375f) - n * -2.12194440e-4f) + ylo;
-    const int tiny = n < -100.0f;
-    const float s = kc_exp2i(tiny ? n + 64.0f : n);
-    *scale = tiny ? 5.42101086e-20f : 1.0f;
-    const float m = s + s * kc_em1_reduced(r);
-    return big ? 0.0f : m;
+    const float r = ((y - n * 0.693359375f) - n * -2.12194440e-4f) - 0.5f * lo;
+    const int32_t ni = (int32_t)n, n1 = ni < -100 ? -100 : ni; /* 2^n = 2^n1 2^(n - n1) */
+    const int32_t sb = (n1 + 127) << 23, cb = (ni - n1 + 127) << 23;
+    float s, c;
+    memcpy(&s, &sb, sizeof s);
+    memcpy(&c, &cb, sizeof c);
+    *scale = c;
+    float q = 1.381452661e-03f; /* e^r - 1 = r + r^2 q(r), |r| <= ln2/2: minimax, 3e-9 */
+    q = q * r + 8.368751034e-03f;
+    q = q * r + 4.166839272e-02f;
+    q = q * r + 1.666651964e-01f;
+    q = q * r + 4.999999404e-01f;
+    const float m = s + s * (r + r * r * q);
+    return h > 250.0f ? 0.0f : m;
 }
 
 /* The standard normal's tail over its Gaussian factor: Phi(-a) / e^(-a^2/2) for a >= 0, as
