@@ -172,15 +172,19 @@ static void act_range(int op, int t, double slope, const char *pg, const char *p
     }
 }
 
-/* the loop over n elements of g (or NULL) and x into o, threaded above the op's threshold */
+/* the loop over n elements of g (or NULL) and x into o, threaded above the op's threshold. The
+ * threads split at multiples of ACT_BLOCK elements: the compiler's vector loop and its scalar
+ * remainder may round differently, and only the array's last n % ACT_BLOCK elements then take
+ * the remainder, whatever the thread count. */
 static void act_run(int op, int t, double slope, PyArrayObject *g, PyArrayObject *x,
                     PyArrayObject *o) {
-    const Py_ssize_t n = PyArray_SIZE(x);
+    const Py_ssize_t n = PyArray_SIZE(x), nb = (n + ACT_BLOCK - 1) / ACT_BLOCK;
     const char *pg = g ? PyArray_DATA(g) : NULL, *px = PyArray_DATA(x);
     char *po = PyArray_DATA(o);
     int nt = kc_threads_for((double)n, op == A_LEAKY ? ACT_THREADS_FROM : ACT_HEAVY_THREADS_FROM);
     KC_NOGIL_BEGIN(n >= ACT_NOGIL_FROM)
-    KC_SPLIT(nt, n, lo, hi, act_range(op, t, slope, pg, px, po, lo, hi));
+    KC_SPLIT(nt, nb, lo, hi,
+             act_range(op, t, slope, pg, px, po, lo * ACT_BLOCK, hi == nb ? n : hi * ACT_BLOCK));
     KC_NOGIL_END
 }
 
