@@ -227,3 +227,23 @@ def test_gelu_bit_identical_across_threads(kc, rng, dt, approximate):
         mnp.set_num_threads(before)
     for y, d in outs[1:]:
         assert y.tobytes() == outs[0][0].tobytes() and d.tobytes() == outs[0][1].tobytes()
+
+
+@pytest.mark.parametrize("dt", DTYPES)
+@pytest.mark.parametrize("approximate", ["none", "tanh"])
+def test_gelu_same_bits_at_any_position(kc, rng, dt, approximate):
+    """An element's result does not depend on where it lies (vector loop or remainder, a
+    thread's chunk boundary): offset views and single elements give the same bits."""
+    x = (rng.standard_normal(1000) * 5).astype(dt)
+    x[:6] = [0.0, -0.0, -13.5, 13.5, -3e38, 1e-40]
+    g = rng.standard_normal(1000).astype(dt)
+    with np.errstate(all="ignore"):
+        y = kc.gelu(x, approximate)
+        d = kc.gelu_backward(g, x, approximate)
+        for k in (1, 3, 5, 7):
+            assert kc.gelu(x[k:], approximate).tobytes() == y[k:].tobytes()
+            assert kc.gelu_backward(g[k:], x[k:], approximate).tobytes() == d[k:].tobytes()
+        for i in range(0, 1000, 37):
+            assert kc.gelu(x[i:i + 1], approximate).tobytes() == y[i:i + 1].tobytes()
+            assert (kc.gelu_backward(g[i:i + 1], x[i:i + 1], approximate).tobytes()
+                    == d[i:i + 1].tobytes())
