@@ -1,6 +1,7 @@
 /* Branch-free exp (GCC vectorizes loops calling these): float32 for non-positive arguments and
  * over the whole range (Cephes' expf polynomial, |error| <~ 3 ulp), float64 over the whole range
- * (<= 1 ulp measured against numpy), float32 expm1, and the activations built on them. */
+ * (<= 1 ulp measured against numpy), float32 expm1, and the activations built on them;
+ * float32 e^(-x^2/2) and the normal distribution's tail Phi(-a), accurate at any x. */
 #ifndef MNP_KC_MATH_H
 #define MNP_KC_MATH_H
 
@@ -106,10 +107,11 @@ static inline float kc_sq_lo(float x, float h) {
 
 /* e^(-x^2/2) for any float x, as the return value m times *scale. x^2 is carried exactly as
  * h + lo and the reduction -h/2 - n ln2 is exact, so large |x| lose nothing to rounding the
- * argument (relative error ~1 ulp, kc_em1_reduced's). Below 2^-100 (x^2/2 > 69.3) m comes
- * scaled by 2^64 and *scale = 2^-64, 1 otherwise: a product formed with m and multiplied by
- * *scale last rounds into the subnormal range only once. 0 for x^2 > 250 (the true result is
- * below 2^-180), NaN for NaN. */
+ * argument (relative error ~1 ulp). 2^n is split as 2^max(n, -100) in m times the rest in
+ * *scale (1 down to e^-69), so that a product formed with m and multiplied by *scale last
+ * rounds into the subnormal range only once. 0 for x^2 > 250 (the true result is below
+ * 2^-180), NaN for NaN. Clamps are on integer bits: GCC would otherwise split a float select
+ * into both arms of the whole computation. */
 static inline float kc_exp_halfsq(float x, float *scale) {
     const float h = x * x, lo = kc_sq_lo(x, h), hy = -0.5f * h;
     int32_t yb;
