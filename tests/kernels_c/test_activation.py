@@ -3,6 +3,8 @@ reference and PyTorch: special values, layouts, empty and 0-d inputs, threaded s
 arguments left to the reference."""
 from __future__ import annotations
 
+import math
+
 import numpy as np
 import pytest
 
@@ -170,3 +172,78 @@ def test_inputs_left_to_the_reference(kc, ref, rng):
         kc.leaky_relu(x, "slope")            # the reference's own error
     with pytest.raises(TypeError, match="gelu: takes 1 to 2 arguments, got 3"):
         kc.gelu(x, "none", 1)
+
+
+def _gelu_truth(x: np.ndarray) -> tuple[np.ndarray, np.ndarray, np.ndarray]:
+    """float64 gelu(x), gelu'(x) and the backward's scale Phi(x) + |x| phi(x) (the size of the
+    terms it sums, against which its error is measured: gelu' crosses 0 near x = -0.75)."""
+    xd = x.astype(np.float64)
+    with np.errstate(all="ignore"):
+        cdf = 0.5 * np.vectorize(math.erfc)(-xd / math.sqrt(2.0))
+        xpdf = xd * np.exp(-0.5 * xd * xd) / math.sqrt(2.0 * math.pi)
+        return xd * cdf, cdf + xpdf, cdf + np.abs(xpdf)
+
+
+def test_gelu_float32_error_bound(kc):
+    """float32 gelu "none" and its backward against float64 over a dense sweep of [-12, 12],
+    the tail where the result becomes subnormal and special values: within 4e-7 relative
+    (~7 units of 2^-24; 3.4e-7 measured) wherever the result is normal, so negative x keep
+    their tiny values (gelu(-10) = -7.6e-23, not 0 from 1 + erf cancelling), and within two
+    subnormal steps below float's normal range."""
+    sweep = np.linspace(-12.0, 12.0, 48001, dtype=np.float32)
+    tail = np.linspace(-14.6, -12.0, 2001, dtype=np.float32)
+    special = np.array([0.0, -0.0, 1e-45, -1e-45, 1e-40, -1e-40, 1e-30, -1e-30, 1e-8, -1e-8,
+                        15.0, 30.0, 1e30, 3e38, -15.0, -30.0, -1e30, -3e38], np.float32)
+    x = np.concatenate([sweep, tail, special])
+    y = kc.gelu(x, "none").astype(np.float64)
+    d = kc.gelu_backward(np.ones_like(x), x, "none").astype(np.float64)
+    y0, d0, scale = _gelu_truth(x)
+    tiny = float(np.finfo(np.float32).tiny)
+    step = float(np.finfo(np.float32).smallest_subnormal)
+    normal = np.abs(y0) >= tiny
+    assert np.all(np.abs(y - y0)[normal] <= 4e-7 * np.abs(y0)[normal])
+    assert np.all(np.abs(y - y0)[~normal] <= 2 * step)
+    assert np.all(np.abs(d - d0)[scale >= tiny] <= 4e-7 * scale[scale >= tiny])
+    assert np.all(np.abs(d - d0)[scale < tiny] <= 2 * step)
+    assert np.array_equal(np.signbit(y[x == 0]), np.signbit(x[x == 0]))   # gelu(-0) = -0
+    assert y[x == -10.0][0] == pytest.approx(-7.619853e-23, rel=4e-7)
+
+
+@pytest.mark.parametrize("dt", DTYPES)
+@pytest.mark.parametrize("approximate", ["none", "tanh"])
+def test_gelu_bit_identical_across_threads(kc, rng, dt, approximate):
+    """Above the thread threshold, 1, 2 and 3 threads give the same bits: the split falls on
+    block boundaries, so no element moves between the vector loop and its scalar remainder."""
+    import mnp.core as mnp
+    x = (rng.standard_normal(50001) * 5).astype(dt)
+    g = rng.standard_normal(50001).astype(dt)
+    before = mnp.get_num_threads()
+    try:
+        outs = []
+        for nt in (1, 2, 3):
+            mnp.set_num_threads(nt)
+            outs.append((kc.gelu(x, approximate), kc.gelu_backward(g, x, approximate)))
+    finally:
+        mnp.set_num_threads(before)
+    for y, d in outs[1:]:
+        assert y.tobytes() == outs[0][0].tobytes() and d.tobytes() == outs[0][1].tobytes()
+
+
+@pytest.mark.parametrize("dt", DTYPES)
+@pytest.mark.parametrize("approximate", ["none", "tanh"])
+def test_gelu_same_bits_at_any_position(kc, rng, dt, approximate):
+    """An element's result does not depend on where it lies (vector loop or remainder, a
+    thread's chunk boundary): offset views and single elements give the same bits."""
+    x = (rng.standard_normal(1000) * 5).astype(dt)
+    x[:6] = [0.0, -0.0, -13.5, 13.5, -3e38, 1e-40]
+    g = rng.standard_normal(1000).astype(dt)
+    with np.errstate(all="ignore"):
+        y = kc.gelu(x, approximate)
+        d = kc.gelu_backward(g, x, approximate)
+        for k in (1, 3, 5, 7):
+            assert kc.gelu(x[k:], approximate).tobytes() == y[k:].tobytes()
+            assert kc.gelu_backward(g[k:], x[k:], approximate).tobytes() == d[k:].tobytes()
+        for i in range(0, 1000, 37):
+            assert kc.gelu(x[i:i + 1], approximate).tobytes() == y[i:i + 1].tobytes()
+            assert (kc.gelu_backward(g[i:i + 1], x[i:i + 1], approximate).tobytes()
+                    == d[i:i + 1].tobytes())

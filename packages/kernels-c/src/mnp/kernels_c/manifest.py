@@ -41,6 +41,8 @@ class Kernel(NamedTuple):
 
 _EW = ("EW_NOGIL_FROM", "EW_THREADS_FROM")
 _EW_HEAVY = ("EW_NOGIL_FROM", "EW_HEAVY_THREADS_FROM")
+_ACT = ("EW_NOGIL_FROM", "EW_THREADS_FROM", "ACT_BLOCK")
+_ACT_HEAVY = ("EW_NOGIL_FROM", "EW_HEAVY_THREADS_FROM", "ACT_BLOCK")
 _BINARY = "mixed dtypes, two 0-d operands, more than 32 dims, strides off the item size"
 _UNARY = "0-d arrays"
 _BACKWARD = "mixed dtypes, 0-d arrays, shapes that differ (broadcasting)"
@@ -79,22 +81,22 @@ KERNELS: tuple[Kernel, ...] = (
     Kernel("relu", "activation", "x", "unary", "max(x, 0) (NaN kept)", _EW, _UNARY),
     Kernel("sigmoid", "activation", "x", "unary", "1 / (1 + exp(-x))", _EW_HEAVY, _UNARY),
     Kernel("tanh", "activation", "x", "unary", "tanh(x)", _EW_HEAVY, _UNARY),
-    Kernel("erf", "activation", "x", "unary", "the error function", _EW_HEAVY, _UNARY),
+    Kernel("erf", "activation", "x", "unary", "the error function", _ACT_HEAVY, _UNARY),
     Kernel("relu_backward", "activation", "g, x", "unary_backward", "g * (x > 0)", _EW,
            _BACKWARD),
     Kernel("sigmoid_backward", "activation", "g, y", "unary_backward", "g * y * (1 - y)", _EW,
            _BACKWARD),
     Kernel("tanh_backward", "activation", "g, y", "unary_backward", "g * (1 - y * y)", _EW,
            _BACKWARD),
-    Kernel("leaky_relu", "activation", "x, slope", "custom", "x if x > 0 else slope * x", _EW,
+    Kernel("leaky_relu", "activation", "x, slope", "custom", "x if x > 0 else slope * x", _ACT,
            "0-d arrays, a slope that is not a number"),
     Kernel("leaky_relu_backward", "activation", "g, x, slope", "unary_backward",
-           "g if x > 0 else slope * g", _EW, _BACKWARD + ", a slope that is not a number"),
+           "g if x > 0 else slope * g", _ACT, _BACKWARD + ", a slope that is not a number"),
     Kernel("gelu", "activation", "x, approximate='none'", "custom",
-           "x Phi(x), or its 'tanh' form", _EW_HEAVY,
+           "x Phi(x), or its 'tanh' form", _ACT_HEAVY,
            "0-d arrays, approximate other than 'none'/'tanh'"),
     Kernel("gelu_backward", "activation", "g, x, approximate='none'", "unary_backward",
-           "g * gelu'(x)", _EW_HEAVY, _BACKWARD + ", approximate other than 'none'/'tanh'"),
+           "g * gelu'(x)", _ACT_HEAVY, _BACKWARD + ", approximate other than 'none'/'tanh'"),
     # -- reduce.c -------------------------------------------------------------------------
     Kernel("sum", "reduce", "x, axes, keepdims", "custom", "sum over axes (a sorted tuple or None)",
            ("RED_CHUNK", "RED_THREADS_FROM"), "axes that are not a tuple of valid axes or None"),

@@ -7,13 +7,25 @@
  * float32 erf is the reference's Chebyshev fit (Numerical Recipes' erfc, relative error
  * < 1.2e-7) over the vectorised kc_expf, so whole loops vectorise; the erf kernel itself takes
  * its Taylor series below |x| = 0.5, where 1 - t exp(...) loses the small result's digits to
- * cancellation. float64 uses libm's erf and exp. GELU "tanh" uses 1 + tanh(u) = 2 sigmoid(2u) (exact identity, no cancellation for
- * negative u). */
+ * cancellation. float32 GELU "none" forms Phi(-|x|) = kc_normal_tail(|x|) kc_exp_halfsq(x)
+ * (kc_math.h), relative to the result at every x, and takes x Phi(-|x|) for x <= 0 and
+ * x (1 - Phi(-|x|)) above: no 1 + erf cancellation for negative x, one exp shared by the
+ * backward's cdf and pdf, within 4e-7 of the float64 result wherever it is a normal float.
+ * float64 uses libm's erf and exp. GELU "tanh" uses 1 + tanh(u) = 2 sigmoid(2u) (exact
+ * identity, no cancellation for negative u). */
 #include "kc.h"
 #include "kc_math.h"
 
 
 enum { A_LEAKY, A_GELU, A_GELU_TANH, A_ERF };
+
+/* the loops below stay out of line: the calls on whole and on padded groups run one code */
+#if defined(__GNUC__) && !defined(__clang__)
+#define ACT_OUTLINE __attribute__((noipa))
+#else
+#define ACT_OUTLINE __attribute__((noinline))
+#endif
+#define ACT_PAD 16
 
 static const double SQRT1_2 = 0.70710678118654752440;     /* 1 / sqrt(2) */
 static const double SQRT_2_OVER_PI = 0.79788456080286535588;
@@ -74,14 +86,19 @@ static inline double act_sigmoid2d(double x, double *ds) {
 }
 
 /* ---- y = f(x) ---------------------------------------------------------------------------- */
-static void fwd_f(int op, float slope, const float *restrict x, float *restrict y, Py_ssize_t n) {
-    const float c = (float)SQRT_2_OVER_PI, k = (float)GELU_C, r = (float)SQRT1_2;
+ACT_OUTLINE static void fwd_f(int op, float slope, const float *restrict x, float *restrict y, Py_ssize_t n) {
+    const float c = (float)SQRT_2_OVER_PI, k = (float)GELU_C;
     if (op == A_LEAKY)
         for (Py_ssize_t i = 0; i < n; i++) y[i] = x[i] > 0 ? x[i] : x[i] * slope;
     else if (op == A_ERF)
         for (Py_ssize_t i = 0; i < n; i++) y[i] = act_erff_small(x[i]);
     else if (op == A_GELU)
-        for (Py_ssize_t i = 0; i < n; i++) y[i] = 0.5f * x[i] * (1.0f + act_erff(x[i] * r));
+        for (Py_ssize_t i = 0; i < n; i++) {
+            const float v = x[i];
+            float sc;
+            const float p = kc_normal_tail(fabsf(v)) * kc_exp_halfsq(v, &sc); /* Phi(-|v|) / sc */
+            y[i] = v <= 0 ? (v * p) * sc : v * (1.0f - p);
+        }
     else
         for (Py_ssize_t i = 0; i < n; i++) {
             const float v = x[i], u = c * (v + k * v * v * v);
@@ -89,7 +106,7 @@ static void fwd_f(int op, float slope, const float *restrict x, float *restrict 
         }
 }
 
-static void fwd_d(int op, double slope, const double *restrict x, double *restrict y,
+ACT_OUTLINE static void fwd_d(int op, double slope, const double *restrict x, double *restrict y,
                   Py_ssize_t n) {
     if (op == A_LEAKY)
         for (Py_ssize_t i = 0; i < n; i++) y[i] = x[i] > 0 ? x[i] : x[i] * slope;
@@ -108,17 +125,19 @@ static void fwd_d(int op, double slope, const double *restrict x, double *restri
  * gelu: cdf + x pdf; gelu "tanh": with s = sigmoid(2u), 0.5 (1 + tanh u) = s and
  * 0.5 (1 - tanh^2 u) = 2 s (1 - s), so f' = s + 2 x s (1 - s) u'(x), s (1 - s) formed as
  * e / (1 + e)^2 (7x closer to the exact derivative than the reference's float32 1 - tanh^2). */
-static void bwd_f(int op, float slope, const float *restrict g, const float *restrict x,
+ACT_OUTLINE static void bwd_f(int op, float slope, const float *restrict g, const float *restrict x,
                   float *restrict o, Py_ssize_t n) {
-    const float c = (float)SQRT_2_OVER_PI, k = (float)GELU_C, r = (float)SQRT1_2;
+    const float c = (float)SQRT_2_OVER_PI, k = (float)GELU_C;
     const float p0 = (float)INV_SQRT_2PI;
     if (op == A_LEAKY)
         for (Py_ssize_t i = 0; i < n; i++) o[i] = g[i] * (x[i] > 0 ? 1.0f : slope);
     else if (op == A_GELU)
         for (Py_ssize_t i = 0; i < n; i++) {
             const float v = x[i];
-            const float cdf = 0.5f * (1.0f + act_erff(v * r));
-            o[i] = g[i] * (cdf + v * (kc_expf(-0.5f * v * v) * p0));
+            float sc;
+            const float e = kc_exp_halfsq(v, &sc), p = kc_normal_tail(fabsf(v)) * e;
+            const float vpdf = v * (e * p0);
+            o[i] = v <= 0 ? (g[i] * (p + vpdf)) * sc : g[i] * ((1.0f - p) + vpdf);
         }
     else
         for (Py_ssize_t i = 0; i < n; i++) {
@@ -129,7 +148,7 @@ static void bwd_f(int op, float slope, const float *restrict g, const float *res
         }
 }
 
-static void bwd_d(int op, double slope, const double *restrict g, const double *restrict x,
+ACT_OUTLINE static void bwd_d(int op, double slope, const double *restrict g, const double *restrict x,
                   double *restrict o, Py_ssize_t n) {
     if (op == A_LEAKY)
         for (Py_ssize_t i = 0; i < n; i++) o[i] = g[i] * (x[i] > 0 ? 1.0 : slope);
@@ -149,31 +168,47 @@ static void bwd_d(int op, double slope, const double *restrict g, const double *
         }
 }
 
-/* [lo, hi) of one call: g == NULL for a forward */
-static void act_range(int op, int t, double slope, const char *pg, const char *px, char *po,
-                      Py_ssize_t lo, Py_ssize_t hi) {
+/* n elements from byte pointers: g == NULL for a forward */
+static void act_span(int op, int t, double slope, const char *pg, const char *px, char *po,
+                     Py_ssize_t n) {
     if (t == NPY_FLOAT) {
-        const float *x = (const float *)px + lo;
-        float *o = (float *)po + lo;
-        if (pg) bwd_f(op, (float)slope, (const float *)pg + lo, x, o, hi - lo);
-        else fwd_f(op, (float)slope, x, o, hi - lo);
+        if (pg) bwd_f(op, (float)slope, (const float *)pg, (const float *)px, (float *)po, n);
+        else fwd_f(op, (float)slope, (const float *)px, (float *)po, n);
     } else {
-        const double *x = (const double *)px + lo;
-        double *o = (double *)po + lo;
-        if (pg) bwd_d(op, slope, (const double *)pg + lo, x, o, hi - lo);
-        else fwd_d(op, slope, x, o, hi - lo);
+        if (pg) bwd_d(op, slope, (const double *)pg, (const double *)px, (double *)po, n);
+        else fwd_d(op, slope, (const double *)px, (double *)po, n);
     }
 }
 
-/* the loop over n elements of g (or NULL) and x into o, threaded above the op's threshold */
+/* [lo, hi) of one call: whole ACT_PAD-element groups in place, the rest through zero-padded
+ * buffers of ACT_PAD, so that every element takes the compiler's vector loop (never its scalar
+ * remainder, which may round differently) and gets the same bits wherever it lies */
+static void act_range(int op, int t, double slope, const char *pg, const char *px, char *po,
+                      Py_ssize_t lo, Py_ssize_t hi) {
+    const Py_ssize_t es = t == NPY_FLOAT ? 4 : 8, m = lo + (hi - lo) / ACT_PAD * ACT_PAD;
+    if (m > lo) act_span(op, t, slope, pg ? pg + lo * es : NULL, px + lo * es, po + lo * es, m - lo);
+    if (hi > m) {
+        double gb[ACT_PAD] = {0}, xb[ACT_PAD] = {0}, ob[ACT_PAD];
+        memcpy(xb, px + m * es, (size_t)((hi - m) * es));
+        if (pg) memcpy(gb, pg + m * es, (size_t)((hi - m) * es));
+        act_span(op, t, slope, pg ? (const char *)gb : NULL, (const char *)xb, (char *)ob, ACT_PAD);
+        memcpy(po + m * es, ob, (size_t)((hi - m) * es));
+    }
+}
+
+/* the loop over n elements of g (or NULL) and x into o, threaded above the op's threshold. The
+ * threads split at multiples of ACT_BLOCK elements: the compiler's vector loop and its scalar
+ * remainder may round differently, and only the array's last n % ACT_BLOCK elements then take
+ * the remainder, whatever the thread count. */
 static void act_run(int op, int t, double slope, PyArrayObject *g, PyArrayObject *x,
                     PyArrayObject *o) {
-    const Py_ssize_t n = PyArray_SIZE(x);
+    const Py_ssize_t n = PyArray_SIZE(x), nb = (n + ACT_BLOCK - 1) / ACT_BLOCK;
     const char *pg = g ? PyArray_DATA(g) : NULL, *px = PyArray_DATA(x);
     char *po = PyArray_DATA(o);
     int nt = kc_threads_for((double)n, op == A_LEAKY ? ACT_THREADS_FROM : ACT_HEAVY_THREADS_FROM);
     KC_NOGIL_BEGIN(n >= ACT_NOGIL_FROM)
-    KC_SPLIT(nt, n, lo, hi, act_range(op, t, slope, pg, px, po, lo, hi));
+    KC_SPLIT(nt, nb, lo, hi,
+             act_range(op, t, slope, pg, px, po, lo * ACT_BLOCK, hi == nb ? n : hi * ACT_BLOCK));
     KC_NOGIL_END
 }
 

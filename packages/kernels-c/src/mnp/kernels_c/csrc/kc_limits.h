@@ -11,6 +11,7 @@
 #define ACT_THREADS_FROM EW_THREADS_FROM
 #define ACT_HEAVY_THREADS_FROM EW_HEAVY_THREADS_FROM
 #define ACT_NOGIL_FROM EW_NOGIL_FROM
+#define ACT_BLOCK 64                    /* activation threads split at multiples of this */
 #define RED_THREADS_FROM (1 << 17)      /* sum/max/min split over threads */
 #define RED_CHUNK 4096                  /* a reduced row is summed in chunks of this size */
 #define ARG_THREADS_FROM (1 << 17)      /* argmax/argmin */
