@@ -1,5 +1,6 @@
 /* Softmax-family loops for one element type, included by softmax.c with T, SFX, EXP (e^y over
- * the whole range, subnormal results included) and LOG defined. The array is (outer, L, inner),
+ * the whole range, subnormal results included), EXP_N(in, out, n) (EXP of n values) and LOG
+ * defined. The array is (outer, L, inner),
  * C-contiguous, reduced over L. A slice whose max is not finite (+inf, NaN, or only -inf) is
  * shifted by NaN, so that it is NaN throughout, as in PyTorch. */
 #define FN(name) CAT(name, SFX)
@@ -58,7 +59,7 @@ static void FN(sm_rows_small)(const T *restrict x, const T *restrict g, T *restr
     T e[SM_CHUNK];
     const Py_ssize_t n = rows * L;
     if (lg == 2) {   /* x is log_softmax's output, g the gradient, y receives dx */
-        for (Py_ssize_t i = 0; i < n; i++) e[i] = EXP(x[i]);
+        EXP_N(x, e, n);
         for (Py_ssize_t r = 0; r < rows; r++) {
             const T *restrict gr = g + r * L, *restrict er = e + r * L;
             T *restrict dr = y + r * L, s = 0;
@@ -67,18 +68,27 @@ static void FN(sm_rows_small)(const T *restrict x, const T *restrict g, T *restr
         }
         return;
     }
-    for (Py_ssize_t r = 0; r < rows; r++) {
+    for (Py_ssize_t r = 0; r < rows; r++) {   /* NaN is left out of the max (a branch-free
+                                                  * select): e^NaN makes the sum NaN */
         const T *restrict xr = x + r * L;
-        T *restrict yr = y + r * L, m = xr[0];
-        for (Py_ssize_t c = 1; c < L; c++) m = MAXSEL(xr[c], m);
+        T *restrict yr = y + r * L, m0 = -(T)INFINITY, m1 = m0;
+        Py_ssize_t c = 0;
+        for (; c + 2 <= L; c += 2) {
+            m0 = xr[c] > m0 ? xr[c] : m0;
+            m1 = xr[c + 1] > m1 ? xr[c + 1] : m1;
+        }
+        if (c < L) m0 = xr[c] > m0 ? xr[c] : m0;
+        T m = m1 > m0 ? m1 : m0;
         if (!isfinite(m)) m = (T)NAN;
-        for (Py_ssize_t c = 0; c < L; c++) yr[c] = xr[c] - m;
+        for (c = 0; c < L; c++) yr[c] = xr[c] - m;
     }
-    for (Py_ssize_t i = 0; i < n; i++) e[i] = EXP(y[i]);
+    EXP_N(y, e, n);
     for (Py_ssize_t r = 0; r < rows; r++) {
         const T *restrict er = e + r * L;
-        T *restrict yr = y + r * L, s = 0;
-        for (Py_ssize_t c = 0; c < L; c++) s += er[c];
+        T *restrict yr = y + r * L;
+        double acc = 0;   /* in double: the sum's rounding error stays below float's */
+        for (Py_ssize_t c = 0; c < L; c++) acc += er[c];
+        const T s = (T)acc;
         if (lg) {
             const T ls = LOG(s);
             for (Py_ssize_t c = 0; c < L; c++) yr[c] = yr[c] - ls;
