@@ -36,9 +36,26 @@ static T FN(sm_sum)(const T *restrict a, const T *restrict b, Py_ssize_t n) {
     return acc[0];
 }
 
+/* the largest of x[0:L] (-inf if none) by branch-free selects, NaN left out: a NaN in a
+ * slice makes its sum of exponentials, and so the whole slice, NaN */
+static T FN(sm_max)(const T *restrict x, Py_ssize_t L) {
+    T m0 = -(T)INFINITY, m1 = m0, m2 = m0, m3 = m0;
+    Py_ssize_t c = 0;
+    for (; c + 4 <= L; c += 4) {
+        m0 = x[c] > m0 ? x[c] : m0;
+        m1 = x[c + 1] > m1 ? x[c + 1] : m1;
+        m2 = x[c + 2] > m2 ? x[c + 2] : m2;
+        m3 = x[c + 3] > m3 ? x[c + 3] : m3;
+    }
+    for (; c < L; c++) m0 = x[c] > m0 ? x[c] : m0;
+    m0 = m1 > m0 ? m1 : m0;
+    m2 = m3 > m2 ? m3 : m2;
+    return m2 > m0 ? m2 : m0;
+}
+
 /* one slice along the last axis: y = softmax(x) or log_softmax(x) */
 static void FN(sm_row)(const T *restrict x, T *restrict y, Py_ssize_t L, int lg) {
-    T m = FN(row_max_)(x, L);
+    T m = L < 128 ? FN(sm_max)(x, L) : FN(row_max_)(x, L);
     if (!isfinite(m)) m = (T)NAN;
     for (Py_ssize_t c = 0; c < L; c++) y[c] = EXP(x[c] - m);
     T s = FN(sm_sum)(y, NULL, L);
@@ -68,19 +85,11 @@ static void FN(sm_rows_small)(const T *restrict x, const T *restrict g, T *restr
         }
         return;
     }
-    for (Py_ssize_t r = 0; r < rows; r++) {   /* NaN is left out of the max (a branch-free
-                                                  * select): e^NaN makes the sum NaN */
+    for (Py_ssize_t r = 0; r < rows; r++) {
         const T *restrict xr = x + r * L;
-        T *restrict yr = y + r * L, m0 = -(T)INFINITY, m1 = m0;
-        Py_ssize_t c = 0;
-        for (; c + 2 <= L; c += 2) {
-            m0 = xr[c] > m0 ? xr[c] : m0;
-            m1 = xr[c + 1] > m1 ? xr[c + 1] : m1;
-        }
-        if (c < L) m0 = xr[c] > m0 ? xr[c] : m0;
-        T m = m1 > m0 ? m1 : m0;
+        T *restrict yr = y + r * L, m = FN(sm_max)(xr, L);
         if (!isfinite(m)) m = (T)NAN;
-        for (c = 0; c < L; c++) yr[c] = xr[c] - m;
+        for (Py_ssize_t c = 0; c < L; c++) yr[c] = xr[c] - m;
     }
     EXP_N(y, e, n);
     for (Py_ssize_t r = 0; r < rows; r++) {
