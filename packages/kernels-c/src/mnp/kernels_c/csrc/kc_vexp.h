@@ -13,6 +13,9 @@
 #include <string.h>
 
 #include "kc_simd.h"
+#if KC_VBYTES == 32 && defined(__AVX__)
+#include <immintrin.h>
+#endif
 
 typedef float kc_vf __attribute__((vector_size(KC_VBYTES)));
 typedef int32_t kc_vi __attribute__((vector_size(KC_VBYTES)));
@@ -47,11 +50,16 @@ typedef float kc_vfh __attribute__((vector_size(KC_VBYTES / 2)));
 typedef double kc_vd __attribute__((vector_size(KC_VBYTES)));
 
 static inline void kc_vf_acc(kc_vd *lo, kc_vd *hi, kc_vf v) {
+#if KC_VBYTES == 32 && defined(__AVX__)   /* GCC converts the halves 2 lanes at a time */
+    *lo += (kc_vd)_mm256_cvtps_pd(_mm256_castps256_ps128((__m256)v));
+    *hi += (kc_vd)_mm256_cvtps_pd(_mm256_extractf128_ps((__m256)v, 1));
+#else
     kc_vfh a, b;
     memcpy(&a, &v, sizeof a);
     memcpy(&b, (const char *)&v + sizeof a, sizeof b);
     *lo += __builtin_convertvector(a, kc_vd);
     *hi += __builtin_convertvector(b, kc_vd);
+#endif
 }
 
 /* the sum of the lanes of lo + hi, in a fixed order (pairwise halves) */
@@ -77,8 +85,14 @@ static inline kc_vf kc_vf_sel(kc_vi m, kc_vf a, kc_vf b) {
     return (kc_vf)((m & (kc_vi)a) | (~m & (kc_vi)b));
 }
 
-/* the larger of a and b lane by lane (b where a is NaN) */
-static inline kc_vf kc_vf_max(kc_vf a, kc_vf b) { return kc_vf_sel(a > b, a, b); }
+/* the larger of a and b lane by lane (b where a is NaN: x86's maxps) */
+static inline kc_vf kc_vf_max(kc_vf a, kc_vf b) {
+#if KC_VBYTES == 32 && defined(__AVX__)
+    return (kc_vf)_mm256_max_ps((__m256)a, (__m256)b);
+#else
+    return kc_vf_sel(a > b, a, b);
+#endif
+}
 
 static inline float kc_vf_hmax(kc_vf v) {
     float b[KC_VBYTES / sizeof(float)], m;

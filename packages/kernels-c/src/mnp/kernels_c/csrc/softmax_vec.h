@@ -20,15 +20,10 @@ static float smv_max(const float *restrict x, Py_ssize_t L) {
     return kc_vf_hmax(kc_vf_max(m1, m0));
 }
 
-/* y = softmax(x) (lg = 0) or log_softmax(x) (lg = 1) of one slice. A slice with a NaN, a +inf
- * or only -inf is NaN throughout (as in PyTorch): the max is then not finite, or e^NaN makes
- * the sum NaN. */
-static void smv_row(const float *restrict x, float *restrict y, Py_ssize_t L, int lg) {
-    const float m = smv_max(x, L);
-    if (!isfinite(m)) {
-        for (Py_ssize_t c = 0; c < L; c++) y[c] = NAN;
-        return;
-    }
+/* e^(x - m) of one slice into y (lg = 0; log_softmax, lg = 1, keeps only the sum), and its
+ * sum; the last vector's e, which the scaling needs, in *et */
+static float smv_exp_sum(const float *restrict x, float *restrict y, Py_ssize_t L, float m,
+                         int lg, kc_vf *et) {
     const Py_ssize_t full = L - L % VL, last = L - VL;
     const kc_vf vm = kc_vf_splat(m);
     kc_vd lo = {0}, hi = {0};   /* the sum in double: its rounding error stays below float's */
@@ -37,12 +32,18 @@ static void smv_row(const float *restrict x, float *restrict y, Py_ssize_t L, in
         if (!lg) kc_vf_store(y + c, e);
         kc_vf_acc(&lo, &hi, e);
     }
-    kc_vf et = {0};   /* the last vector, kept in registers: y is stored only once there */
-    if (full < L) {
-        et = kc_vexpf(kc_vf_load(x + last) - vm);
-        kc_vf_acc(&lo, &hi, (kc_vf)(kc_vf_from_lane((int)(full - last)) & (kc_vi)et));
+    if (full < L) {   /* kept in registers: y is stored only once there */
+        *et = kc_vexpf(kc_vf_load(x + last) - vm);
+        kc_vf_acc(&lo, &hi, (kc_vf)(kc_vf_from_lane((int)(full - last)) & (kc_vi)*et));
     }
-    const float s = (float)kc_vd_hsum(lo, hi);
+    return (float)kc_vd_hsum(lo, hi);
+}
+
+/* y = e / s (lg = 0) or (x - m) - log(s) (lg = 1) */
+static void smv_scale(const float *restrict x, float *restrict y, Py_ssize_t L, float m,
+                      float s, int lg, kc_vf et) {
+    const Py_ssize_t full = L - L % VL, last = L - VL;
+    const kc_vf vm = kc_vf_splat(m);
     if (lg) {
         const kc_vf ls = kc_vf_splat(logf(s));
         for (Py_ssize_t c = 0; c < full; c += VL)
@@ -52,6 +53,24 @@ static void smv_row(const float *restrict x, float *restrict y, Py_ssize_t L, in
         const kc_vf inv = kc_vf_splat(1.0f / s);  /* e (1/s) is e / s in every special case */
         for (Py_ssize_t c = 0; c < full; c += VL) kc_vf_store(y + c, kc_vf_load(y + c) * inv);
         if (full < L) kc_vf_store(y + last, et * inv);
+    }
+}
+
+/* y = softmax(x) (lg = 0) or log_softmax(x) (lg = 1) of n <= SMV_BLOCK slices, step by step
+ * over the block so that the slices' dependency chains (max, sum, scale) overlap. A slice with
+ * a NaN, a +inf or only -inf is NaN throughout (as in PyTorch): the max is then not finite,
+ * or e^NaN makes the sum NaN. */
+#define SMV_BLOCK 8
+static void smv_block(const float *x, float *y, Py_ssize_t L, Py_ssize_t n, int lg) {
+    float m[SMV_BLOCK], s[SMV_BLOCK];
+    kc_vf et[SMV_BLOCK];
+    for (Py_ssize_t i = 0; i < n; i++) m[i] = smv_max(x + i * L, L);
+    for (Py_ssize_t i = 0; i < n; i++)
+        s[i] = isfinite(m[i]) ? smv_exp_sum(x + i * L, y + i * L, L, m[i], lg, &et[i]) : 0;
+    for (Py_ssize_t i = 0; i < n; i++) {
+        if (isfinite(m[i])) smv_scale(x + i * L, y + i * L, L, m[i], s[i], lg, et[i]);
+        else
+            for (Py_ssize_t c = 0; c < L; c++) y[i * L + c] = NAN;
     }
 }
 
@@ -87,10 +106,15 @@ static void smv_row_bwd(const float *restrict g, const float *restrict y, float 
 static void smv_rows(int kind, const float *a, const float *b, float *out, Py_ssize_t L,
                      Py_ssize_t lo, Py_ssize_t hi) {
     const int lg = kind == SM_LOG || kind == SM_LOG_BWD;
-    for (Py_ssize_t r = lo; r < hi; r++) {
-        if (kind >= SM_BWD) smv_row_bwd(a + r * L, b + r * L, out + r * L, L, lg);
-        else smv_row(a + r * L, out + r * L, L, lg);
+    if (kind >= SM_BWD) {
+        for (Py_ssize_t r = lo; r < hi; r++) smv_row_bwd(a + r * L, b + r * L, out + r * L, L, lg);
+        return;
+    }
+    for (Py_ssize_t r = lo; r < hi; r += SMV_BLOCK) {
+        const Py_ssize_t n = hi - r < SMV_BLOCK ? hi - r : SMV_BLOCK;
+        smv_block(a + r * L, out + r * L, L, n, lg);
     }
 }
 
 #undef VL
+#undef SMV_BLOCK
