@@ -1,6 +1,6 @@
 /* The softmax family along the last axis for float32 slices of at least one SIMD vector
- * (kc_vexp.h), one slice at a time: the max, then e^(x - max) and its sum in one pass, then
- * the scaling. A slice's tail shorter than a vector runs as the slice's last full vector,
+ * (kc_vexp.h): the max, then e^(x - max) and its sum in one pass, then the scaling; the
+ * backward a sum, then one pass. A slice's tail shorter than a vector runs as the slice's last full vector,
  * overlapping the one before: lanes already done are left out of the sums and rewritten with
  * the same values. Every element goes through the same code whatever the thread split.
  * Included by softmax.c after softmax_impl.h. */
