@@ -19,7 +19,8 @@
 #define ARG_BLOCK 256                   /* slices per task when the axis is not the last */
 #define SM_THREADS_FROM (1 << 15)       /* softmax family */
 #define SM_BLOCK 256                    /* slices per block when the axis is not the last */
-#define SM_SMALL 64                     /* a last axis shorter than this runs blocks of slices */
+#define SM_SMALL 64                     /* a last axis shorter than this runs blocks of slices
+                                         * (float64, and float32 shorter than a SIMD vector) */
 #define SM_CHUNK 2048                   /* ... of at most this many elements */
 #define LN_THREADS_FROM (1 << 16)       /* layer norm, B * D */
 #define LN_CHUNK 8192                   /* layer_norm_backward: dgamma/dbeta summed by blocks */

@@ -4,6 +4,7 @@
  * empty, a bad axis, shapes that broadcast) go to the numpy reference. */
 #include "kc.h"
 #include "kc_math.h"
+#include "kc_vexp.h"
 #include <math.h>
 
 
@@ -12,28 +13,38 @@ enum { SM_SOFTMAX, SM_LOG, SM_BWD, SM_LOG_BWD };
 #define CAT_(a, b) a##b
 #define CAT(a, b) CAT_(a, b)
 
+static inline void kc_expd_n(const double *in, double *out, Py_ssize_t n) {
+    for (Py_ssize_t i = 0; i < n; i++) out[i] = kc_expd(in[i]);
+}
+
 #define T float
 #define SFX _f
 #define EXP kc_expf
+#define EXP_N kc_vexpf_n
 #define LOG logf
 #include "softmax_impl.h"
 #undef T
 #undef SFX
 #undef EXP
+#undef EXP_N
 #undef LOG
 #define T double
 #define SFX _d
 #define EXP kc_expd
+#define EXP_N kc_expd_n
 #define LOG log
 #include "softmax_impl.h"
 #undef T
 #undef SFX
 #undef EXP
+#undef EXP_N
 #undef LOG
+#include "softmax_vec.h"
 
 static void sm_range(int t, int kind, const void *a, const void *b, void *out, Py_ssize_t L,
                      Py_ssize_t inner, Py_ssize_t lo, Py_ssize_t hi) {
-    if (t == NPY_FLOAT) sm_range_f(kind, a, b, out, L, inner, lo, hi);
+    if (t == NPY_FLOAT && inner == 1 && L >= KC_VF_LEN) smv_rows(kind, a, b, out, L, lo, hi);
+    else if (t == NPY_FLOAT) sm_range_f(kind, a, b, out, L, inner, lo, hi);
     else sm_range_d(kind, a, b, out, L, inner, lo, hi);
 }
 

@@ -1,5 +1,6 @@
 /* Softmax-family loops for one element type, included by softmax.c with T, SFX, EXP (e^y over
- * the whole range, subnormal results included) and LOG defined. The array is (outer, L, inner),
+ * the whole range, subnormal results included), EXP_N(in, out, n) (EXP of n values) and LOG
+ * defined. The array is (outer, L, inner),
  * C-contiguous, reduced over L. A slice whose max is not finite (+inf, NaN, or only -inf) is
  * shifted by NaN, so that it is NaN throughout, as in PyTorch. */
 #define FN(name) CAT(name, SFX)
@@ -35,9 +36,26 @@ static T FN(sm_sum)(const T *restrict a, const T *restrict b, Py_ssize_t n) {
     return acc[0];
 }
 
+/* the largest of x[0:L] (-inf if none) by branch-free selects, NaN left out: a NaN in a
+ * slice makes its sum of exponentials, and so the whole slice, NaN */
+static T FN(sm_max)(const T *restrict x, Py_ssize_t L) {
+    T m0 = -(T)INFINITY, m1 = m0, m2 = m0, m3 = m0;
+    Py_ssize_t c = 0;
+    for (; c + 4 <= L; c += 4) {
+        m0 = x[c] > m0 ? x[c] : m0;
+        m1 = x[c + 1] > m1 ? x[c + 1] : m1;
+        m2 = x[c + 2] > m2 ? x[c + 2] : m2;
+        m3 = x[c + 3] > m3 ? x[c + 3] : m3;
+    }
+    for (; c < L; c++) m0 = x[c] > m0 ? x[c] : m0;
+    m0 = m1 > m0 ? m1 : m0;
+    m2 = m3 > m2 ? m3 : m2;
+    return m2 > m0 ? m2 : m0;
+}
+
 /* one slice along the last axis: y = softmax(x) or log_softmax(x) */
 static void FN(sm_row)(const T *restrict x, T *restrict y, Py_ssize_t L, int lg) {
-    T m = FN(row_max_)(x, L);
+    T m = L < 128 ? FN(sm_max)(x, L) : FN(row_max_)(x, L);
     if (!isfinite(m)) m = (T)NAN;
     for (Py_ssize_t c = 0; c < L; c++) y[c] = EXP(x[c] - m);
     T s = FN(sm_sum)(y, NULL, L);
@@ -58,7 +76,7 @@ static void FN(sm_rows_small)(const T *restrict x, const T *restrict g, T *restr
     T e[SM_CHUNK];
     const Py_ssize_t n = rows * L;
     if (lg == 2) {   /* x is log_softmax's output, g the gradient, y receives dx */
-        for (Py_ssize_t i = 0; i < n; i++) e[i] = EXP(x[i]);
+        EXP_N(x, e, n);
         for (Py_ssize_t r = 0; r < rows; r++) {
             const T *restrict gr = g + r * L, *restrict er = e + r * L;
             T *restrict dr = y + r * L, s = 0;
@@ -69,16 +87,17 @@ static void FN(sm_rows_small)(const T *restrict x, const T *restrict g, T *restr
     }
     for (Py_ssize_t r = 0; r < rows; r++) {
         const T *restrict xr = x + r * L;
-        T *restrict yr = y + r * L, m = xr[0];
-        for (Py_ssize_t c = 1; c < L; c++) m = MAXSEL(xr[c], m);
+        T *restrict yr = y + r * L, m = FN(sm_max)(xr, L);
         if (!isfinite(m)) m = (T)NAN;
         for (Py_ssize_t c = 0; c < L; c++) yr[c] = xr[c] - m;
     }
-    for (Py_ssize_t i = 0; i < n; i++) e[i] = EXP(y[i]);
+    EXP_N(y, e, n);
     for (Py_ssize_t r = 0; r < rows; r++) {
         const T *restrict er = e + r * L;
-        T *restrict yr = y + r * L, s = 0;
-        for (Py_ssize_t c = 0; c < L; c++) s += er[c];
+        T *restrict yr = y + r * L;
+        double acc = 0;   /* in double: the sum's rounding error stays below float's */
+        for (Py_ssize_t c = 0; c < L; c++) acc += er[c];
+        const T s = (T)acc;
         if (lg) {
             const T ls = LOG(s);
             for (Py_ssize_t c = 0; c < L; c++) yr[c] = yr[c] - ls;
