@@ -153,6 +153,21 @@ def test_worker_info_seeds_and_init_fn():
     assert os.environ.get("MNP_TEST_INIT") is None
 
 
+def _threads_collate(samples):
+    return mnp.get_num_threads()
+
+
+def _two_threads(worker_id):
+    mnp.set_num_threads(2)
+
+
+def test_workers_start_with_one_compute_thread_unless_init_fn_says_otherwise():
+    """Workers beside the main process must not oversubscribe the cores (PyTorch's rule)."""
+    kw = dict(batch_size=1, num_workers=2, collate_fn=_threads_collate)
+    assert list(DataLoader(Squares(4), **kw)) == [1, 1, 1, 1]
+    assert list(DataLoader(Squares(4), worker_init_fn=_two_threads, **kw)) == [2, 2, 2, 2]
+
+
 def test_persistent_workers_live_across_epochs():
     loader = DataLoader(Squares(4), batch_size=2, num_workers=2, collate_fn=_pid_collate,
                         persistent_workers=True)

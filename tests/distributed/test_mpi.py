@@ -139,3 +139,32 @@ def test_a_collective_times_out(tmp_path):
     assert proc.returncode != 0
     assert time.monotonic() - start < 30
     assert "DistributedTimeoutError" in proc.stderr and "rank 0 of 2 waited" in proc.stderr
+
+
+SHARE = """
+import sys
+import mnp.core as mnp
+alone = mnp.get_num_threads()
+import mnp.distributed as dist
+dist.init_process_group("mpi")
+sys.stdout.write(f"{dist.get_rank()} {alone} {mnp.get_num_threads()}\\n")  # one write: ranks share the pipe
+dist.destroy_process_group()
+"""
+
+
+@needs_mpi
+@pytest.mark.parametrize("threads", [None, "3"])
+def test_ranks_of_a_plain_mpiexec_share_the_cores_unless_mnp_num_threads_is_set(threads):
+    """Two ranks on one node each get half the budget a lone process would take."""
+    env = mpi_env()
+    for key in ("MNP_NUM_THREADS", "OMP_NUM_THREADS"):
+        env.pop(key)
+    if threads:
+        env["MNP_NUM_THREADS"] = threads
+    proc = subprocess.run([mpiexec(), "-n", "2", sys.executable, "-c", SHARE], capture_output=True,
+                          text=True, timeout=60, env=env)
+    assert proc.returncode == 0, proc.stderr
+    lines = sorted(tuple(int(v) for v in line.split()) for line in proc.stdout.split("\n") if line)
+    assert [r for r, *_ in lines] == [0, 1], proc.stdout
+    for _, alone, now in lines:
+        assert now == (int(threads) if threads else max(1, alone // 2))

@@ -84,6 +84,7 @@ def worker_loop(worker_id: int, num_workers: int, seed: int, fetcher: Callable[[
     parent = os.getppid()
     _info = WorkerInfo(worker_id, num_workers, seed, getattr(fetcher, "dataset", None))
     seed_worker(seed)
+    mnp.set_num_threads(1)    # one compute thread per worker, as PyTorch's; init_fn may change it
     init_error = None
     try:
         if init_fn is not None:

@@ -9,10 +9,12 @@ from __future__ import annotations
 
 import datetime
 import importlib.util
+import os
 from typing import Any
 
 import numpy as np
 
+import mnp.core as mnp
 from mnp.core import parallel
 
 from . import _mpi, faults
@@ -137,8 +139,23 @@ def init_process_group(backend: str | None = "mpi", init_method: str | None = No
             raise DistributedError(f"init_process_group: {name}={wanted} was requested but "
                                    f"mpiexec started this process with {name} {actual}")
     _default = group
+    _share_cores(comm)
     faults.install()
     parallel.set_process_group(group)
+
+
+def _share_cores(comm: Any) -> None:
+    """Divide the compute-thread budget among the ranks on this node, so that ranks started by
+    a plain ``mpiexec`` do not oversubscribe its cores (``mnp.distributed.run`` and
+    ``MNP_NUM_THREADS`` set the threads themselves and are left alone)."""
+    if os.environ.get("MNP_NUM_THREADS", "").strip():
+        return
+    local = comm.Split_type(_mpi.load().COMM_TYPE_SHARED)
+    ranks_here = local.Get_size()
+    local.Free()
+    share = max(1, mnp.get_num_threads() // ranks_here)
+    if share < mnp.get_num_threads():
+        mnp.set_num_threads(share)
 
 
 def destroy_process_group(group: ProcessGroup | None = None) -> None:
