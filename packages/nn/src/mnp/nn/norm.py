@@ -282,16 +282,24 @@ def layer_norm(input: Any, normalized_shape: Any, weight: Any = None, bias: Any 
     shift by ``bias`` (both of ``normalized_shape``, optional)."""
     x = as_tensor(input, op="layer_norm")
     ns = _normalized_shape(normalized_shape, "layer_norm")
-    if x.shape[x.ndim - len(ns):] != ns or x.ndim < len(ns):
-        raise ShapeError(f"layer_norm: input of shape {x.shape} does not end with "
-                         f"normalized_shape {ns}")
+    _check_input("layer_norm", x, ns)
     w, b = optional_tensor(weight, "layer_norm"), optional_tensor(bias, "layer_norm")
     check_dtypes("layer_norm", x, w, b, half_input=True)
+    _check_affine(ns, w, b)
+    return _layer_norm(x, ns, w, b, float(eps))
+
+
+def _check_input(op: str, x: Tensor, ns: tuple[int, ...]) -> None:
+    if x.shape[x.ndim - len(ns):] != ns or x.ndim < len(ns):
+        raise ShapeError(f"{op}: input of shape {x.shape} does not end with "
+                         f"normalized_shape {ns}")
+
+
+def _check_affine(ns: tuple[int, ...], w: Tensor | None, b: Tensor | None) -> None:
     for name, t in (("weight", w), ("bias", b)):
         if t is not None and t.shape != ns:
             raise ShapeError(f"layer_norm: {name} of shape {t.shape} does not match "
                              f"normalized_shape {ns}")
-    return _layer_norm(x, ns, w, b, float(eps))
 
 
 def _layer_norm(x: Tensor, ns: tuple[int, ...], w: Tensor | None, b: Tensor | None,
@@ -522,13 +530,9 @@ class LayerNorm(Module):
         input = as_tensor(input, op="LayerNorm")
         check_dtypes("LayerNorm", input, self.weight, self.bias, half_input=True)
         ns = self.normalized_shape
-        if input.shape[input.ndim - len(ns):] != ns or input.ndim < len(ns):
-            raise ShapeError(f"LayerNorm: input of shape {input.shape} does not end with "
-                             f"normalized_shape {ns}")
-        w, b = self.weight, self.bias
-        if (w is not None and w.shape != ns) or (b is not None and b.shape != ns):
-            return layer_norm(input, ns, w, b, self.eps)      # its error names the parameter
-        return _layer_norm(input, ns, w, b, float(self.eps))
+        _check_input("LayerNorm", input, ns)
+        _check_affine(ns, self.weight, self.bias)      # parameters may have been reassigned
+        return _layer_norm(input, ns, self.weight, self.bias, float(self.eps))
 
     def extra_repr(self) -> str:
         return (f"{self.normalized_shape}, eps={self.eps}, "
