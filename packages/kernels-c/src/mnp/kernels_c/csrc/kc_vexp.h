@@ -102,15 +102,6 @@ static inline float kc_vf_hmax(kc_vf v) {
     return m;
 }
 
-/* the sum of the lanes, in a fixed order (pairwise halves) */
-static inline float kc_vf_hsum(kc_vf v) {
-    float b[KC_VBYTES / sizeof(float)];
-    kc_vf_store(b, v);
-    for (int w = (int)KC_VF_LEN / 2; w > 0; w /= 2)
-        for (int i = 0; i < w; i++) b[i] += b[i + w];
-    return b[0];
-}
-
 static inline kc_vf kc_vexpf(kc_vf y) {
     /* below -104 e^y rounds to 0: such lanes run as y = 0 and are cleared at the end, so
      * that -inf (masked scores) costs no underflow, which is slow on x86; above 89 e^y
