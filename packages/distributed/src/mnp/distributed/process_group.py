@@ -153,9 +153,9 @@ def _share_cores(comm: Any) -> None:
     local = comm.Split_type(_mpi.load().COMM_TYPE_SHARED)
     ranks_here = local.Get_size()
     local.Free()
-    share = max(1, mnp.get_num_threads() // ranks_here)
-    if share < mnp.get_num_threads():
-        mnp.set_num_threads(share)
+    budget = mnp.get_num_threads()
+    if ranks_here > 1 and budget > 1:
+        mnp.set_num_threads(max(1, budget // ranks_here))
 
 
 def destroy_process_group(group: ProcessGroup | None = None) -> None:
