@@ -12,7 +12,7 @@ import numpy as np
 from .. import dtypes as _dt
 from ..autograd import _make
 from ..creation import as_tensor
-from ..errors import DTypeError, ShapeError, axis_error, shape_error
+from ..errors import ArgumentError, DTypeError, ShapeError, axis_error, shape_error
 from ..tensorbase import TensorBase
 
 if TYPE_CHECKING:
@@ -157,6 +157,15 @@ def norm_axis(axis: Any, ndim: int, op: str) -> tuple[int, ...] | None:
     if len(set(out)) != len(out):
         raise ShapeError(f"{op}: repeated axis in {axes}")
     return tuple(sorted(out))
+
+
+def int_arg(v: Any, what: str, op: str) -> int:
+    """``v`` as a Python int (an int, numpy integer or one-element integer tensor), else an
+    `ArgumentError` naming ``op`` and ``what``."""
+    try:
+        return operator.index(v)
+    except TypeError:
+        raise ArgumentError(f"{op}: {what} must be an integer, got {v!r}") from None
 
 
 def shape_arg(shape: tuple, op: str = "reshape") -> tuple[int, ...]:

@@ -9,30 +9,19 @@ back to the input's elements.
 """
 from __future__ import annotations
 
-import operator
 from typing import TYPE_CHECKING, Any
 
 import numpy as np
 
 from ..autograd import Function
 from ..errors import ArgumentError, ShapeError
-from ..tensorbase import TensorBase
-from ._util import axes_in_order, axis_index, shape_arg, to_tensor
+from ._util import axes_in_order, axis_index, int_arg, shape_arg, to_tensor
 from .index import getitem
 from .repeat import flip
 from .shape import broadcast_to, reshape
 
 if TYPE_CHECKING:
     from ..tensor import Tensor
-
-
-def _int(v: Any, what: str, op: str) -> int:
-    if isinstance(v, TensorBase) and v.ndim == 0 and v.data.dtype.kind in "iu":
-        return int(v.item())
-    try:
-        return operator.index(v)
-    except TypeError:
-        raise ArgumentError(f"{op}: {what} must be an integer, got {v!r}") from None
 
 
 class Roll(Function):
@@ -52,7 +41,7 @@ def roll(input: Any, shifts: Any, dims: Any = None) -> Tensor:  # noqa: A002
     length); with ``dims`` None the tensor is rolled as if flattened."""
     x = to_tensor(input, op="roll")
     many = isinstance(shifts, (tuple, list))
-    sh = tuple(_int(s, "shifts", "roll") for s in shifts) if many else (_int(shifts, "shifts", "roll"),)
+    sh = tuple(int_arg(s, "shifts", "roll") for s in (shifts if many else (shifts,)))
     if dims is None:
         if len(sh) != 1:
             raise ShapeError(f"roll: {len(sh)} shifts {sh} need as many dims, got dims=None")
@@ -86,7 +75,7 @@ def rot90(input: Any, k: int = 1, dims: Any = (0, 1)) -> Tensor:  # noqa: A002
     d0, d1 = (axis_index(d, x.ndim, "rot90") for d in dims)
     if d0 == d1:
         raise ShapeError(f"rot90: the rotation dims must differ, got {dims}")
-    return Rot90.apply(x, k=_int(k, "k", "rot90") % 4, axes=(d0, d1))
+    return Rot90.apply(x, k=int_arg(k, "k", "rot90") % 4, axes=(d0, d1))
 
 
 def fliplr(input: Any) -> Tensor:  # noqa: A002
@@ -113,7 +102,7 @@ def narrow(input: Any, dim: int, start: Any, length: int) -> Tensor:  # noqa: A0
         raise ShapeError("narrow: input must have at least 1 dimension, got shape ()")
     d = axis_index(dim, x.ndim, "narrow")
     size = x.shape[d]
-    s, n = _int(start, "start", "narrow"), _int(length, "length", "narrow")
+    s, n = int_arg(start, "start", "narrow"), int_arg(length, "length", "narrow")
     if not -size <= s <= size:
         raise ShapeError(f"narrow: start {s} is out of range for dimension {d} of size {size}")
     if s < 0:
@@ -199,7 +188,7 @@ def unfold(x: Tensor, dimension: int, size: int, step: int) -> Tensor:
             raise ShapeError(f"unfold: size {size} is larger than the 1 element of a 0-d tensor")
         return reshape(x, (size,))
     d = axis_index(dimension, x.ndim, "unfold")
-    size, step = _int(size, "size", "unfold"), _int(step, "step", "unfold")
+    size, step = int_arg(size, "size", "unfold"), int_arg(step, "step", "unfold")
     if step <= 0:
         raise ShapeError(f"unfold: step must be positive, got {step}")
     if not 0 <= size <= x.shape[d]:

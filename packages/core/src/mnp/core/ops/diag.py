@@ -10,14 +10,13 @@ semantics (batched over the leading dimensions where PyTorch batches).
 """
 from __future__ import annotations
 
-import operator
 from typing import TYPE_CHECKING, Any
 
 import numpy as np
 
 from ..autograd import Function
-from ..errors import ArgumentError, ShapeError
-from ._util import axis_index, to_tensor
+from ..errors import ShapeError
+from ._util import axis_index, int_arg, to_tensor
 from .reduce import sum as _sum
 
 if TYPE_CHECKING:
@@ -25,10 +24,7 @@ if TYPE_CHECKING:
 
 
 def _offset(k: Any, op: str) -> int:
-    try:
-        return operator.index(k)
-    except TypeError:
-        raise ArgumentError(f"{op}: the diagonal offset must be an integer, got {k!r}") from None
+    return int_arg(k, "the diagonal offset", op)
 
 
 class Triangle(Function):
