@@ -49,6 +49,23 @@ def test_gemm_strided_inputs(kc, rng, strided, dt):
     assert_close(kc.gemm(a, bt[::-1, ::-1], False, True), _ref(a, b, 0, 0), **_tol(dt, 95))
 
 
+
+@pytest.mark.parametrize("dt", DTYPES)
+@pytest.mark.parametrize("k", [32, 37, 128, 2048 + 9])
+@pytest.mark.parametrize("n", [1, 7, 8, 65, 512])
+def test_row_times_weight_matrix_matches_and_agrees_with_blocks(kc, rng, dt, k, n):
+    """x (few rows) @ W.T, W (n, k): a token's activations times a layer's weights. The lone
+    rows (1 to 3 of them) and the rows of 4-row blocks give the same bits for the same row,
+    for any thread count, and match numpy."""
+    a = rng.standard_normal((5, k)).astype(dt)
+    w = rng.standard_normal((n, k)).astype(dt)
+    full = kc.gemm_blocked(a, w, False, True, 1)
+    assert_close(full, _ref(a, w, 0, 1), **_tol(dt, k))
+    for rows in (slice(0, 1), slice(4, 5), slice(1, 3), slice(0, 4)):
+        for threads in (1, 2):
+            assert np.array_equal(kc.gemm_blocked(a[rows], w, False, True, threads), full[rows])
+
+
 def test_gemm_large_uses_both_paths(kc, rng):
     a = rng.standard_normal((300, 520)).astype(np.float32)
     b = rng.standard_normal((520, 700)).astype(np.float32)

@@ -225,19 +225,54 @@ static inline void FN(dot_block_)(Py_ssize_t ra, Py_ssize_t rb, Py_ssize_t K, co
             C[r * ldc + q] = acc ? C[r * ldc + q] + out[r][q] : out[r][q];
 }
 
+/* one row of A against DC columns of B: the matrix-vector product (a token's activations
+ * times a weight matrix), where a DR x DR block would repeat the row. Every element is summed
+ * exactly as in dot_block_ (lane-wise multiply-adds, hsum_, then the tail), so a row gives
+ * the same bits whichever of the two computes it. */
+#define DC 8
+static inline void FN(dot_row_)(Py_ssize_t rb, Py_ssize_t K, const T *a, const T *B,
+                                Py_ssize_t csb, T *c, int acc) {
+    VEC s[DC];
+    const T *b[DC];
+    for (int q = 0; q < DC; q++) b[q] = B + (q < rb ? q : rb - 1) * csb;
+#pragma GCC unroll 8
+    for (int q = 0; q < DC; q++) s[q] = (VEC){0};
+    Py_ssize_t p = 0;
+    for (; p + VL <= K; p += VL) {
+        VEC av;
+        memcpy(&av, a + p, sizeof(VEC));
+#pragma GCC unroll 8
+        for (int q = 0; q < DC; q++) {
+            VEC bv;
+            memcpy(&bv, b[q] + p, sizeof(VEC));
+            s[q] += av * bv;
+        }
+    }
+    for (int q = 0; q < rb; q++) {
+        T t = FN(hsum_)(s[q]);
+        for (Py_ssize_t k = p; k < K; k++) t += a[k] * b[q][k];
+        c[q] = acc ? c[q] + t : t;
+    }
+}
+
 static void FN(dots_)(Py_ssize_t M, Py_ssize_t N, Py_ssize_t K, const T *A, Py_ssize_t rsa,
                       const T *B, Py_ssize_t csb, T *C, Py_ssize_t ldc, int acc) {
     const Py_ssize_t KB = 2048; /* k slice: the rows of a block stay in L1 */
+    const Py_ssize_t Mb = M - M % DR; /* rows in whole DR blocks; the rest one at a time */
     Py_ssize_t kb;
     for (Py_ssize_t p = 0; p < K; p += kb) {
         kb = K - p - KB < VL ? K - p : KB; /* no short last slice */
-        for (Py_ssize_t i = 0; i < M; i += DR)
+        for (Py_ssize_t i = 0; i < Mb; i += DR)
             for (Py_ssize_t j = 0; j < N; j += DR)
-                FN(dot_block_)(M - i < DR ? M - i : DR, N - j < DR ? N - j : DR, kb,
-                               A + i * rsa + p, rsa, B + j * csb + p, csb, C + i * ldc + j,
-                               ldc, acc || p > 0);
+                FN(dot_block_)(DR, N - j < DR ? N - j : DR, kb, A + i * rsa + p, rsa,
+                               B + j * csb + p, csb, C + i * ldc + j, ldc, acc || p > 0);
+        for (Py_ssize_t i = Mb; i < M; i++)
+            for (Py_ssize_t j = 0; j < N; j += DC)
+                FN(dot_row_)(N - j < DC ? N - j : DC, kb, A + i * rsa + p, B + j * csb + p,
+                             csb, C + i * ldc + j, acc || p > 0);
     }
 }
+#undef DC
 #undef DR
 
 /* a product small enough to stay in cache: whole tiles read the operands in place (packing
