@@ -130,6 +130,19 @@ def test_sdpa_dtype_mismatch():
                                        mnp.zeros((2, 3)))
 
 
+
+@pytest.mark.parametrize("which", [0, 1, 2])
+def test_sdpa_input_changed_in_place_before_backward_is_an_autograd_error(rng, which):
+    """Attention's backward reads q, k and v: changing one in place in between is caught,
+    naming the version, as PyTorch does."""
+    q, k, v = (mnp.tensor(rng.standard_normal((2, 3, 4, 8)), requires_grad=True) * 1.0
+               for _ in range(3))
+    out = F.scaled_dot_product_attention(q, k, v, is_causal=True)
+    (q, k, v)[which].add_(1.0)
+    with pytest.raises(mnp.AutogradError, match="modified by an inplace operation"):
+        out.sum().backward()
+
+
 dims = st.integers(1, 5)
 
 

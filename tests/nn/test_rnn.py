@@ -296,6 +296,19 @@ def test_bad_inputs_are_clear_errors():
         nn.GRUCell(3, 4)(mnp.zeros((2, 5)))
 
 
+
+@pytest.mark.parametrize("cls", ["RNN", "LSTM", "GRU"])
+def test_weight_changed_in_place_before_backward_is_an_autograd_error(rng, cls):
+    """The time loop's backward reads the recurrent weights: an optimizer step (an in-place
+    change) between forward and backward is caught, as in PyTorch."""
+    layer = getattr(nn, cls)(3, 4)
+    out, _ = layer(mnp.tensor(rng.standard_normal((5, 2, 3)).astype(np.float32)))
+    with mnp.no_grad():
+        layer.weight_hh_l0.mul_(0.5)
+    with pytest.raises(mnp.AutogradError, match="modified by an inplace operation"):
+        out.sum().backward()
+
+
 def test_repr_matches_torch(torch):
     for cls, kw in [("RNN", dict(nonlinearity="relu", num_layers=2, bias=False, batch_first=True,
                                  dropout=0.5, bidirectional=True)),

@@ -95,19 +95,26 @@ KERNELS = {"attention_forward": attention_forward, "attention_backward": attenti
 
 # -- the op --------------------------------------------------------------------------------
 class ScaledDotProductAttention(Function):
-    """Attention of q (B, L, E) over k (B, S, E), v (B, S, Ev) (the additive mask is a
-    constant here)."""
+    """Attention of q (..., L, E) over k (..., S, E), v (..., S, Ev), all with the same batch
+    dimensions (flattened to B for the kernels; the additive mask and dropout multiplier come
+    as (B, L, S) and are constants here)."""
     name = "scaled_dot_product_attention"
+    saved = ("arrays",)
 
     def forward(self, q, k, v, mask=None, is_causal=False, scale=1.0, drop=None):
+        self.shapes = (q.shape, k.shape, v.shape)
+        q, k, v = (a.reshape((-1,) + a.shape[-2:]) for a in (q, k, v))
         out, lse = kernel("attention_forward", q.dtype)(q, k, v, mask, is_causal, scale, drop)
-        self.saved = (q, k, v, out, lse, mask, is_causal, scale, drop)
-        return out
+        self.arrays = (q, k, v, out, lse, mask, drop)
+        self.flags = (is_causal, scale)
+        return out.reshape(self.shapes[0][:-1] + out.shape[-1:])
 
     def backward(self, g):
-        q, k, v, out, lse, mask, is_causal, scale, drop = self.saved
-        return kernel("attention_backward", g.dtype)(g, q, k, v, out, lse, mask, is_causal,
-                                                     scale, drop)
+        q, k, v, out, lse, mask, drop = self.arrays
+        is_causal, scale = self.flags
+        grads = kernel("attention_backward", g.dtype)(g.reshape(out.shape), q, k, v, out, lse,
+                                                      mask, is_causal, scale, drop)
+        return tuple(d.reshape(shape) for d, shape in zip(grads, self.shapes))
 
 
 def _batch_shape(op: str, shapes: list[tuple[str, tuple[int, ...]]]) -> tuple[int, ...]:
@@ -185,8 +192,9 @@ def scaled_dot_product_attention(query: Any, key: Any, value: Any, attn_mask: An
     if isinstance(attn_mask, Tensor) and attn_mask.requires_grad and mnp.is_grad_enabled():
         return _attention_with_mask_grad(q, k, v, attn_mask, dropout_p, sc, op)
     b = math.prod(batch)
-    q3, k3, v3 = ((t if t.shape[:-2] == batch else t.broadcast_to(batch + t.shape[-2:]))
-                  .reshape((b,) + t.shape[-2:]) for t in (q, k, v))
+    if not q.shape[:-2] == k.shape[:-2] == v.shape[:-2] == batch:
+        q, k, v = (t if t.shape[:-2] == batch else t.broadcast_to(batch + t.shape[-2:])
+                   for t in (q, k, v))
     if mask is not None:
         mask = mask.reshape(b, L, S)
     drop = None
@@ -197,9 +205,8 @@ def scaled_dot_product_attention(query: Any, key: Any, value: Any, attn_mask: An
             keep = mnp.generator().random((b, L, S), dtype=np.float64 if q.dtype == np.float64
                                           else np.float32) >= dropout_p
             drop = np.multiply(keep, 1.0 / (1.0 - dropout_p), dtype=q.dtype)
-    out = ScaledDotProductAttention.apply(q3, k3, v3, mask=mask, is_causal=bool(is_causal),
-                                          scale=sc, drop=drop)
-    return out.reshape(batch + (L, v.shape[-1]))
+    return ScaledDotProductAttention.apply(q, k, v, mask=mask, is_causal=bool(is_causal),
+                                           scale=sc, drop=drop)
 
 
 def _attention_with_mask_grad(q: Tensor, k: Tensor, v: Tensor, mask: Tensor, dropout_p: float,

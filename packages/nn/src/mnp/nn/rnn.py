@@ -271,6 +271,8 @@ class RecurrentLayer(Function):
     """Inputs ``xp, h0, [c0], w_hh, [b_hh], [w_hr]``; the output is one flat array holding
     ``y`` (T, B, P), ``h_n`` (B, P) and, for an LSTM, ``c_n`` (B, H)."""
     name = "rnn"
+    #: what backward reads: the weights and the kernel's saved activations
+    saved = ("w_hh", "w_hr", "state")
 
     def forward(self, *arrays, mode="LSTM", has_bias=True, has_proj=False, batch_sizes=None,
                 reverse=False):
@@ -286,11 +288,11 @@ class RecurrentLayer(Function):
         self.batch_sizes, self.reverse, self.w_hh, self.w_hr = batch_sizes, reverse, w_hh, w_hr
         name = mode.lower()
         if lstm:
-            y, h, c, self.saved = kernel(f"{name}_forward", xp.dtype)(
+            y, h, c, self.state = kernel(f"{name}_forward", xp.dtype)(
                 xp, h0, c0, w_hh, b_hh, w_hr, batch_sizes, reverse)
             self.shapes = (y.shape, h.shape, c.shape)
             return np.concatenate((y.ravel(), h.ravel(), c.ravel()))
-        y, h, self.saved = kernel(f"{name}_forward", xp.dtype)(xp, h0, w_hh, b_hh, batch_sizes,
+        y, h, self.state = kernel(f"{name}_forward", xp.dtype)(xp, h0, w_hh, b_hh, batch_sizes,
                                                                reverse)
         self.shapes = (y.shape, h.shape)
         return np.concatenate((y.ravel(), h.ravel()))
@@ -303,11 +305,11 @@ class RecurrentLayer(Function):
         if self.lstm:
             gc = g[ny + nh:].reshape(cs[0])
             gxp, gh0, gc0, gw, gb, gwr = kernel(f"{name}_backward", g.dtype)(
-                gy, gh, gc, self.w_hh, self.w_hr, self.saved, self.batch_sizes, self.reverse)
+                gy, gh, gc, self.w_hh, self.w_hr, self.state, self.batch_sizes, self.reverse)
             out = [gxp, gh0, gc0, gw]
         else:
             gxp, gh0, gw, gb = kernel(f"{name}_backward", g.dtype)(
-                gy, gh, self.w_hh, self.saved, self.batch_sizes, self.reverse)
+                gy, gh, self.w_hh, self.state, self.batch_sizes, self.reverse)
             out = [gxp, gh0, gw]
             gwr = None
         if self.has_bias:
