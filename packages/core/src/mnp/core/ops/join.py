@@ -8,6 +8,7 @@ gradient to the pieces.
 """
 from __future__ import annotations
 
+import itertools
 import operator
 from typing import TYPE_CHECKING, Any, Sequence
 
@@ -45,7 +46,7 @@ class Concat(Function):
 
     def forward(self, *xs, axis=0):
         self.axis = axis
-        self.bounds = np.cumsum([x.shape[axis] for x in xs])[:-1]
+        self.bounds = list(itertools.accumulate(x.shape[axis] for x in xs[:-1]))
         return np.concatenate(_common(xs), axis=axis)
 
     def backward(self, g):
