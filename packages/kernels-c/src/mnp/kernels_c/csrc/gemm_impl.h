@@ -230,6 +230,7 @@ static inline void FN(dot_block_)(Py_ssize_t ra, Py_ssize_t rb, Py_ssize_t K, co
  * exactly as in dot_block_ (lane-wise multiply-adds, hsum_, then the tail), so a row gives
  * the same bits whichever of the two computes it. */
 #define DC 8
+#define DC_AHEAD 4 /* blocks ahead to prefetch */
 static inline void FN(dot_row_)(Py_ssize_t rb, Py_ssize_t K, const T *a, const T *B,
                                 Py_ssize_t csb, T *c, int acc) {
     VEC s[DC];
@@ -237,10 +238,17 @@ static inline void FN(dot_row_)(Py_ssize_t rb, Py_ssize_t K, const T *a, const T
     for (int q = 0; q < DC; q++) b[q] = B + (q < rb ? q : rb - 1) * csb;
 #pragma GCC unroll 8
     for (int q = 0; q < DC; q++) s[q] = (VEC){0};
+    /* the rows DC_AHEAD blocks on, fetched a line per row as this block passes the same offset:
+     * weight rows are short streams the hardware prefetcher barely starts on */
+    const T *next = B + DC_AHEAD * DC * csb;
+    const Py_ssize_t line = 64 / (Py_ssize_t)sizeof(T);
     Py_ssize_t p = 0;
     for (; p + VL <= K; p += VL) {
         VEC av;
         memcpy(&av, a + p, sizeof(VEC));
+        if (p % line < VL)
+#pragma GCC unroll 8
+            for (int q = 0; q < DC; q++) __builtin_prefetch(next + q * csb + p);
 #pragma GCC unroll 8
         for (int q = 0; q < DC; q++) {
             VEC bv;
@@ -272,6 +280,7 @@ static void FN(dots_)(Py_ssize_t M, Py_ssize_t N, Py_ssize_t K, const T *A, Py_s
                              csb, C + i * ldc + j, acc || p > 0);
     }
 }
+#undef DC_AHEAD
 #undef DC
 #undef DR
 
