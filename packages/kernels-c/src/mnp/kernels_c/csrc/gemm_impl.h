@@ -307,17 +307,32 @@ static void FN(dots_)(Py_ssize_t M, Py_ssize_t N, Py_ssize_t K, const T *A, Py_s
 
 /* a product small enough to stay in cache: whole tiles read the operands in place (packing
  * would cost more than it saves); only the edge rows of A and columns of B are copied into
- * zero-padded panels. -1 if the buffers cannot be allocated. */
+ * zero-padded panels, and B whole when its rows are strided (a transposed operand, as the
+ * keys in q @ k^T). -1 if the buffers cannot be allocated. */
 static int FN(nopack_)(Py_ssize_t M, Py_ssize_t N, Py_ssize_t K, const T *A, Py_ssize_t rsa,
-                       Py_ssize_t csa, const T *B, Py_ssize_t rsb, T *C, Py_ssize_t ldc,
-                       int acc) {
+                       Py_ssize_t csa, const T *B, Py_ssize_t rsb, Py_ssize_t csb, T *C,
+                       Py_ssize_t ldc, int acc) {
     Py_ssize_t Mf = M - M % KC_MR, Nf = N - N % NR, mre = M - Mf, nre = N - Nf;
     T *ae = mre ? kc_aligned_alloc((size_t)KC_MR * K * sizeof(T)) : NULL;
     T *be = nre ? kc_aligned_alloc((size_t)NR * K * sizeof(T)) : NULL;
-    if ((mre && !ae) || (nre && !be)) {
+    T *bt = csb != 1 ? kc_aligned_alloc((size_t)K * N * sizeof(T)) : NULL;
+    if ((mre && !ae) || (nre && !be) || (csb != 1 && !bt)) {
         kc_aligned_free(ae);
         kc_aligned_free(be);
+        kc_aligned_free(bt);
         return -1;
+    }
+    if (bt) { /* 8 columns at a time: 8 read streams, each written row contiguous */
+        for (Py_ssize_t j0 = 0; j0 < N; j0 += 8) {
+            Py_ssize_t w = N - j0 < 8 ? N - j0 : 8;
+            for (Py_ssize_t p = 0; p < K; p++) {
+                const T *bp = B + p * rsb + j0 * csb;
+                T *dst = bt + p * N + j0;
+                for (Py_ssize_t j = 0; j < w; j++) dst[j] = bp[j * csb];
+            }
+        }
+        B = bt;
+        rsb = N;
     }
     T tile[KC_MR * NR] __attribute__((aligned(64)));
     if (mre)
@@ -346,6 +361,7 @@ static int FN(nopack_)(Py_ssize_t M, Py_ssize_t N, Py_ssize_t K, const T *A, Py_
     }
     kc_aligned_free(ae);
     kc_aligned_free(be);
+    kc_aligned_free(bt);
     return 0;
 }
 
@@ -372,7 +388,7 @@ static int gemm_path(Py_ssize_t M, Py_ssize_t N, Py_ssize_t K, Py_ssize_t csa, P
     const double mnk = (double)M * N * K;
     if (csa == 1 && rsb == 1 && csb != 1 && (M < MR || N < NRW) && K >= 32) return GP_DOTS;
     if (csb == 1 && (M < 4 || mnk <= KC_SMALL_GEMM)) return GP_SMALL;
-    if (csb == 1 && mnk <= KC_NOPACK_GEMM) return GP_NOPACK;
+    if (mnk <= KC_NOPACK_GEMM) return GP_NOPACK;
     return GP_PACKED;
 }
 #endif
@@ -427,7 +443,7 @@ static void FN(gemm_team_)(Py_ssize_t M, Py_ssize_t N, Py_ssize_t K, const T *A,
         FN(small_)(M, N, K, A, rsa, csa, B, rsb, C, ldc, accumulate);
         return;
     }
-    if (path == GP_NOPACK && FN(nopack_)(M, N, K, A, rsa, csa, B, rsb, C, ldc, accumulate) == 0)
+    if (path == GP_NOPACK && FN(nopack_)(M, N, K, A, rsa, csa, B, rsb, csb, C, ldc, accumulate) == 0)
         return;
     const Py_ssize_t MCB = FN(MC_), NCB = FN(NC_);
     /* K in equal blocks (784 = 4 x 196, not 3 x 256 + 16) */
