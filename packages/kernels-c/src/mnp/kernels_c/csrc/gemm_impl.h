@@ -446,7 +446,7 @@ static void FN(gemm_team_)(Py_ssize_t M, Py_ssize_t N, Py_ssize_t K, const T *A,
     if (path == GP_NOPACK && FN(nopack_)(M, N, K, A, rsa, csa, B, rsb, csb, C, ldc, accumulate) == 0)
         return;
     const Py_ssize_t MCB = FN(MC_), NCB = FN(NC_);
-    /* K in equal blocks (784 = 4 x 196, not 3 x 256 + 16) */
+    /* K in equal blocks (784 = 2 x 392, not 512 + 272) */
     const Py_ssize_t nkb = (K + FN(KC_) - 1) / FN(KC_), KCB = (K + nkb - 1) / nkb;
     Py_ssize_t nc_max = N < NCB ? N : NCB;
     nc_max = (nc_max + NR - 1) / NR * NR;
