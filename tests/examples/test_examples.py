@@ -86,7 +86,8 @@ GPT_TINY = ("--steps", "6", "--warmup", "2", "--eval-interval", "3", "--eval-bat
 def test_char_gpt_trains_checkpoints_plots_and_samples(tmp_path):
     out = run_example("char_gpt.py", *GPT_TINY, "--out", str(tmp_path / "run"), cwd=tmp_path)
     assert re.search(r"step 3: train loss [0-9.]+, validation loss [0-9.]+", out), out
-    loss = float(re.search(r"validation loss ([0-9.]+) nats per character after 6 steps", out).group(1))
+    loss = float(re.search(r"validation loss ([0-9.]+) nats per character over the whole held-out "
+                           r"text \([0-9,]+ characters\) after 6 steps", out).group(1))
     assert 2.0 < loss < 4.5              # below uniform guessing (ln 65 = 4.17) is not yet required
     sample = out.split("sample:\n", 1)[1]
     assert len(sample.rstrip("\n")) >= 40
@@ -112,6 +113,28 @@ def test_char_gpt_resumes_exactly(tmp_path):
     assert a["extra"]["log"] == b["extra"]["log"]
     for name, value in a["model"].items():
         assert np.array_equal(value.numpy(), b["model"][name].numpy()), name
+
+
+def test_gpt_whole_text_evaluation_is_the_mean_over_every_window():
+    """`evaluate` scores each held-out position once: the mean of the per-window losses,
+    whatever the batch size."""
+    import importlib.util
+    import mnp.core as mnp
+    from mnp import data
+    from mnp.nn import functional as F
+    spec = importlib.util.spec_from_file_location("char_gpt", EXAMPLES / "char_gpt.py")
+    gpt = importlib.util.module_from_spec(spec)
+    spec.loader.exec_module(gpt)
+    mnp.manual_seed(0)
+    model = gpt.GPT(vocab_size=11, block_size=8, layers=1, heads=2, width=16)
+    windows = data.TokenWindows(np.random.default_rng(0).integers(0, 11, 8 * 7 + 3), 8)
+    with mnp.no_grad():
+        per_window = [float(F.cross_entropy(model(x[None])[0], y).item())
+                      for x, y in (windows[i] for i in range(0, 8 * 7, 8))]
+    expected = float(np.mean(per_window))
+    for batch_size in (1, 3, 100):
+        assert abs(gpt.evaluate(model, windows, batch_size) - expected) < 1e-5
+    assert model.training
 
 
 def test_gpt_generation_with_the_cache_equals_full_recomputation():
