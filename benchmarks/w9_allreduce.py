@@ -6,9 +6,9 @@ Run plainly, it starts itself under mpiexec (``mnp.distributed.run``'s command, 
 rank). For float32 messages of 1 KB to 64 MB it times, interleaved round by round:
 ``raw`` (``comm.Allreduce(IN_PLACE, array)`` on the tensor's own numpy array, so that
 every case reduces the same memory), ``mnp`` (
-``mnp.distributed.all_reduce(tensor)``, shapes and dtypes checked across ranks) and
-``mnp_nocheck`` (the same without the check: ``group.check_collectives = False``, as
-``MNP_DISTRIBUTED_CHECKS=0`` sets). A sample is the slowest rank's
+``mnp.distributed.all_reduce(tensor)``, as it runs by default) and ``mnp_checked`` (the
+same with the cross-rank shape and dtype check: ``group.check_collectives = True``, as
+``MNP_DISTRIBUTED_CHECKS=1`` sets). A sample is the slowest rank's
 mean over enough calls to last ~50 ms; figures are medians over rounds. Prints JSON lines
 (µs per call, GB/s = bytes / time, overhead = mnp / raw − 1 of the medians, and
 ``paired_overhead``: the median over rounds of each round's own mnp / raw − 1, which cancels
@@ -88,11 +88,11 @@ def main() -> int:
             cases = {
                 "raw": lambda: comm.Allreduce(MPI.IN_PLACE, arr, MPI.SUM),
                 "mnp": lambda: dist.all_reduce(t),
-                "mnp_nocheck": lambda: dist.all_reduce(t),
+                "mnp_checked": lambda: dist.all_reduce(t),
             }
             order = list(cases) if rnd % 2 == 0 else list(reversed(cases))
             for name in order:
-                group.check_collectives = name != "mnp_nocheck"
+                group.check_collectives = name == "mnp_checked"
                 times.setdefault((nbytes, name), []).append(sample(cases[name], comm))
                 arr.fill(1.0)
     if rank != 0:
@@ -102,7 +102,7 @@ def main() -> int:
     out = open(args.out, "w") if args.out else None
     for nbytes in sizes:
         raw = statistics.median(times[(nbytes, "raw")])
-        for name in ("raw", "mnp", "mnp_nocheck"):
+        for name in ("raw", "mnp", "mnp_checked"):
             med = statistics.median(times[(nbytes, name)])
             paired = statistics.median(m / r - 1 for m, r in zip(times[(nbytes, name)],
                                                                  times[(nbytes, "raw")]))
@@ -116,15 +116,15 @@ def main() -> int:
             print(line)
             if out:
                 out.write(line + "\n")
-    print(f"\n{'size':>8} {'raw µs':>10} {'mnp µs':>10} {'nocheck µs':>11} {'raw GB/s':>9} "
-          f"{'overhead':>9} {'nocheck':>8} {'paired':>8} {'nocheck':>8}")
+    print(f"\n{'size':>8} {'raw µs':>10} {'mnp µs':>10} {'checked µs':>11} {'raw GB/s':>9} "
+          f"{'overhead':>9} {'checked':>8} {'paired':>8} {'checked':>8}")
     for nbytes in sizes:
         r = {row["case"]: row for row in rows if row["bytes"] == nbytes}
         size = f"{nbytes >> 20} MB" if nbytes >= 1 << 20 else f"{nbytes >> 10} KB"
         print(f"{size:>8} {r['raw']['us_per_call']:>10.1f} {r['mnp']['us_per_call']:>10.1f} "
-              f"{r['mnp_nocheck']['us_per_call']:>11.1f} {r['raw']['gb_per_s']:>9.2f} "
-              f"{r['mnp']['overhead']:>+9.1%} {r['mnp_nocheck']['overhead']:>+8.1%} "
-              f"{r['mnp']['paired_overhead']:>+8.1%} {r['mnp_nocheck']['paired_overhead']:>+8.1%}")
+              f"{r['mnp_checked']['us_per_call']:>11.1f} {r['raw']['gb_per_s']:>9.2f} "
+              f"{r['mnp']['overhead']:>+9.1%} {r['mnp_checked']['overhead']:>+8.1%} "
+              f"{r['mnp']['paired_overhead']:>+8.1%} {r['mnp_checked']['paired_overhead']:>+8.1%}")
     if len(sizes) >= 2:
         x = np.array(sizes, float)
         y = np.array([statistics.median(times[(s, "raw")]) for s in sizes])

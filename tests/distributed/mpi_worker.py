@@ -19,6 +19,8 @@ from mnp import nn, optim
 from mnp.core import parallel
 
 OUT = Path(sys.argv[2]) if len(sys.argv) > 2 else Path(".")
+# every job runs with the cross-rank shape/dtype checks (off by default), which it tests
+os.environ.setdefault("MNP_DISTRIBUTED_CHECKS", "1")
 
 
 def ok(name: str) -> None:

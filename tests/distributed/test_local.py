@@ -98,6 +98,25 @@ def test_missing_mpi_says_what_to_install(monkeypatch):
         _mpi.find_mpiexec()
 
 
+# -- the cross-rank checks' switch ---------------------------------------------------------------
+@pytest.mark.parametrize("mnp_value,torch_value,expected", [
+    (None, None, False),                 # off by default, as in PyTorch
+    ("1", None, True), ("on", None, True), ("TRUE", None, True), ("yes", None, True),
+    ("0", None, False), ("off", None, False),
+    (None, "DETAIL", True), (None, "detail", True), (None, "INFO", False),
+    ("0", "DETAIL", False),              # mnp's own switch wins
+])
+def test_cross_rank_checks_switch(monkeypatch, mnp_value, torch_value, expected):
+    from mnp.distributed.collectives import checks_from_environment
+    for name, value in (("MNP_DISTRIBUTED_CHECKS", mnp_value),
+                        ("TORCH_DISTRIBUTED_DEBUG", torch_value)):
+        if value is None:
+            monkeypatch.delenv(name, raising=False)
+        else:
+            monkeypatch.setenv(name, value)
+    assert checks_from_environment() is expected
+
+
 # -- errors before and around init --------------------------------------------------------------
 def test_calls_before_init_process_group_are_clear_errors():
     assert not dist.is_initialized()

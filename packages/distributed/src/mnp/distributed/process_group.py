@@ -34,7 +34,7 @@ class ProcessGroup:
         self.rank: int = comm.Get_rank()
         self.world_size: int = comm.Get_size()
         self.timeout = timeout
-        #: compare shapes and dtypes across ranks before each collective
+        #: compare shapes and dtypes across ranks before each collective (off by default)
         self.check_collectives = checks_from_environment()
         self._signature = np.empty(2, np.int64)
 
