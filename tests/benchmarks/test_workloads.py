@@ -104,3 +104,16 @@ def test_w8_twins_give_the_same_logits_through_the_cache(monkeypatch):
     np.testing.assert_allclose(ours(idx, caches[0], 0), theirs(idx, caches[1], 0), rtol=1e-4, atol=1e-4)
     nxt = idx[:, :1]
     np.testing.assert_allclose(ours(nxt, caches[0], 10), theirs(nxt, caches[1], 10), rtol=1e-4, atol=1e-4)
+
+
+def test_paired_gpt_reports_both_ratios():
+    pytest.importorskip("torch")
+    script = WORKER.parent / "paired_gpt.py"
+    proc = subprocess.run([sys.executable, str(script), "--w7-blocks", "2", "--w8-runs", "2"],
+                          capture_output=True, text=True, timeout=300)
+    assert proc.returncode == 0, proc.stderr[-2000:]
+    lines = proc.stdout.splitlines()
+    for name, unit in (("W7", "time"), ("W8", "tokens/s")):
+        line = next(ln for ln in lines if ln.startswith(f"{name}: mnp/torch {unit} median"))
+        assert float(line.split("median ")[1].split()[0]) > 0 and "2 pairs" in line
+    assert any(ln.startswith("W7 ms per step: mnp ") for ln in lines)
