@@ -143,6 +143,22 @@ def test_sdpa_input_changed_in_place_before_backward_is_an_autograd_error(rng, w
         out.sum().backward()
 
 
+
+@pytest.mark.parametrize("q_shape,kv_shape,ev", [((0, 4, 3, 8), (0, 4, 5, 8), 8),
+                                                 ((2, 0, 8), (2, 5, 8), 3),
+                                                 ((2, 3, 0), (2, 5, 0), 4)])
+def test_sdpa_empty_dimensions_match_torch(torch, rng, q_shape, kv_shape, ev):
+    """An empty batch, no queries, or zero-width heads (all scores 0: the mean of v), as torch."""
+    q = rng.standard_normal(q_shape).astype(np.float32)
+    k = rng.standard_normal(kv_shape).astype(np.float32)
+    v = rng.standard_normal(kv_shape[:-1] + (ev,)).astype(np.float32)
+    ours = F.scaled_dot_product_attention(*(mnp.tensor(a, requires_grad=True) for a in (q, k, v)))
+    theirs = torch.nn.functional.scaled_dot_product_attention(*(torch.from_numpy(a) for a in (q, k, v)))
+    assert ours.shape == tuple(theirs.shape)
+    np.testing.assert_allclose(ours.numpy(), theirs.numpy(), rtol=1e-5, atol=1e-6)
+    ours.sum().backward()
+
+
 dims = st.integers(1, 5)
 
 

@@ -103,7 +103,8 @@ class ScaledDotProductAttention(Function):
 
     def forward(self, q, k, v, mask=None, is_causal=False, scale=1.0, drop=None):
         self.shapes = (q.shape, k.shape, v.shape)
-        q, k, v = (a.reshape((-1,) + a.shape[-2:]) for a in (q, k, v))
+        b = math.prod(q.shape[:-2])
+        q, k, v = (a.reshape((b,) + a.shape[-2:]) for a in (q, k, v))
         out, lse = kernel("attention_forward", q.dtype)(q, k, v, mask, is_causal, scale, drop)
         self.arrays = (q, k, v, out, lse, mask, drop)
         self.flags = (is_causal, scale)
@@ -188,7 +189,7 @@ def scaled_dot_product_attention(query: Any, key: Any, value: Any, attn_mask: An
         except ValueError:
             raise ShapeError(f"{op}: attn_mask of shape {mask.shape} does not broadcast to "
                              f"{batch + (L, S)} (batch, L, S)") from None
-    sc = 1.0 / math.sqrt(E) if scale is None else float(scale)
+    sc = (1.0 / math.sqrt(E) if E else 1.0) if scale is None else float(scale)   # E=0: scores are 0
     if isinstance(attn_mask, Tensor) and attn_mask.requires_grad and mnp.is_grad_enabled():
         return _attention_with_mask_grad(q, k, v, attn_mask, dropout_p, sc, op)
     b = math.prod(batch)
