@@ -210,14 +210,13 @@ static inline T FN(hsum_)(VEC v) {
     return r;
 }
 
-static inline void FN(dot_block_)(Py_ssize_t ra, Py_ssize_t rb, Py_ssize_t K, const T *A,
-                                  Py_ssize_t rsa, const T *B, Py_ssize_t csb, T *C,
-                                  Py_ssize_t ldc, int acc) {
+/* DR whole rows of A against rb <= DR columns of B */
+static inline void FN(dot_block_)(Py_ssize_t rb, Py_ssize_t K, const T *A, Py_ssize_t rsa,
+                                  const T *B, Py_ssize_t csb, T *C, Py_ssize_t ldc, int acc) {
     VEC s[DR][DR];
-    T out[DR][DR];
     const T *a[DR], *b[DR];
-    for (int r = 0; r < DR; r++) { /* rows past the edge repeat the last one */
-        a[r] = A + (r < ra ? r : ra - 1) * rsa;
+    for (int r = 0; r < DR; r++) { /* columns past the edge repeat the last one */
+        a[r] = A + r * rsa;
         b[r] = B + (r < rb ? r : rb - 1) * csb;
     }
 #pragma GCC unroll 4
@@ -237,15 +236,12 @@ static inline void FN(dot_block_)(Py_ssize_t ra, Py_ssize_t rb, Py_ssize_t K, co
 #pragma GCC unroll 4
             for (int q = 0; q < DR; q++) s[r][q] += av[r] * bv[q];
     }
-    for (int r = 0; r < ra; r++)
+    for (int r = 0; r < DR; r++)
         for (int q = 0; q < rb; q++) {
             T t = FN(hsum_)(s[r][q]);
             for (Py_ssize_t k = p; k < K; k++) t += a[r][k] * b[q][k];
-            out[r][q] = t;
+            C[r * ldc + q] = acc ? C[r * ldc + q] + t : t;
         }
-    for (int r = 0; r < ra; r++)
-        for (int q = 0; q < rb; q++)
-            C[r * ldc + q] = acc ? C[r * ldc + q] + out[r][q] : out[r][q];
 }
 
 /* one row of A against DC columns of B: the matrix-vector product (a token's activations
@@ -295,7 +291,7 @@ static void FN(dots_)(Py_ssize_t M, Py_ssize_t N, Py_ssize_t K, const T *A, Py_s
         kb = K - p - KB < VL ? K - p : KB; /* no short last slice */
         for (Py_ssize_t i = 0; i < Mb; i += DR)
             for (Py_ssize_t j = 0; j < N; j += DR)
-                FN(dot_block_)(DR, N - j < DR ? N - j : DR, kb, A + i * rsa + p, rsa,
+                FN(dot_block_)(N - j < DR ? N - j : DR, kb, A + i * rsa + p, rsa,
                                B + j * csb + p, csb, C + i * ldc + j, ldc, acc || p > 0);
         for (Py_ssize_t i = Mb; i < M; i++)
             for (Py_ssize_t j = 0; j < N; j += DC)
