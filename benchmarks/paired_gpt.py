@@ -2,7 +2,7 @@
 each pair of neighbouring blocks, so that the machine's drift (which moves separate-process
 runs by up to 30% on a shared 2-core machine) cancels.
 
-    python benchmarks/paired_gpt.py [--w7-blocks 40] [--w8-runs 30]
+    python benchmarks/paired_gpt.py [--w7-blocks 40] [--w8-runs 30] [--attention sdpa]
 
 W7: blocks of 3 training steps of W7's model (ms per step); W8: generations of 100 tokens
 with W8's sampling loop (tokens per second). Prints the median of the per-pair ratios
@@ -53,10 +53,12 @@ def main() -> None:
     parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
     parser.add_argument("--w7-blocks", type=int, default=40)
     parser.add_argument("--w8-runs", type=int, default=30)
+    parser.add_argument("--attention", choices=("matmul", "sdpa"), default="matmul",
+                        help="W7's case: attention spelled out or the fused call")
     args = parser.parse_args()
     torch.set_num_threads(1)
 
-    case = w7.cases({})[0]
+    case = next(c for c in w7.cases({}) if c["attention"] == args.attention)
     steps = {}
     for fw in ("mnp", "torch"):
         *_, as_tensor, _ = framework_api(fw)
@@ -69,7 +71,7 @@ def main() -> None:
         block()
         steps[fw] = block
     t = alternate(steps, args.w7_blocks)
-    print(f"W7 ms per step: mnp {statistics.median(t['mnp']) / 3 * 1e3:.1f}, "
+    print(f"W7 (attention={args.attention}) ms per step: mnp {statistics.median(t['mnp']) / 3 * 1e3:.1f}, "
           f"torch {statistics.median(t['torch']) / 3 * 1e3:.1f}")
     print(summary("W7", [m / p for m, p in zip(t["mnp"], t["torch"])], "time"))
 

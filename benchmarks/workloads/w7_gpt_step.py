@@ -3,8 +3,11 @@ vocabulary 65), batch 12, no dropout, AdamW (lr 1e-3, weight decay 0.1). Figure:
 (zero_grad, forward, loss, backward, step).
 
 The model is written once for both frameworks from the API they share: token and position
-embeddings, pre-norm blocks whose causal self-attention is a matmul, an additive mask and a
-softmax, a GELU MLP, and a final norm and linear head.
+embeddings, pre-norm blocks with causal self-attention, a GELU MLP, and a final norm and linear
+head. Two cases differ only in how the attention is written: ``attention=matmul`` spells it out
+(a matmul, an additive mask, a softmax and a matmul), ``attention=sdpa`` calls
+``nn.functional.scaled_dot_product_attention(q, k, v, is_causal=True)`` (as
+examples/char_gpt.py and nanoGPT do), each framework's fused attention.
 """
 from __future__ import annotations
 
@@ -24,13 +27,15 @@ LR, WEIGHT_DECAY = 1e-3, 0.1
 
 
 def cases(opts: dict) -> list[dict]:
-    return [{"layers": 4, "heads": 4, "width": 128, "context": 64, "vocab": 65, "batch": 12}]
+    base = {"layers": 4, "heads": 4, "width": 128, "context": 64, "vocab": 65, "batch": 12}
+    return [dict(base, attention="matmul"), dict(base, attention="sdpa")]
 
 
 def build(framework: str, case: dict):
     """``(model, loss_fn, optimizer)`` of the reference GPT in ``framework``."""
     nn, optim, as_tensor, _ = framework_api(framework)
     width, heads, context = case["width"], case["heads"], case["context"]
+    fused = case.get("attention") == "sdpa"
     mask = np.triu(np.full((context, context), -np.inf, dtype=np.float32), k=1)
 
     class Attention(nn.Module):
@@ -43,8 +48,11 @@ def build(framework: str, case: dict):
         def forward(self, x):
             b, t, c = x.shape
             q, k, v = self.qkv(x).reshape(b, t, 3, heads, c // heads).permute(2, 0, 3, 1, 4)
-            att = (q @ k.transpose(-2, -1)) * (1.0 / math.sqrt(c // heads)) + self.mask[:t, :t]
-            y = att.softmax(-1) @ v
+            if fused:
+                y = nn.functional.scaled_dot_product_attention(q, k, v, is_causal=True)
+            else:
+                att = (q @ k.transpose(-2, -1)) * (1.0 / math.sqrt(c // heads)) + self.mask[:t, :t]
+                y = att.softmax(-1) @ v
             return self.proj(y.transpose(1, 2).reshape(b, t, c))
 
     class Block(nn.Module):

@@ -68,13 +68,15 @@ def test_w2_floor_times_every_variant_and_its_engine_computes_the_gradients(monk
     assert np.allclose(a.grad, mask * (b_np + 1)) and np.allclose(b.grad, mask * a_np)
 
 
-def test_w7_models_compute_the_same_loss_and_gradients_in_both_frameworks(monkeypatch):
+@pytest.mark.parametrize("attention", ["matmul", "sdpa"])
+def test_w7_models_compute_the_same_loss_and_gradients_in_both_frameworks(monkeypatch, attention):
     """W7 compares like with like: with torch's weights copied in, mnp's GPT gives torch's loss
-    and gradients."""
+    and gradients, with the attention spelled out and through each framework's fused call."""
     torch = pytest.importorskip("torch")
     monkeypatch.syspath_prepend(str(WORKER.parent))
     from workloads import w7_gpt_step as w7
-    case = {**w7.cases({})[0], "layers": 2, "batch": 3, "context": 16}
+    case = next(c for c in w7.cases({}) if c["attention"] == attention)
+    case = {**case, "layers": 2, "batch": 3, "context": 16}
     tmodel, tloss_fn, _ = w7.build("torch", case)
     mmodel, mloss_fn, _ = w7.build("mnp", case)
     state = {k: v.detach().numpy().copy() for k, v in tmodel.state_dict().items()}
@@ -109,11 +111,11 @@ def test_w8_twins_give_the_same_logits_through_the_cache(monkeypatch):
 def test_paired_gpt_reports_both_ratios():
     pytest.importorskip("torch")
     script = WORKER.parent / "paired_gpt.py"
-    proc = subprocess.run([sys.executable, str(script), "--w7-blocks", "2", "--w8-runs", "2"],
-                          capture_output=True, text=True, timeout=300)
+    proc = subprocess.run([sys.executable, str(script), "--w7-blocks", "2", "--w8-runs", "2",
+                           "--attention", "sdpa"], capture_output=True, text=True, timeout=300)
     assert proc.returncode == 0, proc.stderr[-2000:]
     lines = proc.stdout.splitlines()
     for name, unit in (("W7", "time"), ("W8", "tokens/s")):
         line = next(ln for ln in lines if ln.startswith(f"{name}: mnp/torch {unit} median"))
         assert float(line.split("median ")[1].split()[0]) > 0 and "2 pairs" in line
-    assert any(ln.startswith("W7 ms per step: mnp ") for ln in lines)
+    assert any(ln.startswith("W7 (attention=sdpa) ms per step: mnp ") for ln in lines)

@@ -63,6 +63,12 @@ static inline T CAT(att_sum, SFX)(const T *x, Py_ssize_t n) {
     return s;
 }
 
+/* x = e^(x - m) over [0..n), and its sum (the generic ROWEXP) */
+static inline T CAT(att_rowexp, SFX)(T *x, Py_ssize_t n, T m) {
+    for (Py_ssize_t j = 0; j < n; j++) x[j] = EXP(x[j] - m);
+    return CAT(att_sum, SFX)(x, n);
+}
+
 static inline T CAT(att_dot, SFX)(const T *x, const T *y, Py_ssize_t n) {
     T part[ATT_LANES] = {0};
     Py_ssize_t j = 0;
@@ -96,15 +102,14 @@ static void CAT(att_fwd_one, SFX)(const CAT(att_prob, SFX) *p, T *out, T *lse, T
             CAT(att_tile, SFX)(p, kt, i0, br, j0, bc, st);
             for (Py_ssize_t r = 0; r < br; r++) {
                 T *row = st + r * ATT_BC;
-                const T bm = CAT(att_max, SFX)(row, bc);
+                const T bm = ROWMAX(row, bc);
                 if (bm == -INFINITY) {              /* every key of the tile masked */
                     memset(row, 0, (size_t)bc * sizeof(T));
                     continue;
                 }
                 const T mnew = bm > m[r] ? bm : m[r];
                 const T corr = m[r] == -INFINITY ? 0 : EXP(m[r] - mnew);
-                for (Py_ssize_t j = 0; j < bc; j++) row[j] = EXP(row[j] - mnew);
-                l[r] = l[r] * corr + CAT(att_sum, SFX)(row, bc);
+                l[r] = l[r] * corr + ROWEXP(row, bc, mnew);
                 m[r] = mnew;
                 if (corr != 1)
                     for (Py_ssize_t c = 0; c < Ev; c++) acc[r * Ev + c] *= corr;
