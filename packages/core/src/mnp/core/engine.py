@@ -9,7 +9,7 @@ import heapq
 import itertools
 import time
 import weakref
-from typing import TYPE_CHECKING, Any, Callable, Sequence
+from typing import TYPE_CHECKING, Any, Callable, Iterable, Iterator, Sequence
 
 import numpy as np
 
@@ -199,24 +199,32 @@ def run_backward(roots: Sequence["Tensor"], root_grads: Sequence[np.ndarray],
     return None
 
 
-# -- post-accumulate gradient hooks -----------------------------------------------------------
-def _hooked_leaf_uses(heap: list) -> dict[int, int]:
-    """For each hooked leaf below the roots on ``heap``: how many graph edges reach it."""
-    uses: dict[int, int] = {}
+def leaf_edges(nodes: Iterable[Function]) -> Iterator["Tensor"]:
+    """The leaves that require grad at the ends of the graph's edges below ``nodes``: a leaf
+    once per edge into it. Each node is visited once; freed nodes (after a backward) are
+    skipped."""
     seen: set[int] = set()
-    stack = [t._ctx for _, _, t in heap]
+    stack = list(nodes)
     while stack:
         fn = stack.pop()
         if id(fn) in seen or fn.inputs is None:
             continue
         seen.add(id(fn))
         for p in fn.inputs:
-            if not p.requires_grad:
-                continue
-            if p._ctx is not None:
-                stack.append(p._ctx)
-            elif id(p) in _post_hooks:
-                uses[id(p)] = uses.get(id(p), 0) + 1
+            if p.requires_grad:
+                if p._ctx is None:
+                    yield p
+                else:
+                    stack.append(p._ctx)
+
+
+# -- post-accumulate gradient hooks -----------------------------------------------------------
+def _hooked_leaf_uses(heap: list) -> dict[int, int]:
+    """For each hooked leaf below the roots on ``heap``: how many graph edges reach it."""
+    uses: dict[int, int] = {}
+    for p in leaf_edges(t._ctx for _, _, t in heap):
+        if id(p) in _post_hooks:
+            uses[id(p)] = uses.get(id(p), 0) + 1
     return uses
 
 

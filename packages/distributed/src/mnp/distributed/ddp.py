@@ -22,6 +22,7 @@ import numpy as np
 
 import mnp.core as mnp
 from mnp.core import Tensor
+from mnp.core.engine import leaf_edges
 
 from . import _mpi
 from .collectives import _run, wait_requests
@@ -107,18 +108,7 @@ def _leaves(outputs: Any) -> set[int]:
             todo.extend(item.values())
         elif isinstance(item, (list, tuple)):
             todo.extend(item)
-    seen: set[int] = set()
-    while stack:
-        fn = stack.pop()
-        if id(fn) in seen or fn.inputs is None:
-            continue
-        seen.add(id(fn))
-        for t in fn.inputs:
-            if t.requires_grad:
-                if t._ctx is None:
-                    found.add(id(t))
-                else:
-                    stack.append(t._ctx)
+    found.update(id(t) for t in leaf_edges(stack))
     return found
 
 
