@@ -158,3 +158,22 @@ def test_gpt_generation_with_the_cache_equals_full_recomputation():
     out = model.generate(mnp.from_numpy(idx[:, :1]), 20, temperature=0.8, top_k=3,
                          generator=np.random.default_rng(0))
     assert out.shape == (2, 21) and out.numpy()[:, 0].tolist() == idx[:, 0].tolist()
+
+
+def test_gpt_optimizer_decays_the_matrices_only():
+    """The example's AdamW: weight decay on every matrix (tied head included once), none on
+    biases and norm weights; the reference run's betas unless others are given."""
+    import importlib.util
+    spec = importlib.util.spec_from_file_location("char_gpt", EXAMPLES / "char_gpt.py")
+    gpt = importlib.util.module_from_spec(spec)
+    spec.loader.exec_module(gpt)
+    model = gpt.GPT(vocab_size=11, block_size=8, layers=2, heads=2, width=16)
+    decayed, plain = gpt.optimizer_for(model, 1e-3, 0.01).param_groups
+    assert (decayed["weight_decay"], plain["weight_decay"]) == (0.01, 0.0)
+    assert tuple(decayed["betas"]) == tuple(plain["betas"]) == (0.7, 0.99)
+    assert all(p.ndim == 2 for p in decayed["params"]) and all(p.ndim == 1 for p in plain["params"])
+    ids = [id(p) for p in decayed["params"] + plain["params"]]
+    assert sorted(ids) == sorted(id(p) for p in model.parameters())
+    assert len(decayed["params"]) == 2 + 4 * 2          # embeddings, then 4 linear weights a block
+    other = gpt.optimizer_for(model, 1e-3, 0.1, betas=(0.9, 0.95)).param_groups[0]
+    assert tuple(other["betas"]) == (0.9, 0.95) and other["weight_decay"] == 0.1
