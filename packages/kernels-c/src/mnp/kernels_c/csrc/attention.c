@@ -32,21 +32,8 @@
 #define CAT_(a, b) a##b
 #define CAT(a, b) CAT_(a, b)
 
-/* float32 rows in SIMD vectors (kc_vexp.h): the max (NaN ignored, as att_max) and e^(x - m)
- * with its sum, a tail shorter than a vector one value at a time */
-static inline float att_rowmax_vf(const float *x, Py_ssize_t n) {
-    kc_vf m0 = kc_vf_splat(-INFINITY), m1 = m0;
-    Py_ssize_t j = 0;
-    for (; j + 2 * KC_VF_LEN <= n; j += 2 * KC_VF_LEN) {
-        m0 = kc_vf_max(kc_vf_load(x + j), m0);
-        m1 = kc_vf_max(kc_vf_load(x + j + KC_VF_LEN), m1);
-    }
-    if (j + KC_VF_LEN <= n) m0 = kc_vf_max(kc_vf_load(x + j), m0), j += KC_VF_LEN;
-    float m = kc_vf_hmax(kc_vf_max(m1, m0));
-    for (; j < n; j++) m = x[j] > m ? x[j] : m;
-    return m;
-}
-
+/* e^(x - m) over a float32 row in SIMD vectors (kc_vexp.h), and its sum; a tail shorter than a
+ * vector one value at a time */
 static inline float att_rowexp_vf(float *x, Py_ssize_t n, float m) {
     const kc_vf vm = kc_vf_splat(m);
     kc_vf s = kc_vf_splat(0.0f);
@@ -65,7 +52,7 @@ static inline float att_rowexp_vf(float *x, Py_ssize_t n, float m) {
 
 #define T float
 #define SFX _f
-#define ROWMAX att_rowmax_vf
+#define ROWMAX kc_vf_max_n
 #define ROWEXP att_rowexp_vf
 #define GEMM kc_sgemm
 #define EXP kc_expf_nonpos

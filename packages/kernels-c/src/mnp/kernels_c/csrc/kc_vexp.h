@@ -8,6 +8,7 @@
 #ifndef MNP_KC_VEXP_H
 #define MNP_KC_VEXP_H
 
+#include <math.h>
 #include <stddef.h>
 #include <stdint.h>
 #include <string.h>
@@ -100,6 +101,25 @@ static inline float kc_vf_hmax(kc_vf v) {
     m = b[0];
     for (int i = 1; i < (int)KC_VF_LEN; i++) m = b[i] > m ? b[i] : m;
     return m;
+}
+
+/* the largest of x[0:n], NaN ignored (-inf if there is none); from n = KC_VF_LEN on in
+ * vectors, the tail as the slice's last full vector (overlapping the one before) */
+static inline float kc_vf_max_n(const float *x, ptrdiff_t n) {
+    const kc_vf none = kc_vf_splat(-INFINITY);
+    if (n < KC_VF_LEN) {
+        float m = -INFINITY;
+        for (ptrdiff_t j = 0; j < n; j++) m = x[j] > m ? x[j] : m;
+        return m;
+    }
+    kc_vf m0 = kc_vf_max(kc_vf_load(x + n - KC_VF_LEN), none), m1 = none;
+    ptrdiff_t c = 0;
+    for (; c + 2 * KC_VF_LEN <= n; c += 2 * KC_VF_LEN) {
+        m0 = kc_vf_max(kc_vf_load(x + c), m0);
+        m1 = kc_vf_max(kc_vf_load(x + c + KC_VF_LEN), m1);
+    }
+    if (c + KC_VF_LEN <= n) m1 = kc_vf_max(kc_vf_load(x + c), m1);
+    return kc_vf_hmax(kc_vf_max(m1, m0));
 }
 
 static inline kc_vf kc_vexpf(kc_vf y) {

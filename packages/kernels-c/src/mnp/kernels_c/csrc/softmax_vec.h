@@ -7,19 +7,6 @@
 
 #define VL KC_VF_LEN
 
-/* the largest value of x[0:L] (L >= VL), NaN ignored (-inf if there is none) */
-static float smv_max(const float *restrict x, Py_ssize_t L) {
-    const kc_vf none = kc_vf_splat(-INFINITY);
-    kc_vf m0 = kc_vf_max(kc_vf_load(x + L - VL), none), m1 = none;
-    Py_ssize_t c = 0;
-    for (; c + 2 * VL <= L; c += 2 * VL) {
-        m0 = kc_vf_max(kc_vf_load(x + c), m0);
-        m1 = kc_vf_max(kc_vf_load(x + c + VL), m1);
-    }
-    if (c + VL <= L) m1 = kc_vf_max(kc_vf_load(x + c), m1);
-    return kc_vf_hmax(kc_vf_max(m1, m0));
-}
-
 /* e^(x - m) of one slice into y (lg = 0; log_softmax, lg = 1, keeps only the sum), and its
  * sum; the last vector's e, which the scaling needs, in *et */
 static float smv_exp_sum(const float *restrict x, float *restrict y, Py_ssize_t L, float m,
@@ -64,7 +51,7 @@ static void smv_scale(const float *restrict x, float *restrict y, Py_ssize_t L, 
 static void smv_block(const float *x, float *y, Py_ssize_t L, Py_ssize_t n, int lg) {
     float m[SMV_BLOCK], s[SMV_BLOCK];
     kc_vf et[SMV_BLOCK];
-    for (Py_ssize_t i = 0; i < n; i++) m[i] = smv_max(x + i * L, L);
+    for (Py_ssize_t i = 0; i < n; i++) m[i] = kc_vf_max_n(x + i * L, L);
     for (Py_ssize_t i = 0; i < n; i++)
         s[i] = isfinite(m[i]) ? smv_exp_sum(x + i * L, y + i * L, L, m[i], lg, &et[i]) : 0;
     for (Py_ssize_t i = 0; i < n; i++) {
