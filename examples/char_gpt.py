@@ -138,8 +138,18 @@ class GPT(nn.Module):
         return mnp.from_numpy(tokens)
 
 
+BETAS = (0.7, 0.99)   # AdamW's betas in the reference run (see optimizer_for)
+
+
+def lm_loss(model: GPT, x: mnp.Tensor, y: mnp.Tensor, reduction: str = "mean") -> mnp.Tensor:
+    """Cross-entropy of the model's next-character logits for ``x`` against targets ``y``."""
+    logits = model(x)
+    return F.cross_entropy(logits.reshape(-1, logits.shape[-1]), y.reshape(-1),
+                           reduction=reduction)
+
+
 def optimizer_for(model: GPT, lr: float, weight_decay: float,
-                  betas: tuple[float, float] = (0.7, 0.99)) -> optim.AdamW:
+                  betas: tuple[float, float] = BETAS) -> optim.AdamW:
     """AdamW with two parameter groups: the matrices (linear weights and the embeddings)
     decayed, the 1-d parameters (biases, norm weights) not, as GPT training does.
 
@@ -171,9 +181,7 @@ def estimate_loss(model: GPT, windows: data.TokenWindows, batches: int, batch_si
     rng = np.random.default_rng(seed)
     total = 0.0
     for _ in range(batches):
-        x, y = windows.random_batch(batch_size, generator=rng)
-        logits = model(x)
-        total += float(F.cross_entropy(logits.reshape(-1, logits.shape[-1]), y.reshape(-1)).item())
+        total += float(lm_loss(model, *windows.random_batch(batch_size, generator=rng)).item())
     model.train()
     return total / batches
 
@@ -188,10 +196,7 @@ def evaluate(model: GPT, windows: data.TokenWindows, batch_size: int = 48) -> fl
     starts = np.arange(0, len(windows.tokens) - block, block)
     total = 0.0
     for i in range(0, len(starts), batch_size):
-        x, y = windows[starts[i:i + batch_size]]
-        logits = model(x)
-        total += float(F.cross_entropy(logits.reshape(-1, logits.shape[-1]), y.reshape(-1),
-                                       reduction="sum").item())
+        total += float(lm_loss(model, *windows[starts[i:i + batch_size]], "sum").item())
     model.train()
     return total / (len(starts) * block)
 
@@ -209,7 +214,7 @@ def main(argv: list[str] | None = None) -> float:
     parser.add_argument("--min-lr", type=float, default=1e-4)
     parser.add_argument("--warmup", type=int, default=100)
     parser.add_argument("--weight-decay", type=float, default=0.01)
-    parser.add_argument("--betas", type=float, nargs=2, default=(0.7, 0.99), metavar=("B1", "B2"))
+    parser.add_argument("--betas", type=float, nargs=2, default=BETAS, metavar=("B1", "B2"))
     parser.add_argument("--clip", type=float, default=1.0)
     parser.add_argument("--eval-interval", type=int, default=250)
     parser.add_argument("--eval-batches", type=int, default=40)
@@ -261,9 +266,7 @@ def main(argv: list[str] | None = None) -> float:
     val_loss = float("nan")
     stop = args.steps if args.stop_at is None else min(args.stop_at, args.steps)
     for step in range(start, stop):
-        x, y = next(stream)
-        logits = model(x)
-        loss = F.cross_entropy(logits.reshape(-1, logits.shape[-1]), y.reshape(-1))
+        loss = lm_loss(model, *next(stream))
         opt.zero_grad()
         loss.backward()
         optim.clip_grad_norm_(model.parameters(), args.clip)

@@ -2,6 +2,7 @@
 fresh process, from a scratch directory) and reaches the outcome it promises."""
 from __future__ import annotations
 
+import importlib.util
 import os
 import re
 import subprocess
@@ -22,6 +23,14 @@ def run_example(name: str, *args: str, cwd: Path) -> str:
                           capture_output=True, text=True, timeout=300)
     assert proc.returncode == 0, f"{name} failed:\n{proc.stdout[-2000:]}\n{proc.stderr[-3000:]}"
     return proc.stdout
+
+
+def char_gpt_module():
+    """examples/char_gpt.py imported as a module (its model and helpers, without running it)."""
+    spec = importlib.util.spec_from_file_location("char_gpt", EXAMPLES / "char_gpt.py")
+    gpt = importlib.util.module_from_spec(spec)
+    spec.loader.exec_module(gpt)
+    return gpt
 
 
 def percent(pattern: str, text: str) -> float:
@@ -118,13 +127,10 @@ def test_char_gpt_resumes_exactly(tmp_path):
 def test_gpt_whole_text_evaluation_is_the_mean_over_every_window():
     """`evaluate` scores each held-out position once: the mean of the per-window losses,
     whatever the batch size."""
-    import importlib.util
     import mnp.core as mnp
     from mnp import data
     from mnp.nn import functional as F
-    spec = importlib.util.spec_from_file_location("char_gpt", EXAMPLES / "char_gpt.py")
-    gpt = importlib.util.module_from_spec(spec)
-    spec.loader.exec_module(gpt)
+    gpt = char_gpt_module()
     mnp.manual_seed(0)
     model = gpt.GPT(vocab_size=11, block_size=8, layers=1, heads=2, width=16)
     windows = data.TokenWindows(np.random.default_rng(0).integers(0, 11, 8 * 7 + 3), 8)
@@ -139,11 +145,8 @@ def test_gpt_whole_text_evaluation_is_the_mean_over_every_window():
 
 def test_gpt_generation_with_the_cache_equals_full_recomputation():
     """Each new token from the key/value cache has the logits a full forward pass gives."""
-    import importlib.util
     import mnp.core as mnp
-    spec = importlib.util.spec_from_file_location("char_gpt", EXAMPLES / "char_gpt.py")
-    gpt = importlib.util.module_from_spec(spec)
-    spec.loader.exec_module(gpt)
+    gpt = char_gpt_module()
     mnp.manual_seed(0)
     model = gpt.GPT(vocab_size=11, block_size=8, layers=2, heads=2, width=16)
     model.eval()
@@ -163,10 +166,7 @@ def test_gpt_generation_with_the_cache_equals_full_recomputation():
 def test_gpt_optimizer_decays_the_matrices_only():
     """The example's AdamW: weight decay on every matrix (tied head included once), none on
     biases and norm weights; the reference run's betas unless others are given."""
-    import importlib.util
-    spec = importlib.util.spec_from_file_location("char_gpt", EXAMPLES / "char_gpt.py")
-    gpt = importlib.util.module_from_spec(spec)
-    spec.loader.exec_module(gpt)
+    gpt = char_gpt_module()
     model = gpt.GPT(vocab_size=11, block_size=8, layers=2, heads=2, width=16)
     decayed, plain = gpt.optimizer_for(model, 1e-3, 0.01).param_groups
     assert (decayed["weight_decay"], plain["weight_decay"]) == (0.01, 0.0)
