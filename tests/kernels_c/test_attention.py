@@ -135,3 +135,46 @@ def test_op_served_by_backend(backend, rng):
     assert_close(out, expected, rtol=1e-12, atol=1e-12)
     assert mnp.grad_check(lambda q, k, v: F.scaled_dot_product_attention(q, k, v, is_causal=True),
                           [q, k, v])
+
+
+@pytest.mark.parametrize("dt", DTYPES)
+@pytest.mark.parametrize("causal,masked", [(True, False), (False, True)])
+def test_heads_read_in_place_from_a_projection(kc, ref, rng, dt, causal, masked):
+    """q, k, v as the (B, H, L, E) views of a (B, L, 3, H, E) projection (a transformer's qkv)
+    and k, v shared by every head (stride 0): the results of contiguous copies, with out and
+    the gradients laid out as their inputs (out's (B, L, H * Ev) reshape is a view)."""
+    B, L, H, E = 3, 37, 4, 8
+    qkv = rng.standard_normal((B, L, 3, H, E)).astype(dt).transpose(2, 0, 3, 1, 4)
+    shared = np.broadcast_to(rng.standard_normal((B, 1, L, E)).astype(dt), (B, H, L, E))
+    mask = None
+    if masked:
+        mask = rng.standard_normal((B * H, L, L)).astype(dt)
+        mask[rng.random(mask.shape) > 0.7] = -np.inf
+    for q, k, v in ((qkv[0], qkv[1], qkv[2]), (qkv[0], shared, shared)):
+        assert not q.flags.c_contiguous
+        dense = [np.ascontiguousarray(a).reshape(B * H, L, E) for a in (q, k, v)]
+        out, lse = ref("attention_forward", dt)(*dense, mask, causal, 0.3)
+        c_out, c_lse = kc.attention_forward(q, k, v, mask, causal, 0.3)
+        assert c_out.shape == (B, H, L, E) and c_lse.shape == (B, H, L)
+        assert c_out.transpose(0, 2, 1, 3).flags.c_contiguous      # laid out as q
+        assert_close(c_out.reshape(B * H, L, E), out, **_tol(dt), what="out")
+        assert_close(c_lse.reshape(B * H, L), lse, **_tol(dt), what="lse")
+        g = rng.standard_normal((B, L, H, E)).astype(dt).transpose(0, 2, 1, 3)
+        expected = ref("attention_backward", dt)(np.ascontiguousarray(g).reshape(B * H, L, E),
+                                                 *dense, out, lse, mask, causal, 0.3)
+        got = kc.attention_backward(g, q, k, v, c_out, c_lse, mask, causal, 0.3)
+        for name, a, inp, e in zip(("dq", "dk", "dv"), got, (q, k, v), expected):
+            assert a.shape == inp.shape, name
+            assert_close(a.reshape(B * H, L, E), e, **_tol(dt), what=name)
+        assert got[0].transpose(0, 2, 1, 3).flags.c_contiguous     # laid out as q
+
+
+@pytest.mark.parametrize("shape", [(2, 3, 4, 5, 6), (7, 6)])
+def test_more_or_fewer_batch_dimensions_match_the_reference(kc, ref, rng, shape):
+    """The kernels take one or two batch dimensions as they are; the op flattens others."""
+    q, k, v = (mnp.tensor(rng.standard_normal(shape), dtype=mnp.float64) for _ in range(3))
+    out = F.scaled_dot_product_attention(q, k, v, is_causal=True)
+    with mnp.use_backend("numpy"):
+        expected = F.scaled_dot_product_attention(q, k, v, is_causal=True)
+    assert out.shape == shape
+    assert_close(out, expected, rtol=1e-12, atol=1e-12)

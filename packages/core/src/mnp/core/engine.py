@@ -47,7 +47,9 @@ class SliceGrad:
         self.key, self.value = key, value
 
     def dense(self, like: np.ndarray) -> np.ndarray:
-        out = np.zeros(like.shape, like.dtype)
+        # laid out as ``like`` (a permuted view's gradient stays a view of one C-ordered
+        # buffer, so the reshape back to the producer's shape costs no copy)
+        out = np.zeros_like(like)
         out[self.key] = self.value
         return out
 

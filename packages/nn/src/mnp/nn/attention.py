@@ -1,13 +1,14 @@
 """Attention: `scaled_dot_product_attention` (an autograd Function on the ``attention_*``
 kernels), `MultiheadAttention`, and the ``numpy`` reference kernels.
 
-Kernels (batch flattened to B; nothing of size L x S is kept between forward and backward):
+Kernels (nothing of size L x S is kept between forward and backward):
 
-``attention_forward(q, k, v, mask, is_causal, scale, drop) -> (out, lse)``: q (B, L, E),
-k (B, S, E), v (B, S, Ev); ``mask`` None or an additive float array broadcastable to
-(B, L, S); ``is_causal`` keeps key j for query i when j <= i; ``drop`` None or a (B, L, S)
-dropout multiplier (0 or 1 / (1 - p)) applied to the attention weights. out (B, L, Ev),
-lse (B, L) the log-sum-exp of each row's scores (``-inf`` for a row with every key masked,
+``attention_forward(q, k, v, mask, is_causal, scale, drop) -> (out, lse)``: q (*batch, L, E),
+k (*batch, S, E), v (*batch, S, Ev) with one or two batch dimensions (B their size, in C
+order), any strides; ``mask`` None or an additive float array broadcastable to (B, L, S);
+``is_causal`` keeps key j for query i when j <= i; ``drop`` None or a (B, L, S) dropout
+multiplier (0 or 1 / (1 - p)) applied to the attention weights. out (*batch, L, Ev), lse
+(*batch, L) the log-sum-exp of each row's scores (``-inf`` for a row with every key masked,
 whose output is 0).
 ``attention_backward(g, q, k, v, out, lse, mask, is_causal, scale, drop) -> (dq, dk, dv)``
 recomputes the weights from ``lse``.
@@ -47,10 +48,18 @@ def _wide(*arrays):
             for a in arrays]
 
 
+def _flat(*arrays):
+    """(B, n, m) views (or copies) of (*batch, n, m) arrays."""
+    return [a.reshape((math.prod(a.shape[:-2]),) + a.shape[-2:]) for a in arrays]
+
+
 def attention_forward(q: np.ndarray, k: np.ndarray, v: np.ndarray, mask, is_causal: bool,
                       scale: float, drop=None) -> tuple[np.ndarray, np.ndarray]:
     """Softmax attention -> ``(out, lse)``; see the module docstring. float16 inputs are
     computed in float32 (out float16, lse float32)."""
+    if q.ndim != 3:
+        out, lse = attention_forward(*_flat(q, k, v), mask, is_causal, scale, drop)
+        return out.reshape(q.shape[:-1] + v.shape[-1:]), lse.reshape(q.shape[:-1])
     if q.dtype == np.float16:
         out, lse = attention_forward(*_wide(q, k, v, mask), is_causal, scale, *_wide(drop))
         return out.astype(np.float16), lse
@@ -71,6 +80,11 @@ def attention_backward(g: np.ndarray, q: np.ndarray, k: np.ndarray, v: np.ndarra
                        out: np.ndarray, lse: np.ndarray, mask, is_causal: bool, scale: float,
                        drop=None) -> tuple[np.ndarray, np.ndarray, np.ndarray]:
     """``(dq, dk, dv)`` of `attention_forward`, the weights recomputed from ``lse``."""
+    if q.ndim != 3:
+        flat_lse = lse.reshape(math.prod(lse.shape[:-1]), lse.shape[-1])
+        grads = attention_backward(*_flat(g, q, k, v, out), flat_lse, mask, is_causal, scale,
+                                   drop)
+        return tuple(d.reshape(a.shape) for d, a in zip(grads, (q, k, v)))
     if q.dtype == np.float16:
         grads = attention_backward(*_wide(g, q, k, v, out), lse.astype(np.float32),
                                    *_wide(mask), is_causal, scale, *_wide(drop))
@@ -96,15 +110,16 @@ KERNELS = {"attention_forward": attention_forward, "attention_backward": attenti
 # -- the op --------------------------------------------------------------------------------
 class ScaledDotProductAttention(Function):
     """Attention of q (..., L, E) over k (..., S, E), v (..., S, Ev), all with the same batch
-    dimensions (flattened to B for the kernels; the additive mask and dropout multiplier come
-    as (B, L, S) and are constants here)."""
+    dimensions: one or two go to the kernels as they are, at their strides (the heads of a
+    (B, L, 3, H, E) projection are not copied out), more are flattened; the additive mask and
+    dropout multiplier come as (B, L, S) and are constants here."""
     name = "scaled_dot_product_attention"
     saved = ("arrays",)
 
     def forward(self, q, k, v, mask=None, is_causal=False, scale=1.0, drop=None):
         self.shapes = (q.shape, k.shape, v.shape)
-        b = math.prod(q.shape[:-2])
-        q, k, v = (a.reshape((b,) + a.shape[-2:]) for a in (q, k, v))
+        if not 3 <= q.ndim <= 4:
+            q, k, v = _flat(q, k, v)
         out, lse = kernel("attention_forward", q.dtype)(q, k, v, mask, is_causal, scale, drop)
         self.arrays = (q, k, v, out, lse, mask, drop)
         self.flags = (is_causal, scale)

@@ -1,13 +1,16 @@
 /* Fused softmax attention, float32 and float64 (accumulating in the element type):
  *   attention_forward(q, k, v, mask, is_causal, scale, drop=None) -> (out, lse)
  *   attention_backward(g, q, k, v, out, lse, mask, is_causal, scale, drop=None) -> (dq, dk, dv)
- * q (B, L, E), k (B, S, E), v (B, S, Ev); mask None or an additive float array of shape
- * (B|1, L|1, S|1) (any strides); lse (B, L). Tiled (ATT_BR x ATT_BC) with an online
- * softmax and the tiles' products on the C GEMM: nothing of size L x S is built, and the
- * causal case skips the tiles above the diagonal. Threads split the batch B in contiguous
- * shares; each batch index is computed the same way on whichever thread, so results do not
- * depend on the thread count. A dropout multiplier (`drop`), other dtypes or shapes go to the
- * numpy reference. */
+ * q (*batch, L, E), k (*batch, S, E), v (*batch, S, Ev) with one or two batch dimensions, each
+ * at any strides (the heads of a (B, L, 3, H, E) projection are read where they lie); mask
+ * None or an additive float array of shape (B|1, L|1, S|1) (any strides), B the batch's size
+ * in C order; lse (*batch, L). out, dq, dk and dv come laid out as q, k and v are (q's heads
+ * interleaved along L give an out whose (B, L, H * Ev) reshape costs nothing). Tiled (ATT_BR x
+ * ATT_BC) with an online softmax and the tiles' products on the C GEMM: nothing of size L x S
+ * is built, and the causal case skips the tiles above the diagonal. Threads split the batch
+ * in contiguous shares; each batch index is computed the same way on whichever thread, so
+ * results do not depend on the thread count. A dropout multiplier (`drop`), other dtypes or
+ * shapes go to the numpy reference. */
 #if defined(__GNUC__) && !defined(__clang__)
 /* comparisons that may not trap let GCC turn the selects of kc_math.h's exp into vector
  * blends: without this the exp loops of the tiles stay scalar */
@@ -31,6 +34,20 @@
 
 #define CAT_(a, b) a##b
 #define CAT(a, b) CAT_(a, b)
+
+/* an operand's rows: batch index b = b1 * b2 + i2 starts at p + b1 s0 + i2 s1, its rows are
+ * sl apart (strides in elements; a row's elements are contiguous) */
+typedef struct {
+    void *p;
+    Py_ssize_t b2, s0, s1, sl;
+} att_view;
+
+/* a call's sizes (B the batch), the mask's element strides along B, L, S, and its options */
+typedef struct {
+    Py_ssize_t B, L, S, E, Ev, mb, ml, ms;
+    int causal;
+    double scale;
+} att_shape;
 
 /* e^(x - m) over a float32 row in SIMD vectors (kc_vexp.h), and its sum; a tail shorter than a
  * vector one value at a time */
@@ -79,73 +96,131 @@ static inline float att_rowexp_vf(float *x, Py_ssize_t n, float m) {
 #undef GEMM
 #undef LOG
 
-/* the sizes of q, k, v as (B, L, E), (B, S, E), (B, S, Ev) of type t; -1 if they do not fit */
-static int att_dims(int t, PyObject *q, PyObject *k, PyObject *v, Py_ssize_t d[5]) {
+/* q, k, v as (B, L, E), (B, S, E), (B, S, Ev) of type t into sh (one or two batch dimensions,
+ * the same for all three); -1 if they do not fit */
+static int att_dims(int t, PyObject *q, PyObject *k, PyObject *v, att_shape *sh) {
     if (kc_ftype(q) != t || kc_ftype(k) != t || kc_ftype(v) != t) return -1;
     PyArrayObject *a = (PyArrayObject *)q, *b = (PyArrayObject *)k, *c = (PyArrayObject *)v;
-    if (PyArray_NDIM(a) != 3 || PyArray_NDIM(b) != 3 || PyArray_NDIM(c) != 3) return -1;
+    const int nd = PyArray_NDIM(a);
+    if ((nd != 3 && nd != 4) || PyArray_NDIM(b) != nd || PyArray_NDIM(c) != nd) return -1;
     const npy_intp *x = PyArray_DIMS(a), *y = PyArray_DIMS(b), *z = PyArray_DIMS(c);
-    if (y[0] != x[0] || z[0] != x[0] || y[2] != x[2] || z[1] != y[1]) return -1;
-    d[0] = x[0], d[1] = x[1], d[2] = y[1], d[3] = x[2], d[4] = z[2];
-    for (int i = 0; i < 5; i++)
-        if (d[i] < 1) return -1;
+    Py_ssize_t B = 1;
+    for (int i = 0; i < nd - 2; i++) {
+        if (y[i] != x[i] || z[i] != x[i]) return -1;
+        B *= x[i];
+    }
+    if (y[nd - 1] != x[nd - 1] || z[nd - 2] != y[nd - 2]) return -1;
+    sh->B = B, sh->L = x[nd - 2], sh->S = y[nd - 2], sh->E = x[nd - 1], sh->Ev = z[nd - 1];
+    if (sh->B < 1 || sh->L < 1 || sh->S < 1 || sh->E < 1 || sh->Ev < 1) return -1;
     return 0;
 }
 
-/* the mask's strides in elements (0 along its size-1 dimensions); -1 if it does not fit */
-static int att_mask(int t, PyObject *o, const Py_ssize_t d[5], Py_ssize_t st[3]) {
+/* the mask's strides in elements (0 along its size-1 dimensions) into sh; -1 if it does not
+ * fit */
+static int att_mask(int t, PyObject *o, att_shape *sh) {
     if (o == Py_None) {
-        st[0] = st[1] = st[2] = 0;
+        sh->mb = sh->ml = sh->ms = 0;
         return 0;
     }
     if (kc_ftype(o) != t || PyArray_NDIM((PyArrayObject *)o) != 3) return -1;
     PyArrayObject *m = (PyArrayObject *)o;
-    const Py_ssize_t want[3] = {d[0], d[1], d[2]}, isz = PyArray_ITEMSIZE(m);
+    const Py_ssize_t want[3] = {sh->B, sh->L, sh->S}, isz = PyArray_ITEMSIZE(m);
+    Py_ssize_t st[3];
     for (int i = 0; i < 3; i++) {
         const npy_intp n = PyArray_DIM(m, i), s = PyArray_STRIDE(m, i);
         if ((n != want[i] && n != 1) || s % isz) return -1;
         st[i] = n == 1 ? 0 : s / isz;
     }
+    sh->mb = st[0], sh->ml = st[1], sh->ms = st[2];
     return 0;
 }
 
-/* is_causal and scale; -1 with an exception set on failure */
-static int att_flags(PyObject *causal, PyObject *scale, int *c, double *sc) {
-    *c = kc_bool(causal);
-    if (*c < 0) return -1;
-    return kc_double(scale, sc);
+/* is_causal and scale into sh; -1 with an exception set on failure */
+static int att_flags(PyObject *causal, PyObject *scale, att_shape *sh) {
+    sh->causal = kc_bool(causal);
+    if (sh->causal < 0) return -1;
+    return kc_double(scale, &sh->scale);
 }
 
-static void att_fwd(int t, const void *q, const void *k, const void *v, const void *mask,
-                    const Py_ssize_t st[3], const Py_ssize_t d[5], int causal, double scale,
-                    void *out, void *lse, char *scratch, size_t per, Py_ssize_t lo,
-                    Py_ssize_t hi) {
-    void *mine = scratch + (size_t)kc_tid() * per;
-    if (t == NPY_FLOAT)
-        att_fwd_range_f(q, k, v, mask, st[0], st[1], st[2], d[1], d[2], d[3], d[4], causal,
-                        scale, out, lse, mine, lo, hi);
-    else
-        att_fwd_range_d(q, k, v, mask, st[0], st[1], st[2], d[1], d[2], d[3], d[4], causal,
-                        scale, out, lse, mine, lo, hi);
+/* o itself when its rows can be read in place (aligned, native, strides in whole elements,
+ * each row contiguous), else a C-ordered copy; a new reference, NULL with an exception set */
+static PyArrayObject *att_operand(PyObject *o, int t) {
+    PyArrayObject *a = (PyArrayObject *)o;
+    const int nd = PyArray_NDIM(a);
+    const npy_intp isz = PyArray_ITEMSIZE(a);
+    int ok = PyArray_TYPE(a) == t && PyArray_ISALIGNED(a) && PyArray_ISNOTSWAPPED(a) &&
+             (PyArray_DIM(a, nd - 1) == 1 || PyArray_STRIDE(a, nd - 1) == isz);
+    for (int i = 0; ok && i < nd; i++) ok = PyArray_STRIDE(a, i) % isz == 0;
+    if (ok) {
+        Py_INCREF(o);
+        return a;
+    }
+    return kc_contig(o, t);
 }
 
-static void att_bwd(int t, const void *g, const void *q, const void *k, const void *v,
-                    const void *out, const void *lse, const void *mask, const Py_ssize_t st[3],
-                    const Py_ssize_t d[5], int causal, double scale, void *dq, void *dk, void *dv,
+/* the rows of a (one or two batch dimensions) */
+static att_view att_view_of(PyArrayObject *a) {
+    const int nd = PyArray_NDIM(a);
+    const npy_intp isz = PyArray_ITEMSIZE(a);
+    att_view w = {PyArray_DATA(a), 1, PyArray_STRIDE(a, 0) / isz, 0,
+                  PyArray_STRIDE(a, nd - 2) / isz};
+    if (nd == 4) w.b2 = PyArray_DIM(a, 1), w.s1 = PyArray_STRIDE(a, 1) / isz;
+    return w;
+}
+
+/* a new array of a's shape with the last size `last`, its dimensions laid out in memory in
+ * the order of a's strides (largest first; the last dimension innermost): an output or a
+ * gradient laid out as its input is */
+static PyArrayObject *att_like(PyArrayObject *a, npy_intp last, int t) {
+    const int nd = PyArray_NDIM(a);
+    int perm[4], inv[4];
+    npy_intp md[4] = {0};
+    for (int i = 0; i < nd - 1; i++) perm[i] = i;
+    for (int i = 1; i < nd - 1; i++)       /* insertion sort: ties keep their order */
+        for (int j = i; j > 0 && labs((long)PyArray_STRIDE(a, perm[j])) >
+                                      labs((long)PyArray_STRIDE(a, perm[j - 1])); j--) {
+            const int x = perm[j];
+            perm[j] = perm[j - 1], perm[j - 1] = x;
+        }
+    perm[nd - 1] = nd - 1;
+    for (int i = 0; i < nd; i++) md[i] = i == nd - 1 ? last : PyArray_DIM(a, perm[i]);
+    for (int i = 0; i < nd; i++) inv[perm[i]] = i;
+    PyArrayObject *m = (PyArrayObject *)PyArray_SimpleNew(nd, md, t);
+    if (!m) return NULL;
+    npy_intp ax[4];
+    for (int i = 0; i < nd; i++) ax[i] = inv[i];
+    PyArray_Dims order = {ax, nd};
+    PyArrayObject *r = (PyArrayObject *)PyArray_Transpose(m, &order);
+    Py_DECREF(m);
+    return r;
+}
+
+static void att_fwd(int t, const att_view *q, const att_view *k, const att_view *v,
+                    const void *mask, const att_shape *sh, const att_view *out, void *lse,
                     char *scratch, size_t per, Py_ssize_t lo, Py_ssize_t hi) {
     void *mine = scratch + (size_t)kc_tid() * per;
     if (t == NPY_FLOAT)
-        att_bwd_range_f(g, q, k, v, out, lse, mask, st[0], st[1], st[2], d[1], d[2], d[3], d[4],
-                        causal, scale, dq, dk, dv, mine, lo, hi);
+        att_fwd_range_f(q, k, v, mask, sh, out, lse, mine, lo, hi);
     else
-        att_bwd_range_d(g, q, k, v, out, lse, mask, st[0], st[1], st[2], d[1], d[2], d[3], d[4],
-                        causal, scale, dq, dk, dv, mine, lo, hi);
+        att_fwd_range_d(q, k, v, mask, sh, out, lse, mine, lo, hi);
 }
 
-/* threads for the batch of d, and the scratch bytes per thread (64-byte multiples) */
-static int att_threads(const Py_ssize_t d[5], size_t elems, size_t isz, size_t *per) {
-    int nt = kc_threads_for((double)d[0] * d[1] * d[2] * (d[3] + d[4]), ATT_THREADS_FROM);
-    if (nt > d[0]) nt = (int)d[0];
+static void att_bwd(int t, const att_view *const w[8], const void *lse, const void *mask,
+                    const att_shape *sh, char *scratch, size_t per, Py_ssize_t lo,
+                    Py_ssize_t hi) {
+    void *mine = scratch + (size_t)kc_tid() * per;
+    if (t == NPY_FLOAT)
+        att_bwd_range_f(w[0], w[1], w[2], w[3], w[4], lse, mask, sh, w[5], w[6], w[7], mine, lo,
+                        hi);
+    else
+        att_bwd_range_d(w[0], w[1], w[2], w[3], w[4], lse, mask, sh, w[5], w[6], w[7], mine, lo,
+                        hi);
+}
+
+/* threads for the batch of sh, and the scratch bytes per thread (64-byte multiples) */
+static int att_threads(const att_shape *sh, size_t elems, size_t isz, size_t *per) {
+    int nt = kc_threads_for((double)sh->B * sh->L * sh->S * (sh->E + sh->Ev), ATT_THREADS_FROM);
+    if (nt > sh->B) nt = (int)sh->B;
     *per = (elems * isz + 63) / 64 * 64;
     return nt;
 }
@@ -153,38 +228,34 @@ static int att_threads(const Py_ssize_t d[5], size_t elems, size_t isz, size_t *
 KC_DECL(attention_forward) {
     const char *op = "attention_forward";
     KC_ENTER(op, 6, 7, 0)
-    Py_ssize_t d[5], st[3];
-    int causal;
-    double scale;
-    if (att_dims(t, args[0], args[1], args[2], d) || att_mask(t, args[3], d, st) ||
+    att_shape sh;
+    if (att_dims(t, args[0], args[1], args[2], &sh) || att_mask(t, args[3], &sh) ||
         (nargs == 7 && args[6] != Py_None))
         KC_DECLINE;
-    if (att_flags(args[4], args[5], &causal, &scale)) return NULL;
+    if (att_flags(args[4], args[5], &sh)) return NULL;
     PyArrayObject *q = NULL, *k = NULL, *v = NULL, *out = NULL, *lse = NULL;
     PyObject *res = NULL;
     char *scratch = NULL;
     size_t got = 0, per;
-    if (!(q = kc_contig(args[0], t)) || !(k = kc_contig(args[1], t)) ||
-        !(v = kc_contig(args[2], t)))
-        goto done;
-    npy_intp od[3] = {d[0], d[1], d[4]}, ld[2] = {d[0], d[1]};
-    if (!(out = (PyArrayObject *)PyArray_SimpleNew(3, od, t)) ||
-        !(lse = (PyArrayObject *)PyArray_SimpleNew(2, ld, t)))
+    if (!(q = att_operand(args[0], t)) || !(k = att_operand(args[1], t)) ||
+        !(v = att_operand(args[2], t)) || !(out = att_like(q, sh.Ev, t)) ||
+        !(lse = (PyArrayObject *)PyArray_SimpleNew(PyArray_NDIM(q) - 1, PyArray_DIMS(q), t)))
         goto done;
     {
         const size_t isz = (size_t)PyArray_ITEMSIZE(q);
-        const size_t elems = (size_t)(d[3] * d[2] + ATT_BR * (ATT_BC + d[4] + 2));
-        const int nt = att_threads(d, elems, isz, &per);
+        const size_t elems = (size_t)(sh.E * sh.S + ATT_BR * (ATT_BC + sh.Ev + 2));
+        const int nt = att_threads(&sh, elems, isz, &per);
         if (!(scratch = kc_scratch_take((size_t)nt * per, &got))) {
             PyErr_NoMemory();
             goto done;
         }
-        const void *pq = PyArray_DATA(q), *pk = PyArray_DATA(k), *pv = PyArray_DATA(v);
+        const att_view wq = att_view_of(q), wk = att_view_of(k), wv = att_view_of(v);
+        const att_view wo = att_view_of(out);
         const void *pm = args[3] == Py_None ? NULL : PyArray_DATA((PyArrayObject *)args[3]);
-        void *po = PyArray_DATA(out), *pl = PyArray_DATA(lse);
-        KC_NOGIL_BEGIN(d[0] * d[1] * d[2] * d[3] > 16384)
-        KC_SPLIT(nt, d[0], lo, hi,
-                 att_fwd(t, pq, pk, pv, pm, st, d, causal, scale, po, pl, scratch, per, lo, hi));
+        void *pl = PyArray_DATA(lse);
+        KC_NOGIL_BEGIN(sh.B * sh.L * sh.S * sh.E > 16384)
+        KC_SPLIT(nt, sh.B, lo, hi,
+                 att_fwd(t, &wq, &wk, &wv, pm, &sh, &wo, pl, scratch, per, lo, hi));
         KC_NOGIL_END
     }
     res = PyTuple_Pack(2, (PyObject *)out, (PyObject *)lse);
@@ -194,62 +265,62 @@ done:
     return res;
 }
 
+/* does a have q's batch dimensions and L, with the last size `last` (and `drop` dropped)? */
+static int att_fits(PyObject *o, int t, PyArrayObject *q, npy_intp last, int drop) {
+    if (kc_ftype(o) != t) return 0;
+    PyArrayObject *a = (PyArrayObject *)o;
+    const int nd = PyArray_NDIM(q) - drop;
+    if (PyArray_NDIM(a) != nd) return 0;
+    for (int i = 0; i < nd; i++)
+        if (PyArray_DIM(a, i) != (i == nd - 1 && !drop ? last : PyArray_DIM(q, i))) return 0;
+    return 1;
+}
+
 KC_DECL(attention_backward) {
     const char *op = "attention_backward";
     KC_ENTER(op, 9, 10, 1)
-    Py_ssize_t d[5], st[3];
-    int causal;
-    double scale;
-    if (att_dims(t, args[1], args[2], args[3], d) || att_mask(t, args[6], d, st) ||
-        (nargs == 10 && args[9] != Py_None) || kc_ftype(args[0]) != t ||
-        kc_ftype(args[4]) != t || kc_ftype(args[5]) != t)
+    att_shape sh;
+    if (att_dims(t, args[1], args[2], args[3], &sh) || att_mask(t, args[6], &sh) ||
+        (nargs == 10 && args[9] != Py_None))
         KC_DECLINE;
     {
-        PyArrayObject *g0 = (PyArrayObject *)args[0], *o0 = (PyArrayObject *)args[4];
-        PyArrayObject *l0 = (PyArrayObject *)args[5];
-        const npy_intp want[3] = {d[0], d[1], d[4]};
-        if (PyArray_NDIM(g0) != 3 || PyArray_NDIM(o0) != 3 || PyArray_NDIM(l0) != 2 ||
-            !PyArray_CompareLists(PyArray_DIMS(g0), want, 3) ||
-            !PyArray_CompareLists(PyArray_DIMS(o0), want, 3) ||
-            !PyArray_CompareLists(PyArray_DIMS(l0), want, 2))
+        PyArrayObject *q0 = (PyArrayObject *)args[1];
+        if (!att_fits(args[0], t, q0, sh.Ev, 0) || !att_fits(args[4], t, q0, sh.Ev, 0) ||
+            !att_fits(args[5], t, q0, 0, 1))
             KC_DECLINE;
     }
-    if (att_flags(args[7], args[8], &causal, &scale)) return NULL;
-    PyArrayObject *g = NULL, *q = NULL, *k = NULL, *v = NULL, *out = NULL, *lse = NULL;
-    PyArrayObject *dq = NULL, *dk = NULL, *dv = NULL;
+    if (att_flags(args[7], args[8], &sh)) return NULL;
+    PyArrayObject *a[6] = {NULL}, *dq = NULL, *dk = NULL, *dv = NULL;  /* g q k v out lse */
     PyObject *res = NULL;
     char *scratch = NULL;
     size_t got = 0, per;
-    if (!(g = kc_contig(args[0], t)) || !(q = kc_contig(args[1], t)) ||
-        !(k = kc_contig(args[2], t)) || !(v = kc_contig(args[3], t)) ||
-        !(out = kc_contig(args[4], t)) || !(lse = kc_contig(args[5], t)))
-        goto done;
-    if (!(dq = (PyArrayObject *)PyArray_SimpleNew(3, PyArray_DIMS(q), t)) ||
-        !(dk = (PyArrayObject *)PyArray_SimpleNew(3, PyArray_DIMS(k), t)) ||
-        !(dv = (PyArrayObject *)PyArray_SimpleNew(3, PyArray_DIMS(v), t)))
+    for (int i = 0; i < 5; i++)
+        if (!(a[i] = att_operand(args[i], t))) goto done;
+    if (!(a[5] = kc_contig(args[5], t)) || !(dq = att_like(a[1], sh.E, t)) ||
+        !(dk = att_like(a[2], sh.E, t)) || !(dv = att_like(a[3], sh.Ev, t)))
         goto done;
     {
-        const size_t isz = (size_t)PyArray_ITEMSIZE(q);
-        const size_t elems = (size_t)((d[3] + d[4]) * d[2] + 2 * ATT_BR * ATT_BC + d[1]);
-        const int nt = att_threads(d, elems, isz, &per);
+        const size_t isz = (size_t)PyArray_ITEMSIZE(a[1]);
+        const size_t elems = (size_t)((sh.E + sh.Ev) * sh.S + 2 * ATT_BR * ATT_BC + sh.L);
+        const int nt = att_threads(&sh, elems, isz, &per);
         if (!(scratch = kc_scratch_take((size_t)nt * per, &got))) {
             PyErr_NoMemory();
             goto done;
         }
-        const void *pg = PyArray_DATA(g), *pq = PyArray_DATA(q), *pk = PyArray_DATA(k);
-        const void *pv = PyArray_DATA(v), *po = PyArray_DATA(out), *pl = PyArray_DATA(lse);
+        const att_view w[8] = {att_view_of(a[0]), att_view_of(a[1]), att_view_of(a[2]),
+                               att_view_of(a[3]), att_view_of(a[4]), att_view_of(dq),
+                               att_view_of(dk), att_view_of(dv)};
+        const att_view *const pw[8] = {&w[0], &w[1], &w[2], &w[3], &w[4], &w[5], &w[6], &w[7]};
         const void *pm = args[6] == Py_None ? NULL : PyArray_DATA((PyArrayObject *)args[6]);
-        void *pdq = PyArray_DATA(dq), *pdk = PyArray_DATA(dk), *pdv = PyArray_DATA(dv);
-        KC_NOGIL_BEGIN(d[0] * d[1] * d[2] * d[3] > 16384)
-        KC_SPLIT(nt, d[0], lo, hi,
-                 att_bwd(t, pg, pq, pk, pv, po, pl, pm, st, d, causal, scale, pdq, pdk, pdv,
-                         scratch, per, lo, hi));
+        const void *pl = PyArray_DATA(a[5]);
+        KC_NOGIL_BEGIN(sh.B * sh.L * sh.S * sh.E > 16384)
+        KC_SPLIT(nt, sh.B, lo, hi, att_bwd(t, pw, pl, pm, &sh, scratch, per, lo, hi));
         KC_NOGIL_END
     }
     res = PyTuple_Pack(3, (PyObject *)dq, (PyObject *)dk, (PyObject *)dv);
 done:
     if (scratch) kc_scratch_give(scratch, got);
-    Py_XDECREF(g); Py_XDECREF(q); Py_XDECREF(k); Py_XDECREF(v); Py_XDECREF(out);
-    Py_XDECREF(lse); Py_XDECREF(dq); Py_XDECREF(dk); Py_XDECREF(dv);
+    for (int i = 0; i < 6; i++) Py_XDECREF(a[i]);
+    Py_XDECREF(dq); Py_XDECREF(dk); Py_XDECREF(dv);
     return res;
 }

@@ -1,29 +1,40 @@
 /* The attention kernels for one element type T (included by attention.c with T, SFX, GEMM,
- * EXP, LOG defined). One (L, S) problem per batch index b, in tiles of ATT_BR queries x ATT_BC
+ * EXP, LOG defined). One (L, S) problem per batch index b (its operands' rows at any stride:
+ * att_view), in tiles of ATT_BR queries x ATT_BC
  * keys (flash-attention style): the tile's scores come from a GEMM, the forward keeps a running
  * max m, sum l and output accumulator per query row (online softmax), the backward recomputes
  * each tile's weights from the saved log-sum-exp. K (and V in the backward) are transposed
  * into scratch first so that every GEMM reads its B operand by rows. */
 
-/* one problem: its rows, the mask's strides (elements) along L and S, and the options */
+/* one problem: its rows and their strides (elements), the mask's strides along L and S, and
+ * the options */
 typedef struct {
     const T *q, *k, *v, *mask;
-    Py_ssize_t L, S, E, Ev, ml, ms;
+    Py_ssize_t L, S, E, Ev, lq, lk, lv, ml, ms;
     int causal;
     T scale;
 } CAT(att_prob, SFX);
 
-/* a (rows, cols) row-major -> at (cols, rows) */
-static void CAT(att_transpose, SFX)(const T *a, Py_ssize_t rows, Py_ssize_t cols, T *at) {
-    for (Py_ssize_t r = 0; r < rows; r++)
-        for (Py_ssize_t c = 0; c < cols; c++) at[c * rows + r] = a[r * cols + c];
+/* a (rows, cols), rows `lda` apart -> at (cols, rows): read down the columns, 8 at a time,
+ * so that every store runs along a row of at */
+static void CAT(att_transpose, SFX)(const T *a, Py_ssize_t rows, Py_ssize_t cols,
+                                    Py_ssize_t lda, T *at) {
+    Py_ssize_t c0 = 0;
+    for (; c0 + 8 <= cols; c0 += 8)
+        for (Py_ssize_t r = 0; r < rows; r++) {
+            const T *ar = a + r * lda + c0;
+#pragma GCC unroll 8
+            for (int c = 0; c < 8; c++) at[(c0 + c) * rows + r] = ar[c];
+        }
+    for (; c0 < cols; c0++)
+        for (Py_ssize_t r = 0; r < rows; r++) at[c0 * rows + r] = a[r * lda + c0];
 }
 
 /* the tile's scores st (br x bc, row stride ATT_BC) for queries i0.. and keys j0..: scale q k^T
  * + mask, -inf above the diagonal when causal */
 static void CAT(att_tile, SFX)(const CAT(att_prob, SFX) *p, const T *kt, Py_ssize_t i0,
                                Py_ssize_t br, Py_ssize_t j0, Py_ssize_t bc, T *st) {
-    GEMM(br, bc, p->E, p->q + i0 * p->E, p->E, 1, kt + j0, p->S, 1, st, ATT_BC, 0, 1);
+    GEMM(br, bc, p->E, p->q + i0 * p->lq, p->lq, 1, kt + j0, p->S, 1, st, ATT_BC, 0, 1);
     for (Py_ssize_t r = 0; r < br; r++) {
         T *row = st + r * ATT_BC;
         const T sc = p->scale;
@@ -86,12 +97,14 @@ static inline Py_ssize_t CAT(att_jend, SFX)(const CAT(att_prob, SFX) *p, Py_ssiz
     return p->causal && i0 + br < p->S ? i0 + br : p->S;
 }
 
-/* out (L, Ev) and lse (L) of one problem; scratch: E*S + ATT_BR*(ATT_BC + Ev + 2) */
-static void CAT(att_fwd_one, SFX)(const CAT(att_prob, SFX) *p, T *out, T *lse, T *scratch) {
+/* out (L, Ev, rows `lo` apart) and lse (L) of one problem; scratch: E*S + ATT_BR*(ATT_BC + Ev
+ * + 2) */
+static void CAT(att_fwd_one, SFX)(const CAT(att_prob, SFX) *p, T *out, Py_ssize_t lo, T *lse,
+                                  T *scratch) {
     const Py_ssize_t S = p->S, Ev = p->Ev;
     T *kt = scratch, *st = kt + p->E * S, *acc = st + ATT_BR * ATT_BC, *m = acc + ATT_BR * Ev;
     T *l = m + ATT_BR;
-    CAT(att_transpose, SFX)(p->k, S, p->E, kt);
+    CAT(att_transpose, SFX)(p->k, S, p->E, p->lk, kt);
     for (Py_ssize_t i0 = 0; i0 < p->L; i0 += ATT_BR) {
         const Py_ssize_t br = p->L - i0 < ATT_BR ? p->L - i0 : ATT_BR;
         const Py_ssize_t jend = CAT(att_jend, SFX)(p, i0, br);
@@ -114,10 +127,10 @@ static void CAT(att_fwd_one, SFX)(const CAT(att_prob, SFX) *p, T *out, T *lse, T
                 if (corr != 1)
                     for (Py_ssize_t c = 0; c < Ev; c++) acc[r * Ev + c] *= corr;
             }
-            GEMM(br, Ev, bc, st, ATT_BC, 1, p->v + j0 * Ev, Ev, 1, acc, Ev, 1, 1);
+            GEMM(br, Ev, bc, st, ATT_BC, 1, p->v + j0 * p->lv, p->lv, 1, acc, Ev, 1, 1);
         }
         for (Py_ssize_t r = 0; r < br; r++) {
-            T *oi = out + (i0 + r) * Ev;
+            T *oi = out + (i0 + r) * lo;
             if (l[r] > 0) {
                 const T inv = 1 / l[r];
                 for (Py_ssize_t c = 0; c < Ev; c++) oi[c] = acc[r * Ev + c] * inv;
@@ -130,25 +143,51 @@ static void CAT(att_fwd_one, SFX)(const CAT(att_prob, SFX) *p, T *out, T *lse, T
     }
 }
 
+/* rows (n, w), `ld` apart, set to 0 */
+static void CAT(att_zero, SFX)(T *a, Py_ssize_t n, Py_ssize_t w, Py_ssize_t ld) {
+    if (ld == w)
+        memset(a, 0, (size_t)(n * w) * sizeof(T));
+    else
+        for (Py_ssize_t i = 0; i < n; i++) memset(a + i * ld, 0, (size_t)w * sizeof(T));
+}
+
+/* the rows of one problem's g = d out, out, dq, dk and dv, and their strides (elements) */
+typedef struct {
+    const T *g, *out;
+    T *dq, *dk, *dv;
+    Py_ssize_t lg, lo, ldq, ldk, ldv;
+} CAT(att_grads, SFX);
+
 /* dq (L, E), dk (S, E), dv (S, Ev) of one problem from g = d out, out and lse;
  * scratch: (E + Ev) * S + 2 * ATT_BR * ATT_BC + L */
-static void CAT(att_bwd_one, SFX)(const CAT(att_prob, SFX) *p, const T *g, const T *out,
-                                  const T *lse, T *dq, T *dk, T *dv, T *scratch) {
+static void CAT(att_bwd_one, SFX)(const CAT(att_prob, SFX) *p, const CAT(att_grads, SFX) *d,
+                                  const T *lse, T *scratch) {
     const Py_ssize_t L = p->L, S = p->S, E = p->E, Ev = p->Ev;
+    const T *g = d->g;
+    const Py_ssize_t lg = d->lg;
+    T *dq = d->dq, *dk = d->dk, *dv = d->dv;
     T *kt = scratch, *vt = kt + E * S, *st = vt + Ev * S, *ds = st + ATT_BR * ATT_BC;
     T *dd = ds + ATT_BR * ATT_BC;
-    CAT(att_transpose, SFX)(p->k, S, E, kt);
-    CAT(att_transpose, SFX)(p->v, S, Ev, vt);
-    memset(dq, 0, (size_t)(L * E) * sizeof(T));
-    memset(dk, 0, (size_t)(S * E) * sizeof(T));
-    memset(dv, 0, (size_t)(S * Ev) * sizeof(T));
+    CAT(att_transpose, SFX)(p->k, S, E, p->lk, kt);
+    CAT(att_transpose, SFX)(p->v, S, Ev, p->lv, vt);
     for (Py_ssize_t i = 0; i < L; i++)              /* D_i = g_i . out_i */
-        dd[i] = CAT(att_dot, SFX)(g + i * Ev, out + i * Ev, Ev);
+        dd[i] = CAT(att_dot, SFX)(g + i * lg, d->out + i * d->lo, Ev);
+    /* the products write dq, dk, dv where they first reach them and add after: no pass
+     * zeroes them first. Keys [0, seen) hold a partial dk and dv; a key tile that only
+     * began there has its new rows zeroed, and the keys no query sees are zeroed last. */
+    Py_ssize_t seen = 0;
     for (Py_ssize_t i0 = 0; i0 < L; i0 += ATT_BR) {
         const Py_ssize_t br = L - i0 < ATT_BR ? L - i0 : ATT_BR;
         const Py_ssize_t jend = CAT(att_jend, SFX)(p, i0, br);
+        if (seen < jend && seen % ATT_BC) {
+            const Py_ssize_t edge = (seen / ATT_BC + 1) * ATT_BC, hi = edge < jend ? edge : jend;
+            CAT(att_zero, SFX)(dk + seen * d->ldk, hi - seen, E, d->ldk);
+            CAT(att_zero, SFX)(dv + seen * d->ldv, hi - seen, Ev, d->ldv);
+            seen = hi;
+        }
         for (Py_ssize_t j0 = 0; j0 < jend; j0 += ATT_BC) {
             const Py_ssize_t bc = jend - j0 < ATT_BC ? jend - j0 : ATT_BC;
+            const int add = j0 < seen;
             CAT(att_tile, SFX)(p, kt, i0, br, j0, bc, st);
             for (Py_ssize_t r = 0; r < br; r++) {   /* the weights P, from lse */
                 T *row = st + r * ATT_BC;
@@ -163,45 +202,58 @@ static void CAT(att_bwd_one, SFX)(const CAT(att_prob, SFX) *p, const T *g, const
                 }
             }
             /* dv += P^T g; dP = g v^T; dS = P (dP - D) scale; dq += dS k; dk += dS^T q */
-            GEMM(bc, Ev, br, st, 1, ATT_BC, g + i0 * Ev, Ev, 1, dv + j0 * Ev, Ev, 1, 1);
-            GEMM(br, bc, Ev, g + i0 * Ev, Ev, 1, vt + j0, S, 1, ds, ATT_BC, 0, 1);
+            GEMM(bc, Ev, br, st, 1, ATT_BC, g + i0 * lg, lg, 1, dv + j0 * d->ldv, d->ldv, add, 1);
+            GEMM(br, bc, Ev, g + i0 * lg, lg, 1, vt + j0, S, 1, ds, ATT_BC, 0, 1);
             for (Py_ssize_t r = 0; r < br; r++) {
                 const T *pr = st + r * ATT_BC, di = dd[i0 + r], sc = p->scale;
                 T *dr = ds + r * ATT_BC;
                 for (Py_ssize_t j = 0; j < bc; j++) dr[j] = pr[j] * (dr[j] - di) * sc;
             }
-            GEMM(br, E, bc, ds, ATT_BC, 1, p->k + j0 * E, E, 1, dq + i0 * E, E, 1, 1);
-            GEMM(bc, E, br, ds, 1, ATT_BC, p->q + i0 * E, E, 1, dk + j0 * E, E, 1, 1);
+            GEMM(br, E, bc, ds, ATT_BC, 1, p->k + j0 * p->lk, p->lk, 1, dq + i0 * d->ldq,
+                 d->ldq, j0 > 0, 1);
+            GEMM(bc, E, br, ds, 1, ATT_BC, p->q + i0 * p->lq, p->lq, 1, dk + j0 * d->ldk,
+                 d->ldk, add, 1);
         }
+        seen = jend > seen ? jend : seen;
+    }
+    CAT(att_zero, SFX)(dk + seen * d->ldk, S - seen, E, d->ldk);
+    CAT(att_zero, SFX)(dv + seen * d->ldv, S - seen, Ev, d->ldv);
+}
+
+/* the rows of batch index b of a view (attention.c's att_view: element strides) */
+#define ATT_AT(w, b) ((T *)(w).p + ((b) / (w).b2) * (w).s0 + ((b) % (w).b2) * (w).s1)
+
+/* one problem of batch index b */
+static inline CAT(att_prob, SFX) CAT(att_problem, SFX)(const att_view *q, const att_view *k,
+                                                      const att_view *v, const T *mask,
+                                                      Py_ssize_t b, const att_shape *sh) {
+    CAT(att_prob, SFX) p = {ATT_AT(*q, b), ATT_AT(*k, b), ATT_AT(*v, b),
+                            mask ? mask + b * sh->mb : NULL, sh->L, sh->S, sh->E, sh->Ev,
+                            q->sl, k->sl, v->sl, sh->ml, sh->ms, sh->causal, (T)sh->scale};
+    return p;
+}
+
+/* forward of batch indices [lo, hi): out a view like q's, lse (B, L) */
+static void CAT(att_fwd_range, SFX)(const att_view *q, const att_view *k, const att_view *v,
+                                     const T *mask, const att_shape *sh, const att_view *out,
+                                     T *lse, T *scratch, Py_ssize_t lo, Py_ssize_t hi) {
+    for (Py_ssize_t b = lo; b < hi; b++) {
+        CAT(att_prob, SFX) p = CAT(att_problem, SFX)(q, k, v, mask, b, sh);
+        CAT(att_fwd_one, SFX)(&p, ATT_AT(*out, b), out->sl, lse + b * sh->L, scratch);
     }
 }
 
-/* forward of batch indices [lo, hi) */
-static void CAT(att_fwd_range, SFX)(const T *q, const T *k, const T *v, const T *mask,
-                                     Py_ssize_t mb, Py_ssize_t ml, Py_ssize_t ms, Py_ssize_t L,
-                                     Py_ssize_t S, Py_ssize_t E, Py_ssize_t Ev, int causal,
-                                     double scale, T *out, T *lse, T *scratch, Py_ssize_t lo,
-                                     Py_ssize_t hi) {
+/* backward of batch indices [lo, hi): dq, dk, dv views like q's, k's and v's */
+static void CAT(att_bwd_range, SFX)(const att_view *g, const att_view *q, const att_view *k,
+                                     const att_view *v, const att_view *out, const T *lse,
+                                     const T *mask, const att_shape *sh, const att_view *dq,
+                                     const att_view *dk, const att_view *dv, T *scratch,
+                                     Py_ssize_t lo, Py_ssize_t hi) {
     for (Py_ssize_t b = lo; b < hi; b++) {
-        CAT(att_prob, SFX) p = {q + b * L * E, k + b * S * E, v + b * S * Ev,
-                                mask ? mask + b * mb : NULL, L, S, E, Ev, ml, ms, causal,
-                                (T)scale};
-        CAT(att_fwd_one, SFX)(&p, out + b * L * Ev, lse + b * L, scratch);
+        CAT(att_prob, SFX) p = CAT(att_problem, SFX)(q, k, v, mask, b, sh);
+        CAT(att_grads, SFX) d = {ATT_AT(*g, b), ATT_AT(*out, b), ATT_AT(*dq, b), ATT_AT(*dk, b),
+                                 ATT_AT(*dv, b), g->sl, out->sl, dq->sl, dk->sl, dv->sl};
+        CAT(att_bwd_one, SFX)(&p, &d, lse + b * sh->L, scratch);
     }
 }
-
-/* backward of batch indices [lo, hi) */
-static void CAT(att_bwd_range, SFX)(const T *g, const T *q, const T *k, const T *v,
-                                     const T *out, const T *lse, const T *mask, Py_ssize_t mb,
-                                     Py_ssize_t ml, Py_ssize_t ms, Py_ssize_t L, Py_ssize_t S,
-                                     Py_ssize_t E, Py_ssize_t Ev, int causal, double scale,
-                                     T *dq, T *dk, T *dv, T *scratch, Py_ssize_t lo,
-                                     Py_ssize_t hi) {
-    for (Py_ssize_t b = lo; b < hi; b++) {
-        CAT(att_prob, SFX) p = {q + b * L * E, k + b * S * E, v + b * S * Ev,
-                                mask ? mask + b * mb : NULL, L, S, E, Ev, ml, ms, causal,
-                                (T)scale};
-        CAT(att_bwd_one, SFX)(&p, g + b * L * Ev, out + b * L * Ev, lse + b * L, dq + b * L * E,
-                              dk + b * S * E, dv + b * S * Ev, scratch);
-    }
-}
+#undef ATT_AT
