@@ -49,28 +49,54 @@ typedef struct {
     double scale;
 } att_shape;
 
-/* e^(x - m) over a float32 row in SIMD vectors (kc_vexp.h), and its sum; a tail shorter than a
- * vector one value at a time */
+/* e^(x - m) over a float32 row in SIMD vectors (kc_vexp.h; x <= m), and its sum; two vectors
+ * a step, with two partial sums (the order fixed by n alone); a tail shorter than a vector
+ * one value at a time */
 static inline float att_rowexp_vf(float *x, Py_ssize_t n, float m) {
     const kc_vf vm = kc_vf_splat(m);
-    kc_vf s = kc_vf_splat(0.0f);
+    kc_vf s0 = kc_vf_splat(0.0f), s1 = s0;
     Py_ssize_t j = 0;
-    for (; j + KC_VF_LEN <= n; j += KC_VF_LEN) {
-        const kc_vf e = kc_vexpf(kc_vf_load(x + j) - vm);
+    for (; j + 2 * KC_VF_LEN <= n; j += 2 * KC_VF_LEN) {
+        const kc_vf e0 = kc_vexpf_nonpos(kc_vf_load(x + j) - vm);
+        const kc_vf e1 = kc_vexpf_nonpos(kc_vf_load(x + j + KC_VF_LEN) - vm);
+        kc_vf_store(x + j, e0);
+        kc_vf_store(x + j + KC_VF_LEN, e1);
+        s0 += e0;
+        s1 += e1;
+    }
+    if (j + KC_VF_LEN <= n) {
+        const kc_vf e = kc_vexpf_nonpos(kc_vf_load(x + j) - vm);
         kc_vf_store(x + j, e);
-        s += e;
+        s0 += e;
+        j += KC_VF_LEN;
     }
     float b[KC_VF_LEN], t = 0;
-    kc_vf_store(b, s);
+    kc_vf_store(b, s0 + s1);
     for (int u = 0; u < (int)KC_VF_LEN; u++) t += b[u];
     for (; j < n; j++) t += x[j] = kc_expf_nonpos(x[j] - m);
     return t;
+}
+
+/* x = e^min(x - l, 0) over a float32 row (the weights from the log-sum-exp l: <= 1 up to
+ * rounding) */
+static inline void att_rowexp_lse_vf(float *x, Py_ssize_t n, float l) {
+    const kc_vf vl = kc_vf_splat(l), z = kc_vf_splat(0.0f);
+    Py_ssize_t j = 0;
+    for (; j + KC_VF_LEN <= n; j += KC_VF_LEN) {
+        const kc_vf d = kc_vf_load(x + j) - vl;
+        kc_vf_store(x + j, kc_vexpf_nonpos(kc_vf_sel(d < z, d, z)));
+    }
+    for (; j < n; j++) {
+        const float d = x[j] - l;
+        x[j] = kc_expf_nonpos(d < 0 ? d : 0);
+    }
 }
 
 #define T float
 #define SFX _f
 #define ROWMAX kc_vf_max_n
 #define ROWEXP att_rowexp_vf
+#define ROWEXP_LSE att_rowexp_lse_vf
 #define GEMM kc_sgemm
 #define EXP kc_expf_nonpos
 #define LOG logf
@@ -82,10 +108,12 @@ static inline float att_rowexp_vf(float *x, Py_ssize_t n, float m) {
 #undef LOG
 #undef ROWMAX
 #undef ROWEXP
+#undef ROWEXP_LSE
 #define T double
 #define SFX _d
 #define ROWMAX att_max_d
 #define ROWEXP att_rowexp_d
+#define ROWEXP_LSE att_rowexp_lse_d
 #define GEMM kc_dgemm
 #define EXP kc_expd
 #define LOG log

@@ -74,6 +74,14 @@ static inline T CAT(att_sum, SFX)(const T *x, Py_ssize_t n) {
     return s;
 }
 
+/* x = e^min(x - l, 0) over [0..n) (the generic ROWEXP_LSE) */
+static inline void CAT(att_rowexp_lse, SFX)(T *x, Py_ssize_t n, T l) {
+    for (Py_ssize_t j = 0; j < n; j++) {
+        const T d = x[j] - l;
+        x[j] = EXP(d < 0 ? d : 0);
+    }
+}
+
 /* x = e^(x - m) over [0..n), and its sum (the generic ROWEXP) */
 static inline T CAT(att_rowexp, SFX)(T *x, Py_ssize_t n, T m) {
     for (Py_ssize_t j = 0; j < n; j++) x[j] = EXP(x[j] - m);
@@ -196,10 +204,7 @@ static void CAT(att_bwd_one, SFX)(const CAT(att_prob, SFX) *p, const CAT(att_gra
                     memset(row, 0, (size_t)bc * sizeof(T));
                     continue;
                 }
-                for (Py_ssize_t j = 0; j < bc; j++) {
-                    const T d = row[j] - li;
-                    row[j] = EXP(d < 0 ? d : 0);    /* <= 1 up to rounding */
-                }
+                ROWEXP_LSE(row, bc, li);
             }
             /* dv += P^T g; dP = g v^T; dS = P (dP - D) scale; dq += dS k; dk += dS^T q */
             GEMM(bc, Ev, br, st, 1, ATT_BC, g + i0 * lg, lg, 1, dv + j0 * d->ldv, d->ldv, add, 1);
