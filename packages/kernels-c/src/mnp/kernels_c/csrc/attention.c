@@ -92,6 +92,30 @@ static inline void att_rowexp_lse_vf(float *x, Py_ssize_t n, float l) {
     }
 }
 
+#if KC_VBYTES == 32 && defined(__AVX__)
+#include <immintrin.h>
+/* the 8 x 8 float block at a (rows lda apart) transposed into at (rows ldt apart) */
+static inline void att_tr8_f(const float *a, Py_ssize_t lda, float *at, Py_ssize_t ldt) {
+    __m256 r[8], u[8], w[8];
+    for (int i = 0; i < 8; i++) r[i] = _mm256_loadu_ps(a + i * lda);
+    for (int i = 0; i < 8; i += 2) {       /* pairs of rows interleaved */
+        u[i] = _mm256_unpacklo_ps(r[i], r[i + 1]);
+        u[i + 1] = _mm256_unpackhi_ps(r[i], r[i + 1]);
+    }
+    for (int i = 0; i < 8; i += 4) {       /* then pairs of pairs */
+        w[i] = _mm256_shuffle_ps(u[i], u[i + 2], _MM_SHUFFLE(1, 0, 1, 0));
+        w[i + 1] = _mm256_shuffle_ps(u[i], u[i + 2], _MM_SHUFFLE(3, 2, 3, 2));
+        w[i + 2] = _mm256_shuffle_ps(u[i + 1], u[i + 3], _MM_SHUFFLE(1, 0, 1, 0));
+        w[i + 3] = _mm256_shuffle_ps(u[i + 1], u[i + 3], _MM_SHUFFLE(3, 2, 3, 2));
+    }
+    for (int i = 0; i < 4; i++) {          /* and the 128-bit halves of rows 0-3 and 4-7 */
+        _mm256_storeu_ps(at + i * ldt, _mm256_permute2f128_ps(w[i], w[i + 4], 0x20));
+        _mm256_storeu_ps(at + (i + 4) * ldt, _mm256_permute2f128_ps(w[i], w[i + 4], 0x31));
+    }
+}
+#define TR8 att_tr8_f
+#endif
+
 #define T float
 #define SFX _f
 #define ROWMAX kc_vf_max_n
@@ -109,6 +133,7 @@ static inline void att_rowexp_lse_vf(float *x, Py_ssize_t n, float l) {
 #undef ROWMAX
 #undef ROWEXP
 #undef ROWEXP_LSE
+#undef TR8
 #define T double
 #define SFX _d
 #define ROWMAX att_max_d

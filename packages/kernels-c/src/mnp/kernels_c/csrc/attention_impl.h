@@ -15,19 +15,18 @@ typedef struct {
     T scale;
 } CAT(att_prob, SFX);
 
-/* a (rows, cols), rows `lda` apart -> at (cols, rows): read down the columns, 8 at a time,
- * so that every store runs along a row of at */
+/* a (rows, cols), rows `lda` apart -> at (cols, rows): 8 x 8 blocks in SIMD registers where
+ * the type has them (TR8), the edges one value at a time */
 static void CAT(att_transpose, SFX)(const T *a, Py_ssize_t rows, Py_ssize_t cols,
                                     Py_ssize_t lda, T *at) {
-    Py_ssize_t c0 = 0;
-    for (; c0 + 8 <= cols; c0 += 8)
-        for (Py_ssize_t r = 0; r < rows; r++) {
-            const T *ar = a + r * lda + c0;
-#pragma GCC unroll 8
-            for (int c = 0; c < 8; c++) at[(c0 + c) * rows + r] = ar[c];
-        }
-    for (; c0 < cols; c0++)
-        for (Py_ssize_t r = 0; r < rows; r++) at[c0 * rows + r] = a[r * lda + c0];
+    Py_ssize_t r8 = 0, c8 = 0;
+#ifdef TR8
+    r8 = rows - rows % 8, c8 = cols - cols % 8;
+    for (Py_ssize_t r0 = 0; r0 < r8; r0 += 8)
+        for (Py_ssize_t c0 = 0; c0 < c8; c0 += 8) TR8(a + r0 * lda + c0, lda, at + c0 * rows + r0, rows);
+#endif
+    for (Py_ssize_t r = 0; r < rows; r++)
+        for (Py_ssize_t c = r < r8 ? c8 : 0; c < cols; c++) at[c * rows + r] = a[r * lda + c];
 }
 
 /* the tile's scores st (br x bc, row stride ATT_BC) for queries i0.. and keys j0..: scale q k^T
