@@ -23,6 +23,7 @@ SCRIPT = textwrap.dedent(r'''
     p1 = (1, 1)
     VALID = {
         "gemm": (f4(3, 4), f4(4, 5), False, False), "matmul": (f4(2, 3, 4), f4(4, 5)),
+        "addmm": (f4(5), f4(3, 4), f4(4, 5), False, False),
         "add": (f4(3, 4), f4(4)), "sub": (f4(3, 4), f4(3, 1)), "mul": (f4(3), f4(3)),
         "div": (f4(3), f4(3)), "relu": (f4(5),), "sigmoid": (f4(5),), "tanh": (f4(5),),
         "relu_backward": (f4(5), f4(5)), "sigmoid_backward": (f4(5), f4(5)),

@@ -176,3 +176,36 @@ def test_large_products_go_to_blas(kc, ext):
         pkg.set_deterministic(False)
         pkg.set_num_threads(threads)
         pkg.GEMM_BLAS_FROM.update(crossover)
+
+
+@pytest.mark.parametrize("dt", DTYPES)
+@pytest.mark.parametrize("m,n,k", SIZES + [(768, 384, 128), (200, 130, 1100), (64, 1200, 300)])
+def test_addmm_is_the_product_plus_the_bias_bit_for_bit(kc, rng, dt, m, n, k):
+    """The bias added in the product's last pass over C (plain loop, in-place tiles, packed
+    tiles and their edges, several k blocks, threads splitting rows or columns) gives exactly
+    gemm's result plus the bias, as a separate add would."""
+    import mnp.kernels_c as kcm
+    before = kcm.get_num_threads()
+    try:
+        for ta, tb in ((False, True), (True, False)):
+            a = rng.standard_normal((k, m) if ta else (m, k)).astype(dt)
+            b = rng.standard_normal((n, k) if tb else (k, n)).astype(dt)
+            bias = rng.standard_normal(2 * n).astype(dt)[::2]          # strided too
+            for threads in (1, 2):
+                kcm.set_num_threads(threads)
+                got = kc.addmm(bias, a, b, ta, tb)
+                assert got.dtype == np.dtype(dt) and got.shape == (m, n)
+                np.testing.assert_array_equal(got, kc.gemm(a, b, ta, tb) + bias)
+    finally:
+        kcm.set_num_threads(before)
+
+
+def test_addmm_other_biases_go_to_the_reference_and_bad_ones_are_named(kc, ext, ref, rng):
+    a, b = rng.standard_normal((4, 3)), rng.standard_normal((3, 5))
+    column = rng.standard_normal((4, 1))
+    assert ext.addmm(column, a, b) is NotImplemented                     # the reference's case
+    assert_close(kc.addmm(column, a, b), a @ b + column, rtol=1e-12, atol=1e-12)
+    with pytest.raises(ShapeError, match=r"addmm: bias of shape \(4,\)"):
+        ref("addmm", "float64")(np.ones(4), a, b)
+    with pytest.raises(ShapeError, match="addmm: shapes"):
+        kc.addmm(np.ones(5), a, a)

@@ -59,6 +59,9 @@ KERNELS: tuple[Kernel, ...] = (
     # -- gemm.c ---------------------------------------------------------------------------
     Kernel("gemm", "gemm", "a, b, trans_a=False, trans_b=False", "custom",
            "op(a) @ op(b) for 2-d a, b", _GEMM, "mixed dtypes", size_rule="gemm"),
+    Kernel("addmm", "gemm", "bias, a, b, trans_a=False, trans_b=False", "custom",
+           "bias + op(a) @ op(b), the bias added in the product's last pass", _GEMM[:3],
+           "mixed dtypes, a bias other than one value per column"),
     Kernel("matmul", "gemm", "a, b", "custom", "numpy's matmul, batch dims broadcast", _GEMM,
            "mixed dtypes, 1-d operands, more than 32 dims, strides off the item size",
            size_rule="matmul"),

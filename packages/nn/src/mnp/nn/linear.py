@@ -1,5 +1,5 @@
 """The linear family: `Linear` (alias `Dense`), `Identity`, the `LinearFunction` node
-``y = x @ w.T + b`` (``gemm``, ``add`` and ``sum`` kernels) and `linear`, its functional
+``y = x @ w.T + b`` (``addmm`` or ``gemm``, and ``sum`` kernels) and `linear`, its functional
 form. `_Weighted` is the base of `Linear` and the convolutions."""
 from __future__ import annotations
 
@@ -16,7 +16,7 @@ from ._util import check_dtypes
 from .module import Module
 from .parameter import Parameter
 
-#: the family's own ``numpy`` reference kernels (it runs on core's ``gemm``, ``add``, ``sum``)
+#: the family's own ``numpy`` reference kernels (it runs on core's ``addmm``, ``gemm``, ``sum``)
 KERNELS: dict = {}
 
 
@@ -38,14 +38,12 @@ class LinearFunction(Function):
         if x.dtype != w.dtype or (b is not None and b.dtype != w.dtype):
             x, w, b = same_float(x, w, b)
         self.x, self.w = x, w
-        gemm = kernel("gemm", x.dtype)
-        if x.ndim == 2:
-            y = gemm(x, w, False, True)
-        else:
-            y = gemm(x.reshape(-1, x.shape[-1]), w, False, True).reshape(*x.shape[:-1], w.shape[0])
-        if b is not None:
-            y = kernel("add", y.dtype)(y, b)
-        return y
+        x2 = x if x.ndim == 2 else x.reshape(-1, x.shape[-1])
+        if b is None:
+            y = kernel("gemm", x.dtype)(x2, w, False, True)
+        else:                                     # the bias added in the product's pass
+            y = kernel("addmm", x.dtype)(b, x2, w, False, True)
+        return y if x.ndim == 2 else y.reshape(*x.shape[:-1], w.shape[0])
 
     def backward(self, g):
         x, w = self.x, self.w

@@ -209,6 +209,21 @@ def _gemm(rng, dtype, ref):
         yield Case((a.T.copy().T, b[::1, ::-1], False, False), label=f"m={m} k={k} n={n} negative stride")
 
 
+def _addmm(rng, dtype, ref):
+    for m, k, n in ((4, 5, 3), (1, 7, 1), (16, 33, 9), (64, 64, 64), (3, 1, 5), (0, 4, 3),
+                    (4, 0, 3), (4, 3, 0)):
+        for ta, tb in ((False, True), (True, False), (False, False)):
+            a = normal(rng, (k, m) if ta else (m, k), dtype)
+            b = normal(rng, (n, k) if tb else (k, n), dtype)
+            bias = normal(rng, (2 * n,), dtype)
+            yield Case((bias[:n], a, b, ta, tb), label=f"m={m} k={k} n={n} ta={ta} tb={tb}")
+            yield Case((bias[::2], strided(a), b, ta, tb),
+                       label=f"m={m} k={k} n={n} ta={ta} tb={tb} strided bias and a")
+        # a bias of another shape: broadcast as numpy does (the C kernel hands it on)
+        yield Case((normal(rng, (m, 1), dtype), normal(rng, (m, k), dtype), normal(rng, (k, n), dtype)),
+                   label=f"m={m} k={k} n={n} column bias")
+
+
 def _matmul(rng, dtype, ref):
     for sa, sb in (((3, 4), (4, 5)), ((2, 3, 4), (4, 5)), ((4,), (4, 3)), ((3, 4), (4,)),
                    ((4,), (4,)), ((2, 1, 3, 4), (5, 4, 2)), ((6, 2, 3), (6, 3, 2)), ((1, 4), (4, 1)),
@@ -551,7 +566,7 @@ CORE_KERNELS = ("add", "sub", "mul", "div", "pow", "maximum", "minimum",
                 "neg", "abs", "sign", "exp", "log", "log1p", "sqrt", "sin", "cos", "tanh", "sigmoid",
                 "relu", "erf", "leaky_relu", "gelu", "relu_backward", "sigmoid_backward",
                 "tanh_backward", "leaky_relu_backward", "gelu_backward", "sum", "max", "min",
-                "argmax", "argmin", "prod", "gemm", "matmul", "softmax", "log_softmax", "softmax_backward",
+                "argmax", "argmin", "prod", "gemm", "addmm", "matmul", "softmax", "log_softmax", "softmax_backward",
                 "log_softmax_backward")
 NN_KERNELS = ("conv2d_forward", "conv2d_backward", "im2col", "col2im", "max_pool2d_forward",
               "max_pool2d_backward", "avg_pool2d_forward", "avg_pool2d_backward",
@@ -580,8 +595,8 @@ for _n in SOFTMAX_BACKWARD_KERNELS:
 GENERATORS.update({
     "leaky_relu": _leaky_relu, "gelu": _gelu,
     "sum": _reduce_with_identity, "prod": _reduce_with_identity, "max": _reduce, "min": _reduce, "argmax": _arg_reduce, "argmin": _arg_reduce,
-    "gemm": _gemm, "matmul": _matmul, "softmax": _softmax, "log_softmax": _softmax,
-    "conv2d_forward": _conv2d_forward, "conv2d_backward": _conv2d_backward,
+    "gemm": _gemm, "addmm": _addmm, "matmul": _matmul, "softmax": _softmax,
+    "log_softmax": _softmax, "conv2d_forward": _conv2d_forward, "conv2d_backward": _conv2d_backward,
     "im2col": _im2col, "col2im": _col2im,
     "max_pool2d_forward": _pool_forward, "max_pool2d_backward": _max_pool2d_backward,
     "avg_pool2d_forward": _pool_forward, "avg_pool2d_backward": _avg_pool2d_backward,

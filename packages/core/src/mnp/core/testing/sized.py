@@ -36,7 +36,7 @@ SizedGenerator = Callable[[np.random.Generator, np.dtype, Callable[[str], Callab
 LADDER = (4096, 32768, 131072, 262144)
 #: ... for kernels whose work is counted in multiply-adds
 MAC_LADDER = (4096, 32768, 131072, 1 << 20, 1 << 22)
-MAC_KERNELS = ("gemm", "matmul", "conv2d_forward", "conv2d_backward", "attention_forward",
+MAC_KERNELS = ("gemm", "addmm", "matmul", "conv2d_forward", "conv2d_backward", "attention_forward",
                "attention_backward")
 
 
@@ -220,6 +220,13 @@ def _gemm(rng, dtype, ref, n, above):
         a = normal(rng, (k, m) if ta else (m, k), dtype)
         b = normal(rng, (nn, k) if tb else (k, nn), dtype)
         yield Case((a, b, ta, tb), label=f"m={m} k={k} n={nn} ta={ta} tb={tb}")
+
+
+def _addmm(rng, dtype, ref, n, above):
+    for m, k, nn, ta, tb in _gemm_shapes(n, above):
+        a = normal(rng, (k, m) if ta else (m, k), dtype)
+        b = normal(rng, (nn, k) if tb else (k, nn), dtype)
+        yield Case((normal(rng, (nn,), dtype), a, b, ta, tb), label=f"m={m} k={k} n={nn} ta={ta} tb={tb}")
 
 
 def _matmul(rng, dtype, ref, n, above):
@@ -446,7 +453,8 @@ for _n in SOFTMAX_BACKWARD_KERNELS:
     SIZED[_n] = _softmax_backward(_n)
 SIZED.update({
     "leaky_relu": _leaky_relu, "gelu": _gelu, "argmax": _arg_reduce, "argmin": _arg_reduce,
-    "gemm": _gemm, "matmul": _matmul, "softmax": _softmax, "log_softmax": _softmax,
+    "gemm": _gemm, "addmm": _addmm, "matmul": _matmul, "softmax": _softmax,
+    "log_softmax": _softmax,
     "conv2d_forward": _conv2d_forward, "conv2d_backward": _conv2d_backward,
     "im2col": _im2col, "col2im": _col2im,
     "max_pool2d_forward": _pool_forward, "max_pool2d_backward": _max_pool2d_backward,

@@ -37,13 +37,13 @@ static Py_ssize_t KC_d = 256, MC_d = 192, NC_d = 3072;
 void kc_sgemm(Py_ssize_t M, Py_ssize_t N, Py_ssize_t K, const float *A, Py_ssize_t rsa,
               Py_ssize_t csa, const float *B, Py_ssize_t rsb, Py_ssize_t csb, float *C,
               Py_ssize_t ldc, int accumulate, int nthreads) {
-    kc_gemm_s(M, N, K, A, rsa, csa, B, rsb, csb, C, ldc, accumulate, nthreads);
+    kc_gemm_s(M, N, K, A, rsa, csa, B, rsb, csb, C, ldc, accumulate, nthreads, NULL);
 }
 
 void kc_dgemm(Py_ssize_t M, Py_ssize_t N, Py_ssize_t K, const double *A, Py_ssize_t rsa,
               Py_ssize_t csa, const double *B, Py_ssize_t rsb, Py_ssize_t csb, double *C,
               Py_ssize_t ldc, int accumulate, int nthreads) {
-    kc_gemm_d(M, N, K, A, rsa, csa, B, rsb, csb, C, ldc, accumulate, nthreads);
+    kc_gemm_d(M, N, K, A, rsa, csa, B, rsb, csb, C, ldc, accumulate, nthreads, NULL);
 }
 
 /* threads for a product of M*N*K multiply-adds */
@@ -61,13 +61,67 @@ static int elem_strides(PyArrayObject *a, Py_ssize_t *rs, Py_ssize_t *cs) {
 
 static void run_gemm(int t, Py_ssize_t M, Py_ssize_t N, Py_ssize_t K, const char *a,
                      Py_ssize_t rsa, Py_ssize_t csa, const char *b, Py_ssize_t rsb,
-                     Py_ssize_t csb, char *c, Py_ssize_t ldc, int nthreads) {
+                     Py_ssize_t csb, char *c, Py_ssize_t ldc, int nthreads, const char *bias) {
     if (t == NPY_FLOAT)
         kc_gemm_s(M, N, K, (const float *)a, rsa, csa, (const float *)b, rsb, csb, (float *)c,
-                  ldc, 0, nthreads);
+                  ldc, 0, nthreads, (const float *)bias);
     else
         kc_gemm_d(M, N, K, (const double *)a, rsa, csa, (const double *)b, rsb, csb,
-                  (double *)c, ldc, 0, nthreads);
+                  (double *)c, ldc, 0, nthreads, (const double *)bias);
+}
+
+/* op(a) @ op(b) (+ bias, N values added to every row in the product's last pass over C, when
+ * bias_arg is not NULL) on nthreads threads, or on as many as the work earns (`force` 0) */
+static PyObject *product(const char *op, PyObject *ao, PyObject *bo, int ta, int tb,
+                         int nthreads, int force, PyObject *bias_arg) {
+    int t = kc_ftype(ao);
+    if (t < 0 || t != kc_ftype(bo) || (bias_arg && kc_ftype(bias_arg) != t)) KC_DECLINE;
+    PyArrayObject *a = (PyArrayObject *)ao, *b = (PyArrayObject *)bo;
+    char s1[64], s2[64];
+    if (PyArray_NDIM(a) != 2 || PyArray_NDIM(b) != 2)
+        return kc_shape_error(op, "expected 2-d arrays, got shapes %s and %s",
+                              kc_shape_str(a, s1, 64), kc_shape_str(b, s2, 64));
+    Py_ssize_t M = PyArray_DIM(a, ta ? 1 : 0), K = PyArray_DIM(a, ta ? 0 : 1);
+    Py_ssize_t K2 = PyArray_DIM(b, tb ? 1 : 0), N = PyArray_DIM(b, tb ? 0 : 1);
+    if (K != K2)
+        return kc_shape_error(op, "shapes %s%s and %s%s are not aligned: %zd != %zd",
+                              kc_shape_str(a, s1, 64), ta ? ".T" : "", kc_shape_str(b, s2, 64),
+                              tb ? ".T" : "", K, K2);
+    /* a bias other than one value per column (a broadcast the reference does) is declined */
+    if (bias_arg && (PyArray_NDIM((PyArrayObject *)bias_arg) != 1 ||
+                     PyArray_DIM((PyArrayObject *)bias_arg, 0) != N))
+        KC_DECLINE;
+    double work = (double)M * N * K;
+    PyArrayObject *bias = bias_arg ? kc_contig(bias_arg, t) : NULL;
+    if (bias_arg && !bias) return NULL;
+    Py_INCREF(a);
+    Py_INCREF(b);
+    Py_ssize_t rsa = 0, csa = 0, rsb = 0, csb = 0;
+    if (!elem_strides(a, &rsa, &csa)) {
+        Py_SETREF(a, kc_contig((PyObject *)a, t));
+        if (!a) { Py_DECREF(b); Py_XDECREF(bias); return NULL; }
+        elem_strides(a, &rsa, &csa);
+    }
+    if (!elem_strides(b, &rsb, &csb)) {
+        Py_SETREF(b, kc_contig((PyObject *)b, t));
+        if (!b) { Py_DECREF(a); Py_XDECREF(bias); return NULL; }
+        elem_strides(b, &rsb, &csb);
+    }
+    if (ta) { Py_ssize_t x = rsa; rsa = csa; csa = x; }
+    if (tb) { Py_ssize_t x = rsb; rsb = csb; csb = x; }
+    npy_intp dims[2] = {M, N};
+    PyArrayObject *c = (PyArrayObject *)PyArray_SimpleNew(2, dims, t);
+    if (c) {
+        int nt = nthreads > 1 ? (force ? nthreads : gemm_threads(work)) : 1;
+        KC_NOGIL_BEGIN(work > 32768.0)
+        run_gemm(t, M, N, K, PyArray_DATA(a), rsa, csa, PyArray_DATA(b), rsb, csb,
+                 PyArray_DATA(c), N, nt, bias ? PyArray_DATA(bias) : NULL);
+        KC_NOGIL_END
+    }
+    Py_DECREF(a);
+    Py_DECREF(b);
+    Py_XDECREF(bias);
+    return (PyObject *)c;
 }
 
 /* gemm(a, b, trans_a, trans_b[, threads]); `force` (gemm_blocked): the thread count given */
@@ -81,51 +135,21 @@ static PyObject *gemm_impl(const char *op, PyObject *const *args, Py_ssize_t nar
         if (n == -1 && PyErr_Occurred()) return NULL;
         nthreads = n < 1 ? 1 : (int)n;
     }
-    int t = kc_ftype(args[0]);
-    if (t < 0 || t != kc_ftype(args[1])) KC_DECLINE;
-    PyArrayObject *a = (PyArrayObject *)args[0], *b = (PyArrayObject *)args[1];
-    char s1[64], s2[64];
-    if (PyArray_NDIM(a) != 2 || PyArray_NDIM(b) != 2)
-        return kc_shape_error(op, "expected 2-d arrays, got shapes %s and %s",
-                              kc_shape_str(a, s1, 64), kc_shape_str(b, s2, 64));
-    Py_ssize_t M = PyArray_DIM(a, ta ? 1 : 0), K = PyArray_DIM(a, ta ? 0 : 1);
-    Py_ssize_t K2 = PyArray_DIM(b, tb ? 1 : 0), N = PyArray_DIM(b, tb ? 0 : 1);
-    if (K != K2)
-        return kc_shape_error(op, "shapes %s%s and %s%s are not aligned: %zd != %zd",
-                              kc_shape_str(a, s1, 64), ta ? ".T" : "", kc_shape_str(b, s2, 64),
-                              tb ? ".T" : "", K, K2);
-    double work = (double)M * N * K;
-    Py_INCREF(a);
-    Py_INCREF(b);
-    Py_ssize_t rsa = 0, csa = 0, rsb = 0, csb = 0;
-    if (!elem_strides(a, &rsa, &csa)) {
-        Py_SETREF(a, kc_contig((PyObject *)a, t));
-        if (!a) { Py_DECREF(b); return NULL; }
-        elem_strides(a, &rsa, &csa);
-    }
-    if (!elem_strides(b, &rsb, &csb)) {
-        Py_SETREF(b, kc_contig((PyObject *)b, t));
-        if (!b) { Py_DECREF(a); return NULL; }
-        elem_strides(b, &rsb, &csb);
-    }
-    if (ta) { Py_ssize_t x = rsa; rsa = csa; csa = x; }
-    if (tb) { Py_ssize_t x = rsb; rsb = csb; csb = x; }
-    npy_intp dims[2] = {M, N};
-    PyArrayObject *c = (PyArrayObject *)PyArray_SimpleNew(2, dims, t);
-    if (c) {
-        int nt = nthreads > 1 ? (force ? nthreads : gemm_threads(work)) : 1;
-        KC_NOGIL_BEGIN(work > 32768.0)
-        run_gemm(t, M, N, K, PyArray_DATA(a), rsa, csa, PyArray_DATA(b), rsb, csb,
-                 PyArray_DATA(c), N, nt);
-        KC_NOGIL_END
-    }
-    Py_DECREF(a);
-    Py_DECREF(b);
-    return (PyObject *)c;
+    return product(op, args[0], args[1], ta, tb, nthreads, force, NULL);
 }
 
 KC_DECL(gemm) { return gemm_impl("gemm", args, nargs, 0); }
 KC_DECL(gemm_blocked) { return gemm_impl("gemm_blocked", args, nargs, 1); }
+
+/* addmm(bias, a, b, trans_a=False, trans_b=False): bias + op(a) @ op(b), a bias of one value
+ * per column added in the product's last pass over C (no second pass, no second array) */
+KC_DECL(addmm) {
+    if (kc_nargs("addmm", nargs, 3, 5)) return NULL;
+    int ta = 0, tb = 0;
+    if (nargs > 3 && (ta = kc_bool(args[3])) < 0) return NULL;
+    if (nargs > 4 && (tb = kc_bool(args[4])) < 0) return NULL;
+    return product("addmm", args[1], args[2], ta, tb, kc_num_threads, 0, args[0]);
+}
 
 /* M*N*K of gemm(a, b, trans_a=False, trans_b=False) or of one product of matmul(a, b), the
  * work dispatch's size rule compares with GEMM_BLAS_FROM (plugin.py); 0.0 for operands the
@@ -198,7 +222,7 @@ KC_DECL(matmul) {
     int outer = nt > 1 && batch >= 2 * nt && work < 256.0 * 256 * 256;
     KC_NOGIL_BEGIN(total > 32768.0)
     if (batch == 1) /* without a parallel region: it costs more than a small product */
-        run_gemm(t, M, N, K, pa, rsa, csa, pb, rsb, csb, pc, N, nt);
+        run_gemm(t, M, N, K, pa, rsa, csa, pb, rsb, csb, pc, N, nt, NULL);
     else
 #pragma omp parallel for num_threads(nt) if (outer) schedule(static)
     for (Py_ssize_t bi = 0; bi < batch; bi++) {
@@ -210,7 +234,7 @@ KC_DECL(matmul) {
             ob += idx * sb[i];
         }
         run_gemm(t, M, N, K, pa + oa, rsa, csa, pb + ob, rsb, csb, pc + bi * cstep, N,
-                 outer ? 1 : nt);
+                 outer ? 1 : nt, NULL);
     }
     KC_NOGIL_END
     return (PyObject *)c;

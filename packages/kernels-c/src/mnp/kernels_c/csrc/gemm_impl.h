@@ -40,12 +40,15 @@ typedef T FN(vec_) __attribute__((vector_size(KC_VBYTES)));
 #define MICRO_CHUNK 16
 #endif
 
-/* the micro-kernel: C[0:MR, 0:NR] (=|+=) Ap (MR x kc, packed) * Bp (kc x NR, packed).
+/* the micro-kernel: C[0:MR, 0:NR] (=|+=) Ap (MR x kc, packed) * Bp (kc x NR, packed), then
+ * + bias[0:NR] on every row when `bias` is given (the last k block of a product with a bias:
+ * the sum is rounded first, as a separate add would).
  * `cn` is the C tile of the next call: its lines are prefetched one a chunk during the k
  * loop (all at once would stall on the line-fill buffers), so C, which comes from memory
  * for large products, is in cache when its turn comes. */
 static inline void FN(micro_)(Py_ssize_t kc, const T *restrict a, const T *restrict b,
-                              T *restrict c, Py_ssize_t ldc, int acc, const T *cn) {
+                              T *restrict c, Py_ssize_t ldc, int acc, const T *cn,
+                              const T *bias) {
     VEC cr[KC_MR][KC_NV];
 #pragma GCC unroll 16
     for (int i = 0; i < KC_MR; i++) {
@@ -72,6 +75,12 @@ static inline void FN(micro_)(Py_ssize_t kc, const T *restrict a, const T *restr
         a += KC_MR;
         b += NR;
     }
+    VEC bv[KC_NV];
+#pragma GCC unroll 4
+    for (int v = 0; v < KC_NV; v++) {
+        bv[v] = (VEC){0};
+        if (bias) memcpy(&bv[v], bias + v * VL, sizeof(VEC));
+    }
 #pragma GCC unroll 16
     for (int i = 0; i < KC_MR; i++) {
         T *ci = c + i * ldc;
@@ -83,6 +92,7 @@ static inline void FN(micro_)(Py_ssize_t kc, const T *restrict a, const T *restr
                 memcpy(&old, ci + v * VL, sizeof old);
                 u += old;
             }
+            if (bias) u += bv[v];
             memcpy(ci + v * VL, &u, sizeof u);
         }
     }
@@ -180,6 +190,14 @@ static void FN(small_)(Py_ssize_t M, Py_ssize_t N, Py_ssize_t K, const T *A, Py_
             const T *restrict bp = B + p * rsb;
             for (Py_ssize_t j = 0; j < N; j++) ci[j] += aip * bp[j];
         }
+    }
+}
+
+/* C[i, j] += bias[j] over M rows (the bias of the paths that do not fuse it) */
+static void FN(add_bias_)(Py_ssize_t M, Py_ssize_t N, const T *bias, T *C, Py_ssize_t ldc) {
+    for (Py_ssize_t i = 0; i < M; i++) {
+        T *restrict ci = C + i * ldc;
+        for (Py_ssize_t j = 0; j < N; j++) ci[j] += bias[j];
     }
 }
 
@@ -372,7 +390,7 @@ void FN(kc_gemm_dots_)(Py_ssize_t M, Py_ssize_t N, Py_ssize_t K, const T *A, Py_
 static void FN(gemm_team_)(Py_ssize_t M, Py_ssize_t N, Py_ssize_t K, const T *A,
                            Py_ssize_t rsa, Py_ssize_t csa, const T *B, Py_ssize_t rsb,
                            Py_ssize_t csb, T *C, Py_ssize_t ldc, int accumulate, int nthreads,
-                           int path);
+                           int path, const T *bias);
 
 /* The algorithm for the whole product, chosen from its shape and strides only: a block of
  * rows or columns computed by one thread of a split uses the same one, so every element of C
@@ -396,7 +414,7 @@ static int gemm_path(Py_ssize_t M, Py_ssize_t N, Py_ssize_t K, Py_ssize_t csa, P
  * share the packed B panel among the team (gemm_team_). */
 void FN(kc_gemm_)(Py_ssize_t M, Py_ssize_t N, Py_ssize_t K, const T *A, Py_ssize_t rsa,
                   Py_ssize_t csa, const T *B, Py_ssize_t rsb, Py_ssize_t csb, T *C,
-                  Py_ssize_t ldc, int accumulate, int nthreads) {
+                  Py_ssize_t ldc, int accumulate, int nthreads, const T *bias) {
     int nt = nthreads < 1 ? 1 : nthreads;
     const int path = gemm_path(M, N, K, csa, rsb, csb, KC_MR, NR);
     if (nt > 1 && K >= 64 && (M >= KC_SPLIT_FROM * nt || N >= KC_SPLIT_FROM * nt) &&
@@ -412,36 +430,43 @@ void FN(kc_gemm_)(Py_ssize_t M, Py_ssize_t N, Py_ssize_t K, const T *A, Py_ssize
             if (hi > lo) {
                 if (by_rows)
                     FN(gemm_team_)(hi - lo, N, K, A + lo * rsa, rsa, csa, B, rsb, csb,
-                                   C + lo * ldc, ldc, accumulate, 1, path);
+                                   C + lo * ldc, ldc, accumulate, 1, path, bias);
                 else
                     FN(gemm_team_)(M, hi - lo, K, A, rsa, csa, B + lo * csb, rsb, csb, C + lo,
-                                   ldc, accumulate, 1, path);
+                                   ldc, accumulate, 1, path, bias ? bias + lo : NULL);
             }
         }
         return;
     }
-    FN(gemm_team_)(M, N, K, A, rsa, csa, B, rsb, csb, C, ldc, accumulate, nt, path);
+    FN(gemm_team_)(M, N, K, A, rsa, csa, B, rsb, csb, C, ldc, accumulate, nt, path, bias);
+}
+
+/* the unblocked paths (and the empty product) with the bias added after */
+static int FN(gemm_plain_)(Py_ssize_t M, Py_ssize_t N, Py_ssize_t K, const T *A,
+                           Py_ssize_t rsa, Py_ssize_t csa, const T *B, Py_ssize_t rsb,
+                           Py_ssize_t csb, T *C, Py_ssize_t ldc, int accumulate, int path,
+                           const T *bias) {
+    if (K <= 0) {
+        if (!accumulate)
+            for (Py_ssize_t i = 0; i < M; i++) memset(C + i * ldc, 0, N * sizeof(T));
+    } else if (path == GP_DOTS) {
+        FN(dots_)(M, N, K, A, rsa, B, csb, C, ldc, accumulate);
+    } else if (path == GP_SMALL) {
+        FN(small_)(M, N, K, A, rsa, csa, B, rsb, C, ldc, accumulate);
+    } else if (path != GP_NOPACK ||
+               FN(nopack_)(M, N, K, A, rsa, csa, B, rsb, csb, C, ldc, accumulate) != 0) {
+        return -1;
+    }
+    if (bias) FN(add_bias_)(M, N, bias, C, ldc);
+    return 0;
 }
 
 static void FN(gemm_team_)(Py_ssize_t M, Py_ssize_t N, Py_ssize_t K, const T *A,
                            Py_ssize_t rsa, Py_ssize_t csa, const T *B, Py_ssize_t rsb,
                            Py_ssize_t csb, T *C, Py_ssize_t ldc, int accumulate, int nthreads,
-                           int path) {
+                           int path, const T *bias) {
     if (M <= 0 || N <= 0) return;
-    if (K <= 0) {
-        if (!accumulate)
-            for (Py_ssize_t i = 0; i < M; i++) memset(C + i * ldc, 0, N * sizeof(T));
-        return;
-    }
-    if (path == GP_DOTS) {
-        FN(dots_)(M, N, K, A, rsa, B, csb, C, ldc, accumulate);
-        return;
-    }
-    if (path == GP_SMALL) {
-        FN(small_)(M, N, K, A, rsa, csa, B, rsb, C, ldc, accumulate);
-        return;
-    }
-    if (path == GP_NOPACK && FN(nopack_)(M, N, K, A, rsa, csa, B, rsb, csb, C, ldc, accumulate) == 0)
+    if (FN(gemm_plain_)(M, N, K, A, rsa, csa, B, rsb, csb, C, ldc, accumulate, path, bias) == 0)
         return;
     const Py_ssize_t MCB = FN(MC_), NCB = FN(NC_);
     /* K in equal blocks (784 = 2 x 392, not 512 + 272) */
@@ -475,6 +500,7 @@ static void FN(gemm_team_)(Py_ssize_t M, Py_ssize_t N, Py_ssize_t K, const T *A,
                     C[i * ldc + j] = s;
                 }
         }
+        if (bias) FN(add_bias_)(M, N, bias, C, ldc);
         return;
     }
 #pragma omp parallel num_threads(nt) if (nt > 1)
@@ -500,6 +526,7 @@ static void FN(gemm_team_)(Py_ssize_t M, Py_ssize_t N, Py_ssize_t K, const T *A,
             for (Py_ssize_t pc = 0; pc < K; pc += KCB) {
                 Py_ssize_t kc = K - pc < KCB ? K - pc : KCB;
                 int acc = accumulate || pc > 0;
+                const T *pbias = pc + kc >= K ? bias : NULL;   /* on the last k block */
 #pragma omp for schedule(static)
                 for (Py_ssize_t s = 0; s < nsl; s++) {
                     Py_ssize_t j = s * NR, nr = nc - j < NR ? nc - j : NR;
@@ -518,14 +545,17 @@ static void FN(gemm_team_)(Py_ssize_t M, Py_ssize_t N, Py_ssize_t K, const T *A,
                             /* the next tile: below this one, or the top of the next sliver */
                             const T *cnext = ir + KC_MR < mc ? cij + KC_MR * ldc
                                                              : C + ic * ldc + jc + j + NR;
+                            const T *tb = pbias ? pbias + jc + j : NULL;
                             if (mr == KC_MR && nr == NR) {
-                                FN(micro_)(kc, ap, bp, cij, ldc, acc, cnext);
+                                FN(micro_)(kc, ap, bp, cij, ldc, acc, cnext, tb);
                             } else {
-                                FN(micro_)(kc, ap, bp, tile, NR, 0, cnext);
+                                FN(micro_)(kc, ap, bp, tile, NR, 0, cnext, NULL);
                                 for (Py_ssize_t i = 0; i < mr; i++)
-                                    for (Py_ssize_t jj = 0; jj < nr; jj++)
-                                        cij[i * ldc + jj] = acc ? cij[i * ldc + jj] + tile[i * NR + jj]
-                                                                : tile[i * NR + jj];
+                                    for (Py_ssize_t jj = 0; jj < nr; jj++) {
+                                        T u = acc ? cij[i * ldc + jj] + tile[i * NR + jj]
+                                                  : tile[i * NR + jj];
+                                        cij[i * ldc + jj] = tb ? u + tb[jj] : u;
+                                    }
                             }
                         }
                     }
