@@ -223,10 +223,11 @@ def _gemm(rng, dtype, ref, n, above):
 
 
 def _addmm(rng, dtype, ref, n, above):
-    for m, k, nn, ta, tb in _gemm_shapes(n, above):
-        a = normal(rng, (k, m) if ta else (m, k), dtype)
-        b = normal(rng, (nn, k) if tb else (k, nn), dtype)
-        yield Case((normal(rng, (nn,), dtype), a, b, ta, tb), label=f"m={m} k={k} n={nn} ta={ta} tb={tb}")
+    """gemm's products, each with a bias of one value per column."""
+    for case in _gemm(rng, dtype, ref, n, above):
+        _, b, _, tb = case.args
+        yield Case((normal(rng, b.shape[:1] if tb else b.shape[1:], dtype),) + case.args,
+                   label=case.label)
 
 
 def _matmul(rng, dtype, ref, n, above):

@@ -226,23 +226,23 @@ static att_view att_view_of(PyArrayObject *a) {
  * gradient laid out as its input is */
 static PyArrayObject *att_like(PyArrayObject *a, npy_intp last, int t) {
     const int nd = PyArray_NDIM(a);
-    int perm[4], inv[4];
-    npy_intp md[4] = {0};
-    for (int i = 0; i < nd - 1; i++) perm[i] = i;
+    const npy_intp *st = PyArray_STRIDES(a);
+    npy_intp perm[4], inv[4], md[4] = {0};
+    for (int i = 0; i < nd; i++) perm[i] = i;
     for (int i = 1; i < nd - 1; i++)       /* insertion sort: ties keep their order */
-        for (int j = i; j > 0 && labs((long)PyArray_STRIDE(a, perm[j])) >
-                                      labs((long)PyArray_STRIDE(a, perm[j - 1])); j--) {
-            const int x = perm[j];
+        for (int j = i; j > 0 && (st[perm[j]] < 0 ? -st[perm[j]] : st[perm[j]]) >
+                                      (st[perm[j - 1]] < 0 ? -st[perm[j - 1]] : st[perm[j - 1]]);
+             j--) {
+            const npy_intp x = perm[j];
             perm[j] = perm[j - 1], perm[j - 1] = x;
         }
-    perm[nd - 1] = nd - 1;
-    for (int i = 0; i < nd; i++) md[i] = i == nd - 1 ? last : PyArray_DIM(a, perm[i]);
-    for (int i = 0; i < nd; i++) inv[perm[i]] = i;
+    for (int i = 0; i < nd; i++) {
+        md[i] = i == nd - 1 ? last : PyArray_DIM(a, perm[i]);
+        inv[perm[i]] = i;
+    }
     PyArrayObject *m = (PyArrayObject *)PyArray_SimpleNew(nd, md, t);
     if (!m) return NULL;
-    npy_intp ax[4];
-    for (int i = 0; i < nd; i++) ax[i] = inv[i];
-    PyArray_Dims order = {ax, nd};
+    PyArray_Dims order = {inv, nd};      /* memory order back to a's order of dimensions */
     PyArrayObject *r = (PyArrayObject *)PyArray_Transpose(m, &order);
     Py_DECREF(m);
     return r;
@@ -258,16 +258,17 @@ static void att_fwd(int t, const att_view *q, const att_view *k, const att_view 
         att_fwd_range_d(q, k, v, mask, sh, out, lse, mine, lo, hi);
 }
 
-static void att_bwd(int t, const att_view *const w[8], const void *lse, const void *mask,
+/* w: the views of g, q, k, v, out, dq, dk, dv */
+static void att_bwd(int t, const att_view w[8], const void *lse, const void *mask,
                     const att_shape *sh, char *scratch, size_t per, Py_ssize_t lo,
                     Py_ssize_t hi) {
     void *mine = scratch + (size_t)kc_tid() * per;
     if (t == NPY_FLOAT)
-        att_bwd_range_f(w[0], w[1], w[2], w[3], w[4], lse, mask, sh, w[5], w[6], w[7], mine, lo,
-                        hi);
+        att_bwd_range_f(&w[0], &w[1], &w[2], &w[3], &w[4], lse, mask, sh, &w[5], &w[6], &w[7],
+                        mine, lo, hi);
     else
-        att_bwd_range_d(w[0], w[1], w[2], w[3], w[4], lse, mask, sh, w[5], w[6], w[7], mine, lo,
-                        hi);
+        att_bwd_range_d(&w[0], &w[1], &w[2], &w[3], &w[4], lse, mask, sh, &w[5], &w[6], &w[7],
+                        mine, lo, hi);
 }
 
 /* threads for the batch of sh, and the scratch bytes per thread (64-byte multiples) */
@@ -318,15 +319,10 @@ done:
     return res;
 }
 
-/* does a have q's batch dimensions and L, with the last size `last` (and `drop` dropped)? */
-static int att_fits(PyObject *o, int t, PyArrayObject *q, npy_intp last, int drop) {
-    if (kc_ftype(o) != t) return 0;
-    PyArrayObject *a = (PyArrayObject *)o;
-    const int nd = PyArray_NDIM(q) - drop;
-    if (PyArray_NDIM(a) != nd) return 0;
-    for (int i = 0; i < nd; i++)
-        if (PyArray_DIM(a, i) != (i == nd - 1 && !drop ? last : PyArray_DIM(q, i))) return 0;
-    return 1;
+/* is o an array of type t with the nd sizes `dims`? */
+static int att_has(PyObject *o, int t, const npy_intp *dims, int nd) {
+    return kc_ftype(o) == t && PyArray_NDIM((PyArrayObject *)o) == nd &&
+           PyArray_CompareLists(PyArray_DIMS((PyArrayObject *)o), dims, nd);
 }
 
 KC_DECL(attention_backward) {
@@ -336,10 +332,13 @@ KC_DECL(attention_backward) {
     if (att_dims(t, args[1], args[2], args[3], &sh) || att_mask(t, args[6], &sh) ||
         (nargs == 10 && args[9] != Py_None))
         KC_DECLINE;
-    {
-        PyArrayObject *q0 = (PyArrayObject *)args[1];
-        if (!att_fits(args[0], t, q0, sh.Ev, 0) || !att_fits(args[4], t, q0, sh.Ev, 0) ||
-            !att_fits(args[5], t, q0, 0, 1))
+    {   /* g and out: q's batch and L, then Ev; lse: q's batch and L */
+        const int nd = PyArray_NDIM((PyArrayObject *)args[1]);
+        npy_intp want[4];
+        memcpy(want, PyArray_DIMS((PyArrayObject *)args[1]), (size_t)nd * sizeof(npy_intp));
+        want[nd - 1] = sh.Ev;
+        if (!att_has(args[0], t, want, nd) || !att_has(args[4], t, want, nd) ||
+            !att_has(args[5], t, want, nd - 1))
             KC_DECLINE;
     }
     if (att_flags(args[7], args[8], &sh)) return NULL;
@@ -363,11 +362,10 @@ KC_DECL(attention_backward) {
         const att_view w[8] = {att_view_of(a[0]), att_view_of(a[1]), att_view_of(a[2]),
                                att_view_of(a[3]), att_view_of(a[4]), att_view_of(dq),
                                att_view_of(dk), att_view_of(dv)};
-        const att_view *const pw[8] = {&w[0], &w[1], &w[2], &w[3], &w[4], &w[5], &w[6], &w[7]};
         const void *pm = args[6] == Py_None ? NULL : PyArray_DATA((PyArrayObject *)args[6]);
         const void *pl = PyArray_DATA(a[5]);
         KC_NOGIL_BEGIN(sh.B * sh.L * sh.S * sh.E > 16384)
-        KC_SPLIT(nt, sh.B, lo, hi, att_bwd(t, pw, pl, pm, &sh, scratch, per, lo, hi));
+        KC_SPLIT(nt, sh.B, lo, hi, att_bwd(t, w, pl, pm, &sh, scratch, per, lo, hi));
         KC_NOGIL_END
     }
     res = PyTuple_Pack(3, (PyObject *)dq, (PyObject *)dk, (PyObject *)dv);

@@ -122,13 +122,9 @@ static inline float kc_vf_max_n(const float *x, ptrdiff_t n) {
     return kc_vf_hmax(kc_vf_max(m1, m0));
 }
 
-static inline kc_vf kc_vexpf(kc_vf y) {
-    /* below -104 e^y rounds to 0: such lanes run as y = 0 and are cleared at the end, so
-     * that -inf (masked scores) costs no underflow, which is slow on x86; above 89 e^y
-     * overflows to inf: clamp there. NaN goes through. */
-    const kc_vi zero = y < -104.0f;
-    y = (kc_vf)(~zero & (kc_vi)y);
-    y = kc_vf_sel(y > 89.0f, kc_vf_splat(89.0f), y);
+/* y = n ln2 + r, |r| <= ln2/2 (n rounded to nearest), and e^r - 1 by the degree-6 polynomial;
+ * n as an integer into *ni (from the low bits of y log2(e) + 1.5 * 2^23) */
+static inline kc_vf kc_vexpf_em1_reduced(kc_vf y, kc_vi *ni) {
     const kc_vf magic = kc_vf_splat(12582912.0f);   /* 1.5 * 2^23: rounds a sum to an integer */
     const kc_vf t = y * 1.44269504088896341f + magic;
     const kc_vf n = t - magic;
@@ -138,30 +134,34 @@ static inline kc_vf kc_vexpf(kc_vf y) {
     p = 4.166838899254799e-2f + r * p;
     p = 1.666652113199234e-1f + r * p;
     p = 4.999999403953552e-1f + r * p;
-    p = r + (r * r) * p;                /* e^r - 1 */
-    const kc_vi ni = (kc_vi)t - 0x4B400000;   /* n as an integer, from t's low bits */
+    *ni = (kc_vi)t - 0x4B400000;
+    return r + (r * r) * p;
+}
+
+/* 2^n for integer n in [-126, 127], built from bits */
+static inline kc_vf kc_vexp2i(kc_vi n) { return (kc_vf)(((kc_vu)n + 127u) << 23); }
+
+static inline kc_vf kc_vexpf(kc_vf y) {
+    /* below -104 e^y rounds to 0: such lanes run as y = 0 and are cleared at the end, so
+     * that -inf (masked scores) costs no underflow, which is slow on x86; above 89 e^y
+     * overflows to inf: clamp there. NaN goes through. */
+    const kc_vi zero = y < -104.0f;
+    y = (kc_vf)(~zero & (kc_vi)y);
+    y = kc_vf_sel(y > 89.0f, kc_vf_splat(89.0f), y);
+    kc_vi ni;
+    const kc_vf p = kc_vexpf_em1_reduced(y, &ni);
     const kc_vi n1 = ni >> 1, n2 = ni - n1;
-    const kc_vf s1 = (kc_vf)(((kc_vu)n1 + 127u) << 23), s2 = (kc_vf)(((kc_vu)n2 + 127u) << 23);
+    const kc_vf s1 = kc_vexp2i(n1), s2 = kc_vexp2i(n2);
     return (kc_vf)(~zero & (kc_vi)((s1 + s1 * p) * s2));
 }
 
-/* e^y for y <= 0 (a softmax's shifted scores), kc_vexpf's reduction and polynomial with 2^n
- * applied once: 0 below -87.3, where e^y leaves float's normal range (as kc_expf_nonpos),
- * NaN for NaN. A third fewer operations than kc_vexpf. */
+/* e^y for y <= 0 (a softmax's shifted scores): kc_vexpf with 2^n applied once, 0 below -87.3,
+ * where e^y leaves float's normal range (as kc_expf_nonpos), NaN for NaN */
 static inline kc_vf kc_vexpf_nonpos(kc_vf y) {
     const kc_vi zero = y < -87.33f;
-    y = (kc_vf)(~zero & (kc_vi)y);
-    const kc_vf magic = kc_vf_splat(12582912.0f);
-    const kc_vf t = y * 1.44269504088896341f + magic;
-    const kc_vf n = t - magic;
-    kc_vf r = y - n * 0.693359375f;
-    r = r - n * -2.12194440e-4f;
-    kc_vf p = 8.368710055947304e-3f + r * 1.381461275741458e-3f;
-    p = 4.166838899254799e-2f + r * p;
-    p = 1.666652113199234e-1f + r * p;
-    p = 4.999999403953552e-1f + r * p;
-    p = r + (r * r) * p;
-    const kc_vf s = (kc_vf)((((kc_vu)t - 0x4B400000u) + 127u) << 23);
+    kc_vi ni;
+    const kc_vf p = kc_vexpf_em1_reduced((kc_vf)(~zero & (kc_vi)y), &ni);
+    const kc_vf s = kc_vexp2i(ni);
     return (kc_vf)(~zero & (kc_vi)(s + s * p));
 }
 
