@@ -148,6 +148,13 @@ def test_erfinv_inverts_erf_in_float64():
     np.testing.assert_allclose(mnp.erf(x).numpy(), y, rtol=1e-14, atol=1e-15)
 
 
+@pytest.mark.parametrize("dtype", [mnp.float16, mnp.float32, mnp.float64])
+def test_log10_is_exact_at_powers_of_ten(dtype):
+    exponents = [0, 1, 2, 3, 4] + ([8, 20, 30] if dtype != mnp.float16 else [])
+    x = mnp.tensor([10.0 ** e for e in exponents], dtype=dtype)
+    assert mnp.log10(x).tolist() == [float(e) for e in exponents]
+
+
 def test_unary_functions_are_methods():
     x = mnp.tensor([0.25, 0.5])
     for name in ("erf", "erfc", "erfinv", "rsqrt", "log2", "log10", "exp2", "expm1", "log1p",
