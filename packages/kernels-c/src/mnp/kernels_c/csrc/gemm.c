@@ -3,19 +3,6 @@
 #include <math.h>
 #include "kc_simd.h"
 
-/* prefetch distance (elements) in the packed A stream */
-#ifndef KC_PF_A
-#define KC_PF_A 128
-#endif
-
-/* below this M*N*K the plain loop wins over tiles; below KC_NOPACK_GEMM the tiles read the
- * operands in place (packing costs more than it saves while everything stays in cache) */
-#define KC_SMALL_GEMM ((double)GEMM_SMALL)
-#define KC_NOPACK_GEMM ((double)GEMM_NOPACK)
-
-/* rows (or columns) per thread from which threads work on separate blocks */
-#define KC_SPLIT_FROM GEMM_SPLIT_FROM
-
 /* cache blocking: kc x NR sliver of B in L1, mc x kc block of A in L2, kc x nc panel in L3.
  * float32: a 512-deep k block (fewer passes over C) with 144-row A blocks measured 4-9%
  * faster than 256 x 384 on a transformer's and on square products, at 1 and 2 threads */

@@ -1,4 +1,6 @@
-/* The blocked GEMM for one element type, included by gemm.c with T and SFX defined.
+/* The blocked GEMM for one element type, included with T and SFX defined and the cache
+ * blocking in static KC_<SFX>, MC_<SFX>, NC_<SFX>: by gemm.c, and by attention.c for a copy
+ * on 256-bit register tiles (KC_NARROW, kc_simd.h).
  *
  * Goto/BLIS structure: for each NC-column panel of op(B) and KC-slice of K, op(B) is
  * packed into NR-wide slivers shared by all threads; each thread packs MR-row panels of its
@@ -6,6 +8,22 @@
  * 2*MR vector registers, one broadcast of A times two vectors of B per row and k).
  * Partial tiles go through a small buffer. Any strides work: packing reads through them.
  */
+#ifndef MNP_KC_GEMM_TUNING
+#define MNP_KC_GEMM_TUNING
+/* prefetch distance (elements) in the packed A stream */
+#ifndef KC_PF_A
+#define KC_PF_A 128
+#endif
+
+/* below this M*N*K the plain loop wins over tiles; below KC_NOPACK_GEMM the tiles read the
+ * operands in place (packing costs more than it saves while everything stays in cache) */
+#define KC_SMALL_GEMM ((double)GEMM_SMALL)
+#define KC_NOPACK_GEMM ((double)GEMM_NOPACK)
+
+/* rows (or columns) per thread from which threads work on separate blocks */
+#define KC_SPLIT_FROM GEMM_SPLIT_FROM
+#endif
+
 #define CAT_(a, b) a##b
 #define CAT(a, b) CAT_(a, b)
 #define FN(name) CAT(name, SFX)

@@ -2,8 +2,10 @@
 #ifndef MNP_KC_SIMD_H
 #define MNP_KC_SIMD_H
 
-/* register tile: MR rows x NV vectors (accumulators MR*NV + NV + 1 <= vector registers) */
-#if defined(__AVX512F__)
+/* register tile: MR rows x NV vectors (accumulators MR*NV + NV + 1 <= vector registers).
+ * A file that defines KC_NARROW before including this gets 256-bit vectors on an AVX-512
+ * machine too (attention.c: its small tiles waste less of a 6 x 16 register tile). */
+#if defined(__AVX512F__) && !defined(KC_NARROW)
 #define KC_VBYTES 64
 #ifndef KC_MR
 #define KC_MR 12
