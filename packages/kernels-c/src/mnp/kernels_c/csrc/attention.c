@@ -41,9 +41,7 @@
 #define CAT(a, b) CAT_(a, b)
 
 #ifdef __AVX512F__
-/* the GEMM core on this file's 256-bit tiles (gemm.c's blocking), kc_gemm_ns / kc_gemm_nd */
-static const Py_ssize_t KC_ns = 512, MC_ns = 144, NC_ns = 3072;
-static const Py_ssize_t KC_nd = 256, MC_nd = 192, NC_nd = 3072;
+/* the GEMM core on this file's 256-bit tiles, kc_gemm_ns / kc_gemm_nd */
 #define T float
 #define SFX ns
 #include "gemm_impl.h"

@@ -3,12 +3,6 @@
 #include <math.h>
 #include "kc_simd.h"
 
-/* cache blocking: kc x NR sliver of B in L1, mc x kc block of A in L2, kc x nc panel in L3.
- * float32: a 512-deep k block (fewer passes over C) with 144-row A blocks measured 4-9%
- * faster than 256 x 384 on a transformer's and on square products, at 1 and 2 threads */
-static Py_ssize_t KC_s = 512, MC_s = 144, NC_s = 3072;
-static Py_ssize_t KC_d = 256, MC_d = 192, NC_d = 3072;
-
 #define T float
 #define SFX s
 #include "gemm_impl.h"
